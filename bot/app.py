@@ -1,0 +1,88 @@
+"""The app factory: builds everything a running connectdesk needs, with nothing global."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock, SystemClock
+from bot.config.desk import DeskConfig
+from bot.config.settings import Settings
+from bot.gateway import SlackGateway, make_client
+from bot.http.server import build_web_app
+from bot.services.container import Services, build_services
+from handlers.actions import register_actions
+from handlers.commands import register_commands
+from handlers.errors import register_error_handler
+from handlers.events import register_events
+from store.db import Database
+
+log = logging.getLogger("connectdesk.app")
+
+
+class ConnectDesk:
+    """One running connectdesk: database, gateway, services, Bolt app and HTTP edge."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: DeskConfig,
+        *,
+        clock: Clock | None = None,
+        client: AsyncWebClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        token = settings.slack_bot_token.get_secret_value()
+        self.client = client or make_client(token, settings.slack_api_url)
+        self.db = Database(settings.database_url)
+        self.gateway = SlackGateway(self.client)
+        self.services: Services = build_services(
+            self.db, config, clock or SystemClock(), self.gateway
+        )
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            process_before_response=False,
+            logger=logging.getLogger("connectdesk.bolt"),
+        )
+        register_error_handler(self.bolt)
+        register_events(self.bolt, self.services)
+        register_commands(self.bolt, self.services)
+        register_actions(self.bolt, self.services)
+
+    async def start(self) -> None:
+        """Create the schema, learn who we are, load configured accounts."""
+        await self.db.create_schema()
+        identity = await self.gateway.identity()
+        count = await self.services.accounts.load_config_accounts(identity.team_id)
+        log.info(
+            "connectdesk ready in team %s with %d configured accounts", identity.team_id, count
+        )
+
+    def web_app(self) -> web.Application:
+        """The aiohttp application (POST /slack/events, GET /healthz)."""
+        app = build_web_app(self.bolt, self.settings.slack_signing_secret.get_secret_value())
+        return app
+
+    async def close(self) -> None:
+        """Stop background work and release connections."""
+        await self.db.close()
+        session: Any = getattr(self.client, "session", None)
+        if session is not None and not session.closed:
+            await session.close()
+
+
+def create_app(
+    settings: Settings,
+    config: DeskConfig,
+    *,
+    clock: Clock | None = None,
+    client: AsyncWebClient | None = None,
+) -> ConnectDesk:
+    """Build a connectdesk app from settings and a validated desk config."""
+    return ConnectDesk(settings, config, clock=clock, client=client)

@@ -1,0 +1,89 @@
+"""The `connectdesk` command line: serve, demo, check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config.desk import ConfigError, DeskConfig, load_desk_config
+from bot.config.settings import Settings
+
+
+def _load_config(settings: Settings) -> DeskConfig | None:
+    try:
+        return load_desk_config(settings.config_path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def cmd_check(settings: Settings) -> int:
+    """Validate the config file and print the resolved policy table."""
+    from bot.config.report import policy_table
+
+    config = _load_config(settings)
+    if config is None:
+        print(f"{settings.config_path}: invalid, see above", file=sys.stderr)
+        return 1
+    print(policy_table(config))
+    print(f"{settings.config_path}: OK")
+    return 0
+
+
+def cmd_serve(settings: Settings) -> int:
+    """Run the bot until interrupted."""
+    from bot.serve import serve
+
+    config = _load_config(settings)
+    if config is None:
+        return 1
+    if not settings.slack_bot_token.get_secret_value():
+        print("SLACK_BOT_TOKEN is not set (see README, 'Running for real')", file=sys.stderr)
+        return 1
+    if not settings.slack_app_token and not settings.slack_signing_secret.get_secret_value():
+        print(
+            "SLACK_SIGNING_SECRET is not set (or set SLACK_APP_TOKEN for Socket Mode)",
+            file=sys.stderr,
+        )
+        return 1
+    asyncio.run(serve(settings, config))
+    return 0
+
+
+def cmd_demo(speed: float) -> int:
+    """Play the scripted day against the local emulator."""
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(speed=speed))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `connectdesk` and `python -m bot`."""
+    parser = argparse.ArgumentParser(prog="connectdesk", description=__doc__)
+    parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the bot (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    demo = sub.add_parser("demo", help="play a scripted day on the local Slack emulator")
+    demo.add_argument("--speed", type=float, default=1.0, help="pace multiplier (default 1)")
+    check = sub.add_parser("check", help="validate desk.yml and print the policy table")
+    check.add_argument("--config", help="config file (default $CONNECTDESK_CONFIG or desk.yml)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "demo":
+        return cmd_demo(args.speed)
+    settings = Settings()
+    if args.command == "check":
+        if args.config:
+            settings = settings.model_copy(update={"config_path": args.config})
+        return cmd_check(settings)
+    return cmd_serve(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Clocks: time is injected, never read inside domain code."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Something that says what time it is (timezone-aware)."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    """The real wall clock, in UTC."""
+
+    def now(self) -> datetime:
+        """The current instant in UTC."""
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told to (tests)."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = start
+
+    def now(self) -> datetime:
+        """The set instant."""
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move time forward."""
+        self._now += delta
+
+    def set(self, at: datetime) -> None:
+        """Jump to an instant."""
+        self._now = at
+
+
+class ScaledClock:
+    """Real time running `factor` times faster from `start` (the demo's compressed day)."""
+
+    def __init__(self, start: datetime, factor: float, base: Clock | None = None) -> None:
+        self._base = base or SystemClock()
+        self._origin = self._base.now()
+        self._start = start
+        self.factor = factor
+
+    def now(self) -> datetime:
+        """Scaled time since the clock was made."""
+        return self._start + (self._base.now() - self._origin) * self.factor
+
+    def real_seconds(self, scaled: timedelta) -> float:
+        """How many real seconds a span of scaled time takes."""
+        return scaled.total_seconds() / self.factor

@@ -1,0 +1,353 @@
+"""The `desk.yml` file: schema, cross-checks and line-precise errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from bot.config.yaml_lines import line_of, load_with_lines
+from bot.domain.calendar import Calendar
+from bot.domain.durations import parse_duration
+from bot.domain.ladder import EscalationStep, StepTime
+from bot.domain.policy import SlaPolicy, SlaTargets
+from bot.domain.tickets import Priority
+from bot.domain.triage import TriageRule
+
+ALWAYS_OPEN = "24/7"
+NOTIFY_BUILTINS = ("owner", "managers", "escalation_channel")
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"'{value}' has no unit (use forms like 90s, 15m, 4h, 2d)")
+    return parse_duration(str(value))
+
+
+def _step_time(value: Any) -> StepTime:
+    return value if isinstance(value, StepTime) else StepTime.parse(str(value))
+
+
+def _str_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+At = Annotated[StepTime, BeforeValidator(_step_time)]
+StrList = Annotated[list[str], BeforeValidator(_str_list)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class TeamModel(_Strict):
+    internal_team_ids: StrList = Field(default_factory=list)
+    managers: StrList = Field(min_length=1)
+    escalation_channel: str
+    groups: dict[str, StrList] = Field(default_factory=dict)
+
+
+class CalendarModel(_Strict):
+    timezone: str = "UTC"
+    hours: str | dict[str, str | list[str]] = ALWAYS_OPEN
+    holidays: str | None = None
+    subdivision: str | None = None
+    extra_dates: list[date] = Field(default_factory=list)
+
+
+class TargetsModel(_Strict):
+    first_response: Duration
+    next_response: Duration
+    resolution: Duration
+
+
+class StepModel(_Strict):
+    at: At
+    notify: StrList = Field(min_length=1)
+    repeat: Duration | None = None
+
+
+def _default_ladder() -> list[StepModel]:
+    return [
+        StepModel(at="75%", notify=["owner"]),
+        StepModel(at="100%", notify=["managers", "escalation_channel"]),
+    ]
+
+
+class TierModel(_Strict):
+    calendar: str = ALWAYS_OPEN
+    priorities: dict[Priority, TargetsModel]
+    ladder: list[StepModel] = Field(default_factory=_default_ladder)
+
+
+class AccountModel(_Strict):
+    name: str = Field(min_length=1, max_length=80)
+    tier: str
+    shared_channels: StrList = Field(default_factory=list)
+    internal_channel: str
+    owners: StrList = Field(default_factory=list)
+    renewal_date: date | None = None
+    arr: float | None = Field(default=None, ge=0)
+    receipts: bool = True
+    calendar: str | None = None
+
+
+class TriageRuleModel(_Strict):
+    priority: Priority
+    keywords: StrList = Field(min_length=1)
+
+
+class TriageModel(_Strict):
+    default_priority: Priority = Priority.P3
+    rules: list[TriageRuleModel] = Field(default_factory=list)
+
+
+class DeskFile(_Strict):
+    team: TeamModel
+    grouping_window: Duration = timedelta(minutes=5)
+    calendars: dict[str, CalendarModel] = Field(default_factory=dict)
+    tiers: dict[str, TierModel] = Field(min_length=1)
+    accounts: list[AccountModel] = Field(default_factory=list)
+    triage: TriageModel = Field(default_factory=TriageModel)
+
+
+@dataclass(frozen=True)
+class TeamConfig:
+    """Who counts as internal, who manages, where escalations go."""
+
+    internal_team_ids: frozenset[str]
+    managers: tuple[str, ...]
+    escalation_channel: str
+    groups: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """A customer account as configured in `desk.yml`."""
+
+    name: str
+    tier: str
+    shared_channels: tuple[str, ...]
+    internal_channel: str
+    owners: tuple[str, ...] = ()
+    renewal_date: date | None = None
+    arr: float | None = None
+    receipts: bool = True
+    calendar: str | None = None
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A service tier: per-priority targets, its calendar and escalation ladder."""
+
+    name: str
+    calendar: str
+    targets: dict[Priority, SlaTargets]
+    ladder: tuple[EscalationStep, ...]
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    """The whole validated desk configuration."""
+
+    team: TeamConfig
+    calendars: dict[str, Calendar]
+    tiers: dict[str, Tier]
+    accounts: tuple[AccountSpec, ...]
+    triage_rules: tuple[TriageRule, ...]
+    default_priority: Priority
+    grouping_window: timedelta
+    source: str = field(default="desk.yml", compare=False)
+
+    def policy(self, tier: str, priority: Priority, calendar: str | None = None) -> SlaPolicy:
+        """The SLA policy for a tier and priority, with an optional account calendar override."""
+        spec = self.tiers[tier]
+        return SlaPolicy(
+            tier=tier,
+            priority=priority,
+            targets=spec.targets[priority],
+            calendar=calendar or spec.calendar,
+            ladder=spec.ladder,
+        )
+
+    @property
+    def default_tier(self) -> str:
+        """The tier given to accounts linked without one: the last (least demanding) listed."""
+        return list(self.tiers)[-1]
+
+
+class ConfigError(Exception):
+    """`desk.yml` is wrong; `problems` are `file:line: where: what` lines."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_desk_config(path: str | Path) -> DeskConfig:
+    """Read and validate a desk config file; ConfigError lists every problem with its line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from None
+    return parse_desk_config(text, source=str(path))
+
+
+def parse_desk_config(text: str, source: str = "desk.yml") -> DeskConfig:
+    """Validate desk config YAML text; ConfigError lists every problem with its line."""
+    import yaml
+
+    try:
+        data, lines = load_with_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError([f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}:1: the file must be a mapping with team, tiers, ..."])
+
+    def at(loc: tuple[str | int, ...], message: str) -> str:
+        line = line_of(loc, lines)
+        where = ".".join(str(p) for p in loc) or "(top)"
+        return f"{source}:{line or 1}: {where}: {message}"
+
+    try:
+        model = DeskFile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown setting (check the spelling; see desk.example.yml)"
+            problems.append(at(loc, message))
+        raise ConfigError(problems) from None
+    return _resolve(model, at, source)
+
+
+def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
+    problems: list[str] = []
+    calendars: dict[str, Calendar] = {ALWAYS_OPEN: Calendar.always(ALWAYS_OPEN)}
+    for name, cal in model.calendars.items():
+        try:
+            if cal.hours == ALWAYS_OPEN:
+                calendars[name] = Calendar.build(name, cal.timezone, ALWAYS_OPEN)
+            else:
+                calendars[name] = Calendar.build(
+                    name,
+                    cal.timezone,
+                    cal.hours,
+                    holiday_country=cal.holidays,
+                    holiday_subdivision=cal.subdivision,
+                    extra_dates=cal.extra_dates,
+                )
+        except (ValueError, KeyError, NotImplementedError) as exc:
+            problems.append(at(("calendars", name), str(exc)))
+
+    groups = {name: tuple(users) for name, users in model.team.groups.items()}
+    notify_ok = set(NOTIFY_BUILTINS) | set(groups)
+    tiers: dict[str, Tier] = {}
+    for name, tier in model.tiers.items():
+        if tier.calendar not in calendars and tier.calendar not in model.calendars:
+            problems.append(at(("tiers", name, "calendar"), f"no calendar named '{tier.calendar}'"))
+        missing = [p.value for p in Priority if p not in tier.priorities]
+        if missing:
+            problems.append(
+                at(("tiers", name, "priorities"), f"targets missing for {', '.join(missing)}")
+            )
+        for index, step in enumerate(tier.ladder):
+            for target in step.notify:
+                if target not in notify_ok:
+                    problems.append(
+                        at(
+                            ("tiers", name, "ladder", index, "notify"),
+                            f"unknown target '{target}' (use {', '.join(sorted(notify_ok))})",
+                        )
+                    )
+        tiers[name] = Tier(
+            name=name,
+            calendar=tier.calendar,
+            targets={
+                p: SlaTargets(t.first_response, t.next_response, t.resolution)
+                for p, t in tier.priorities.items()
+            },
+            ladder=tuple(
+                EscalationStep(at=s.at, notify=tuple(s.notify), repeat=s.repeat)
+                for s in tier.ladder
+            ),
+        )
+
+    seen_names: set[str] = set()
+    seen_channels: dict[str, str] = {}
+    accounts = []
+    for index, acct in enumerate(model.accounts):
+        key = acct.name.casefold()
+        if key in seen_names:
+            problems.append(at(("accounts", index, "name"), f"duplicate account '{acct.name}'"))
+        seen_names.add(key)
+        if acct.tier not in model.tiers:
+            problems.append(
+                at(
+                    ("accounts", index, "tier"),
+                    f"no tier named '{acct.tier}' (tiers: {', '.join(model.tiers)})",
+                )
+            )
+        if acct.calendar and acct.calendar not in calendars:
+            problems.append(
+                at(("accounts", index, "calendar"), f"no calendar named '{acct.calendar}'")
+            )
+        for ch_index, channel in enumerate(acct.shared_channels):
+            if channel in seen_channels:
+                problems.append(
+                    at(
+                        ("accounts", index, "shared_channels", ch_index),
+                        f"channel {channel} is already linked to '{seen_channels[channel]}'",
+                    )
+                )
+            seen_channels[channel] = acct.name
+            if channel == acct.internal_channel:
+                problems.append(
+                    at(
+                        ("accounts", index, "internal_channel"),
+                        "the internal channel cannot also be a shared channel",
+                    )
+                )
+        accounts.append(
+            AccountSpec(
+                name=acct.name,
+                tier=acct.tier,
+                shared_channels=tuple(acct.shared_channels),
+                internal_channel=acct.internal_channel,
+                owners=tuple(acct.owners),
+                renewal_date=acct.renewal_date,
+                arr=acct.arr,
+                receipts=acct.receipts,
+                calendar=acct.calendar,
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    return DeskConfig(
+        team=TeamConfig(
+            internal_team_ids=frozenset(model.team.internal_team_ids),
+            managers=tuple(model.team.managers),
+            escalation_channel=model.team.escalation_channel,
+            groups=groups,
+        ),
+        calendars=calendars,
+        tiers=tiers,
+        accounts=tuple(accounts),
+        triage_rules=tuple(
+            TriageRule(priority=r.priority, keywords=tuple(r.keywords)) for r in model.triage.rules
+        ),
+        default_priority=model.triage.default_priority,
+        grouping_window=model.grouping_window,
+        source=source,
+    )

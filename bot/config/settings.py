@@ -1,0 +1,24 @@
+"""Process settings from the environment, read once at start-up and passed down."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Environment of a connectdesk process (see DESIGN.md, "Environment")."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr = Field(default=SecretStr(""), alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr = Field(default=SecretStr(""), alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///connectdesk.db", alias="CONNECTDESK_DATABASE_URL"
+    )
+    config_path: str = Field(default="desk.yml", alias="CONNECTDESK_CONFIG")
+    port: int = Field(default=3000, alias="PORT")
+    host: str = Field(default="0.0.0.0", alias="CONNECTDESK_HOST")
+    sweep_interval_seconds: float = Field(default=30.0, alias="CONNECTDESK_SWEEP_INTERVAL")

@@ -1,0 +1,17 @@
+"""A local Slack workspace over real HTTP for the demo, tests and benchmarks."""
+
+from bot.emulator.delivery import Delivery
+from bot.emulator.emulator import ApiCall, Emulator, SeenMessage
+from bot.emulator.workspace import Channel, StoredMessage, Team, User, Workspace
+
+__all__ = [
+    "ApiCall",
+    "Channel",
+    "Delivery",
+    "Emulator",
+    "SeenMessage",
+    "StoredMessage",
+    "Team",
+    "User",
+    "Workspace",
+]

@@ -1,0 +1,94 @@
+"""Signed delivery to the app, as Slack does it: Events API JSON, form-encoded commands and
+interactivity, retries with X-Slack-Retry-Num when the app does not acknowledge in time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+from slack_sdk.signature import SignatureVerifier
+
+
+@dataclass
+class Delivery:
+    """One request to the app and what became of it (all attempts)."""
+
+    body: bytes
+    content_type: str
+    event_id: str | None = None
+    ts: str | None = None
+    status: int | str = 0
+    response_body: str = ""
+    attempts: list[int | str] = field(default_factory=list)
+
+
+class Deliverer:
+    """Signs and posts requests to the app's URL, retrying like Slack."""
+
+    def __init__(self, signing_secret: str, retry_delays: tuple[float, ...], ack_timeout: float):
+        self.signing_secret = signing_secret
+        self.retry_delays = retry_delays
+        self.ack_timeout = ack_timeout
+        self._signer = SignatureVerifier(signing_secret)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Open the HTTP client."""
+        self._session = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        """Close the HTTP client."""
+        if self._session is not None:
+            await self._session.close()
+
+    def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+        """Slack's signature headers for a raw body."""
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        signature = self._signer.generate_signature(timestamp=ts, body=body.decode("utf-8"))
+        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+    async def send(
+        self,
+        url: str,
+        delivery: Delivery,
+        *,
+        retries: bool = True,
+        extra_headers: dict[str, str] | None = None,
+        signed: bool = True,
+    ) -> Delivery:
+        """Post (with fresh signatures each attempt); retry non-2xx and timeouts like Slack."""
+        delays = self.retry_delays if retries else ()
+        for attempt in range(len(delays) + 1):
+            headers = {"Content-Type": delivery.content_type, **(extra_headers or {})}
+            if signed:
+                headers.update(self.sign(delivery.body))
+            if attempt:
+                headers["X-Slack-Retry-Num"] = str(attempt)
+                headers["X-Slack-Retry-Reason"] = (
+                    "http_timeout" if delivery.status == "timeout" else "http_error"
+                )
+            status, text = await self._post(url, delivery.body, headers)
+            delivery.attempts.append(status)
+            delivery.status, delivery.response_body = status, text
+            if isinstance(status, int) and 200 <= status < 300:
+                break
+            if attempt < len(delays):
+                await asyncio.sleep(delays[attempt])
+        return delivery
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | str, str]:
+        assert self._session is not None, "emulator not started"
+        try:
+            async with self._session.post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.ack_timeout),
+            ) as response:
+                return response.status, await response.text()
+        except TimeoutError:
+            return "timeout", ""
+        except aiohttp.ClientError as exc:
+            return f"connection_failed: {exc.__class__.__name__}", ""

@@ -1,0 +1,687 @@
+"""The emulator: a local Slack workspace over HTTP that the bot, tests and demo all talk to."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from aiohttp import web
+
+from bot.emulator.delivery import Deliverer, Delivery
+from bot.emulator.limits import Limits
+from bot.emulator.render import render
+from bot.emulator.webapi import ApiError, WebApi
+from bot.emulator.workspace import StoredMessage, Workspace
+
+
+@dataclass
+class ApiCall:
+    """One Web API call as the emulator received and answered it."""
+
+    method: str
+    params: dict[str, Any]
+    response: dict[str, Any]
+    status: int
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class SeenMessage:
+    """Something a person could see: a channel message, a thread reply, an ephemeral, a DM."""
+
+    channel_id: str
+    channel_name: str
+    ts: str
+    thread_ts: str | None
+    author_id: str | None
+    author_name: str
+    text: str
+    raw_text: str
+    blocks: list[dict[str, Any]]
+    kind: str
+    edited: bool
+
+
+class Emulator:
+    """A Slack workspace on 127.0.0.1: Web API, signed delivery to the app, and a full record."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        signing_secret: str,
+        bot_token: str,
+        retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5),
+        ack_timeout: float = 3.0,
+        echo_bot_messages: bool = True,
+    ) -> None:
+        self.ws = workspace
+        self.bot_token = bot_token
+        self.signing_secret = signing_secret
+        self.limits = Limits()
+        self.calls: list[ApiCall] = []
+        self.app_url: str | None = None
+        self.echo_bot_messages = echo_bot_messages
+        self.api = WebApi(workspace, self._echo)
+        self.deliverer = Deliverer(signing_secret, retry_delays, ack_timeout)
+        self._responses: dict[str, dict[str, Any]] = {}
+        self._event_ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.port = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        """Base URL of the Web API, for `AsyncWebClient(base_url=...)`."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    @property
+    def base_url(self) -> str:
+        """Root URL of the emulator."""
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> Emulator:
+        """Listen on a free local port."""
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self._handle_api)
+        app.router.add_get("/api/{method}", self._handle_api)
+        app.router.add_post("/response_url/{token}", self._handle_response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        await self.deliverer.start()
+        return self
+
+    async def stop(self) -> None:
+        """Stop serving and delivering."""
+        for task in list(self._tasks):
+            task.cancel()
+        await self.deliverer.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> Emulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ---- Web API ---------------------------------------------------------------------------
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(parse_qsl(request.query_string))
+        raw = await request.read()
+        content_type = request.headers.get("Content-Type", "")
+        if raw:
+            if "json" in content_type:
+                try:
+                    body = json.loads(raw)
+                except json.JSONDecodeError:
+                    return self._answer(method, params, {"ok": False, "error": "invalid_json"})
+                if isinstance(body, dict):
+                    params.update(body)
+            else:
+                params.update(dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True)))
+        if isinstance(params.get("blocks"), str):
+            try:
+                params["blocks"] = json.loads(params["blocks"])
+            except json.JSONDecodeError:
+                pass
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        token = token or params.get("token", "")
+        recorded = {k: v for k, v in params.items() if k != "token"}
+        if not token:
+            return self._answer(method, recorded, {"ok": False, "error": "not_authed"})
+        if token != self.bot_token:
+            return self._answer(method, recorded, {"ok": False, "error": "invalid_auth"})
+        handler = self.api.methods.get(method)
+        if handler is None:
+            return self._answer(method, recorded, {"ok": False, "error": "unknown_method"}, 404)
+        wait = self.limits.check(method, params.get("channel"))
+        if wait:
+            return self._answer(
+                method,
+                recorded,
+                {"ok": False, "error": "ratelimited"},
+                429,
+                {"Retry-After": str(wait)},
+            )
+        try:
+            answer = await handler(params)
+        except ApiError as exc:
+            answer = {"ok": False, "error": exc.code}
+        return self._answer(method, recorded, answer)
+
+    def _answer(
+        self,
+        method: str,
+        params: dict[str, Any],
+        answer: dict[str, Any],
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        self.calls.append(ApiCall(method, params, answer, status))
+        return web.json_response(answer, status=status, headers=headers)
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        """Every recorded call of one method."""
+        return [c for c in self.calls if c.method == method]
+
+    @property
+    def rate_limited(self) -> int:
+        """How many calls were answered 429."""
+        return sum(1 for c in self.calls if c.status == 429)
+
+    async def _echo(self, message: StoredMessage) -> None:
+        """Slack sends the app its own posts as message events too."""
+        if not self.echo_bot_messages or not self.app_url:
+            return
+        event = {
+            "type": "message",
+            "channel": message.channel_id,
+            "user": message.user,
+            "bot_id": message.bot_id,
+            "text": message.text,
+            "ts": message.ts,
+        }
+        if message.thread_ts:
+            event["thread_ts"] = message.thread_ts
+        self._background(self.deliver_event(event, team_id=self.ws.our_team.id))
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- response_url ----------------------------------------------------------------------
+    def _response_url(self, user_id: str, channel_id: str, message_ts: str | None) -> str:
+        token = uuid.uuid4().hex
+        self._responses[token] = {"user": user_id, "channel": channel_id, "ts": message_ts}
+        return f"{self.base_url}/response_url/{token}"
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        target = self._responses.get(request.match_info["token"])
+        if target is None:
+            return web.Response(status=404, text="expired_url")
+        try:
+            body = json.loads(await request.read())
+        except json.JSONDecodeError:
+            return web.Response(status=400, text="invalid_payload")
+        self.calls.append(ApiCall("response_url", body, {"ok": True}, 200))
+        self._record_response(target, body)
+        return web.Response(text="ok")
+
+    def _record_response(self, target: dict[str, Any], body: dict[str, Any]) -> None:
+        original = self.ws.find(target["channel"], target["ts"]) if target.get("ts") else None
+        if body.get("delete_original") and original:
+            original.deleted = True
+            return
+        text, blocks = body.get("text") or "", body.get("blocks") or []
+        if body.get("replace_original") and original:
+            original.edits.append({"text": original.text, "blocks": original.blocks})
+            original.text, original.blocks = text, blocks
+            return
+        in_channel = body.get("response_type") == "in_channel"
+        self.ws.store(
+            StoredMessage(
+                channel_id=target["channel"],
+                ts=self.ws.next_ts(),
+                user=self.ws.bot_user_id,
+                text=text,
+                blocks=blocks,
+                bot_id=self.ws.bot_id,
+                kind="message" if in_channel else "ephemeral",
+                target_user=None if in_channel else target["user"],
+            )
+        )
+
+    # ---- delivery to the app ---------------------------------------------------------------
+    def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+        """Slack signature headers for a body (for hand-made requests in tests)."""
+        return self.deliverer.sign(body, timestamp)
+
+    def _url(self) -> str:
+        if not self.app_url:
+            raise RuntimeError("emulator.app_url is not set: start the bot first")
+        return self.app_url
+
+    def _envelope(
+        self,
+        event: dict[str, Any],
+        team_id: str | None,
+        event_id: str | None,
+        channel_id: str | None,
+    ) -> dict[str, Any]:
+        channel = self.ws.channels.get(channel_id or "")
+        now = int(time.time())
+        return {
+            "token": "emulator-verification-token",
+            "team_id": team_id or self.ws.our_team.id,
+            "api_app_id": "A0CONNECTDESK",
+            "event": {**event, "event_ts": event.get("ts") or f"{time.time():.6f}"},
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._event_ids):010d}",
+            "event_time": now,
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.ws.our_team.id,
+                    "user_id": self.ws.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": bool(channel and channel.is_ext_shared),
+            "event_context": uuid.uuid4().hex,
+        }
+
+    async def deliver_event(
+        self,
+        event: dict[str, Any],
+        *,
+        team_id: str | None = None,
+        event_id: str | None = None,
+        retries: bool = True,
+    ) -> Delivery:
+        """Deliver an Events API envelope around `event` (signed, retried like Slack)."""
+        envelope = self._envelope(event, team_id, event_id, event.get("channel"))
+        body = json.dumps(envelope).encode()
+        delivery = Delivery(
+            body=body,
+            content_type="application/json",
+            event_id=envelope["event_id"],
+            ts=event.get("ts"),
+        )
+        return await self.deliverer.send(self._url(), delivery, retries=retries)
+
+    async def deliver_raw(
+        self, body: bytes, headers: dict[str, str], content_type: str = "application/json"
+    ) -> Delivery:
+        """Post exactly these bytes and headers (no signing): for hostile-input tests."""
+        delivery = Delivery(body=body, content_type=content_type)
+        return await self.deliverer.send(
+            self._url(), delivery, retries=False, extra_headers=headers, signed=False
+        )
+
+    async def redeliver(
+        self, delivery: Delivery, retry_num: int = 1, reason: str = "http_timeout"
+    ) -> Delivery:
+        """Send the same body again, freshly signed, with Slack's retry headers."""
+        again = Delivery(
+            body=delivery.body,
+            content_type=delivery.content_type,
+            event_id=delivery.event_id,
+            ts=delivery.ts,
+        )
+        return await self.deliverer.send(
+            self._url(),
+            again,
+            retries=False,
+            extra_headers={"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": reason},
+        )
+
+    async def post_message(
+        self,
+        user_id: str,
+        channel_id: str,
+        text: str,
+        thread_ts: str | None = None,
+        subtype: str | None = None,
+        files: list[dict[str, Any]] | None = None,
+    ) -> Delivery:
+        """A person posts: stored (so people see it) and delivered as a message event."""
+        user = self.ws.users[user_id]
+        channel = self.ws.channels[channel_id]
+        if user_id not in channel.member_ids:
+            raise ValueError(f"{user_id} is not in {channel_id}")
+        ts = self.ws.next_ts()
+        self.ws.store(
+            StoredMessage(
+                channel_id=channel_id, ts=ts, user=user_id, text=text, thread_ts=thread_ts
+            )
+        )
+        event: dict[str, Any] = {
+            "type": "message",
+            "channel": channel_id,
+            "user": user_id,
+            "text": text,
+            "ts": ts,
+            "team": user.team_id,
+            "user_team": user.team_id,
+            "source_team": user.team_id,
+            "channel_type": "group" if channel.is_private else "channel",
+        }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        if subtype:
+            event["subtype"] = subtype
+        if files:
+            event["files"] = files
+        delivery = await self.deliver_event(event, team_id=user.team_id)
+        delivery.ts = ts
+        return delivery
+
+    async def edit_message(self, user_id: str, channel_id: str, ts: str, text: str) -> Delivery:
+        """A person edits their message (subtype message_changed)."""
+        message = self.ws.find(channel_id, ts)
+        if message is None:
+            raise ValueError("no such message")
+        message.edits.append({"text": message.text, "blocks": message.blocks})
+        message.text = text
+        event = {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": channel_id,
+            "hidden": True,
+            "ts": self.ws.next_ts(),
+            "message": {
+                "type": "message",
+                "user": user_id,
+                "text": text,
+                "ts": ts,
+                "edited": {"user": user_id, "ts": self.ws.next_ts()},
+            },
+            "previous_message": {"type": "message", "user": user_id, "ts": ts},
+        }
+        return await self.deliver_event(event, team_id=self.ws.users[user_id].team_id)
+
+    async def delete_message(self, user_id: str, channel_id: str, ts: str) -> Delivery:
+        """A person deletes their message (subtype message_deleted)."""
+        message = self.ws.find(channel_id, ts)
+        if message is not None:
+            message.deleted = True
+        event = {
+            "type": "message",
+            "subtype": "message_deleted",
+            "channel": channel_id,
+            "hidden": True,
+            "ts": self.ws.next_ts(),
+            "deleted_ts": ts,
+            "previous_message": {"type": "message", "user": user_id, "ts": ts},
+        }
+        return await self.deliver_event(event, team_id=self.ws.users[user_id].team_id)
+
+    async def join_channel(self, user_id: str, channel_id: str) -> Delivery:
+        """Someone joins: member_joined_channel, and the channel_join message Slack posts."""
+        channel = self.ws.channels[channel_id]
+        channel.member_ids.add(user_id)
+        user = self.ws.users[user_id]
+        ts = self.ws.next_ts()
+        self.ws.store(
+            StoredMessage(
+                channel_id=channel_id,
+                ts=ts,
+                user=user_id,
+                text=f"<@{user_id}> has joined the channel",
+            )
+        )
+        delivery = await self.deliver_event(
+            {
+                "type": "member_joined_channel",
+                "user": user_id,
+                "channel": channel_id,
+                "channel_type": "C",
+                "team": user.team_id,
+            },
+            team_id=user.team_id,
+        )
+        await self.deliver_event(
+            {
+                "type": "message",
+                "subtype": "channel_join",
+                "user": user_id,
+                "channel": channel_id,
+                "text": f"<@{user_id}> has joined the channel",
+                "ts": ts,
+            },
+            team_id=user.team_id,
+        )
+        return delivery
+
+    async def share_channel(self, channel_id: str, with_team_id: str) -> Delivery:
+        """The channel becomes a Slack Connect channel with another org."""
+        channel = self.ws.channels[channel_id]
+        channel.is_ext_shared = True
+        return await self.deliver_event(
+            {
+                "type": "channel_shared",
+                "connected_team_id": with_team_id,
+                "channel": channel_id,
+                "event_ts": f"{time.time():.6f}",
+            }
+        )
+
+    async def add_reaction(self, user_id: str, channel_id: str, ts: str, name: str) -> Delivery:
+        """A person reacts to a message."""
+        message = self.ws.find(channel_id, ts)
+        if message is None:
+            raise ValueError("no such message")
+        message.reactions.setdefault(name, []).append(user_id)
+        return await self.deliver_event(
+            {
+                "type": "reaction_added",
+                "user": user_id,
+                "reaction": name,
+                "item": {"type": "message", "channel": channel_id, "ts": ts},
+                "item_user": message.user,
+                "event_ts": f"{time.time():.6f}",
+            },
+            team_id=self.ws.users[user_id].team_id,
+        )
+
+    async def slash_command(
+        self, user_id: str, channel_id: str, text: str, command: str = "/desk"
+    ) -> Delivery:
+        """A person runs a slash command; the ack body, if any, is shown to them."""
+        user = self.ws.users[user_id]
+        channel = self.ws.channels[channel_id]
+        form = {
+            "token": "emulator-verification-token",
+            "team_id": user.team_id,
+            "team_domain": user.team_id.lower(),
+            "channel_id": channel_id,
+            "channel_name": channel.name,
+            "user_id": user_id,
+            "user_name": user.name,
+            "command": command,
+            "text": text,
+            "api_app_id": "A0CONNECTDESK",
+            "is_enterprise_install": "false",
+            "response_url": self._response_url(user_id, channel_id, None),
+            "trigger_id": uuid.uuid4().hex,
+        }
+        delivery = Delivery(
+            body=urlencode(form).encode(), content_type="application/x-www-form-urlencoded"
+        )
+        delivery = await self.deliverer.send(self._url(), delivery, retries=False)
+        self._record_ack(user_id, channel_id, delivery)
+        return delivery
+
+    async def click_button(
+        self,
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+        action_id: str,
+        value: str,
+        block_id: str | None = None,
+    ) -> Delivery:
+        """A person presses a button on a message (block_actions)."""
+        user = self.ws.users[user_id]
+        channel = self.ws.channels[channel_id]
+        message = self.ws.find(channel_id, message_ts)
+        payload = {
+            "type": "block_actions",
+            "user": {
+                "id": user_id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": user.team_id,
+            },
+            "api_app_id": "A0CONNECTDESK",
+            "token": "emulator-verification-token",
+            "team": {"id": user.team_id, "domain": user.team_id.lower()},
+            "channel": {"id": channel_id, "name": channel.name},
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel_id,
+                "is_ephemeral": False,
+            },
+            "message": {
+                "type": "message",
+                "ts": message_ts,
+                "text": message.text,
+                "blocks": message.blocks,
+                "user": message.user,
+            }
+            if message
+            else {},
+            "trigger_id": uuid.uuid4().hex,
+            "response_url": self._response_url(user_id, channel_id, message_ts),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block_id or "b",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        delivery = Delivery(
+            body=urlencode({"payload": json.dumps(payload)}).encode(),
+            content_type="application/x-www-form-urlencoded",
+        )
+        delivery = await self.deliverer.send(self._url(), delivery, retries=False)
+        self._record_ack(user_id, channel_id, delivery)
+        return delivery
+
+    def _record_ack(self, user_id: str, channel_id: str, delivery: Delivery) -> None:
+        body = delivery.response_body.strip()
+        if not body or delivery.status != 200:
+            return
+        try:
+            parsed = json.loads(body)
+        except json.JSONDecodeError:
+            parsed = {"text": body}
+        if isinstance(parsed, dict) and (parsed.get("text") or parsed.get("blocks")):
+            self._record_response({"user": user_id, "channel": channel_id, "ts": None}, parsed)
+
+    # ---- questions a test can ask ----------------------------------------------------------
+    def messages(
+        self, channel_id: str, thread_ts: str | None = None, include_replies: bool = True
+    ) -> list[StoredMessage]:
+        """Current (non-ephemeral, not deleted) messages of a channel, or of one thread."""
+        result = []
+        for m in self.ws.messages:
+            if m.channel_id != channel_id or m.kind != "message" or m.deleted:
+                continue
+            if thread_ts is not None and not (m.thread_ts == thread_ts or m.ts == thread_ts):
+                continue
+            if thread_ts is None and not include_replies and m.thread_ts and m.thread_ts != m.ts:
+                continue
+            result.append(m)
+        return result
+
+    def message(self, channel_id: str, ts: str) -> StoredMessage | None:
+        """One stored message."""
+        return self.ws.find(channel_id, ts)
+
+    def reactions(self, channel_id: str, ts: str) -> dict[str, list[str]]:
+        """Reactions on a message: name -> user ids."""
+        message = self.ws.find(channel_id, ts)
+        return dict(message.reactions) if message else {}
+
+    def render(self, text: str) -> str:
+        """Slack markup as a reader sees it."""
+        return render(
+            text,
+            {u.id: u.name for u in self.ws.users.values()},
+            {c.id: c.name for c in self.ws.channels.values()},
+        )
+
+    def seen_by(
+        self, user_id: str, channel_id: str | None = None, thread_ts: str | None = None
+    ) -> list[SeenMessage]:
+        """What one person could see, in order (messages, thread replies, ephemerals, DMs)."""
+        seen = []
+        for m in self.ws.messages:
+            channel = self.ws.channels.get(m.channel_id)
+            if channel is None or m.deleted:
+                continue
+            if channel_id is not None and m.channel_id != channel_id:
+                continue
+            if thread_ts is not None and not (m.thread_ts == thread_ts or m.ts == thread_ts):
+                continue
+            if m.kind == "ephemeral":
+                if m.target_user != user_id:
+                    continue
+                kind = "ephemeral"
+            elif user_id in channel.member_ids:
+                kind = "dm" if channel.is_im else "message"
+            else:
+                continue
+            author = self.ws.users.get(m.user or "")
+            seen.append(
+                SeenMessage(
+                    channel_id=m.channel_id,
+                    channel_name=channel.name,
+                    ts=m.ts,
+                    thread_ts=m.thread_ts,
+                    author_id=m.user,
+                    author_name=author.name if author else (m.user or "?"),
+                    text=self.render(m.text),
+                    raw_text=m.text,
+                    blocks=m.blocks,
+                    kind=kind,
+                    edited=bool(m.edits),
+                )
+            )
+        return seen
+
+    def shared_channel_messages(self) -> list[StoredMessage]:
+        """Everything the bot put in a channel shared with another org (ephemerals included)."""
+        return [
+            m
+            for m in self.ws.messages
+            if m.user == self.ws.bot_user_id
+            and self.ws.channels.get(m.channel_id) is not None
+            and self.ws.channels[m.channel_id].is_ext_shared
+        ]
+
+    async def wait_for(
+        self, predicate: Callable[[], Any], within: float = 5.0, interval: float = 0.01
+    ) -> Any:
+        """Poll until `predicate()` is truthy and return its value; TimeoutError otherwise."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                value = predicate()
+            except (IndexError, KeyError, AttributeError, TypeError):
+                value = None
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"condition not met within {within}s")
+            await asyncio.sleep(interval)
+
+    def transcript(self, user_id: str) -> str:
+        """What a person saw, one line each: `[#channel] (thread) author: text`."""
+        lines = []
+        for s in self.seen_by(user_id):
+            thread = " (thread)" if s.thread_ts and s.thread_ts != s.ts else ""
+            tag = {"ephemeral": " (only you)", "dm": ""}.get(s.kind, "")
+            where = "DM" if s.kind == "dm" else f"#{s.channel_name}"
+            lines.append(f"[{where}]{thread}{tag} {s.author_name}: {s.text}")
+        return "\n".join(lines)

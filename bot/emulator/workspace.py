@@ -1,0 +1,147 @@
+"""The emulated Slack world: teams, users, channels and the messages in them."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Team:
+    """A Slack organisation (workspace)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class User:
+    """A person (or bot) belonging to a team."""
+
+    id: str
+    name: str
+    team_id: str
+    real_name: str = ""
+    is_bot: bool = False
+
+
+@dataclass
+class Channel:
+    """A conversation; `is_ext_shared` marks a Slack Connect channel; `is_im` a DM."""
+
+    id: str
+    name: str
+    is_ext_shared: bool = False
+    member_ids: set[str] = field(default_factory=set)
+    is_private: bool = False
+    is_im: bool = False
+    im_user: str | None = None
+
+
+@dataclass
+class StoredMessage:
+    """A message as it stands now (text, blocks, reactions) plus its earlier versions."""
+
+    channel_id: str
+    ts: str
+    user: str | None
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    bot_id: str | None = None
+    kind: str = "message"  # message | ephemeral
+    target_user: str | None = None  # ephemerals: the one person who sees it
+    reactions: dict[str, list[str]] = field(default_factory=dict)
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    deleted: bool = False
+
+
+class Workspace:
+    """Our team, customer orgs, users, channels and every message, as the emulator keeps them."""
+
+    def __init__(
+        self,
+        our_team: Team,
+        bot_user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+        bot_name: str = "connectdesk",
+    ) -> None:
+        self.our_team = our_team
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.teams: dict[str, Team] = {our_team.id: our_team}
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
+        self.messages: list[StoredMessage] = []
+        self._by_key: dict[tuple[str, str], StoredMessage] = {}
+        self._ts_counter = itertools.count(1)
+        self._last_ts = 0.0
+        self.add_user(User(bot_user_id, bot_name, our_team.id, real_name=bot_name, is_bot=True))
+
+    @classmethod
+    def default(cls) -> Workspace:
+        """A ready world: our team T0OURTEAM (bot U0BOT, alice U0ALICE, bob U0BOB, manager mia
+        U0MIA), customer org T0CUSTOMER (carol U0CAROL, dave U0DAVE); shared channel C0SHARED1
+        (#acme-support), internal C0INTERNAL (#acme-internal), escalation C0ESCALATE."""
+        ws = cls(Team("T0OURTEAM", "Acme Vendor Inc"))
+        ws.add_team(Team("T0CUSTOMER", "Customer Org"))
+        for uid, name, team in [
+            ("U0ALICE", "alice", "T0OURTEAM"),
+            ("U0BOB", "bob", "T0OURTEAM"),
+            ("U0MIA", "mia", "T0OURTEAM"),
+            ("U0CAROL", "carol", "T0CUSTOMER"),
+            ("U0DAVE", "dave", "T0CUSTOMER"),
+        ]:
+            ws.add_user(User(uid, name, team, real_name=name.title()))
+        everyone = {"U0BOT", "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"}
+        ws.add_channel(Channel("C0SHARED1", "acme-support", True, everyone))
+        ws.add_channel(
+            Channel("C0INTERNAL", "acme-internal", False, {"U0BOT", "U0ALICE", "U0BOB", "U0MIA"})
+        )
+        ws.add_channel(Channel("C0ESCALATE", "support-escalations", False, {"U0BOT", "U0MIA"}))
+        return ws
+
+    def add_team(self, team: Team) -> None:
+        """Add an organisation."""
+        self.teams[team.id] = team
+
+    def add_user(self, user: User) -> None:
+        """Add a person."""
+        self.users[user.id] = user
+
+    def add_channel(self, channel: Channel) -> None:
+        """Add a conversation."""
+        self.channels[channel.id] = channel
+
+    def next_ts(self) -> str:
+        """A unique, increasing Slack timestamp ("seconds.micros")."""
+        now = max(time.time(), self._last_ts + 0.000001)
+        self._last_ts = now
+        return f"{now:.6f}"
+
+    def im_for(self, user_id: str) -> Channel:
+        """The bot's DM channel with a user (opened on first use)."""
+        for channel in self.channels.values():
+            if channel.is_im and channel.im_user == user_id:
+                return channel
+        channel = Channel(
+            id="D" + user_id[1:],
+            name=f"dm-{user_id}",
+            member_ids={user_id, self.bot_user_id},
+            is_im=True,
+            im_user=user_id,
+        )
+        self.add_channel(channel)
+        return channel
+
+    def store(self, message: StoredMessage) -> StoredMessage:
+        """Keep a new message."""
+        self.messages.append(message)
+        self._by_key[(message.channel_id, message.ts)] = message
+        return message
+
+    def find(self, channel_id: str, ts: str) -> StoredMessage | None:
+        """A stored message by channel and ts."""
+        return self._by_key.get((channel_id, ts))

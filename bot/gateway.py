@@ -1,0 +1,206 @@
+"""The one outbound gateway to Slack's Web API: paces, retries, and guards the wall."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messages.base import CustomerMessage, InternalMessage, OutboundMessage
+
+log = logging.getLogger("connectdesk.gateway")
+
+
+class WallViolation(RuntimeError):
+    """An internal message was headed for a channel shared with customers; it was not sent."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the bot is in the installing workspace (from auth.test)."""
+
+    team_id: str
+    bot_user_id: str
+    bot_id: str | None
+
+
+def make_client(token: str, base_url: str | None) -> AsyncWebClient:
+    """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections."""
+    handlers = [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=8),
+        AsyncServerErrorRetryHandler(max_retry_count=3),
+        AsyncConnectionErrorRetryHandler(max_retry_count=3),
+    ]
+    kwargs: dict[str, Any] = {"token": token, "retry_handlers": handlers}
+    if base_url:
+        kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+    return AsyncWebClient(**kwargs)
+
+
+class ChannelPacer:
+    """At most one post per `interval` seconds per channel (Slack: ~1 message/s/channel)."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self._next: dict[str, float] = {}
+
+    async def wait(self, channel: str) -> None:
+        """Sleep until this channel may take another message, reserving the slot first."""
+        now = time.monotonic()
+        slot = max(now, self._next.get(channel, 0.0))
+        self._next[channel] = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class SharedChannels:
+    """Knows which channels are shared with another organisation; unsure means shared."""
+
+    def __init__(self, client: AsyncWebClient, ttl: float = 300.0) -> None:
+        self._client = client
+        self._ttl = ttl
+        self._linked: set[str] = set()
+        self._cache: dict[str, tuple[bool, float]] = {}
+
+    def mark_shared(self, channel_ids: Iterable[str]) -> None:
+        """Remember channels known to be shared (linked accounts, channel_shared events)."""
+        for channel in channel_ids:
+            self._linked.add(channel)
+            self._cache.pop(channel, None)
+
+    def forget(self, channel_id: str) -> None:
+        """Drop what is cached about a channel (it was shared or unshared)."""
+        self._cache.pop(channel_id, None)
+
+    async def is_shared(self, channel_id: str) -> bool:
+        """True if the channel is, or may be, visible to another organisation."""
+        if channel_id[:1] in {"U", "W", "D"}:
+            return False  # a DM with one of our users
+        if channel_id in self._linked:
+            return True
+        cached = self._cache.get(channel_id)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        try:
+            info = (await self._client.conversations_info(channel=channel_id))["channel"]
+        except SlackApiError as exc:
+            log.warning("conversations.info %s failed (%s): treating as shared", channel_id, exc)
+            return True
+        shared = bool(
+            info.get("is_ext_shared")
+            or info.get("is_pending_ext_shared")
+            or info.get("is_shared")
+            and not info.get("is_org_shared")
+        )
+        self._cache[channel_id] = (shared, time.monotonic() + self._ttl)
+        return shared
+
+
+class SlackGateway:
+    """Every Web API call the bot makes goes through here."""
+
+    def __init__(self, client: AsyncWebClient, *, pacer: ChannelPacer | None = None) -> None:
+        self.client = client
+        self.channels = SharedChannels(client)
+        self.pacer = pacer or ChannelPacer()
+        self._identity: Identity | None = None
+        self._users: dict[str, dict[str, Any] | None] = {}
+
+    async def identity(self) -> Identity:
+        """The installing team and the bot's user id (auth.test, asked once)."""
+        if self._identity is None:
+            auth = await self.client.auth_test()
+            self._identity = Identity(
+                team_id=auth["team_id"], bot_user_id=auth["user_id"], bot_id=auth.get("bot_id")
+            )
+        return self._identity
+
+    async def _guard(self, channel: str, message: OutboundMessage) -> None:
+        if isinstance(message, CustomerMessage):
+            return
+        if not isinstance(message, InternalMessage):
+            raise TypeError(f"unknown message kind {type(message).__name__}")
+        if await self.channels.is_shared(channel):
+            log.error("wall: refused an internal message to shared channel %s", channel)
+            raise WallViolation(f"internal message refused for shared channel {channel}")
+
+    async def post(
+        self, channel: str, message: OutboundMessage, *, thread_ts: str | None = None
+    ) -> str | None:
+        """Post a message (paced per channel); its ts, or None if Slack refused it."""
+        await self._guard(channel, message)
+        await self.pacer.wait(channel)
+        try:
+            response = await self.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, unfurl_links=False, **message.payload()
+            )
+        except SlackApiError as exc:
+            log.warning("chat.postMessage to %s failed: %s", channel, exc.response.get("error"))
+            return None
+        return response["ts"]
+
+    async def dm(self, user_id: str, message: InternalMessage) -> str | None:
+        """Send one of our users a direct message."""
+        return await self.post(user_id, message)
+
+    async def update(self, channel: str, ts: str, message: OutboundMessage) -> bool:
+        """Replace the text of a message the bot posted earlier."""
+        await self._guard(channel, message)
+        try:
+            await self.client.chat_update(channel=channel, ts=ts, **message.payload())
+        except SlackApiError as exc:
+            log.warning("chat.update %s/%s failed: %s", channel, ts, exc.response.get("error"))
+            return False
+        return True
+
+    async def react(self, channel: str, ts: str, name: str) -> bool:
+        """Add a reaction (already there counts as done)."""
+        try:
+            await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "already_reacted":
+                return True
+            log.warning("reactions.add %s on %s failed: %s", name, ts, exc.response.get("error"))
+            return False
+        return True
+
+    async def unreact(self, channel: str, ts: str, name: str) -> bool:
+        """Remove the bot's reaction (absent counts as done)."""
+        try:
+            await self.client.reactions_remove(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "no_reaction":
+                return True
+            log.warning("reactions.remove %s on %s failed: %s", name, ts, exc.response.get("error"))
+            return False
+        return True
+
+    async def user(self, user_id: str) -> dict[str, Any] | None:
+        """A user's profile (users.info), cached; None if Slack has none for us."""
+        if user_id not in self._users:
+            try:
+                self._users[user_id] = (await self.client.users_info(user=user_id))["user"]
+            except SlackApiError as exc:
+                log.info("users.info %s failed: %s", user_id, exc.response.get("error"))
+                return None
+        return self._users[user_id]
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to a message, or None."""
+        try:
+            return (await self.client.chat_getPermalink(channel=channel, message_ts=ts))[
+                "permalink"
+            ]
+        except SlackApiError:
+            return None

@@ -1,0 +1,1 @@
+"""Message builders: the customer-facing set (`customer`) and the internal set (`internal`)."""

@@ -1,0 +1,55 @@
+"""The customer-facing message set: the only words the bot ever says in a shared channel.
+
+Nothing here may take internal data (tier, ARR, owner notes, other accounts): the builders
+take only a ticket number, times and the customer's own context.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.messages.base import CustomerMessage, customer_message
+
+
+def slack_time(at: datetime) -> str:
+    """A time each reader sees in their own time zone, with a UTC fallback."""
+    epoch = int(at.timestamp())
+    fallback = at.strftime("%a %d %b %Y, %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def receipt(number: int, first_reply_by: datetime | None) -> CustomerMessage:
+    """The reply in a new request's thread: its number and when to expect a first answer."""
+    expect = (
+        f" You can expect a first reply from the team by {slack_time(first_reply_by)}."
+        if first_reply_by
+        else " The team will reply here as soon as possible."
+    )
+    return customer_message(
+        f":eyes: Thanks, we've got your request. It's ticket *#{number}*.{expect}"
+        " Add any details by replying in this thread."
+    )
+
+
+def receipt_in_progress(number: int) -> CustomerMessage:
+    """The receipt once someone from the team has picked the request up."""
+    return customer_message(
+        f":eyes: Ticket *#{number}*: someone from the team is on it and will keep you posted"
+        " in this thread."
+    )
+
+
+def receipt_resolved(number: int) -> CustomerMessage:
+    """The receipt after the request is resolved."""
+    return customer_message(
+        f":white_check_mark: Ticket *#{number}* is resolved. If anything is still not right,"
+        " reply in this thread and we'll pick it up again."
+    )
+
+
+def receipt_reopened(number: int) -> CustomerMessage:
+    """The receipt after a resolved request is reopened."""
+    return customer_message(
+        f":arrows_counterclockwise: Ticket *#{number}* is open again; the team will follow up"
+        " in this thread."
+    )

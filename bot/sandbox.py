@@ -1,0 +1,110 @@
+"""A bot running against the local Slack emulator over real HTTP (demo, tests, benchmarks)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.app import ConnectDesk, create_app
+from bot.clock import Clock
+from bot.config.desk import DeskConfig
+from bot.config.settings import Settings
+from bot.emulator import Emulator, Workspace
+
+SIGNING_SECRET = "sandbox-signing-secret"
+BOT_TOKEN = "xoxb-sandbox-token"
+
+
+class Sandbox:
+    """An emulated workspace plus a connectdesk app serving it on a local port."""
+
+    def __init__(
+        self,
+        config: DeskConfig,
+        *,
+        workspace: Workspace | None = None,
+        clock: Clock | None = None,
+        database_url: str | None = None,
+        emulator_options: dict | None = None,
+    ) -> None:
+        self.config = config
+        self.workspace = workspace or Workspace.default()
+        self.clock = clock
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if database_url is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="connectdesk-")
+            database_url = f"sqlite+aiosqlite:///{Path(self._tmp.name) / 'desk.db'}"
+        self.database_url = database_url
+        self.emu = Emulator(
+            self.workspace,
+            signing_secret=SIGNING_SECRET,
+            bot_token=BOT_TOKEN,
+            **(emulator_options or {}),
+        )
+        self.desk: ConnectDesk | None = None
+        self._runner: web.AppRunner | None = None
+
+    def settings(self) -> Settings:
+        """The settings the bot runs with: the emulator's Web API, a local database."""
+        return Settings(
+            SLACK_BOT_TOKEN=SecretStr(BOT_TOKEN),
+            SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
+            SLACK_API_URL=self.emu.api_url,
+            CONNECTDESK_DATABASE_URL=self.database_url,
+        )
+
+    async def start(self) -> Sandbox:
+        """Start the emulator, then the bot, and point the emulator at the bot."""
+        await self.emu.start()
+        await self.start_bot()
+        return self
+
+    async def start_bot(self) -> ConnectDesk:
+        """Start (or restart) the bot process on the same database."""
+        desk = create_app(self.settings(), self.config, clock=self.clock)
+        await desk.start()
+        runner = web.AppRunner(desk.web_app())
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        self.emu.app_url = f"http://127.0.0.1:{port}/slack/events"
+        self.desk, self._runner = desk, runner
+        return desk
+
+    async def stop_bot(self) -> None:
+        """Stop the bot (as a crash or deploy would), leaving the emulator and database."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.desk is not None:
+            await self.desk.close()
+            self.desk = None
+
+    async def restart_bot(self) -> ConnectDesk:
+        """Stop and start the bot on the same database."""
+        await self.stop_bot()
+        return await self.start_bot()
+
+    async def stop(self) -> None:
+        """Stop everything and remove the temporary database."""
+        await self.stop_bot()
+        await self.emu.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    async def __aenter__(self) -> Sandbox:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,48 @@
+"""Running the bot for real: HTTP (behind a load balancer) or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import create_app
+from bot.config.desk import DeskConfig
+from bot.config.settings import Settings
+
+log = logging.getLogger("connectdesk.serve")
+
+
+async def serve(settings: Settings, config: DeskConfig) -> None:
+    """Start the app and run until SIGINT/SIGTERM."""
+    desk = create_app(settings, config)
+    await desk.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = None
+    socket_handler = None
+    try:
+        if settings.slack_app_token and settings.slack_app_token.get_secret_value():
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(
+                desk.bolt, settings.slack_app_token.get_secret_value()
+            )
+            await socket_handler.connect_async()
+            log.warning("connectdesk running in Socket Mode")
+        else:
+            runner = web.AppRunner(desk.web_app())
+            await runner.setup()
+            await web.TCPSite(runner, settings.host, settings.port).start()
+            log.warning("connectdesk listening on %s:%s", settings.host, settings.port)
+        await stop.wait()
+    finally:
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        if runner is not None:
+            await runner.cleanup()
+        await desk.close()

@@ -1,0 +1,179 @@
+"""Accounts: loaded from desk.yml, linked with `/desk link`, and hints for unlinked channels."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.clock import Clock
+from bot.config.desk import AccountSpec, DeskConfig
+from bot.gateway import SlackGateway
+from bot.messages.base import InternalMessage
+from bot.messages.internal import AccountSummary, account_card, link_hint, notice
+from bot.services.inputs import ChannelJoined
+from store.db import Database
+from store.models import Account
+
+log = logging.getLogger("connectdesk.accounts")
+
+
+class AccountService:
+    """Keeps accounts and channel links in the database and answers questions about them."""
+
+    def __init__(
+        self, db: Database, config: DeskConfig, clock: Clock, gateway: SlackGateway
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.gateway = gateway
+
+    async def load_config_accounts(self, team_id: str) -> int:
+        """Upsert the accounts of desk.yml (the file wins for what it names); how many."""
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            for spec in self.config.accounts:
+                account = await uow.accounts.by_name(team_id, spec.name)
+                if account is None:
+                    account = await uow.accounts.add(_new_account(team_id, spec, now))
+                else:
+                    _apply_spec(account, spec)
+                for channel in spec.shared_channels:
+                    await uow.accounts.link(team_id, channel, account, now)
+            shared = await uow.accounts.shared_channel_ids(team_id)
+        self.gateway.channels.mark_shared(shared)
+        return len(self.config.accounts)
+
+    async def link(
+        self,
+        team_id: str,
+        actor: str,
+        channel_id: str,
+        name: str,
+        tier: str | None,
+        invoked_in: str | None,
+    ) -> InternalMessage:
+        """Link a shared channel to an account, creating the account when it is new."""
+        if tier is not None and tier not in self.config.tiers:
+            return notice(
+                f":warning: There is no tier '{tier}'. Tiers: {', '.join(self.config.tiers)}."
+            )
+        if not await self.gateway.channels.is_shared(channel_id):
+            return notice(
+                f":warning: <#{channel_id}> is not shared with another organisation, so there are"
+                " no customers to track there. Share it via Slack Connect first."
+            )
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            existing = await uow.accounts.channel(team_id, channel_id)
+            account = await uow.accounts.by_name(team_id, name)
+            created = account is None
+            if account is None:
+                internal = invoked_in
+                if not internal or await self.gateway.channels.is_shared(internal):
+                    internal = self.config.team.escalation_channel
+                account = await uow.accounts.add(
+                    Account(
+                        team_id=team_id,
+                        name=name,
+                        tier=tier or self.config.default_tier,
+                        internal_channel_id=internal,
+                        owners=[actor],
+                        receipts=True,
+                        source="slack",
+                        created_at=now,
+                    )
+                )
+            elif tier is not None and tier != account.tier:
+                account.tier = tier
+            await uow.accounts.link(team_id, channel_id, account, now)
+            await uow.audit.record(
+                team_id,
+                actor,
+                "channel_linked",
+                now,
+                None,
+                channel=channel_id,
+                account=account.name,
+                tier=account.tier,
+                created=created,
+                previous=existing.account.name if existing else None,
+            )
+            summary = f"*{account.name}* (tier {account.tier})"
+            internal_channel = account.internal_channel_id
+        self.gateway.channels.mark_shared([channel_id])
+        verb = "Created" if created else "Updated"
+        return notice(
+            f":link: {verb} {summary}: <#{channel_id}> is now tracked. Triage cards go to"
+            f" <#{internal_channel}>."
+        )
+
+    async def describe(
+        self, team_id: str, name: str | None, channel_id: str | None
+    ) -> InternalMessage:
+        """The `/desk account` answer."""
+        async with self.db.unit_of_work() as uow:
+            if channel_id:
+                link = await uow.accounts.channel(team_id, channel_id)
+                account = link.account if link else None
+                missing = f"<#{channel_id}> is not linked to an account."
+            else:
+                account = await uow.accounts.by_name(team_id, name or "")
+                missing = f"There is no account named '{name}'."
+            if account is None:
+                names = ", ".join(a.name for a in await uow.accounts.all(team_id)) or "none yet"
+                return notice(f":warning: {missing} Accounts: {names}.")
+            await uow.session.refresh(account, ["channels"])
+            open_count = await uow.tickets.count_open(team_id, account.id)
+            return account_card(
+                AccountSummary(
+                    name=account.name,
+                    tier=account.tier,
+                    channels=[c.channel_id for c in account.channels],
+                    internal_channel=account.internal_channel_id,
+                    owners=account.owners or [],
+                    open_tickets=open_count,
+                    renewal_date=account.renewal_date,
+                    arr=account.arr,
+                    receipts=account.receipts,
+                )
+            )
+
+    async def on_channel_joined(self, event: ChannelJoined) -> bool:
+        """Hint the team to link a shared channel the bot was added to; True if hinted."""
+        identity = await self.gateway.identity()
+        if event.user_id and event.user_id != identity.bot_user_id:
+            return False
+        self.gateway.channels.forget(event.channel_id)
+        async with self.db.unit_of_work() as uow:
+            if not await uow.events.claim(event.event_id, self.clock.now()):
+                return False
+            if await uow.accounts.channel(event.team_id, event.channel_id):
+                return False
+        shared = event.is_ext_shared
+        if shared is None or not shared:
+            shared = await self.gateway.channels.is_shared(event.channel_id)
+        if not shared:
+            return False
+        await self.gateway.post(
+            self.config.team.escalation_channel,
+            link_hint(event.channel_id, list(self.config.tiers)),
+        )
+        return True
+
+
+def _new_account(team_id: str, spec: AccountSpec, now) -> Account:
+    account = Account(team_id=team_id, name=spec.name, created_at=now, source="config")
+    _apply_spec(account, spec)
+    return account
+
+
+def _apply_spec(account: Account, spec: AccountSpec) -> None:
+    account.name = spec.name
+    account.name_key = spec.name.casefold()
+    account.tier = spec.tier
+    account.internal_channel_id = spec.internal_channel
+    account.owners = list(spec.owners)
+    account.renewal_date = spec.renewal_date
+    account.arr = spec.arr
+    account.receipts = spec.receipts
+    account.calendar = spec.calendar

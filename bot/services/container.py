@@ -1,0 +1,60 @@
+"""Every service, wired once by the app factory and handed to the handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.config.desk import DeskConfig
+from bot.gateway import SlackGateway
+from bot.services.accounts import AccountService
+from bot.services.desk import DeskService
+from bot.services.intake import IntakeService
+from bot.services.people import People
+from bot.services.presenter import TicketPresenter
+from bot.services.sla import SlaService
+from bot.services.tickets import TicketOps
+from store.db import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    """The services of one running app."""
+
+    db: Database
+    config: DeskConfig
+    clock: Clock
+    gateway: SlackGateway
+    people: People
+    presenter: TicketPresenter
+    sla: SlaService
+    intake: IntakeService
+    tickets: TicketOps
+    accounts: AccountService
+    desk: DeskService
+
+
+def build_services(
+    db: Database, config: DeskConfig, clock: Clock, gateway: SlackGateway
+) -> Services:
+    """Wire the services together."""
+    people = People(gateway, config.team.internal_team_ids)
+    presenter = TicketPresenter(gateway)
+    sla = SlaService(config)
+    intake = IntakeService(db, config, clock, gateway, people, presenter, sla)
+    tickets = TicketOps(db, clock, presenter, sla)
+    accounts = AccountService(db, config, clock, gateway)
+    desk = DeskService(db, config, people, tickets, accounts)
+    return Services(
+        db=db,
+        config=config,
+        clock=clock,
+        gateway=gateway,
+        people=people,
+        presenter=presenter,
+        sla=sla,
+        intake=intake,
+        tickets=tickets,
+        accounts=accounts,
+        desk=desk,
+    )

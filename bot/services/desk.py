@@ -1,0 +1,157 @@
+"""The `/desk` command: who may run it, and which service answers each subcommand."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config.desk import DeskConfig
+from bot.domain import commands as cmd
+from bot.messages.base import InternalMessage
+from bot.messages.internal import (
+    CLAIM_ACTION,
+    ESCALATE_ACTION,
+    RESOLVE_ACTION,
+    QueueLine,
+    command_error,
+    help_text,
+    notice,
+    ticket_list,
+)
+from bot.services.accounts import AccountService
+from bot.services.inputs import Caller
+from bot.services.people import People
+from bot.services.tickets import TicketNotFound, TicketOps, TicketRef
+from store.db import Database
+from store.models import Ticket
+
+log = logging.getLogger("connectdesk.desk")
+
+REFUSAL = (
+    "Sorry, `/desk` is only for the support team of this workspace."
+    " If you need help, just post your question in the channel and the team will pick it up."
+)
+
+
+class DeskService:
+    """Runs `/desk` commands for internal users; refuses everyone else without changing anything."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: DeskConfig,
+        people: People,
+        tickets: TicketOps,
+        accounts: AccountService,
+        escalate: object | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.people = people
+        self.tickets = tickets
+        self.accounts = accounts
+        self.escalate = escalate
+
+    async def run(self, caller: Caller, text: str) -> InternalMessage:
+        """Run one command; always returns the reply to show the caller (ephemeral)."""
+        if not await self.people.is_internal(caller.user_id):
+            log.info("refused /desk from non-internal user %s", caller.user_id)
+            return notice(REFUSAL)
+        try:
+            command = cmd.parse_command(text, tiers=list(self.config.tiers))
+        except cmd.CommandError as exc:
+            return command_error(exc.problem, exc.usage)
+        try:
+            return await self._dispatch(await self._in_our_workspace(caller), command)
+        except TicketNotFound as exc:
+            return notice(f":warning: {exc}")
+
+    async def press(self, caller: Caller, action_id: str, value: str) -> InternalMessage:
+        """A triage-card button: the same checks and operations as the commands."""
+        if not await self.people.is_internal(caller.user_id):
+            log.info("refused button %s from non-internal user %s", action_id, caller.user_id)
+            return notice(REFUSAL)
+        if not value.isdigit():
+            return notice(":warning: That button is out of date; use `/desk queue` instead.")
+        caller = await self._in_our_workspace(caller)
+        ref = TicketRef(caller.team_id, ticket_id=int(value))
+        try:
+            if action_id == CLAIM_ACTION:
+                return await self.tickets.claim(ref, caller.user_id)
+            if action_id == RESOLVE_ACTION:
+                return await self.tickets.resolve(ref, caller.user_id)
+            if action_id == ESCALATE_ACTION and self.escalate is not None:
+                return await self.escalate.escalate(ref, caller.user_id, "")
+        except TicketNotFound as exc:
+            return notice(f":warning: {exc}")
+        return notice(":warning: That button does nothing any more.")
+
+    async def _in_our_workspace(self, caller: Caller) -> Caller:
+        # Data belongs to the installing workspace; a payload's team can be the caller's own org.
+        identity = await self.people.gateway.identity()
+        return Caller(identity.team_id, caller.user_id, caller.channel_id)
+
+    async def _dispatch(self, caller: Caller, command: cmd.DeskCommand) -> InternalMessage:
+        team, user = caller.team_id, caller.user_id
+        match command:
+            case cmd.Help():
+                return help_text()
+            case cmd.Claim(ticket=n):
+                return await self.tickets.claim(TicketRef(team, n), user)
+            case cmd.Assign(ticket=n, user_id=owner):
+                if not await self.people.is_internal(owner):
+                    return notice(
+                        f":warning: <@{owner}> is not on our team, so cannot own tickets."
+                    )
+                return await self.tickets.assign(TicketRef(team, n), user, owner)
+            case cmd.Resolve(ticket=n, note=note):
+                return await self.tickets.resolve(TicketRef(team, n), user, note)
+            case cmd.Reopen(ticket=n):
+                return await self.tickets.reopen(TicketRef(team, n), user)
+            case cmd.Wait(ticket=n):
+                return await self.tickets.wait(TicketRef(team, n), user)
+            case cmd.SetPriority(ticket=n, priority=p):
+                return await self.tickets.set_priority(TicketRef(team, n), user, p)
+            case cmd.Escalate(ticket=n, reason=reason):
+                if self.escalate is None:
+                    return command_error("Escalation is not available.", None)
+                return await self.escalate.escalate(TicketRef(team, n), user, reason)
+            case cmd.Mine():
+                return await self._list(team, f"Your open tickets, <@{user}>", owner=user)
+            case cmd.Queue(account=name):
+                return await self._queue(team, name)
+            case cmd.AccountInfo(name=name, channel_id=channel):
+                return await self.accounts.describe(team, name, channel)
+            case cmd.Link(channel_id=channel, account=name, tier=tier):
+                return await self.accounts.link(team, user, channel, name, tier, caller.channel_id)
+        return help_text()
+
+    async def _queue(self, team: str, name: str | None) -> InternalMessage:
+        if not name:
+            return await self._list(team, "Open tickets")
+        async with self.db.unit_of_work() as uow:
+            account = await uow.accounts.by_name(team, name)
+        if account is None:
+            return notice(f":warning: There is no account named '{name}'.")
+        return await self._list(team, f"Open tickets of {account.name}", account_id=account.id)
+
+    async def _list(
+        self, team: str, title: str, *, owner: str | None = None, account_id: int | None = None
+    ) -> InternalMessage:
+        async with self.db.unit_of_work() as uow:
+            rows = await uow.tickets.open_tickets(team, owner=owner, account_id=account_id)
+        return ticket_list(title, [_line(t) for t in rows], "Nothing open. :tada:")
+
+
+def _line(ticket: Ticket) -> QueueLine:
+    return QueueLine(
+        number=ticket.number,
+        account=ticket.account.name,
+        priority=ticket.priority,
+        status=ticket.status,
+        owner=ticket.owner_user_id,
+        summary=ticket.summary,
+        opened_at=ticket.opened_at,
+        due=ticket.first_response_due_at
+        if ticket.first_response_at is None
+        else ticket.resolution_due_at,
+    )

@@ -1,0 +1,231 @@
+"""Intake: customer messages in linked shared channels become tickets; replies are recorded."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.clock import Clock
+from bot.config.desk import DeskConfig
+from bot.domain.triage import classify_priority, is_pleasantry
+from bot.gateway import SlackGateway
+from bot.messages.base import clip
+from bot.services.inputs import IncomingMessage
+from bot.services.people import People
+from bot.services.presenter import TicketPresenter
+from bot.services.sla import SlaService
+from store.db import Database
+from store.models import Ticket, TicketMessage
+
+log = logging.getLogger("connectdesk.intake")
+
+SUMMARY_LIMIT = 500
+STORED_TEXT_LIMIT = 4000
+
+
+class Outcome(StrEnum):
+    """What intake did with a message."""
+
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    OPENED = "opened"
+    JOINED = "joined"
+    REPLY = "reply"
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """Outcome, and the ticket touched if any."""
+
+    outcome: Outcome
+    ticket_number: int | None = None
+    reason: str = ""
+
+
+class IntakeService:
+    """Decides what each channel message means for tickets."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: DeskConfig,
+        clock: Clock,
+        gateway: SlackGateway,
+        people: People,
+        presenter: TicketPresenter,
+        sla: SlaService,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.gateway = gateway
+        self.people = people
+        self.presenter = presenter
+        self.sla = sla
+
+    async def on_message(self, msg: IncomingMessage) -> IntakeResult:
+        """Handle one message event exactly once (per `event_id`)."""
+        identity = await self.gateway.identity()
+        if not msg.is_new_post or msg.user_id == identity.bot_user_id:
+            return await self._ignore(msg, "not a person's new post")
+        internal = await self.people.is_internal(msg.user_id, msg.user_team)
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            if not await uow.events.claim(msg.event_id, now):
+                return IntakeResult(Outcome.DUPLICATE, reason="event already handled")
+            link = await uow.accounts.channel(msg.team_id, msg.channel_id)
+            if link is None or not link.is_shared:
+                return IntakeResult(Outcome.IGNORED, reason="channel not linked")
+            if msg.is_reply:
+                ticket = await uow.tickets.by_thread(msg.team_id, msg.channel_id, msg.thread_ts)
+                if ticket is None:
+                    return IntakeResult(Outcome.IGNORED, reason="thread is not a ticket")
+                changed = await self._record_reply(uow, ticket, msg, bool(internal), now)
+                result = IntakeResult(Outcome.REPLY, ticket.number)
+            elif internal:
+                return IntakeResult(Outcome.IGNORED, reason="staff post")
+            elif is_pleasantry(msg.text) or not msg.text.strip():
+                return IntakeResult(Outcome.IGNORED, reason="pleasantry")
+            else:
+                since = now - self.config.grouping_window
+                ticket = await uow.tickets.latest_open_for_requester(
+                    msg.team_id, msg.channel_id, msg.user_id, since
+                )
+                if ticket is not None:
+                    await self._add_message(uow, ticket, msg, False, now)
+                    ticket.last_customer_at = now
+                    ticket.updated_at = now
+                    await uow.audit.record(
+                        msg.team_id, msg.user_id, "message_grouped", now, ticket.id, ts=msg.ts
+                    )
+                    joined = ticket
+                    changed = False
+                    result = IntakeResult(Outcome.JOINED, ticket.number)
+                else:
+                    ticket = await self._open(uow, msg, link.account, now)
+                    result = IntakeResult(Outcome.OPENED, ticket.number)
+                    changed = False
+        if result.outcome is Outcome.OPENED:
+            await self._announce(ticket)
+        elif result.outcome is Outcome.JOINED:
+            await self.presenter.acknowledge(joined, msg.channel_id, msg.ts)
+        elif changed:
+            await self.presenter.refresh(ticket)
+        return result
+
+    async def _ignore(self, msg: IncomingMessage, reason: str) -> IntakeResult:
+        async with self.db.unit_of_work() as uow:
+            if not await uow.events.claim(msg.event_id, self.clock.now()):
+                return IntakeResult(Outcome.DUPLICATE, reason="event already handled")
+        return IntakeResult(Outcome.IGNORED, reason=reason)
+
+    async def _open(self, uow, msg: IncomingMessage, account, now: datetime) -> Ticket:
+        priority = classify_priority(
+            msg.text, self.config.triage_rules, self.config.default_priority
+        )
+        number = await uow.tickets.next_number(msg.team_id)
+        ticket = Ticket(
+            team_id=msg.team_id,
+            number=number,
+            account_id=account.id,
+            channel_id=msg.channel_id,
+            root_ts=msg.ts,
+            requester_user_id=msg.user_id,
+            summary=clip(msg.text.strip(), SUMMARY_LIMIT),
+            priority=priority.value,
+            status="open",
+            opened_at=now,
+            last_customer_at=now,
+            updated_at=now,
+            card_channel_id=account.internal_channel_id,
+        )
+        ticket.account = account
+        await uow.tickets.add(ticket)
+        await self.sla.start(uow, ticket, now)
+        await self._add_message(uow, ticket, msg, False, now)
+        await uow.audit.record(
+            msg.team_id, msg.user_id, "opened", now, ticket.id, priority=priority.value, ts=msg.ts
+        )
+        return ticket
+
+    async def _record_reply(
+        self, uow, ticket: Ticket, msg: IncomingMessage, internal: bool, now: datetime
+    ) -> bool:
+        """Store a thread reply and apply what it means; True if the card should change."""
+        if not await self._add_message(uow, ticket, msg, internal, now):
+            return False
+        ticket.updated_at = now
+        if internal:
+            ticket.last_internal_at = now
+            changed = False
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+                ticket.first_response_by = msg.user_id
+                await uow.audit.record(msg.team_id, msg.user_id, "first_response", now, ticket.id)
+                changed = True
+            if ticket.owner_user_id is None:
+                ticket.owner_user_id = msg.user_id
+                await uow.audit.record(
+                    msg.team_id,
+                    msg.user_id,
+                    "owner_set",
+                    now,
+                    ticket.id,
+                    owner=msg.user_id,
+                    via="first reply",
+                )
+                changed = True
+            await self.sla.on_team_reply(uow, ticket, now)
+            return changed
+        ticket.last_customer_at = now
+        changed = False
+        if ticket.status == "waiting":
+            ticket.status = "open"
+            ticket.waiting_since = None
+            await uow.audit.record(msg.team_id, msg.user_id, "resumed", now, ticket.id)
+            changed = True
+        elif ticket.status == "resolved":
+            # A customer writing back into a resolved thread means it is not done.
+            ticket.status = "open"
+            ticket.resolved_at = None
+            await uow.audit.record(
+                msg.team_id, msg.user_id, "reopened", now, ticket.id, via="customer reply"
+            )
+            changed = True
+        await self.sla.on_customer_reply(uow, ticket, now)
+        return changed
+
+    async def _add_message(
+        self, uow, ticket: Ticket, msg: IncomingMessage, internal: bool, now: datetime
+    ) -> bool:
+        return await uow.messages.add(
+            TicketMessage(
+                ticket_id=ticket.id,
+                channel_id=msg.channel_id,
+                ts=msg.ts,
+                thread_ts=msg.thread_ts,
+                user_id=msg.user_id or "",
+                is_internal=internal,
+                posted_at=now,
+                text=clip(msg.text, STORED_TEXT_LIMIT),
+            )
+        )
+
+    async def _announce(self, ticket: Ticket) -> None:
+        rendered = _fingerprint(ticket)
+        receipt_ts, card_ts = await self.presenter.announce(ticket)
+        async with self.db.unit_of_work() as uow:
+            stored = await uow.tickets.by_id(ticket.id)
+            if stored is None:
+                return
+            stored.receipt_ts = receipt_ts
+            stored.card_ts = card_ts
+        # Someone may have claimed or answered while the card was being posted.
+        if _fingerprint(stored) != rendered:
+            await self.presenter.refresh(stored)
+
+
+def _fingerprint(ticket: Ticket) -> tuple[object, ...]:
+    return (ticket.status, ticket.owner_user_id, ticket.priority, ticket.first_response_at)

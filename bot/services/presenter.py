@@ -1,0 +1,99 @@
+"""Turns stored tickets into the messages people see, and keeps those messages current."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.gateway import SlackGateway, WallViolation
+from bot.messages import customer
+from bot.messages.internal import TicketCard, triage_card
+from store.models import Ticket
+
+log = logging.getLogger("connectdesk.presenter")
+
+EYES = "eyes"
+DONE = "white_check_mark"
+
+
+def card_of(ticket: Ticket, permalink: str | None = None, sla_state: str = "") -> TicketCard:
+    """The internal card data of a ticket."""
+    return TicketCard(
+        ticket_id=ticket.id,
+        number=ticket.number,
+        account=ticket.account.name,
+        tier=ticket.account.tier,
+        priority=ticket.priority,
+        status=ticket.status,
+        owner=ticket.owner_user_id,
+        requester=ticket.requester_user_id,
+        channel_id=ticket.channel_id,
+        summary=ticket.summary,
+        opened_at=ticket.opened_at,
+        first_response_due=ticket.first_response_due_at,
+        first_response_at=ticket.first_response_at,
+        resolution_due=ticket.resolution_due_at,
+        permalink=permalink,
+        sla_state=sla_state,
+    )
+
+
+def receipt_of(ticket: Ticket) -> customer.CustomerMessage:
+    """The customer-facing receipt for the ticket's current state."""
+    if ticket.status == "resolved":
+        return customer.receipt_resolved(ticket.number)
+    if ticket.first_response_at is not None:
+        return customer.receipt_in_progress(ticket.number)
+    return customer.receipt(ticket.number, ticket.first_response_due_at)
+
+
+class TicketPresenter:
+    """Posts and updates a ticket's receipt, reactions and triage card."""
+
+    def __init__(self, gateway: SlackGateway) -> None:
+        self.gateway = gateway
+
+    async def announce(self, ticket: Ticket) -> tuple[str | None, str | None]:
+        """React 👀, post the receipt (if the account wants them) and the card; their ts."""
+        receipt_ts = None
+        if ticket.account.receipts:
+            await self.gateway.react(ticket.channel_id, ticket.root_ts, EYES)
+            receipt_ts = await self.gateway.post(
+                ticket.channel_id, receipt_of(ticket), thread_ts=ticket.root_ts
+            )
+        card_ts = await self.post_card(ticket)
+        return receipt_ts, card_ts
+
+    async def post_card(self, ticket: Ticket) -> str | None:
+        """Post the triage card in the account's internal channel."""
+        permalink = await self.gateway.permalink(ticket.channel_id, ticket.root_ts)
+        try:
+            return await self.gateway.post(
+                ticket.account.internal_channel_id, triage_card(card_of(ticket, permalink))
+            )
+        except WallViolation:
+            log.error("account %s has a shared internal channel; no card posted", ticket.account_id)
+            return None
+
+    async def acknowledge(self, ticket: Ticket, channel_id: str, ts: str) -> None:
+        """React 👀 to a further message that joined an existing ticket."""
+        if ticket.account.receipts:
+            await self.gateway.react(channel_id, ts, EYES)
+
+    async def refresh(self, ticket: Ticket, *, receipt: bool = True) -> None:
+        """Bring the card (and the customer's receipt and reactions) up to date."""
+        if ticket.card_ts and ticket.card_channel_id:
+            permalink = await self.gateway.permalink(ticket.channel_id, ticket.root_ts)
+            try:
+                await self.gateway.update(
+                    ticket.card_channel_id, ticket.card_ts, triage_card(card_of(ticket, permalink))
+                )
+            except WallViolation:
+                log.error("card channel of ticket %s became shared; card not updated", ticket.id)
+        if not (receipt and ticket.account.receipts):
+            return
+        if ticket.receipt_ts:
+            await self.gateway.update(ticket.channel_id, ticket.receipt_ts, receipt_of(ticket))
+        if ticket.status == "resolved":
+            await self.gateway.react(ticket.channel_id, ticket.root_ts, DONE)
+        else:
+            await self.gateway.unreact(ticket.channel_id, ticket.root_ts, DONE)

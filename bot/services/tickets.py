@@ -1,0 +1,178 @@
+"""Ticket operations the account team runs: claim, assign, resolve, reopen, wait, priority."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.domain.tickets import Priority
+from bot.messages.base import InternalMessage
+from bot.messages.internal import notice
+from bot.services.presenter import TicketPresenter
+from bot.services.sla import SlaService
+from store.db import Database
+from store.models import Ticket
+from store.repositories import Repositories
+
+
+class TicketNotFound(LookupError):
+    """No such ticket in this workspace."""
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    """A ticket by number (commands) or by id (buttons), within one workspace."""
+
+    team_id: str
+    number: int | None = None
+    ticket_id: int | None = None
+
+    def label(self) -> str:
+        """How to name the ticket back to the user."""
+        return f"#{self.number}" if self.number is not None else "that ticket"
+
+
+Change = Callable[[Repositories, Ticket], Awaitable[str | None]]
+
+
+class TicketOps:
+    """Applies a change to one ticket in one unit of work, audits it, refreshes what people see."""
+
+    def __init__(
+        self, db: Database, clock: Clock, presenter: TicketPresenter, sla: SlaService
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.presenter = presenter
+        self.sla = sla
+
+    async def _apply(self, ref: TicketRef, actor: str, change: Change) -> InternalMessage:
+        async with self.db.unit_of_work() as uow:
+            ticket = await self._find(uow, ref)
+            problem = await change(uow, ticket)
+            if problem:
+                return notice(f":warning: {problem}")
+            ticket.updated_at = self.clock.now()
+        await self.presenter.refresh(ticket)
+        return notice(self._confirmation(ticket, actor))
+
+    async def _find(self, uow: Repositories, ref: TicketRef) -> Ticket:
+        ticket = None
+        if ref.ticket_id is not None:
+            ticket = await uow.tickets.by_id(ref.ticket_id)
+            if ticket is not None and ticket.team_id != ref.team_id:
+                ticket = None  # a button from another workspace never touches ours
+        elif ref.number is not None:
+            ticket = await uow.tickets.by_number(ref.team_id, ref.number)
+        if ticket is None:
+            raise TicketNotFound(
+                f"There is no ticket {ref.label()}. `/desk queue` lists the open ones."
+            )
+        return ticket
+
+    @staticmethod
+    def _confirmation(ticket: Ticket, actor: str) -> str:
+        owner = f"<@{ticket.owner_user_id}>" if ticket.owner_user_id else "nobody"
+        return (
+            f"Ticket #{ticket.number} ({ticket.account.name}, {ticket.priority}) is"
+            f" {ticket.status}, owned by {owner}."
+        )
+
+    async def claim(self, ref: TicketRef, actor: str) -> InternalMessage:
+        """The actor takes ownership."""
+        return await self.assign(ref, actor, actor)
+
+    async def assign(self, ref: TicketRef, actor: str, owner: str) -> InternalMessage:
+        """Give the ticket to `owner`."""
+
+        async def change(uow: Repositories, ticket: Ticket) -> str | None:
+            if ticket.status == "resolved":
+                return f"Ticket #{ticket.number} is resolved; `/desk reopen {ticket.number}` first."
+            if ticket.owner_user_id == owner:
+                return f"Ticket #{ticket.number} is already owned by <@{owner}>."
+            previous = ticket.owner_user_id
+            ticket.owner_user_id = owner
+            await uow.audit.record(
+                ref.team_id,
+                actor,
+                "owner_set",
+                self.clock.now(),
+                ticket.id,
+                owner=owner,
+                previous=previous,
+            )
+            return None
+
+        return await self._apply(ref, actor, change)
+
+    async def resolve(self, ref: TicketRef, actor: str, note: str = "") -> InternalMessage:
+        """Close the ticket: clocks stop, ✅ on the customer's message."""
+
+        async def change(uow: Repositories, ticket: Ticket) -> str | None:
+            if ticket.status == "resolved":
+                return f"Ticket #{ticket.number} is already resolved."
+            now = self.clock.now()
+            ticket.status = "resolved"
+            ticket.resolved_at = now
+            ticket.resolved_by = actor
+            ticket.waiting_since = None
+            ticket.resolution_note = note[:2000]
+            if ticket.owner_user_id is None:
+                ticket.owner_user_id = actor
+            await uow.audit.record(ref.team_id, actor, "resolved", now, ticket.id, note=note[:2000])
+            return None
+
+        return await self._apply(ref, actor, change)
+
+    async def reopen(self, ref: TicketRef, actor: str) -> InternalMessage:
+        """Open a resolved ticket again; the resolution clock restarts."""
+
+        async def change(uow: Repositories, ticket: Ticket) -> str | None:
+            if ticket.status != "resolved":
+                return f"Ticket #{ticket.number} is not resolved, so there is nothing to reopen."
+            now = self.clock.now()
+            ticket.status = "open"
+            ticket.resolved_at = None
+            await self.sla.on_reopen(uow, ticket, now)
+            await uow.audit.record(ref.team_id, actor, "reopened", now, ticket.id)
+            return None
+
+        return await self._apply(ref, actor, change)
+
+    async def wait(self, ref: TicketRef, actor: str) -> InternalMessage:
+        """Mark the ticket as waiting on the customer (the resolution clock pauses)."""
+
+        async def change(uow: Repositories, ticket: Ticket) -> str | None:
+            if ticket.status != "open":
+                return f"Ticket #{ticket.number} is {ticket.status}; only open tickets can wait."
+            now = self.clock.now()
+            ticket.status = "waiting"
+            ticket.waiting_since = now
+            await uow.audit.record(ref.team_id, actor, "waiting", now, ticket.id)
+            return None
+
+        return await self._apply(ref, actor, change)
+
+    async def set_priority(self, ref: TicketRef, actor: str, priority: Priority) -> InternalMessage:
+        """Change the priority; due times are re-planned."""
+
+        async def change(uow: Repositories, ticket: Ticket) -> str | None:
+            if ticket.priority == priority.value:
+                return f"Ticket #{ticket.number} is already {priority.value}."
+            now = self.clock.now()
+            previous = ticket.priority
+            ticket.priority = priority.value
+            await self.sla.on_priority_change(uow, ticket, now)
+            await uow.audit.record(
+                ref.team_id,
+                actor,
+                "priority",
+                now,
+                ticket.id,
+                priority=priority.value,
+                previous=previous,
+            )
+            return None
+
+        return await self._apply(ref, actor, change)

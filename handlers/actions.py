@@ -1,0 +1,30 @@
+"""Triage card buttons: ack at once, run the action, tell the presser only if something is off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.services.container import Services
+from handlers.parsing import action_caller
+from handlers.registry import ACTIONS
+
+
+def register_actions(app: AsyncApp, services: Services) -> None:
+    """Attach the button listeners."""
+
+    async def press(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        reply = await services.desk.press(
+            action_caller(body), str(action.get("action_id") or ""), str(action.get("value") or "")
+        )
+        if reply is not None:
+            await respond(response_type="ephemeral", replace_original=False, **reply.payload())
+
+    for action_id in ACTIONS:
+        app.action(action_id)(press)

@@ -1,0 +1,70 @@
+"""Turning Slack payloads into the typed values services take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.services.inputs import Caller, ChannelJoined, IncomingMessage
+
+
+def installation_team(body: dict[str, Any]) -> str:
+    """The workspace that installed us: authorizations[0], never the outer (maybe foreign) team."""
+    auths = body.get("authorizations") or []
+    if auths and isinstance(auths[0], dict) and auths[0].get("team_id"):
+        return str(auths[0]["team_id"])
+    return str(body.get("team_id") or "")
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def incoming_message(body: dict[str, Any], event: dict[str, Any]) -> IncomingMessage:
+    """A message event as an IncomingMessage."""
+    text = event.get("text")
+    return IncomingMessage(
+        event_id=str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"),
+        team_id=installation_team(body),
+        channel_id=str(event.get("channel") or ""),
+        user_id=_str(event.get("user")),
+        user_team=_str(event.get("user_team")),
+        text=text if isinstance(text, str) else "",
+        ts=str(event.get("ts") or ""),
+        thread_ts=_str(event.get("thread_ts")),
+        subtype=_str(event.get("subtype")),
+        bot_id=_str(event.get("bot_id")),
+        is_ext_shared_channel=bool(body.get("is_ext_shared_channel")),
+    )
+
+
+def channel_joined(body: dict[str, Any], event: dict[str, Any]) -> ChannelJoined:
+    """A member_joined_channel or channel_shared event as a ChannelJoined."""
+    shared = True if event.get("type") == "channel_shared" else body.get("is_ext_shared_channel")
+    return ChannelJoined(
+        event_id=str(body.get("event_id") or ""),
+        team_id=installation_team(body),
+        channel_id=str(event.get("channel") or ""),
+        user_id=_str(event.get("user")),
+        is_ext_shared=shared if isinstance(shared, bool) else None,
+    )
+
+
+def command_caller(command: dict[str, Any]) -> Caller:
+    """Who ran a slash command, and where."""
+    return Caller(
+        team_id=str(command.get("team_id") or ""),
+        user_id=str(command.get("user_id") or ""),
+        channel_id=_str(command.get("channel_id")),
+    )
+
+
+def action_caller(body: dict[str, Any]) -> Caller:
+    """Who pressed a button, and where."""
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+    team = body.get("team") if isinstance(body.get("team"), dict) else {}
+    return Caller(
+        team_id=str(team.get("id") or user.get("team_id") or ""),
+        user_id=str(user.get("id") or ""),
+        channel_id=_str(channel.get("id")),
+    )

@@ -1,0 +1,155 @@
+"""SQLAlchemy models: accounts, channels, tickets, their messages, audit log, processed events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.types import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every connectdesk table."""
+
+
+class Account(Base):
+    """A customer account: its tier, channels and account team."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("team_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120))
+    tier: Mapped[str] = mapped_column(String(64))
+    internal_channel_id: Mapped[str] = mapped_column(String(32))
+    owners: Mapped[list[str]] = mapped_column(JSON, default=list)
+    renewal_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    arr: Mapped[float | None] = mapped_column(Float, nullable=True)
+    receipts: Mapped[bool] = mapped_column(Boolean, default=True)
+    calendar: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="config")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    channels: Mapped[list[LinkedChannel]] = relationship(
+        back_populates="account", lazy="selectin", order_by="LinkedChannel.channel_id"
+    )
+
+
+class LinkedChannel(Base):
+    """A Slack channel linked to an account (shared with the customer)."""
+
+    __tablename__ = "linked_channels"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    is_shared: Mapped[bool] = mapped_column(Boolean, default=True)
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    account: Mapped[Account] = relationship(back_populates="channels", lazy="joined")
+
+
+class TicketCounter(Base):
+    """The last ticket number handed out in a workspace."""
+
+    __tablename__ = "ticket_counters"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    """A customer request: its thread, owner, state and SLA timestamps."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("team_id", "number"),
+        UniqueConstraint("team_id", "channel_id", "root_ts"),
+        Index("ix_tickets_requester", "team_id", "channel_id", "requester_user_id", "status"),
+        Index("ix_tickets_owner", "team_id", "owner_user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    root_ts: Mapped[str] = mapped_column(String(32))
+    requester_user_id: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    owner_user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    first_response_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_customer_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_internal_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    waiting_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    receipt_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    card_channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    card_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
+class TicketMessage(Base):
+    """One message in a ticket's conversation: who said it (internal or not) and when."""
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = (UniqueConstraint("channel_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    is_internal: Mapped[bool] = mapped_column(Boolean)
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEntry(Base):
+    """Every state change: who did what to which ticket, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ProcessedEvent(Base):
+    """An Events API `event_id` already handled; Slack redelivers, replicas race."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -1,0 +1,58 @@
+"""End-to-end fixtures: the bot over real HTTP against the emulator, with the wall checked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.sandbox import Sandbox
+from tests.support import world
+from tests.support.slack_spec import check_call
+
+START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The bot's clock; tests move it instead of waiting."""
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def sandbox(clock: ManualClock) -> AsyncIterator[Sandbox]:
+    """The bot serving the test world; after the test, the wall and the spec are checked."""
+    box = Sandbox(world.desk_config(), workspace=world.workspace(), clock=clock)
+    await box.start()
+    try:
+        yield box
+        assert_wall_held(box)
+        assert_calls_match_spec(box)
+    finally:
+        await box.stop()
+
+
+def assert_wall_held(box: Sandbox) -> None:
+    """Nothing the bot put in a shared channel, or showed a customer, carries internal content."""
+    pattern = re.compile("|".join(re.escape(m) for m in world.INTERNAL_MARKERS), re.IGNORECASE)
+    leaks = []
+    for message in box.emu.shared_channel_messages():
+        texts = [message.text or "", repr(message.blocks or "")]
+        texts += [repr(edit) for edit in getattr(message, "edits", [])]
+        for text in texts:
+            if pattern.search(text):
+                leaks.append((message.channel_id, text[:200]))
+    for user in (world.CAROL, world.DAVE, world.IVAN):
+        for seen in box.emu.seen_by(user):
+            if seen.author_id == world.BOT and pattern.search(seen.raw_text or seen.text or ""):
+                leaks.append((seen.channel_id, seen.text[:200]))
+    assert not leaks, f"internal content reached customers: {leaks}"
+
+
+def assert_calls_match_spec(box: Sandbox) -> None:
+    """Every Web API call the bot made exists, with those arguments, in Slack's spec."""
+    problems = [p for call in box.emu.calls for p in check_call(call.method, call.params)]
+    assert not problems, f"calls outside Slack's Web API spec: {sorted(set(problems))}"

@@ -1,0 +1,108 @@
+"""The test world: one vendor workspace, two customer orgs, and the desk config that fits it."""
+
+from bot.config.desk import DeskConfig, parse_desk_config
+from bot.emulator import Channel, Team, User, Workspace
+
+VENDOR, GLOBEX_ORG, INITECH_ORG = "T0VENDOR", "T0GLOBEX", "T0INITECH"
+BOT = "U0BOT"
+ALICE, BOB, MIA = "U0ALICE", "U0BOB", "U0MIA"  # account team x2, manager
+CAROL, DAVE, IVAN = "U0CAROL", "U0DAVE", "U0IVAN"  # Globex x2, Initech
+GLOBEX_SHARED, GLOBEX_INTERNAL = "C0GLOBEX", "C0GLOBINT"
+INITECH_SHARED, INITECH_INTERNAL = "C0INITECH", "C0INITINT"
+ESCALATION, NEW_SHARED, RANDOM_INTERNAL = "C0ESCAL", "C0NEWSHARE", "C0RANDOM"
+
+DESK_YML = f"""\
+team:
+  managers: [{MIA}]
+  escalation_channel: {ESCALATION}
+grouping_window: 5m
+tiers:
+  strategic:
+    calendar: 24/7
+    priorities:
+      P1: {{first_response: 15m, next_response: 30m, resolution: 4h}}
+      P2: {{first_response: 1h, next_response: 2h, resolution: 1d}}
+      P3: {{first_response: 4h, next_response: 8h, resolution: 3d}}
+      P4: {{first_response: 1d, next_response: 2d, resolution: 10d}}
+  standard:
+    calendar: 24/7
+    priorities:
+      P1: {{first_response: 1h, next_response: 2h, resolution: 1d}}
+      P2: {{first_response: 4h, next_response: 8h, resolution: 3d}}
+      P3: {{first_response: 1d, next_response: 2d, resolution: 5d}}
+      P4: {{first_response: 3d, next_response: 5d, resolution: 20d}}
+accounts:
+  - name: Globex
+    tier: strategic
+    shared_channels: [{GLOBEX_SHARED}]
+    internal_channel: {GLOBEX_INTERNAL}
+    owners: [{ALICE}]
+    renewal_date: 2027-01-15
+    arr: 250000
+  - name: Initech
+    tier: standard
+    shared_channels: [{INITECH_SHARED}]
+    internal_channel: {INITECH_INTERNAL}
+    owners: [{BOB}]
+    receipts: false
+triage:
+  default_priority: P3
+  rules:
+    - priority: P1
+      keywords: [outage, down, "not working"]
+    - priority: P2
+      keywords: [error, broken]
+"""
+
+# Words that must never reach a shared channel: tiers, money, internal process, other accounts.
+INTERNAL_MARKERS = (
+    "strategic",
+    "standard",
+    "tier",
+    "ARR",
+    "250,000",
+    "250000",
+    "renewal",
+    "breach",
+    "escalat",
+    "triage",
+    "owner note",
+    "Initech",
+    "internal",
+    "SLA",
+)
+
+
+def desk_config(text: str = DESK_YML) -> DeskConfig:
+    """The test desk config (optionally a variant of it)."""
+    return parse_desk_config(text, source="test-desk.yml")
+
+
+def workspace() -> Workspace:
+    """A fresh emulated workspace for the test world."""
+    ws = Workspace(
+        our_team=Team(VENDOR, "Vendor Inc"), bot_user_id=BOT, bot_id="B0BOT", bot_name="connectdesk"
+    )
+    ws.add_team(Team(GLOBEX_ORG, "Globex Corp"))
+    ws.add_team(Team(INITECH_ORG, "Initech"))
+    for uid, name, team in [
+        (ALICE, "alice", VENDOR),
+        (BOB, "bob", VENDOR),
+        (MIA, "mia", VENDOR),
+        (CAROL, "carol", GLOBEX_ORG),
+        (DAVE, "dave", GLOBEX_ORG),
+        (IVAN, "ivan", INITECH_ORG),
+    ]:
+        ws.add_user(User(id=uid, name=name, team_id=team, real_name=name.title(), is_bot=False))
+    channels = [
+        (GLOBEX_SHARED, "globex-support", True, {ALICE, BOB, CAROL, DAVE, BOT}),
+        (GLOBEX_INTERNAL, "globex-internal", False, {ALICE, BOB, MIA, BOT}),
+        (INITECH_SHARED, "initech-support", True, {BOB, IVAN, BOT}),
+        (INITECH_INTERNAL, "initech-internal", False, {BOB, MIA, BOT}),
+        (ESCALATION, "support-escalations", False, {MIA, ALICE, BOB, BOT}),
+        (NEW_SHARED, "umbrella-support", True, {ALICE}),
+        (RANDOM_INTERNAL, "random", False, {ALICE, BOB, MIA, BOT}),
+    ]
+    for cid, name, shared, members in channels:
+        ws.add_channel(Channel(id=cid, name=name, is_ext_shared=shared, member_ids=set(members)))
+    return ws

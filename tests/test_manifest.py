@@ -1,0 +1,104 @@
+"""manifest.yml is valid for Slack, and asks for exactly what the app registers and calls."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import yaml
+from pydantic import SecretStr
+
+from bot.app import create_app
+from bot.config.settings import Settings
+from handlers import registry
+from tests.support import world
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = ROOT.parent / "shared" / "slack-specs"
+
+# Events newer than Slack's AsyncAPI spec (2019), with the scopes Slack's event docs list.
+NEWER_EVENTS = {"channel_shared": {"channels:read", "groups:read"}}
+# The OpenAPI spec (2020) names the legacy chat:write:bot; granular bot apps ask for chat:write.
+LEGACY_SCOPES = {"chat:write:bot": "chat:write", "chat:write:user": "chat:write"}
+# conversations.info accepts any of four read scopes; we look at public and private channels.
+CHOSEN_SCOPES = {"conversations.info": {"channels:read", "groups:read"}}
+
+
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+def test_manifest_matches_slack_schema() -> None:
+    schema = json.loads((SPECS / "manifest" / "manifest.schema.1.0.0.json").read_text())
+    jsonschema.validate(manifest(), schema)
+
+
+def test_manifest_subscribes_to_exactly_the_events_we_handle() -> None:
+    events = manifest()["settings"]["event_subscriptions"]["bot_events"]
+    assert sorted(events) == sorted(registry.EVENT_SUBSCRIPTIONS)
+    handled = {e.split(".")[0] for e in events}
+    assert handled == set(registry.EVENTS)
+
+
+def test_manifest_commands_match() -> None:
+    commands = [c["command"] for c in manifest()["features"]["slash_commands"]]
+    assert commands == list(registry.COMMANDS)
+    assert all(c["should_escape"] for c in manifest()["features"]["slash_commands"])
+
+
+def _required_scopes() -> set[str]:
+    events_spec = json.loads((SPECS / "events-api" / "slack_events_api_async_v1.json").read_text())
+    web_spec = json.loads(
+        (SPECS / "web-api" / "slack_web_openapi_v2_without_examples.json").read_text()
+    )
+    scopes: set[str] = set()
+    for subscription in registry.EVENT_SUBSCRIPTIONS:
+        if subscription in NEWER_EVENTS:
+            scopes |= NEWER_EVENTS[subscription]
+            continue
+        topic = events_spec["topics"][subscription.replace("_", ".")]
+        scopes |= set(topic["subscribe"]["x-scopes-required"])
+    for method in registry.WEB_API_METHODS:
+        if method in CHOSEN_SCOPES:
+            scopes |= CHOSEN_SCOPES[method]
+            continue
+        operation = next(iter(web_spec["paths"][f"/{method}"].values()))
+        for requirement in operation.get("security", []):
+            for scope in requirement.get("slackAuth", []):
+                if scope == "none":
+                    continue
+                scopes.add(LEGACY_SCOPES.get(scope, scope))
+    if registry.COMMANDS:
+        scopes.add("commands")
+    scopes.discard("chat:write:user")
+    return scopes
+
+
+def test_scopes_are_exactly_what_the_app_needs() -> None:
+    asked = set(manifest()["oauth_config"]["scopes"]["bot"])
+    assert asked == _required_scopes()
+
+
+def test_gateway_calls_only_registered_methods() -> None:
+    called = set()
+    for path in (ROOT / "bot").glob("gateway.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+                if node.value.attr in {"client", "_client"} and re.match(r"^[a-z]+_", node.attr):
+                    called.add(node.attr.replace("_", ".", 1))
+    assert called == set(registry.WEB_API_METHODS)
+
+
+def test_app_registers_exactly_the_manifest_listeners() -> None:
+    settings = Settings(
+        SLACK_BOT_TOKEN=SecretStr("xoxb-x"),
+        SLACK_SIGNING_SECRET=SecretStr("s"),
+        CONNECTDESK_DATABASE_URL="sqlite+aiosqlite:///:memory:",
+    )
+    desk = create_app(settings, world.desk_config())
+    listeners = desk.bolt._async_listeners  # noqa: SLF001 - introspection for this check only
+    expected = len(registry.EVENTS) + len(registry.COMMANDS) + len(registry.ACTIONS)
+    assert len(listeners) == expected

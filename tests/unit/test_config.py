@@ -1,0 +1,102 @@
+"""desk.yml: the example validates, and every mistake is reported with its line."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.config.desk import ConfigError, parse_desk_config
+from bot.config.report import policy_table
+from bot.domain.tickets import Priority
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MINIMAL = """\
+team:
+  managers: [U0MIA]
+  escalation_channel: C0ESC
+tiers:
+  gold:
+    priorities:
+      P1: {first_response: 15m, next_response: 30m, resolution: 4h}
+      P2: {first_response: 1h, next_response: 2h, resolution: 1d}
+      P3: {first_response: 4h, next_response: 8h, resolution: 3d}
+      P4: {first_response: 1d, next_response: 2d, resolution: 10d}
+accounts:
+  - name: Globex
+    tier: gold
+    shared_channels: [C0SHARED]
+    internal_channel: C0INT
+"""
+
+
+def test_example_file_is_valid() -> None:
+    config = parse_desk_config((ROOT / "desk.example.yml").read_text())
+    assert {"strategic", "growth", "standard"} <= set(config.tiers)
+    assert config.policy("strategic", Priority.P1).targets.first_response.total_seconds() == 900
+    table = policy_table(config)
+    assert "strategic" in table and "15m" in table and "at 100% + 30m: directors" in table
+
+
+def test_minimal_defaults() -> None:
+    config = parse_desk_config(MINIMAL)
+    assert config.default_priority is Priority.P3
+    assert config.grouping_window.total_seconds() == 300
+    assert [str(s.at) for s in config.tiers["gold"].ladder] == ["75%", "100%"]
+    assert config.accounts[0].receipts is True
+
+
+def _error(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as err:
+        parse_desk_config(text, source="desk.yml")
+    return err.value.problems
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "fragment"),
+    [
+        ("first_response: 15m", "first_response: 15 minutes", 7, "tiers.gold.priorities.P1"),
+        ("tier: gold", "tier: platinum", 13, "no tier named 'platinum'"),
+        ("managers: [U0MIA]", "managerz: [U0MIA]", 2, "unknown setting"),
+        (
+            "      P4: {first_response: 1d, next_response: 2d, resolution: 10d}\n",
+            "",
+            6,
+            "targets missing for P4",
+        ),
+        ("  escalation_channel: C0ESC\n", "", 1, "team.escalation_channel"),
+        ("internal_channel: C0INT", "internal_channel: C0SHARED", 15, "cannot also be"),
+    ],
+)
+def test_errors_point_at_the_line(old: str, new: str, line: int, fragment: str) -> None:
+    assert old in MINIMAL
+    problems = _error(MINIMAL.replace(old, new))
+    assert any(p.startswith(f"desk.yml:{line}:") and fragment in p for p in problems), problems
+
+
+def test_bad_yaml_reports_line() -> None:
+    problems = _error(MINIMAL.replace("tiers:", "tiers: [oops"))
+    assert problems[0].startswith("desk.yml:") and "not valid YAML" in problems[0]
+
+
+def test_unknown_ladder_target_and_calendar() -> None:
+    text = MINIMAL.replace(
+        "  gold:\n",
+        "  gold:\n    calendar: nowhere\n    ladder:\n      - {at: 80%, notify: [ceo]}\n",
+    )
+    problems = _error(text)
+    assert any("no calendar named 'nowhere'" in p for p in problems)
+    assert any("unknown target 'ceo'" in p for p in problems)
+
+
+def test_duplicate_channel_between_accounts() -> None:
+    text = (
+        MINIMAL
+        + """\
+  - name: Initech
+    tier: gold
+    shared_channels: [C0SHARED]
+    internal_channel: C0INT2
+"""
+    )
+    problems = _error(text)
+    assert any(p.startswith("desk.yml:18:") and "already linked to 'Globex'" in p for p in problems)
