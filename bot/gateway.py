@@ -196,6 +196,14 @@ class SlackGateway:
                 return None
         return self._users[user_id]
 
+    async def conversation(self, channel: str) -> dict[str, Any] | None:
+        """A conversation's info (conversations.info), or None if the bot cannot see it."""
+        try:
+            return (await self.client.conversations_info(channel=channel))["channel"]
+        except SlackApiError as exc:
+            log.info("conversations.info %s failed: %s", channel, exc.response.get("error"))
+            return None
+
     async def permalink(self, channel: str, ts: str) -> str | None:
         """A link to a message, or None."""
         try:

@@ -683,5 +683,6 @@ class Emulator:
             thread = " (thread)" if s.thread_ts and s.thread_ts != s.ts else ""
             tag = {"ephemeral": " (only you)", "dm": ""}.get(s.kind, "")
             where = "DM" if s.kind == "dm" else f"#{s.channel_name}"
-            lines.append(f"[{where}]{thread}{tag} {s.author_name}: {s.text}")
+            edited = " (edited)" if s.edited else ""
+            lines.append(f"[{where}]{thread}{tag} {s.author_name}: {s.text}{edited}")
         return "\n".join(lines)

@@ -76,8 +76,7 @@ class Workspace:
         self.channels: dict[str, Channel] = {}
         self.messages: list[StoredMessage] = []
         self._by_key: dict[tuple[str, str], StoredMessage] = {}
-        self._ts_counter = itertools.count(1)
-        self._last_ts = 0.0
+        self._last_micros = 0
         self.add_user(User(bot_user_id, bot_name, our_team.id, real_name=bot_name, is_bot=True))
 
     @classmethod
@@ -117,9 +116,9 @@ class Workspace:
 
     def next_ts(self) -> str:
         """A unique, increasing Slack timestamp ("seconds.micros")."""
-        now = max(time.time(), self._last_ts + 0.000001)
-        self._last_ts = now
-        return f"{now:.6f}"
+        micros = max(time.time_ns() // 1000, self._last_micros + 1)
+        self._last_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def im_for(self, user_id: str) -> Channel:
         """The bot's DM channel with a user (opened on first use)."""

@@ -44,13 +44,13 @@ def build_web_app(
         raw = await request.read()
         if len(raw) > MAX_BODY:
             return _json_error(413, "request too large")
-        if not verifier.is_valid_request(raw, dict(request.headers)):
-            log.warning("rejected a request with a bad or stale signature")
-            return _json_error(401, "invalid signature")
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return _json_error(400, "body is not UTF-8")
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            log.warning("rejected a request with a bad or stale signature")
+            return _json_error(401, "invalid signature")
         if not _well_formed(body, request.headers.get("Content-Type", "")):
             return _json_error(400, "malformed body")
         bolt_request = AsyncBoltRequest(

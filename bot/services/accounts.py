@@ -57,6 +57,11 @@ class AccountService:
             return notice(
                 f":warning: There is no tier '{tier}'. Tiers: {', '.join(self.config.tiers)}."
             )
+        if await self.gateway.conversation(channel_id) is None:
+            return notice(
+                f":warning: I can't see <#{channel_id}>. Add me to it first"
+                " (`/invite @connectdesk` in that channel), then link it."
+            )
         if not await self.gateway.channels.is_shared(channel_id):
             return notice(
                 f":warning: <#{channel_id}> is not shared with another organisation, so there are"

@@ -98,7 +98,10 @@ class DeskService:
             case cmd.Claim(ticket=n):
                 return await self.tickets.claim(TicketRef(team, n), user)
             case cmd.Assign(ticket=n, user_id=owner):
-                if not await self.people.is_internal(owner):
+                owner_internal = await self.people.is_internal(owner)
+                if owner_internal is None:
+                    return notice(f":warning: I can't find <@{owner}> in this workspace.")
+                if not owner_internal:
                     return notice(
                         f":warning: <@{owner}> is not on our team, so cannot own tickets."
                     )

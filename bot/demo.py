@@ -1,0 +1,139 @@
+"""`connectdesk demo`: a scripted day in a shared channel on the local emulator, no tokens needed.
+
+It prints what the customer, the account team and the manager each saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bot.config.desk import parse_desk_config
+from bot.emulator import Channel, Team, User, Workspace
+from bot.sandbox import Sandbox
+
+VENDOR, CUSTOMER = "T0VENDOR", "T0GLOBEX"
+BOT, ALICE, MIA, CAROL = "U0BOT", "U0ALICE", "U0MIA", "U0CAROL"
+SHARED, INTERNAL, ESCALATION = "C0GLOBEXSUP", "C0GLOBEXINT", "C0ESCALATE"
+
+DEMO_CONFIG = f"""\
+team:
+  managers: [{MIA}]
+  escalation_channel: {ESCALATION}
+tiers:
+  strategic:
+    calendar: 24/7
+    priorities:
+      P1: {{first_response: 15m, next_response: 30m, resolution: 4h}}
+      P2: {{first_response: 1h, next_response: 2h, resolution: 1d}}
+      P3: {{first_response: 4h, next_response: 8h, resolution: 3d}}
+      P4: {{first_response: 1d, next_response: 2d, resolution: 10d}}
+accounts:
+  - name: Globex
+    tier: strategic
+    shared_channels: [{SHARED}]
+    internal_channel: {INTERNAL}
+    owners: [{ALICE}]
+    arr: 250000
+    renewal_date: 2027-01-31
+triage:
+  rules:
+    - priority: P1
+      keywords: [outage, down, "not working"]
+"""
+
+PEOPLE = (
+    (CAROL, "Carol (customer, Globex)"),
+    (ALICE, "Alice (account team)"),
+    (MIA, "Mia (support manager)"),
+)
+
+
+def demo_workspace() -> Workspace:
+    """Our vendor workspace and the customer's org sharing one channel."""
+    ws = Workspace(Team(VENDOR, "Vendor Inc"), bot_user_id=BOT, bot_id="B0BOT")
+    ws.add_team(Team(CUSTOMER, "Globex Corp"))
+    ws.add_user(User(ALICE, "alice", VENDOR, "Alice"))
+    ws.add_user(User(MIA, "mia", VENDOR, "Mia"))
+    ws.add_user(User(CAROL, "carol", CUSTOMER, "Carol"))
+    ws.add_channel(Channel(SHARED, "globex-support", True, {BOT, ALICE, CAROL}))
+    ws.add_channel(Channel(INTERNAL, "globex-team", False, {BOT, ALICE, MIA}))
+    ws.add_channel(Channel(ESCALATION, "support-escalations", False, {BOT, MIA}))
+    return ws
+
+
+async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int:
+    """Play the scripted day and print each person's view; 0 on success."""
+    logging.getLogger("connectdesk").setLevel(logging.ERROR)
+    pause = 0.3 / max(speed, 0.01)
+    async with Sandbox(parse_desk_config(DEMO_CONFIG, "demo"), workspace=demo_workspace()) as box:
+        emu = box.emu
+
+        async def step(title: str, action: Any, settle: Callable[[], Any]) -> Any:
+            out(f"  · {title}")
+            result = await action
+            await emu.wait_for(settle, within=10)
+            await asyncio.sleep(pause)
+            return result
+
+        out("connectdesk demo: a day in the shared channel #globex-support\n")
+        request = await step(
+            "Carol (Globex) posts a request in the shared channel",
+            emu.post_message(CAROL, SHARED, "Our exports are down since 9am, nothing downloads."),
+            lambda: _cards(emu),
+        )
+        await step(
+            "Carol adds a detail a minute later (joins the same ticket)",
+            emu.post_message(CAROL, SHARED, "Also the scheduled report did not arrive."),
+            lambda: len([c for c in emu.calls_to("reactions.add")]) >= 2,
+        )
+        await step(
+            "Carol says thanks (a pleasantry: no new ticket)",
+            emu.post_message(CAROL, SHARED, "thanks!"),
+            lambda: True,
+        )
+        card = _cards(emu)[0]
+        await step(
+            "Alice presses Claim on the triage card",
+            emu.click_button(ALICE, INTERNAL, card.ts, "ticket_claim", _ticket_id(card)),
+            lambda: "<@U0ALICE>" in (emu.message(INTERNAL, card.ts).text or ""),
+        )
+        await step(
+            "Alice replies in the customer's thread (first response)",
+            emu.post_message(ALICE, SHARED, "Hi Carol, on it: the export workers are restarting.",
+                             thread_ts=request.ts),
+            lambda: "answered" in repr(emu.message(INTERNAL, card.ts).blocks),
+        )
+        await step(
+            "Alice resolves it with /desk",
+            emu.slash_command(ALICE, INTERNAL, "resolve 1 export workers restarted"),
+            lambda: "white_check_mark" in emu.reactions(SHARED, request.ts),
+        )
+        await step(
+            "Mia checks the queue",
+            emu.slash_command(MIA, INTERNAL, "queue"),
+            lambda: [s for s in emu.seen_by(MIA) if s.kind == "ephemeral"],
+        )
+        out("")
+        for user, label in PEOPLE:
+            out(f"=== What {label} saw ===")
+            out(emu.transcript(user) or "(nothing)")
+            out("")
+        leaks = [m.text for m in emu.shared_channel_messages()
+                 if any(word in m.text.lower() for word in ("strategic", "arr", "tier"))]
+        out(f"Internal details in the shared channel: {len(leaks)}")
+        return 1 if leaks else 0
+
+
+def _cards(emu: Any) -> list[Any]:
+    return [m for m in emu.messages(INTERNAL) if m.user == BOT and m.text.startswith("Ticket #")]
+
+
+def _ticket_id(card: Any) -> str:
+    for block in card.blocks:
+        for element in block.get("elements", []):
+            if element.get("action_id") == "ticket_claim":
+                return str(element["value"])
+    raise RuntimeError("the triage card has no Claim button")

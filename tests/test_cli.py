@@ -1,0 +1,103 @@
+"""The command line: check, demo and serve, run as a user would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from bot.cli import main
+from bot.emulator import Emulator
+from tests.support import world as w
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_check_prints_policy_table(capsys, tmp_path: Path) -> None:
+    assert main(["check", "--config", str(ROOT / "desk.example.yml")]) == 0
+    out = capsys.readouterr().out
+    assert "tier" in out and "first response" in out and "strategic" in out
+    assert "desk.example.yml: OK" in out
+
+
+def test_check_fails_with_line_precise_message(capsys, tmp_path: Path) -> None:
+    bad = tmp_path / "desk.yml"
+    bad.write_text((ROOT / "desk.example.yml").read_text().replace("first_response: 15m",
+                                                                   "first_response: soon", 1))
+    assert main(["check", "--config", str(bad)]) == 1
+    err = capsys.readouterr().err
+    line = next(i for i, text in enumerate(bad.read_text().splitlines(), 1) if "soon" in text)
+    assert f"{bad}:{line}: tiers.strategic.priorities.P1.first_response" in err
+    assert "'soon' is not a duration" in err
+
+
+def test_check_missing_file(capsys, tmp_path: Path) -> None:
+    assert main(["check", "--config", str(tmp_path / "nope.yml")]) == 1
+    assert "cannot read the config file" in capsys.readouterr().err
+
+
+def test_demo_runs_and_shows_each_person(capsys) -> None:
+    assert main(["demo", "--speed", "50"]) == 0
+    out = capsys.readouterr().out
+    for who in ("Carol (customer, Globex)", "Alice (account team)", "Mia (support manager)"):
+        assert f"=== What {who} saw ===" in out
+    carol = out.split("=== What Carol")[1].split("=== What Alice")[0]
+    assert "Ticket *#1* is resolved" in carol and "strategic" not in carol
+    assert "Internal details in the shared channel: 0" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_serve_runs_for_real_against_slack_api(tmp_path: Path) -> None:
+    """`connectdesk serve` as a separate process, with tokens, against the emulated Slack."""
+    config = tmp_path / "desk.yml"
+    config.write_text(w.DESK_YML)
+    async with Emulator(w.workspace(), signing_secret="real-secret",
+                        bot_token="xoxb-real") as emu:
+        port = _free_port()
+        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-real", "SLACK_SIGNING_SECRET": "real-secret",
+               "SLACK_API_URL": emu.api_url, "PORT": str(port), "CONNECTDESK_HOST": "127.0.0.1",
+               "CONNECTDESK_CONFIG": str(config),
+               "CONNECTDESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'd.db'}"}
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            async with aiohttp.ClientSession() as session:
+                for _ in range(100):
+                    try:
+                        async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
+                            if r.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        await asyncio.sleep(0.1)
+                else:
+                    raise AssertionError("serve never became healthy")
+            emu.app_url = f"http://127.0.0.1:{port}/slack/events"
+            delivery = await emu.post_message(w.CAROL, w.GLOBEX_SHARED, "The API is down")
+            receipt = await emu.wait_for(lambda: [s for s in emu.seen_by(w.CAROL)
+                                                  if s.author_id == w.BOT], within=10)
+            assert "ticket *#1*" in receipt[0].text and receipt[0].thread_ts == delivery.ts
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output = proc.communicate(timeout=10)[0].decode()
+        assert proc.returncode == 0, output
+        assert "xoxb-real" not in output and "real-secret" not in output
+
+
+def test_serve_without_tokens_explains(capsys, monkeypatch, tmp_path: Path) -> None:
+    config = tmp_path / "desk.yml"
+    config.write_text(w.DESK_YML)
+    monkeypatch.setenv("CONNECTDESK_CONFIG", str(config))
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    assert main(["serve"]) == 1
+    assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err
