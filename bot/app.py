@@ -19,6 +19,7 @@ from handlers.actions import register_actions
 from handlers.commands import register_commands
 from handlers.errors import register_error_handler
 from handlers.events import register_events
+from schedules.sweep import SweepScheduler
 from store.db import Database
 
 log = logging.getLogger("connectdesk.app")
@@ -50,6 +51,13 @@ class ConnectDesk:
             process_before_response=False,
             logger=logging.getLogger("connectdesk.bolt"),
         )
+        self.scheduler = SweepScheduler(
+            self.services.escalation.sweep,
+            self.services.escalation.next_due,
+            self.services.clock,
+            interval=settings.sweep_interval_seconds,
+        )
+        self.services.sla.set_waker(self.scheduler.wake_at)
         register_error_handler(self.bolt)
         register_events(self.bolt, self.services)
         register_commands(self.bolt, self.services)
@@ -60,6 +68,7 @@ class ConnectDesk:
         await self.db.create_schema()
         identity = await self.gateway.identity()
         count = await self.services.accounts.load_config_accounts(identity.team_id)
+        self.scheduler.start()
         log.info(
             "connectdesk ready in team %s with %d configured accounts", identity.team_id, count
         )
@@ -71,6 +80,7 @@ class ConnectDesk:
 
     async def close(self) -> None:
         """Stop background work and release connections."""
+        await self.scheduler.shutdown()
         await self.db.close()
         session: Any = getattr(self.client, "session", None)
         if session is not None and not session.closed:

@@ -13,6 +13,10 @@ class Clock(Protocol):
         """The current instant, timezone-aware."""
         ...
 
+    def seconds_until(self, at: datetime) -> float:
+        """Real seconds to wait until this clock shows `at` (negative if past)."""
+        ...
+
 
 class SystemClock:
     """The real wall clock, in UTC."""
@@ -20,6 +24,10 @@ class SystemClock:
     def now(self) -> datetime:
         """The current instant in UTC."""
         return datetime.now(UTC)
+
+    def seconds_until(self, at: datetime) -> float:
+        """Real seconds until `at`."""
+        return (at - self.now()).total_seconds()
 
 
 class ManualClock:
@@ -33,6 +41,10 @@ class ManualClock:
     def now(self) -> datetime:
         """The set instant."""
         return self._now
+
+    def seconds_until(self, at: datetime) -> float:
+        """A manual clock moves only when told: report the gap as if it were real time."""
+        return (at - self._now).total_seconds()
 
     def advance(self, delta: timedelta) -> None:
         """Move time forward."""
@@ -56,6 +68,6 @@ class ScaledClock:
         """Scaled time since the clock was made."""
         return self._start + (self._base.now() - self._origin) * self.factor
 
-    def real_seconds(self, scaled: timedelta) -> float:
-        """How many real seconds a span of scaled time takes."""
-        return scaled.total_seconds() / self.factor
+    def seconds_until(self, at: datetime) -> float:
+        """Real seconds until this clock shows `at`."""
+        return (at - self.now()).total_seconds() / self.factor

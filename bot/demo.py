@@ -102,8 +102,12 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
         )
         await step(
             "Alice replies in the customer's thread (first response)",
-            emu.post_message(ALICE, SHARED, "Hi Carol, on it: the export workers are restarting.",
-                             thread_ts=request.ts),
+            emu.post_message(
+                ALICE,
+                SHARED,
+                "Hi Carol, on it: the export workers are restarting.",
+                thread_ts=request.ts,
+            ),
             lambda: "answered" in repr(emu.message(INTERNAL, card.ts).blocks),
         )
         await step(
@@ -121,8 +125,11 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             out(f"=== What {label} saw ===")
             out(emu.transcript(user) or "(nothing)")
             out("")
-        leaks = [m.text for m in emu.shared_channel_messages()
-                 if any(word in m.text.lower() for word in ("strategic", "arr", "tier"))]
+        leaks = [
+            m.text
+            for m in emu.shared_channel_messages()
+            if any(word in m.text.lower() for word in ("strategic", "arr", "tier"))
+        ]
         out(f"Internal details in the shared channel: {len(leaks)}")
         return 1 if leaks else 0
 

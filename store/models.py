@@ -107,6 +107,8 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+    next_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    sla_flag: Mapped[str] = mapped_column(String(16), default="ok")
     receipt_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     card_channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     card_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -144,6 +146,54 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SlaClock(Base):
+    """One run of one SLA clock of a ticket, its due time, next ladder step and outcome."""
+
+    __tablename__ = "sla_clocks"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", "cycle"),
+        Index("ix_sla_clocks_next_step", "next_step_at"),
+        Index("ix_sla_clocks_account_breach", "account_id", "breached_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    cycle: Mapped[int] = mapped_column(Integer, default=1)
+    calendar: Mapped[str] = mapped_column(String(64))
+    target_seconds: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    elapsed_before_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    running_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    next_step_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    business_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    late_business_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    late_wall_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    ticket: Mapped[Ticket] = relationship(lazy="joined")
+
+
+class LadderFiring(Base):
+    """The ledger: a ladder step fired for a clock run, at most once (unique key)."""
+
+    __tablename__ = "ladder_firings"
+    __table_args__ = (UniqueConstraint("clock_id", "step_index", "repeat"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(Integer, index=True)
+    step_index: Mapped[int] = mapped_column(Integer)
+    repeat: Mapped[int] = mapped_column(Integer)
+    percent: Mapped[int] = mapped_column(Integer)
+    fired_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ProcessedEvent(Base):

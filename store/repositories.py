@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.dialect import insert_for
 from store.models import (
     Account,
     AuditEntry,
@@ -19,13 +19,9 @@ from store.models import (
     TicketCounter,
     TicketMessage,
 )
+from store.sla_repository import SlaRepository
 
 OPEN_STATES = ("open", "waiting")
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 class EventRepository:
@@ -37,7 +33,7 @@ class EventRepository:
     async def claim(self, event_id: str, at: datetime) -> bool:
         """Record `event_id`; False when it was already recorded (a redelivery)."""
         stmt = (
-            _insert(self.session, ProcessedEvent)
+            insert_for(self.session, ProcessedEvent)
             .values(event_id=event_id, received_at=at)
             .on_conflict_do_nothing(index_elements=["event_id"])
         )
@@ -124,7 +120,7 @@ class TicketRepository:
     async def next_number(self, team_id: str) -> int:
         """Hand out the next ticket number of a workspace (atomic on both engines)."""
         await self.session.execute(
-            _insert(self.session, TicketCounter)
+            insert_for(self.session, TicketCounter)
             .values(team_id=team_id, last_number=0)
             .on_conflict_do_nothing(index_elements=["team_id"])
         )
@@ -219,7 +215,7 @@ class MessageRepository:
     async def add(self, message: TicketMessage) -> bool:
         """Record a message; False if that channel/ts was recorded already."""
         stmt = (
-            _insert(self.session, TicketMessage)
+            insert_for(self.session, TicketMessage)
             .values(
                 ticket_id=message.ticket_id,
                 channel_id=message.channel_id,
@@ -290,3 +286,4 @@ class Repositories:
         self.tickets = TicketRepository(session)
         self.messages = MessageRepository(session)
         self.audit = AuditRepository(session)
+        self.sla = SlaRepository(session)

@@ -28,8 +28,11 @@ def test_check_prints_policy_table(capsys, tmp_path: Path) -> None:
 
 def test_check_fails_with_line_precise_message(capsys, tmp_path: Path) -> None:
     bad = tmp_path / "desk.yml"
-    bad.write_text((ROOT / "desk.example.yml").read_text().replace("first_response: 15m",
-                                                                   "first_response: soon", 1))
+    bad.write_text(
+        (ROOT / "desk.example.yml")
+        .read_text()
+        .replace("first_response: 15m", "first_response: soon", 1)
+    )
     assert main(["check", "--config", str(bad)]) == 1
     err = capsys.readouterr().err
     line = next(i for i, text in enumerate(bad.read_text().splitlines(), 1) if "soon" in text)
@@ -62,15 +65,25 @@ async def test_serve_runs_for_real_against_slack_api(tmp_path: Path) -> None:
     """`connectdesk serve` as a separate process, with tokens, against the emulated Slack."""
     config = tmp_path / "desk.yml"
     config.write_text(w.DESK_YML)
-    async with Emulator(w.workspace(), signing_secret="real-secret",
-                        bot_token="xoxb-real") as emu:
+    async with Emulator(w.workspace(), signing_secret="real-secret", bot_token="xoxb-real") as emu:
         port = _free_port()
-        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-real", "SLACK_SIGNING_SECRET": "real-secret",
-               "SLACK_API_URL": emu.api_url, "PORT": str(port), "CONNECTDESK_HOST": "127.0.0.1",
-               "CONNECTDESK_CONFIG": str(config),
-               "CONNECTDESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'd.db'}"}
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": "xoxb-real",
+            "SLACK_SIGNING_SECRET": "real-secret",
+            "SLACK_API_URL": emu.api_url,
+            "PORT": str(port),
+            "CONNECTDESK_HOST": "127.0.0.1",
+            "CONNECTDESK_CONFIG": str(config),
+            "CONNECTDESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'd.db'}",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         try:
             async with aiohttp.ClientSession() as session:
                 for _ in range(100):
@@ -84,8 +97,9 @@ async def test_serve_runs_for_real_against_slack_api(tmp_path: Path) -> None:
                     raise AssertionError("serve never became healthy")
             emu.app_url = f"http://127.0.0.1:{port}/slack/events"
             delivery = await emu.post_message(w.CAROL, w.GLOBEX_SHARED, "The API is down")
-            receipt = await emu.wait_for(lambda: [s for s in emu.seen_by(w.CAROL)
-                                                  if s.author_id == w.BOT], within=10)
+            receipt = await emu.wait_for(
+                lambda: [s for s in emu.seen_by(w.CAROL) if s.author_id == w.BOT], within=10
+            )
             assert "ticket *#1*" in receipt[0].text and receipt[0].thread_ts == delivery.ts
         finally:
             proc.send_signal(signal.SIGTERM)

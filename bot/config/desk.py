@@ -82,6 +82,7 @@ def _default_ladder() -> list[StepModel]:
 
 class TierModel(_Strict):
     calendar: str = ALWAYS_OPEN
+    renewal_watch: bool = False
     priorities: dict[Priority, TargetsModel]
     ladder: list[StepModel] = Field(default_factory=_default_ladder)
 
@@ -150,6 +151,7 @@ class Tier:
     calendar: str
     targets: dict[Priority, SlaTargets]
     ladder: tuple[EscalationStep, ...]
+    renewal_watch: bool = False
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,7 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
                 EscalationStep(at=s.at, notify=tuple(s.notify), repeat=s.repeat)
                 for s in tier.ladder
             ),
+            renewal_watch=tier.renewal_watch,
         )
 
     seen_names: set[str] = set()

@@ -9,6 +9,7 @@ from bot.config.desk import DeskConfig
 from bot.gateway import SlackGateway
 from bot.services.accounts import AccountService
 from bot.services.desk import DeskService
+from bot.services.escalation import EscalationService
 from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
@@ -31,6 +32,7 @@ class Services:
     intake: IntakeService
     tickets: TicketOps
     accounts: AccountService
+    escalation: EscalationService
     desk: DeskService
 
 
@@ -44,7 +46,8 @@ def build_services(
     intake = IntakeService(db, config, clock, gateway, people, presenter, sla)
     tickets = TicketOps(db, clock, presenter, sla)
     accounts = AccountService(db, config, clock, gateway)
-    desk = DeskService(db, config, people, tickets, accounts)
+    escalation = EscalationService(db, config, clock, gateway, sla, presenter)
+    desk = DeskService(db, config, people, tickets, accounts, escalation)
     return Services(
         db=db,
         config=config,
@@ -56,5 +59,6 @@ def build_services(
         intake=intake,
         tickets=tickets,
         accounts=accounts,
+        escalation=escalation,
         desk=desk,
     )

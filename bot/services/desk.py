@@ -18,6 +18,7 @@ from bot.messages.internal import (
     ticket_list,
 )
 from bot.services.accounts import AccountService
+from bot.services.escalation import EscalationService
 from bot.services.inputs import Caller
 from bot.services.people import People
 from bot.services.tickets import TicketNotFound, TicketOps, TicketRef
@@ -42,7 +43,7 @@ class DeskService:
         people: People,
         tickets: TicketOps,
         accounts: AccountService,
-        escalate: object | None = None,
+        escalate: EscalationService | None = None,
     ) -> None:
         self.db = db
         self.config = config

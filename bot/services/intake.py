@@ -193,6 +193,7 @@ class IntakeService:
             await uow.audit.record(
                 msg.team_id, msg.user_id, "reopened", now, ticket.id, via="customer reply"
             )
+            await self.sla.on_reopen(uow, ticket, now)
             changed = True
         await self.sla.on_customer_reply(uow, ticket, now)
         return changed

@@ -1,21 +1,47 @@
-"""SLA clocks of a ticket: due times from its account's tier, priority and calendar."""
+"""SLA clocks of tickets: started, paused, resumed, re-targeted and stopped as tickets change."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from bot.config.desk import DeskConfig
-from bot.domain.calendar import deadline
-from bot.domain.policy import SlaPolicy
+from bot.domain.calendar import Calendar
+from bot.domain.policy import ClockKind, SlaPolicy
+from bot.domain.sla import AT_RISK_PERCENT, ClockRun, StepKey, next_firing_at, outcome, percent_used
 from bot.domain.tickets import Priority
-from store.models import Ticket
+from store.models import SlaClock, Ticket
+from store.repositories import Repositories
+
+Waker = Callable[[datetime], None]
+
+
+def run_of(clock: SlaClock) -> ClockRun:
+    """The pure clock run of a stored clock."""
+    return ClockRun(
+        timedelta(seconds=clock.target_seconds),
+        timedelta(seconds=clock.elapsed_before_seconds),
+        clock.running_since,
+    )
+
+
+def store_run(clock: SlaClock, run: ClockRun) -> None:
+    """Write a clock run back to its row."""
+    clock.target_seconds = run.target.total_seconds()
+    clock.elapsed_before_seconds = run.elapsed_before.total_seconds()
+    clock.running_since = run.running_since
 
 
 class SlaService:
-    """Sets and moves a ticket's SLA due times as it changes."""
+    """Keeps each ticket's clock runs, due times and next ladder step in the database."""
 
-    def __init__(self, config: DeskConfig) -> None:
+    def __init__(self, config: DeskConfig, waker: Waker | None = None) -> None:
         self.config = config
+        self._waker = waker
+
+    def set_waker(self, waker: Waker) -> None:
+        """Who to tell when a ladder step becomes due earlier (the timer sweep scheduler)."""
+        self._waker = waker
 
     def policy_for(self, ticket: Ticket) -> SlaPolicy:
         """The policy of the ticket's account tier and priority (tier gone: default tier)."""
@@ -24,31 +50,142 @@ class SlaService:
             tier or self.config.default_tier, Priority(ticket.priority), ticket.account.calendar
         )
 
-    async def start(self, uow: object, ticket: Ticket, now: datetime) -> None:
-        """Start the first-response and resolution clocks of a new ticket."""
+    def calendar(self, name: str) -> Calendar:
+        """A calendar by name (unknown: always open, so no clock silently stops)."""
+        return self.config.calendars.get(name) or self.config.calendars["24/7"]
+
+    # ---- lifecycle hooks, each inside the caller's unit of work ------------------------------
+    async def start(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
+        """A new ticket: the first-response and resolution clocks start."""
+        await self._start_clock(uow, ticket, ClockKind.FIRST_RESPONSE, now)
+        await self._start_clock(uow, ticket, ClockKind.RESOLUTION, now)
+        await self.refresh(uow, ticket, now)
+
+    async def on_team_reply(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
+        """An internal reply answers the customer: response clocks stop."""
+        for clock in await uow.sla.active(ticket.id):
+            if clock.kind in (ClockKind.FIRST_RESPONSE, ClockKind.NEXT_RESPONSE):
+                self._stop(clock, now)
+        await self.refresh(uow, ticket, now)
+
+    async def on_customer_reply(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
+        """The customer wrote: waiting on the team again (next response), resolution resumes."""
+        active = await uow.sla.active(ticket.id)
+        kinds = {c.kind for c in active}
+        for clock in active:
+            if clock.kind == ClockKind.RESOLUTION and clock.running_since is None:
+                store_run(clock, run_of(clock).resume(now))
+        if ClockKind.RESOLUTION not in kinds and ticket.status != "resolved":
+            await self._start_clock(uow, ticket, ClockKind.RESOLUTION, now)
+        if (
+            ticket.first_response_at is not None
+            and ClockKind.NEXT_RESPONSE not in kinds
+            and ticket.status != "resolved"
+        ):
+            await self._start_clock(uow, ticket, ClockKind.NEXT_RESPONSE, now)
+        await self.refresh(uow, ticket, now)
+
+    async def on_wait(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
+        """Waiting on the customer: the resolution clock pauses."""
+        for clock in await uow.sla.active(ticket.id):
+            if clock.kind == ClockKind.RESOLUTION and clock.running_since is not None:
+                store_run(clock, run_of(clock).pause(now, self.calendar(clock.calendar)))
+        await self.refresh(uow, ticket, now)
+
+    async def on_resolve(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
+        """Resolved: every clock stops and its outcome is kept."""
+        for clock in await uow.sla.active(ticket.id):
+            self._stop(clock, now)
+        await self.refresh(uow, ticket, now)
+
+    async def on_reopen(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
+        """Reopened: a new resolution clock starts from now."""
+        active = {c.kind for c in await uow.sla.active(ticket.id)}
+        if ClockKind.RESOLUTION not in active:
+            await self._start_clock(uow, ticket, ClockKind.RESOLUTION, now)
+        await self.refresh(uow, ticket, now)
+
+    async def on_priority_change(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
+        """New priority: targets change, business time already elapsed is kept."""
         policy = self.policy_for(ticket)
-        calendar = self.config.calendars[policy.calendar]
-        ticket.first_response_due_at = deadline(now, policy.targets.first_response, calendar)
-        ticket.resolution_due_at = deadline(now, policy.targets.resolution, calendar)
+        for clock in await uow.sla.active(ticket.id):
+            target = policy.targets.for_clock(ClockKind(clock.kind))
+            store_run(clock, run_of(clock).retarget(target))
+        await self.refresh(uow, ticket, now)
 
-    async def on_team_reply(self, uow: object, ticket: Ticket, now: datetime) -> None:
-        """An internal reply in the thread (first response is recorded by intake)."""
-
-    async def on_customer_reply(self, uow: object, ticket: Ticket, now: datetime) -> None:
-        """A customer reply in the thread."""
-
-    async def on_priority_change(self, uow: object, ticket: Ticket, now: datetime) -> None:
-        """Re-plan due times after a priority change, from the original open time."""
+    # ---- internals --------------------------------------------------------------------------
+    async def _start_clock(
+        self, uow: Repositories, ticket: Ticket, kind: ClockKind, now: datetime
+    ) -> SlaClock:
         policy = self.policy_for(ticket)
-        calendar = self.config.calendars[policy.calendar]
-        if ticket.first_response_at is None:
-            ticket.first_response_due_at = deadline(
-                ticket.opened_at, policy.targets.first_response, calendar
+        cycle = await uow.sla.last_cycle(ticket.id, kind.value) + 1
+        return await uow.sla.add(
+            SlaClock(
+                team_id=ticket.team_id,
+                ticket_id=ticket.id,
+                account_id=ticket.account_id,
+                kind=kind.value,
+                cycle=cycle,
+                calendar=policy.calendar,
+                target_seconds=policy.targets.for_clock(kind).total_seconds(),
+                started_at=now,
+                elapsed_before_seconds=0.0,
+                running_since=now,
             )
-        ticket.resolution_due_at = deadline(ticket.opened_at, policy.targets.resolution, calendar)
+        )
 
-    async def on_reopen(self, uow: object, ticket: Ticket, now: datetime) -> None:
-        """Restart the resolution clock from now."""
-        policy = self.policy_for(ticket)
-        calendar = self.config.calendars[policy.calendar]
-        ticket.resolution_due_at = deadline(now, policy.targets.resolution, calendar)
+    def _stop(self, clock: SlaClock, now: datetime) -> None:
+        calendar = self.calendar(clock.calendar)
+        run = run_of(clock)
+        result = outcome(run, clock.due_at or run.due_at(calendar), now, calendar)
+        store_run(clock, run.pause(now, calendar))
+        clock.stopped_at = now
+        clock.next_step_at = None
+        clock.outcome = "met" if result.met else "missed"
+        clock.business_seconds = result.business_elapsed.total_seconds()
+        clock.late_business_seconds = result.late_business.total_seconds()
+        clock.late_wall_seconds = result.late_wall.total_seconds()
+        if not result.met and clock.breached_at is None:
+            clock.breached_at = now
+
+    async def refresh(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
+        """Recompute due times, the next ladder step and the ticket's SLA summary."""
+        ladder = self.policy_for(ticket).ladder
+        clocks = await uow.sla.active(ticket.id)
+        wake: list[datetime] = []
+        for clock in clocks:
+            calendar = self.calendar(clock.calendar)
+            run = run_of(clock)
+            clock.due_at = run.due_at(calendar)
+            fired: set[StepKey] = await uow.sla.fired(clock.id)
+            candidates = [next_firing_at(run, ladder, calendar, fired)]
+            if clock.breached_at is None:
+                candidates.append(clock.due_at)  # the sweep marks the breach even with no step
+            times = [t for t in candidates if t is not None]
+            clock.next_step_at = min(times) if times else None
+            if clock.next_step_at is not None:
+                wake.append(clock.next_step_at)
+        self.summarise(ticket, clocks, now)
+        if wake and self._waker is not None:
+            self._waker(min(wake))
+
+    def summarise(self, ticket: Ticket, clocks: Sequence[SlaClock], now: datetime) -> None:
+        """Copy the live SLA state onto the ticket (due times, next due, flag) for lists/cards."""
+        due: list[datetime] = []
+        worst = 0.0
+        for clock in clocks:
+            if clock.kind == ClockKind.FIRST_RESPONSE and clock.due_at:
+                ticket.first_response_due_at = clock.due_at
+            if clock.kind == ClockKind.RESOLUTION:
+                ticket.resolution_due_at = clock.due_at
+            if clock.running_since is not None and clock.due_at is not None:
+                due.append(clock.due_at)
+                worst = max(worst, percent_used(run_of(clock), now, self.calendar(clock.calendar)))
+            if clock.breached_at is not None:
+                worst = max(worst, 100.0)
+        ticket.next_due_at = min(due) if due else None
+        ticket.sla_flag = (
+            "breached" if worst >= 100 else "at_risk" if worst >= AT_RISK_PERCENT else "ok"
+        )
+        if ticket.status == "resolved":
+            ticket.sla_flag = "ok"

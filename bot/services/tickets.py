@@ -120,6 +120,7 @@ class TicketOps:
             ticket.resolution_note = note[:2000]
             if ticket.owner_user_id is None:
                 ticket.owner_user_id = actor
+            await self.sla.on_resolve(uow, ticket, now)
             await uow.audit.record(ref.team_id, actor, "resolved", now, ticket.id, note=note[:2000])
             return None
 
@@ -149,6 +150,7 @@ class TicketOps:
             now = self.clock.now()
             ticket.status = "waiting"
             ticket.waiting_since = now
+            await self.sla.on_wait(uow, ticket, now)
             await uow.audit.record(ref.team_id, actor, "waiting", now, ticket.id)
             return None
 

@@ -15,12 +15,23 @@ from tests.support import world as w
 
 
 def _event_body(text: str = "hello", channel: str = w.GLOBEX_SHARED) -> bytes:
-    return json.dumps({
-        "type": "event_callback", "team_id": w.VENDOR, "event_id": "EvBAD1", "event_time": 1,
-        "authorizations": [{"team_id": w.VENDOR, "user_id": w.BOT, "is_bot": True}],
-        "event": {"type": "message", "channel": channel, "user": w.CAROL, "text": text,
-                  "ts": "1700000000.000001", "user_team": w.GLOBEX_ORG},
-    }).encode()
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": w.VENDOR,
+            "event_id": "EvBAD1",
+            "event_time": 1,
+            "authorizations": [{"team_id": w.VENDOR, "user_id": w.BOT, "is_bot": True}],
+            "event": {
+                "type": "message",
+                "channel": channel,
+                "user": w.CAROL,
+                "text": text,
+                "ts": "1700000000.000001",
+                "user_team": w.GLOBEX_ORG,
+            },
+        }
+    ).encode()
 
 
 async def test_bad_signature_is_401_and_changes_nothing(sandbox: Sandbox):
@@ -53,14 +64,28 @@ async def test_malformed_bodies_are_400_never_500(sandbox: Sandbox):
         (b"", "application/x-www-form-urlencoded"),
     ]
     for body, content_type in cases:
-        headers = sandbox.emu.sign(body) if body != b"\xff\xfe\x00" else {
-            "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=00"}
+        headers = (
+            sandbox.emu.sign(body)
+            if body != b"\xff\xfe\x00"
+            else {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=00"}
+        )
         delivery = await sandbox.emu.deliver_raw(body, headers, content_type=content_type)
         assert delivery.status in (400, 401), (body, delivery.status, delivery.response_body)
     # Well-formed JSON with fields of the wrong types: acknowledged, ignored, no ticket.
-    odd = json.dumps({"type": "event_callback", "event_id": "EvODD", "team_id": 5,
-                      "event": {"type": "message", "channel": ["x"], "user": {"a": 1},
-                                "text": 42, "ts": None}}).encode()
+    odd = json.dumps(
+        {
+            "type": "event_callback",
+            "event_id": "EvODD",
+            "team_id": 5,
+            "event": {
+                "type": "message",
+                "channel": ["x"],
+                "user": {"a": 1},
+                "text": 42,
+                "ts": None,
+            },
+        }
+    ).encode()
     delivery = await sandbox.emu.deliver_raw(odd, sandbox.emu.sign(odd))
     assert delivery.status == 200
     # And the bot still works afterwards.

@@ -43,8 +43,13 @@ class FakeApp:
 
 @pytest.fixture
 async def emu():
-    emulator = Emulator(Workspace.default(), signing_secret=SECRET, bot_token=TOKEN,
-                        retry_delays=(0.01, 0.01, 0.01), ack_timeout=0.3)
+    emulator = Emulator(
+        Workspace.default(),
+        signing_secret=SECRET,
+        bot_token=TOKEN,
+        retry_delays=(0.01, 0.01, 0.01),
+        ack_timeout=0.3,
+    )
     await emulator.start()
     app = FakeApp()
     emulator.app_url = await app.start()
@@ -121,7 +126,9 @@ async def test_seen_by_tells_who_saw_what(emu: Emulator):
     await client.chat_postMessage(channel="U0MIA", text="a DM for mia")
     carol = emu.seen_by("U0CAROL")
     assert [(s.author_name, s.text, s.kind) for s in carol] == [
-        ("carol", "help please", "message"), ("connectdesk", "on it @alice", "message")]
+        ("carol", "help please", "message"),
+        ("connectdesk", "on it @alice", "message"),
+    ]
     assert carol[1].thread_ts == root.ts
     assert [s.text for s in emu.seen_by("U0ALICE") if s.kind == "ephemeral"] == ["psst"]
     assert [(s.text, s.kind) for s in emu.seen_by("U0MIA")] == [("a DM for mia", "dm")]

@@ -19,6 +19,7 @@ grouping_window: 5m
 tiers:
   strategic:
     calendar: 24/7
+    renewal_watch: true
     priorities:
       P1: {{first_response: 15m, next_response: 30m, resolution: 4h}}
       P2: {{first_response: 1h, next_response: 2h, resolution: 1d}}

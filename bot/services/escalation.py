@@ -1,0 +1,208 @@
+"""The escalation ladder: the timer sweep fires due steps once each; managers can escalate."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.config.desk import DeskConfig
+from bot.domain.sla import due_firings
+from bot.gateway import SlackGateway, WallViolation
+from bot.messages.alerts import AlertContext, manual_escalation, sla_breach, sla_warning
+from bot.messages.base import InternalMessage
+from bot.messages.internal import notice
+from bot.services.presenter import TicketPresenter
+from bot.services.sla import SlaService, run_of
+from bot.services.tickets import TicketNotFound, TicketRef
+from store.db import Database
+from store.models import SlaClock, Ticket
+from store.repositories import Repositories
+
+log = logging.getLogger("connectdesk.escalation")
+
+RENEWAL_WINDOW = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A decided notification: the message context and whom it goes to."""
+
+    ticket_id: int
+    context: AlertContext
+    notify: tuple[str, ...]
+    internal_channel: str
+    root: tuple[str, str]  # channel, ts of the customer's message (for the permalink)
+
+
+class EscalationService:
+    """Fires due ladder steps exactly once per clock run and delivers the alerts."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: DeskConfig,
+        clock: Clock,
+        gateway: SlackGateway,
+        sla: SlaService,
+        presenter: TicketPresenter,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.gateway = gateway
+        self.sla = sla
+        self.presenter = presenter
+        self._lock = asyncio.Lock()
+
+    async def sweep(self) -> int:
+        """Fire every ladder step that is due now; how many alerts were sent."""
+        async with self._lock:  # one sweep at a time per process; the ledger guards replicas
+            now = self.clock.now()
+            alerts: list[Alert] = []
+            touched: dict[int, Ticket] = {}
+            async with self.db.unit_of_work() as uow:
+                for clock in await uow.sla.due(now):
+                    alerts += await self._fire(uow, clock, now)
+                    touched[clock.ticket_id] = clock.ticket
+                for ticket in touched.values():
+                    await self.sla.refresh(uow, ticket, now)
+        for alert in alerts:
+            await self._deliver(alert)
+        for ticket in touched.values():
+            await self.presenter.refresh(ticket, receipt=False)
+        return len(alerts)
+
+    async def next_due(self) -> datetime | None:
+        """When the sweep next has work."""
+        async with self.db.unit_of_work() as uow:
+            return await uow.sla.earliest_next_step()
+
+    async def _fire(self, uow: Repositories, clock: SlaClock, now: datetime) -> list[Alert]:
+        ticket = clock.ticket
+        policy = self.sla.policy_for(ticket)
+        calendar = self.sla.calendar(clock.calendar)
+        run = run_of(clock)
+        if clock.breached_at is None and run.elapsed(now, calendar) >= run.target:
+            clock.breached_at = run.due_at(calendar) or now
+        fired = await uow.sla.fired(clock.id)
+        due = due_firings(run, policy.ladder, calendar, now, fired)
+        alerts = []
+        for firing in due:
+            percent = firing.step.at.percent
+            if not await uow.sla.claim_firing(clock, firing.index, firing.repeat, percent, now):
+                continue  # another sweep or replica fired it
+            alerts.append(await self._alert(uow, ticket, clock, percent, firing.step.notify, now))
+            await uow.audit.record(
+                ticket.team_id,
+                "connectdesk",
+                "sla_step",
+                now,
+                ticket.id,
+                clock=clock.kind,
+                percent=percent,
+                repeat=firing.repeat,
+            )
+        return alerts
+
+    async def _alert(
+        self,
+        uow: Repositories,
+        ticket: Ticket,
+        clock: SlaClock | None,
+        percent: int,
+        notify: tuple[str, ...],
+        now: datetime,
+    ) -> Alert:
+        account = ticket.account
+        tier = self.config.tiers.get(account.tier)
+        risk = False
+        if percent >= 100 and tier is not None and tier.renewal_watch and account.renewal_date:
+            renewal = datetime.combine(account.renewal_date, datetime.min.time(), now.tzinfo)
+            if renewal - RENEWAL_WINDOW <= now <= renewal + timedelta(days=1):
+                risk = await uow.sla.breaches_since(account.id, renewal - RENEWAL_WINDOW) >= 2
+        messages = await uow.messages.for_ticket(ticket.id)
+        last = next((m.text for m in reversed(messages) if not m.is_internal), "")
+        context = AlertContext(
+            number=ticket.number,
+            account=account.name,
+            tier=account.tier,
+            arr=account.arr,
+            priority=ticket.priority,
+            clock=clock.kind if clock else "",
+            percent=percent,
+            due_at=clock.due_at if clock else ticket.next_due_at,
+            now=now,
+            owner=ticket.owner_user_id,
+            permalink=None,
+            last_customer_message=last,
+            renewal_date=account.renewal_date,
+            renewal_risk=risk,
+        )
+        return Alert(
+            ticket.id,
+            context,
+            tuple(notify),
+            account.internal_channel_id,
+            (ticket.channel_id, ticket.root_ts),
+        )
+
+    async def _deliver(self, alert: Alert, message: InternalMessage | None = None) -> None:
+        link = await self.gateway.permalink(*alert.root)
+        context = AlertContext(**{**alert.context.__dict__, "permalink": link})
+        if message is None:
+            message = sla_breach(context) if context.percent >= 100 else sla_warning(context)
+        for target in self._recipients(alert):
+            try:
+                await self.gateway.post(target, message)
+            except WallViolation:
+                log.error(
+                    "alert for ticket %s not sent to %s: shared channel", alert.ticket_id, target
+                )
+
+    def _recipients(self, alert: Alert) -> list[str]:
+        team = self.config.team
+        out: list[str] = []
+        for name in alert.notify:
+            if name == "owner":
+                out.append(alert.context.owner or alert.internal_channel)
+            elif name == "managers":
+                out.extend(team.managers)
+            elif name == "escalation_channel":
+                out.append(team.escalation_channel)
+            else:
+                out.extend(team.groups.get(name, ()))
+        return list(dict.fromkeys(out))  # each person or channel once
+
+    async def escalate(self, ref: TicketRef, actor: str, reason: str) -> InternalMessage:
+        """Escalate by hand: managers and the escalation channel get the full context."""
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            ticket = await (
+                uow.tickets.by_id(ref.ticket_id)
+                if ref.ticket_id is not None
+                else uow.tickets.by_number(ref.team_id, ref.number or 0)
+            )
+            if ticket is None or ticket.team_id != ref.team_id:
+                raise TicketNotFound(
+                    f"There is no ticket {ref.label()}. `/desk queue` lists the open ones."
+                )
+            if ticket.status == "resolved":
+                return notice(f":warning: Ticket #{ticket.number} is resolved; reopen it first.")
+            clocks = [c for c in await uow.sla.active(ticket.id) if c.due_at is not None]
+            clock = min(clocks, key=lambda c: c.due_at) if clocks else None
+            alert = await self._alert(
+                uow, ticket, clock, 0, ("managers", "escalation_channel"), now
+            )
+            await uow.audit.record(
+                ref.team_id, actor, "escalated", now, ticket.id, reason=reason[:500]
+            )
+        link = await self.gateway.permalink(*alert.root)
+        context = AlertContext(**{**alert.context.__dict__, "permalink": link})
+        await self._deliver(alert, manual_escalation(context, actor, reason))
+        return notice(
+            f":mega: Ticket #{ticket.number} escalated to the managers and"
+            f" <#{self.config.team.escalation_channel}>."
+        )

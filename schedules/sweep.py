@@ -1,0 +1,109 @@
+"""APScheduler only wakes the timer sweep: at the next due time and on a safety interval.
+
+The timers themselves live in the database, so a restart loses nothing and the ledger keeps
+each ladder step to one firing even when sweeps overlap or several replicas run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock
+
+log = logging.getLogger("connectdesk.schedules")
+
+# A late wake-up must still run (APScheduler's default grace of 1 s would silently drop it).
+MISFIRE_GRACE_SECONDS = 3600
+
+
+class SweepScheduler:
+    """Runs `sweep` soon after each due time, and every `interval` seconds regardless."""
+
+    def __init__(
+        self,
+        sweep: Callable[[], Awaitable[int]],
+        next_due: Callable[[], Awaitable[datetime | None]],
+        clock: Clock,
+        interval: float = 30.0,
+    ) -> None:
+        self._sweep = sweep
+        self._next_due = next_due
+        self._clock = clock
+        self._interval = interval
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._wake_at: datetime | None = None
+        self._running: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        """Start waking: once now (catch up on what fell due while down), then as needed."""
+        self._scheduler.add_job(
+            self._run,
+            "interval",
+            seconds=self._interval,
+            id="sweep-safety",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        )
+        self._scheduler.start()
+        self._schedule(datetime.now(UTC))
+
+    async def shutdown(self) -> None:
+        """Stop waking the sweep and end a sweep in progress (its work is transactional)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        running = [task for task in self._running if not task.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+
+    def wake_at(self, due: datetime) -> None:
+        """Make sure the sweep runs soon after `due` (in the injected clock's time)."""
+        if not self._scheduler.running:
+            return
+        real = datetime.now(UTC) + timedelta(seconds=max(self._clock.seconds_until(due), 0.0))
+        if (
+            self._wake_at is not None
+            and self._wake_at <= real
+            and self._wake_at > datetime.now(UTC)
+        ):
+            return  # an earlier wake-up is already set; it will reschedule after sweeping
+        self._schedule(real)
+
+    def _schedule(self, real: datetime) -> None:
+        self._wake_at = real
+        self._scheduler.add_job(
+            self._run,
+            "date",
+            run_date=real,
+            id="sweep-next",
+            replace_existing=True,
+            misfire_grace_time=MISFIRE_GRACE_SECONDS,
+            coalesce=True,
+        )
+
+    async def _run(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        try:
+            fired = await self._sweep()
+            if fired:
+                log.info("sweep fired %d ladder steps", fired)
+        except Exception:
+            log.exception("timer sweep failed; the safety interval will retry")
+        try:
+            due = await self._next_due()
+        except Exception:
+            log.exception("could not read the next due time")
+            return
+        self._wake_at = None
+        if due is not None:
+            self.wake_at(due)

@@ -1,0 +1,120 @@
+"""SLA clock runs and the ladder ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.dialect import insert_for
+from store.models import LadderFiring, SlaClock
+
+
+class SlaRepository:
+    """Clock runs of tickets, and which ladder steps fired."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, clock: SlaClock) -> SlaClock:
+        """Store a new clock run."""
+        self.session.add(clock)
+        await self.session.flush()
+        return clock
+
+    async def active(self, ticket_id: int) -> Sequence[SlaClock]:
+        """The ticket's clock runs that have not stopped (running or paused)."""
+        rows = await self.session.scalars(
+            select(SlaClock)
+            .where(SlaClock.ticket_id == ticket_id, SlaClock.stopped_at.is_(None))
+            .order_by(SlaClock.id)
+        )
+        return rows.all()
+
+    async def for_ticket(self, ticket_id: int) -> Sequence[SlaClock]:
+        """Every clock run of a ticket, oldest first."""
+        rows = await self.session.scalars(
+            select(SlaClock).where(SlaClock.ticket_id == ticket_id).order_by(SlaClock.id)
+        )
+        return rows.all()
+
+    async def last_cycle(self, ticket_id: int, kind: str) -> int:
+        """The highest cycle number of one clock kind (0 if it never ran)."""
+        value = await self.session.scalar(
+            select(func.max(SlaClock.cycle)).where(
+                SlaClock.ticket_id == ticket_id, SlaClock.kind == kind
+            )
+        )
+        return int(value or 0)
+
+    async def due(self, now: datetime, limit: int = 500) -> Sequence[SlaClock]:
+        """Running clocks whose next ladder step is due; rows locked, skipping locked ones."""
+        stmt = (
+            select(SlaClock)
+            .where(
+                SlaClock.next_step_at <= now,
+                SlaClock.stopped_at.is_(None),
+                SlaClock.running_since.is_not(None),
+            )
+            .order_by(SlaClock.next_step_at)
+            .limit(limit)
+        )
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=SlaClock)
+        rows = await self.session.scalars(stmt)
+        return rows.unique().all()
+
+    async def earliest_next_step(self) -> datetime | None:
+        """When the sweep next has work."""
+        return await self.session.scalar(
+            select(func.min(SlaClock.next_step_at)).where(
+                SlaClock.stopped_at.is_(None), SlaClock.running_since.is_not(None)
+            )
+        )
+
+    async def fired(self, clock_id: int) -> set[tuple[int, int]]:
+        """The (step, repeat) keys already fired for a clock run."""
+        rows = await self.session.execute(
+            select(LadderFiring.step_index, LadderFiring.repeat).where(
+                LadderFiring.clock_id == clock_id
+            )
+        )
+        return {(int(a), int(b)) for a, b in rows.all()}
+
+    async def claim_firing(
+        self, clock: SlaClock, step_index: int, repeat: int, percent: int, at: datetime
+    ) -> bool:
+        """Record a firing; False if another sweep (or replica) recorded it first."""
+        result = await self.session.execute(
+            insert_for(self.session, LadderFiring)
+            .values(
+                clock_id=clock.id,
+                ticket_id=clock.ticket_id,
+                step_index=step_index,
+                repeat=repeat,
+                percent=percent,
+                fired_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["clock_id", "step_index", "repeat"])
+        )
+        return result.rowcount == 1
+
+    async def firings(self, ticket_id: int) -> Sequence[LadderFiring]:
+        """A ticket's ladder firings in order."""
+        rows = await self.session.scalars(
+            select(LadderFiring)
+            .where(LadderFiring.ticket_id == ticket_id)
+            .order_by(LadderFiring.id)
+        )
+        return rows.all()
+
+    async def breaches_since(self, account_id: int, since: datetime) -> int:
+        """How many clock runs of an account breached since `since`."""
+        value = await self.session.scalar(
+            select(func.count(SlaClock.id)).where(
+                SlaClock.account_id == account_id, SlaClock.breached_at >= since
+            )
+        )
+        return int(value or 0)
