@@ -191,8 +191,11 @@ class TicketRepository:
             stmt = stmt.where(Ticket.owner_user_id == owner)
         if account_id is not None:
             stmt = stmt.where(Ticket.account_id == account_id)
+        # Soonest due first; paused or clock-less tickets after, oldest first.
         rows = await self.session.scalars(
-            stmt.order_by(Ticket.opened_at, Ticket.number).limit(limit)
+            stmt.order_by(
+                Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.opened_at, Ticket.number
+            ).limit(limit)
         )
         return rows.all()
 

@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -77,12 +76,15 @@ async def test_serve_runs_for_real_against_slack_api(tmp_path: Path) -> None:
             "CONNECTDESK_CONFIG": str(config),
             "CONNECTDESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'd.db'}",
         }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
             env=env,
             cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         try:
             async with aiohttp.ClientSession() as session:
@@ -103,7 +105,7 @@ async def test_serve_runs_for_real_against_slack_api(tmp_path: Path) -> None:
             assert "ticket *#1*" in receipt[0].text and receipt[0].thread_ts == delivery.ts
         finally:
             proc.send_signal(signal.SIGTERM)
-            output = proc.communicate(timeout=10)[0].decode()
+            output = (await asyncio.wait_for(proc.communicate(), 10))[0].decode()
         assert proc.returncode == 0, output
         assert "xoxb-real" not in output and "real-secret" not in output
 

@@ -146,6 +146,9 @@ class DeskService:
         return ticket_list(title, [_line(t) for t in rows], "Nothing open. :tada:")
 
 
+SLA_MARK = {"at_risk": ":warning: at risk", "breached": ":red_circle: breached"}
+
+
 def _line(ticket: Ticket) -> QueueLine:
     return QueueLine(
         number=ticket.number,
@@ -155,7 +158,6 @@ def _line(ticket: Ticket) -> QueueLine:
         owner=ticket.owner_user_id,
         summary=ticket.summary,
         opened_at=ticket.opened_at,
-        due=ticket.first_response_due_at
-        if ticket.first_response_at is None
-        else ticket.resolution_due_at,
+        due=ticket.next_due_at,
+        sla_state=SLA_MARK.get(ticket.sla_flag, ""),
     )

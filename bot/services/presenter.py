@@ -15,7 +15,14 @@ EYES = "eyes"
 DONE = "white_check_mark"
 
 
-def card_of(ticket: Ticket, permalink: str | None = None, sla_state: str = "") -> TicketCard:
+SLA_STATE = {
+    "ok": ":large_green_circle: on track",
+    "at_risk": ":warning: at risk",
+    "breached": ":red_circle: breached",
+}
+
+
+def card_of(ticket: Ticket, permalink: str | None = None) -> TicketCard:
     """The internal card data of a ticket."""
     return TicketCard(
         ticket_id=ticket.id,
@@ -33,7 +40,7 @@ def card_of(ticket: Ticket, permalink: str | None = None, sla_state: str = "") -
         first_response_at=ticket.first_response_at,
         resolution_due=ticket.resolution_due_at,
         permalink=permalink,
-        sla_state=sla_state,
+        sla_state="" if ticket.status == "resolved" else SLA_STATE.get(ticket.sla_flag, ""),
     )
 
 
