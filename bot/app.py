@@ -24,6 +24,9 @@ from store.db import Database
 
 log = logging.getLogger("connectdesk.app")
 
+# Work still running after this is cancelled; its transaction rolls back and Slack redelivers.
+SHUTDOWN_GRACE_SECONDS = 10.0
+
 
 class ConnectDesk:
     """One running connectdesk: database, gateway, services, Bolt app and HTTP edge."""
@@ -79,7 +82,8 @@ class ConnectDesk:
         return app
 
     async def close(self) -> None:
-        """Stop background work and release connections."""
+        """Let listener work finish, stop the timers, then release connections."""
+        await self.services.inflight.drain(grace=SHUTDOWN_GRACE_SECONDS)
         await self.scheduler.shutdown()
         await self.db.close()
         session: Any = getattr(self.client, "session", None)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.clock import ManualClock
 from bot.config.desk import parse_desk_config
 from bot.emulator import Channel, Team, User, Workspace
 from bot.sandbox import Sandbox
@@ -44,6 +46,9 @@ triage:
       keywords: [outage, down, "not working"]
 """
 
+# The demo's day starts on a Monday morning; time then jumps ahead (compressed) for the SLA part.
+DEMO_START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+
 PEOPLE = (
     (CAROL, "Carol (customer, Globex)"),
     (ALICE, "Alice (account team)"),
@@ -68,8 +73,16 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
     """Play the scripted day and print each person's view; 0 on success."""
     logging.getLogger("connectdesk").setLevel(logging.ERROR)
     pause = 0.3 / max(speed, 0.01)
-    async with Sandbox(parse_desk_config(DEMO_CONFIG, "demo"), workspace=demo_workspace()) as box:
+    clock = ManualClock(DEMO_START)
+    config = parse_desk_config(DEMO_CONFIG, "demo")
+    async with Sandbox(config, workspace=demo_workspace(), clock=clock) as box:
         emu = box.emu
+
+        async def later(delta: timedelta) -> None:
+            # Compressed time: jump the clock and wake the timer sweep as the due time would.
+            clock.advance(delta)
+            if box.desk is not None:
+                box.desk.scheduler.wake_at(clock.now())
 
         async def step(title: str, action: Any, settle: Callable[[], Any]) -> Any:
             out(f"  · {title}")
@@ -115,6 +128,35 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             emu.slash_command(ALICE, INTERNAL, "resolve 1 export workers restarted"),
             lambda: "white_check_mark" in emu.reactions(SHARED, request.ts),
         )
+        question = await step(
+            "Carol asks a new question (P3: first reply due within 4 hours)",
+            emu.post_message(CAROL, SHARED, "Could you add SSO for our contractors' accounts?"),
+            lambda: len(_cards(emu)) >= 2,
+        )
+        card2 = _cards(emu)[-1]
+        await step(
+            "Alice claims it, then gets pulled into a meeting",
+            emu.click_button(ALICE, INTERNAL, card2.ts, "ticket_claim", _ticket_id(card2)),
+            lambda: "<@U0ALICE>" in (emu.message(INTERNAL, card2.ts).text or ""),
+        )
+        await step(
+            "3 hours later (compressed): 75% of the target is used, Alice is warned",
+            later(timedelta(hours=3, minutes=1)),
+            lambda: _bot_dms(emu, ALICE, "SLA warning"),
+        )
+        await step(
+            "1 more hour: the first-response SLA is breached, Mia and #support-escalations alerted",
+            later(timedelta(hours=1)),
+            lambda: _bot_dms(emu, MIA, "SLA breached"),
+        )
+        await step(
+            "Alice answers Carol (first response, 1 minute late; the outcome is recorded)",
+            emu.post_message(
+                ALICE, SHARED, "Sorry for the wait! SSO for contractors is on the roadmap for Q1.",
+                thread_ts=question.ts,
+            ),
+            lambda: "answered" in repr(emu.message(INTERNAL, card2.ts).blocks),
+        )
         await step(
             "Mia checks the queue",
             emu.slash_command(MIA, INTERNAL, "queue"),
@@ -132,6 +174,10 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
         ]
         out(f"Internal details in the shared channel: {len(leaks)}")
         return 1 if leaks else 0
+
+
+def _bot_dms(emu: Any, user: str, word: str) -> list[Any]:
+    return [s for s in emu.seen_by(user) if s.author_id == BOT and word in s.raw_text]
 
 
 def _cards(emu: Any) -> list[Any]:

@@ -27,4 +27,4 @@ def register_actions(app: AsyncApp, services: Services) -> None:
             await respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
     for action_id in ACTIONS:
-        app.action(action_id)(press)
+        app.action(action_id)(services.inflight.tracked(press))

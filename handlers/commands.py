@@ -16,6 +16,7 @@ def register_commands(app: AsyncApp, services: Services) -> None:
     """Attach the slash command listener."""
 
     @app.command("/desk")
+    @services.inflight.tracked
     async def desk(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         text = command.get("text") if isinstance(command.get("text"), str) else ""

@@ -6,7 +6,6 @@ each ladder step to one firing even when sweeps overlap or several replicas run.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
+from bot.inflight import InFlight
 
 log = logging.getLogger("connectdesk.schedules")
 
@@ -37,7 +37,7 @@ class SweepScheduler:
         self._interval = interval
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._wake_at: datetime | None = None
-        self._running: set[asyncio.Task[None]] = set()
+        self._running = InFlight()
 
     def start(self) -> None:
         """Start waking: once now (catch up on what fell due while down), then as needed."""
@@ -53,15 +53,11 @@ class SweepScheduler:
         self._scheduler.start()
         self._schedule(datetime.now(UTC))
 
-    async def shutdown(self) -> None:
-        """Stop waking the sweep and end a sweep in progress (its work is transactional)."""
+    async def shutdown(self, grace: float = 10.0) -> None:
+        """Stop waking the sweep and let a sweep in progress finish (cancelled after `grace`)."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        running = [task for task in self._running if not task.done()]
-        for task in running:
-            task.cancel()
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
+        await self._running.drain(grace)
 
     def wake_at(self, due: datetime) -> None:
         """Make sure the sweep runs soon after `due` (in the injected clock's time)."""
@@ -89,10 +85,7 @@ class SweepScheduler:
         )
 
     async def _run(self) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+        self._running.enter()
         try:
             fired = await self._sweep()
             if fired:

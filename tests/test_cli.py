@@ -52,6 +52,12 @@ def test_demo_runs_and_shows_each_person(capsys) -> None:
     carol = out.split("=== What Carol")[1].split("=== What Alice")[0]
     assert "Ticket *#1* is resolved" in carol and "strategic" not in carol
     assert "Internal details in the shared channel: 0" in out
+    alice = out.split("=== What Alice")[1].split("=== What Mia")[0]
+    mia = out.split("=== What Mia")[1]
+    assert alice.count("*SLA warning* (75%) · #2") == 1 and "SLA breached" not in alice
+    assert mia.count("[DM] connectdesk: :rotating_light: *SLA breached* (100%) · #2") == 1
+    assert mia.count("[#support-escalations] connectdesk: :rotating_light: *SLA breached*") == 1
+    assert "SLA" not in carol
 
 
 def _free_port() -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.gateway import SlackGateway
+from bot.inflight import InFlight
 from bot.services.accounts import AccountService
 from bot.services.desk import DeskService
 from bot.services.escalation import EscalationService
@@ -34,6 +35,7 @@ class Services:
     accounts: AccountService
     escalation: EscalationService
     desk: DeskService
+    inflight: InFlight
 
 
 def build_services(
@@ -61,4 +63,5 @@ def build_services(
         accounts=accounts,
         escalation=escalation,
         desk=desk,
+        inflight=InFlight(),
     )
