@@ -152,7 +152,9 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
         await step(
             "Alice answers Carol (first response, 1 minute late; the outcome is recorded)",
             emu.post_message(
-                ALICE, SHARED, "Sorry for the wait! SSO for contractors is on the roadmap for Q1.",
+                ALICE,
+                SHARED,
+                "Sorry for the wait! SSO for contractors is on the roadmap for Q1.",
                 thread_ts=question.ts,
             ),
             lambda: "answered" in repr(emu.message(INTERNAL, card2.ts).blocks),
