@@ -15,9 +15,9 @@ from bot.app import create_app
 from bot.config.settings import Settings
 from handlers import registry
 from tests.support import world
+from tests.support.specs import SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
-SPECS = ROOT.parent / "shared" / "slack-specs"
 
 # Events newer than Slack's AsyncAPI spec (2019), with the scopes Slack's event docs list.
 NEWER_EVENTS = {"channel_shared": {"channels:read", "groups:read"}}

@@ -272,6 +272,7 @@ class Emulator:
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._event_ids):010d}",
             "event_time": now,
+            "authed_users": [self.ws.bot_user_id],  # deprecated by Slack, still sent
             "authorizations": [
                 {
                     "enterprise_id": None,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.clock import Clock, ManualClock
+from bot.config.desk import DeskConfig
 from bot.sandbox import Sandbox
 from tests.support import world
 from tests.support.slack_spec import check_call
@@ -22,10 +24,10 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
-@pytest.fixture
-async def sandbox(clock: ManualClock) -> AsyncIterator[Sandbox]:
-    """The bot serving the test world; after the test, the wall and the spec are checked."""
-    box = Sandbox(world.desk_config(), workspace=world.workspace(), clock=clock)
+@asynccontextmanager
+async def checked_sandbox(config: DeskConfig, clock: Clock | None) -> AsyncIterator[Sandbox]:
+    """A sandbox on the test world; on a clean exit the wall and the spec are checked."""
+    box = Sandbox(config, workspace=world.workspace(), clock=clock)
     await box.start()
     try:
         yield box
@@ -33,6 +35,13 @@ async def sandbox(clock: ManualClock) -> AsyncIterator[Sandbox]:
         assert_calls_match_spec(box)
     finally:
         await box.stop()
+
+
+@pytest.fixture
+async def sandbox(clock: ManualClock) -> AsyncIterator[Sandbox]:
+    """The bot serving the test world; after the test, the wall and the spec are checked."""
+    async with checked_sandbox(world.desk_config(), clock) as box:
+        yield box
 
 
 def assert_wall_held(box: Sandbox) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.sandbox import Sandbox
-from tests.e2e.conftest import START, assert_calls_match_spec, assert_wall_held
+from tests.e2e.conftest import START, checked_sandbox
 from tests.e2e.test_desk_command import desk
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
@@ -32,14 +32,8 @@ def sla_calls(box: Sandbox, word: str) -> list:
 @pytest.fixture
 async def realtime():
     """The bot on the real clock with a 4-second first-response target (24/7)."""
-    box = Sandbox(w.desk_config(FAST_YML), workspace=w.workspace())
-    await box.start()
-    try:
+    async with checked_sandbox(w.desk_config(FAST_YML), None) as box:
         yield box
-        assert_wall_held(box)
-        assert_calls_match_spec(box)
-    finally:
-        await box.stop()
 
 
 async def _clock_due(box: Sandbox, number: int = 1):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
+import jsonschema
 import pytest
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
@@ -13,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator import Emulator, Workspace
 from tests.support.slack_spec import NEWER_THAN_SPEC, known_methods
+from tests.support.specs import SPECS
 
 SECRET, TOKEN = "emu-secret", "xoxb-emu"
 
@@ -67,6 +70,20 @@ async def test_deliveries_are_signed_like_slack(emu: Emulator):
     assert not SignatureVerifier("other").is_valid_request(body, headers)
 
 
+async def test_envelopes_match_slacks_event_wrapper_schema(emu: Emulator):
+    schema = json.loads(
+        (SPECS / "events-api" / "slack_common_event_wrapper_schema.json").read_text()
+    )
+    await emu.post_message("U0CAROL", "C0SHARED1", "hello")
+    await emu.join_channel("U0BOT", "C0SHARED1")
+    bodies = [json.loads(body) for _headers, body in emu.fake_app.requests]  # type: ignore[attr-defined]
+    assert len(bodies) >= 2
+    for body in bodies:
+        jsonschema.validate(body, schema)
+    message = bodies[0]["event"]
+    assert message["user_team"] == "T0CUSTOMER" and bodies[0]["is_ext_shared_channel"] is True
+
+
 async def test_unacknowledged_events_are_retried_with_retry_num(emu: Emulator):
     emu.fake_app.status = 500  # type: ignore[attr-defined]
     delivery = await emu.post_message("U0CAROL", "C0SHARED1", "hello")
@@ -104,6 +121,7 @@ async def test_workspace_limit(emu: Emulator):
     assert 55 <= int(err.value.response.headers["Retry-After"]) <= 60
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 async def test_errors_like_slack(emu: Emulator):
     client = AsyncWebClient(token=TOKEN, base_url=emu.api_url, retry_handlers=[])
     for call, code in [

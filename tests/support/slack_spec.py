@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-SPEC = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "slack-specs"
-    / "web-api"
-    / "slack_web_openapi_v2_without_examples.json"
-)
+from tests.support.specs import SPECS
+
+SPEC = SPECS / "web-api" / "slack_web_openapi_v2_without_examples.json"
 
 # Not Web API methods at all: Slack's response_url webhooks for commands and buttons.
 NOT_WEB_API = {"response_url"}
