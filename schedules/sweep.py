@@ -82,6 +82,9 @@ class SweepScheduler:
             replace_existing=True,
             misfire_grace_time=MISFIRE_GRACE_SECONDS,
             coalesce=True,
+            # A wake asked for while a sweep runs must not be dropped as "already running";
+            # overlapping sweeps are safe (the ledger), and the service serialises them anyway.
+            max_instances=2,
         )
 
     async def _run(self) -> None:
