@@ -14,11 +14,13 @@ from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
 from bot.gateway import SlackGateway, make_client
 from bot.http.server import build_web_app
+from bot.pacing import WindowBudget
 from bot.services.container import Services, build_services
 from handlers.actions import register_actions
 from handlers.commands import register_commands
 from handlers.errors import register_error_handler
 from handlers.events import register_events
+from handlers.views import register_views
 from schedules.sweep import SweepScheduler
 from store.db import Database
 
@@ -44,7 +46,12 @@ class ConnectDesk:
         token = settings.slack_bot_token.get_secret_value()
         self.client = client or make_client(token, settings.slack_api_url)
         self.db = Database(settings.database_url)
-        self.gateway = SlackGateway(self.client)
+        pacing = config.pacing
+        self.gateway = SlackGateway(
+            self.client,
+            posts=WindowBudget(pacing.posts.calls, pacing.posts.per.total_seconds()),
+            edits=WindowBudget(pacing.edits.calls, pacing.edits.per.total_seconds()),
+        )
         self.services: Services = build_services(
             self.db, config, clock or SystemClock(), self.gateway
         )
@@ -65,6 +72,7 @@ class ConnectDesk:
         register_events(self.bolt, self.services)
         register_commands(self.bolt, self.services)
         register_actions(self.bolt, self.services)
+        register_views(self.bolt, self.services)
 
     async def start(self) -> None:
         """Create the schema, learn who we are, load configured accounts."""
@@ -72,6 +80,7 @@ class ConnectDesk:
         identity = await self.gateway.identity()
         count = await self.services.accounts.load_config_accounts(identity.team_id)
         self.scheduler.start()
+        await self.services.broadcaster.start()
         log.info(
             "connectdesk ready in team %s with %d configured accounts", identity.team_id, count
         )
@@ -84,6 +93,7 @@ class ConnectDesk:
     async def close(self) -> None:
         """Let listener work finish, stop the timers, then release connections."""
         await self.services.inflight.drain(grace=SHUTDOWN_GRACE_SECONDS)
+        await self.services.broadcaster.close()
         await self.scheduler.shutdown()
         await self.db.close()
         session: Any = getattr(self.client, "session", None)

@@ -160,6 +160,25 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             lambda: "answered" in repr(emu.message(INTERNAL, card2.ts).blocks),
         )
         await step(
+            "Mia declares an incident for Globex (Carol gets a notice, Mia sees the progress)",
+            emu.slash_command(
+                MIA,
+                INTERNAL,
+                "incident declare sev2 Scheduled report emails are delayed accounts: Globex",
+            ),
+            lambda: _notices(emu, "aware of an issue"),
+        )
+        await step(
+            "Mia posts an update (a reply under the notice; its status line is edited)",
+            emu.slash_command(MIA, INTERNAL, "incident update 1 The mail queue is draining."),
+            lambda: _notices(emu, "*Update:*"),
+        )
+        await step(
+            "Mia resolves the incident (a closing reply)",
+            emu.slash_command(MIA, INTERNAL, "incident resolve 1 All delayed reports were sent."),
+            lambda: _notices(emu, "*Resolved:*"),
+        )
+        await step(
             "Mia checks the queue",
             emu.slash_command(MIA, INTERNAL, "queue"),
             lambda: [s for s in emu.seen_by(MIA) if s.kind == "ephemeral"],
@@ -180,6 +199,10 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
 
 def _bot_dms(emu: Any, user: str, word: str) -> list[Any]:
     return [s for s in emu.seen_by(user) if s.author_id == BOT and word in s.raw_text]
+
+
+def _notices(emu: Any, word: str) -> list[Any]:
+    return [m for m in emu.messages(SHARED) if m.user == BOT and word in m.text]
 
 
 def _cards(emu: Any) -> list[Any]:

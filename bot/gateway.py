@@ -18,12 +18,50 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages.base import CustomerMessage, InternalMessage, OutboundMessage
+from bot.pacing import WindowBudget
 
 log = logging.getLogger("connectdesk.gateway")
+
+# Message metadata event type marking our broadcast posts, so a resend can find the original.
+POST_KEY_EVENT = "connectdesk_post"
 
 
 class WallViolation(RuntimeError):
     """An internal message was headed for a channel shared with customers; it was not sent."""
+
+
+# Errors after which the same post can never succeed; anything else is worth a retry.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "channel_is_archived",
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "restricted_action",
+        "team_access_not_granted",
+        "thread_not_found",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "missing_scope",
+        "ekm_access_denied",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What became of one post: its ts, or why not and whether trying again can help."""
+
+    ts: str | None = None
+    channel: str | None = None
+    error: str | None = None
+    permanent: bool = False
+    # The request may have reached Slack (timeout, dropped connection): check before resending.
+    uncertain: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,10 +148,20 @@ class SharedChannels:
 class SlackGateway:
     """Every Web API call the bot makes goes through here."""
 
-    def __init__(self, client: AsyncWebClient, *, pacer: ChannelPacer | None = None) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        pacer: ChannelPacer | None = None,
+        posts: WindowBudget | None = None,
+        edits: WindowBudget | None = None,
+    ) -> None:
         self.client = client
         self.channels = SharedChannels(client)
         self.pacer = pacer or ChannelPacer()
+        # Workspace-wide: every chat.postMessage and every chat.update share one budget each.
+        self.posts = posts or WindowBudget(10, 6.0)
+        self.edits = edits or WindowBudget(50, 60.0)
         self._identity: Identity | None = None
         self._users: dict[str, dict[str, Any] | None] = {}
 
@@ -142,13 +190,79 @@ class SlackGateway:
         await self._guard(channel, message)
         await self.pacer.wait(channel)
         try:
-            response = await self.client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, unfurl_links=False, **message.payload()
-            )
+            async with self.posts.slot():
+                response = await self.client.chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, unfurl_links=False, **message.payload()
+                )
         except SlackApiError as exc:
             log.warning("chat.postMessage to %s failed: %s", channel, exc.response.get("error"))
             return None
         return response["ts"]
+
+    async def deliver(
+        self,
+        channel: str,
+        message: OutboundMessage,
+        *,
+        thread_ts: str | None = None,
+        key: dict[str, Any] | None = None,
+    ) -> Delivered:
+        """Post and say exactly what happened; `key` goes into the message's metadata."""
+        await self._guard(channel, message)
+        await self.pacer.wait(channel)
+        extra: dict[str, Any] = {}
+        if key is not None:
+            extra["metadata"] = {"event_type": POST_KEY_EVENT, "event_payload": key}
+        try:
+            async with self.posts.slot():
+                response = await self.client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    unfurl_links=False,
+                    **message.payload(),
+                    **extra,
+                )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            log.warning("chat.postMessage to %s failed: %s", channel, error)
+            return Delivered(error=error, permanent=error in PERMANENT_ERRORS)
+        except (TimeoutError, OSError) as exc:  # aiohttp's client errors are OSErrors
+            log.warning("chat.postMessage to %s may not have arrived: %r", channel, exc)
+            return Delivered(error=type(exc).__name__, uncertain=True)
+        return Delivered(ts=response["ts"], channel=response.get("channel"))
+
+    async def find_own_post(
+        self, channel: str, key: dict[str, Any], *, thread_ts: str | None, oldest: float
+    ) -> str | None:
+        """The ts of our post carrying `key`, if it reached the channel (one look, no polling)."""
+        try:
+            if thread_ts:
+                response = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=f"{oldest:.6f}", include_all_metadata=True
+                )
+            else:
+                response = await self.client.conversations_history(
+                    channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True
+                )
+        except SlackApiError as exc:
+            log.warning(
+                "could not check %s for an earlier post: %s", channel, exc.response.get("error")
+            )
+            raise
+        for message in response.get("messages") or []:
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == POST_KEY_EVENT and meta.get("event_payload") == key:
+                return str(message["ts"])
+        return None
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> bool:
+        """Open a modal for the person whose command gave us `trigger_id`."""
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", exc.response.get("error"))
+            return False
+        return True
 
     async def dm(self, user_id: str, message: InternalMessage) -> str | None:
         """Send one of our users a direct message."""
@@ -158,7 +272,8 @@ class SlackGateway:
         """Replace the text of a message the bot posted earlier."""
         await self._guard(channel, message)
         try:
-            await self.client.chat_update(channel=channel, ts=ts, **message.payload())
+            async with self.edits.slot():
+                await self.client.chat_update(channel=channel, ts=ts, **message.payload())
         except SlackApiError as exc:
             log.warning("chat.update %s/%s failed: %s", channel, ts, exc.response.get("error"))
             return False

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -14,6 +16,7 @@ from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
 from bot.emulator import Emulator, Workspace
+from store.db import Database
 
 SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox-token"
@@ -84,6 +87,15 @@ class Sandbox:
         if self.desk is not None:
             await self.desk.close()
             self.desk = None
+
+    @asynccontextmanager
+    async def desk_db(self) -> AsyncIterator[Database]:
+        """The bot's database, opened on its own (e.g. to look or meddle while it is down)."""
+        db = Database(self.database_url)
+        try:
+            yield db
+        finally:
+            await db.close()
 
     async def restart_bot(self) -> ConnectDesk:
         """Stop and start the bot on the same database."""

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from bot.services.inputs import Caller, ChannelJoined, IncomingMessage
+from bot.messages.incident_modal import (
+    ACCOUNTS_BLOCK,
+    SEVERITY_BLOCK,
+    TITLE_BLOCK,
+    modal_values,
+)
+from bot.services.inputs import Caller, ChannelJoined, DeclareForm, IncomingMessage
 
 
 def installation_team(body: dict[str, Any]) -> str:
@@ -55,6 +62,7 @@ def command_caller(command: dict[str, Any]) -> Caller:
         team_id=str(command.get("team_id") or ""),
         user_id=str(command.get("user_id") or ""),
         channel_id=_str(command.get("channel_id")),
+        trigger_id=_str(command.get("trigger_id")),
     )
 
 
@@ -67,4 +75,28 @@ def action_caller(body: dict[str, Any]) -> Caller:
         team_id=str(team.get("id") or user.get("team_id") or ""),
         user_id=str(user.get("id") or ""),
         channel_id=_str(channel.get("id")),
+    )
+
+
+def view_caller(body: dict[str, Any], view: dict[str, Any]) -> Caller:
+    """Who submitted a modal, and the channel it was opened from (kept in private_metadata)."""
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    team = body.get("team") if isinstance(body.get("team"), dict) else {}
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except (TypeError, ValueError):
+        meta = {}
+    channel = meta.get("channel") if isinstance(meta, dict) else None
+    return Caller(
+        team_id=str(team.get("id") or user.get("team_id") or ""),
+        user_id=str(user.get("id") or ""),
+        channel_id=_str(channel),
+    )
+
+
+def declare_form(view: dict[str, Any]) -> DeclareForm:
+    """The incident form's fields as typed."""
+    values = modal_values(view.get("state") if isinstance(view.get("state"), dict) else {})
+    return DeclareForm(
+        severity=values[SEVERITY_BLOCK], title=values[TITLE_BLOCK], accounts=values[ACCOUNTS_BLOCK]
     )

@@ -1,5 +1,6 @@
 """What the app listens to, in one place: the manifest test checks it against manifest.yml."""
 
+from bot.messages.incident_modal import DECLARE_CALLBACK
 from bot.messages.internal import CLAIM_ACTION, ESCALATE_ACTION, RESOLVE_ACTION
 
 # Events API event types the listeners handle (manifest bot_events are their subscriptions).
@@ -13,6 +14,8 @@ EVENT_SUBSCRIPTIONS = (
 )
 COMMANDS = ("/desk",)
 ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
+# Modal submissions (callback ids of the views we open).
+VIEWS = (DECLARE_CALLBACK,)
 # Web API methods the gateway calls (the manifest test derives the scopes from Slack's spec).
 WEB_API_METHODS = (
     "auth.test",
@@ -23,4 +26,7 @@ WEB_API_METHODS = (
     "reactions.remove",
     "users.info",
     "conversations.info",
+    "conversations.history",
+    "conversations.replies",
+    "views.open",
 )

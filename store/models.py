@@ -112,9 +112,13 @@ class Ticket(Base):
     receipt_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     card_channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     card_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     account: Mapped[Account] = relationship(lazy="joined")
+    incident: Mapped[Incident | None] = relationship(lazy="joined")
 
 
 class TicketMessage(Base):
@@ -203,3 +207,70 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class Incident(Base):
+    """A declared incident: what customers are told, its state, and which replica drives it."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_team_status", "team_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="investigating")
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    declared_by: Mapped[str] = mapped_column(String(32))
+    declared_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_update_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    latest_text: Mapped[str] = mapped_column(Text, default="")
+    # Bumped on every change the notice's status line shows; each channel's notice catches up.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    progress_channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    progress_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    driver: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class IncidentPost(Base):
+    """One thing said about an incident (the notice, an update, the closing), in order."""
+
+    __tablename__ = "incident_posts"
+    __table_args__ = (UniqueConstraint("incident_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class IncidentDelivery(Base):
+    """One post to one shared channel: pending, sending (maybe sent), sent with its ts, failed."""
+
+    __tablename__ = "incident_deliveries"
+    __table_args__ = (
+        UniqueConstraint("post_id", "channel_id"),
+        Index("ix_incident_deliveries_state", "incident_id", "state", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("incident_posts.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # For the notice row: the incident version its status line shows.
+    shown_version: Mapped[int] = mapped_column(Integer, default=0)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.dialect import insert_for
+from store.incident_repository import IncidentRepository
 from store.models import (
     Account,
     AuditEntry,
@@ -290,3 +291,4 @@ class Repositories:
         self.messages = MessageRepository(session)
         self.audit = AuditRepository(session)
         self.sla = SlaRepository(session)
+        self.incidents = IncidentRepository(session)

@@ -58,6 +58,12 @@ def test_demo_runs_and_shows_each_person(capsys) -> None:
     assert mia.count("[DM] connectdesk: :rotating_light: *SLA breached* (100%) · #2") == 1
     assert mia.count("[#support-escalations] connectdesk: :rotating_light: *SLA breached*") == 1
     assert "SLA" not in carol
+    # The incident: one notice for Carol, the update and the closing reply in its thread.
+    assert carol.count("*We're aware of an issue: Scheduled report emails are delayed*") == 1
+    assert "(thread) connectdesk: :mega: *Update:* The mail queue is draining." in carol
+    assert "(thread) connectdesk: :white_check_mark: *Resolved:* All delayed reports" in carol
+    assert "sev2" not in carol
+    assert "• closing reply: posted 1/1, 0 failed" in mia
 
 
 def _free_port() -> int:

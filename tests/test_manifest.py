@@ -24,7 +24,12 @@ NEWER_EVENTS = {"channel_shared": {"channels:read", "groups:read"}}
 # The OpenAPI spec (2020) names the legacy chat:write:bot; granular bot apps ask for chat:write.
 LEGACY_SCOPES = {"chat:write:bot": "chat:write", "chat:write:user": "chat:write"}
 # conversations.info accepts any of four read scopes; we look at public and private channels.
-CHOSEN_SCOPES = {"conversations.info": {"channels:read", "groups:read"}}
+CHOSEN_SCOPES = {
+    "conversations.info": {"channels:read", "groups:read"},
+    # Broadcast reconciliation looks only in shared (public or private) channels, never DMs.
+    "conversations.history": {"channels:history", "groups:history"},
+    "conversations.replies": {"channels:history", "groups:history"},
+}
 
 
 def manifest() -> dict:
@@ -100,5 +105,9 @@ def test_app_registers_exactly_the_manifest_listeners() -> None:
     )
     desk = create_app(settings, world.desk_config())
     listeners = desk.bolt._async_listeners  # noqa: SLF001 - introspection for this check only
-    expected = len(registry.EVENTS) + len(registry.COMMANDS) + len(registry.ACTIONS)
+    expected = (
+        len(registry.EVENTS) + len(registry.COMMANDS) + len(registry.ACTIONS) + len(registry.VIEWS)
+    )
     assert len(listeners) == expected
+    # Modals need interactivity, which also carries the buttons.
+    assert manifest()["settings"]["interactivity"]["is_enabled"] is True

@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.config.yaml_lines import line_of, load_with_lines
 from bot.domain.calendar import Calendar
 from bot.domain.durations import parse_duration
+from bot.domain.incidents import DEFAULT_UPDATE_EVERY, Severity
 from bot.domain.ladder import EscalationStep, StepTime
 from bot.domain.policy import SlaPolicy, SlaTargets
 from bot.domain.tickets import Priority
@@ -109,13 +110,60 @@ class TriageModel(_Strict):
     rules: list[TriageRuleModel] = Field(default_factory=list)
 
 
+class BudgetModel(_Strict):
+    calls: int = Field(ge=1, le=10_000)
+    per: Duration
+
+
+class PacingModel(_Strict):
+    # Conservative by default: Slack's workspace-wide posting limit is unpublished.
+    posts: BudgetModel = Field(
+        default_factory=lambda: BudgetModel(calls=10, per=timedelta(seconds=6))
+    )
+    # chat.update is Tier 3: about 50 a minute per workspace.
+    edits: BudgetModel = Field(
+        default_factory=lambda: BudgetModel(calls=50, per=timedelta(minutes=1))
+    )
+
+
+class IncidentsModel(_Strict):
+    update_every: dict[Severity, Duration] = Field(default_factory=dict)
+
+
 class DeskFile(_Strict):
     team: TeamModel
+    incidents: IncidentsModel = Field(default_factory=IncidentsModel)
+    pacing: PacingModel = Field(default_factory=PacingModel)
     grouping_window: Duration = timedelta(minutes=5)
     calendars: dict[str, CalendarModel] = Field(default_factory=dict)
     tiers: dict[str, TierModel] = Field(min_length=1)
     accounts: list[AccountModel] = Field(default_factory=list)
     triage: TriageModel = Field(default_factory=TriageModel)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most `calls` calls in any window of `per`."""
+
+    calls: int
+    per: timedelta
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Workspace-wide budgets for every chat.postMessage and every chat.update."""
+
+    posts: Budget = Budget(10, timedelta(seconds=6))
+    edits: Budget = Budget(50, timedelta(minutes=1))
+
+
+@dataclass(frozen=True)
+class IncidentSettings:
+    """When customers are told to expect the next update, per severity."""
+
+    update_every: dict[Severity, timedelta] = field(
+        default_factory=lambda: dict(DEFAULT_UPDATE_EVERY)
+    )
 
 
 @dataclass(frozen=True)
@@ -165,6 +213,8 @@ class DeskConfig:
     triage_rules: tuple[TriageRule, ...]
     default_priority: Priority
     grouping_window: timedelta
+    incidents: IncidentSettings = field(default_factory=IncidentSettings)
+    pacing: Pacing = field(default_factory=Pacing)
     source: str = field(default="desk.yml", compare=False)
 
     def policy(self, tier: str, priority: Priority, calendar: str | None = None) -> SlaPolicy:
@@ -352,5 +402,12 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
         ),
         default_priority=model.triage.default_priority,
         grouping_window=model.grouping_window,
+        incidents=IncidentSettings(
+            update_every={**DEFAULT_UPDATE_EVERY, **model.incidents.update_every},
+        ),
+        pacing=Pacing(
+            posts=Budget(model.pacing.posts.calls, model.pacing.posts.per),
+            edits=Budget(model.pacing.edits.calls, model.pacing.edits.per),
+        ),
         source=source,
     )

@@ -51,6 +51,19 @@ def policy_table(config: DeskConfig) -> str:
         + "; ".join(f"{r.priority.value} <- {', '.join(r.keywords)}" for r in config.triage_rules)
     )
     lines.append(f"grouping window: {format_duration(config.grouping_window)}")
+    posts, edits = config.pacing.posts, config.pacing.edits
+    lines.append(
+        f"pacing: {posts.calls} posts per {format_duration(posts.per)}, "
+        f"{edits.calls} edits per {format_duration(edits.per)} (workspace-wide); "
+        "1 post/s per channel"
+    )
+    lines.append(
+        "incident updates promised every: "
+        + ", ".join(
+            f"{sev.value} {format_duration(every)}"
+            for sev, every in config.incidents.update_every.items()
+        )
+    )
     return "\n".join(lines)
 
 

@@ -6,6 +6,12 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from bot.domain.incident_commands import (
+    INCIDENT_HELP,
+    IncidentCommand,
+    IncidentCommandError,
+    parse_incident,
+)
 from bot.domain.tickets import Priority, parse_ticket_ref
 
 USAGE: dict[str, str] = {
@@ -21,6 +27,7 @@ USAGE: dict[str, str] = {
     "queue": "/desk queue [account]",
     "account": "/desk account <name|#channel>",
     "link": "/desk link #channel <account> [tier]",
+    "incident": INCIDENT_HELP,
 }
 
 
@@ -133,6 +140,7 @@ DeskCommand = (
     | Queue
     | AccountInfo
     | Link
+    | IncidentCommand
 )
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -242,4 +250,9 @@ def parse_command(text: str, tiers: Collection[str] = ()) -> DeskCommand:
         if len(rest) > 1 and rest[-1].casefold() in {t.casefold() for t in tiers}:
             tier = rest.pop().casefold()
         return Link(channel_id=channel, account=" ".join(rest), tier=tier)
+    if name == "incident":
+        try:
+            return parse_incident(args, text.strip()[len(words[0]) :])
+        except IncidentCommandError as exc:
+            raise CommandError(exc.problem, exc.usage) from None
     raise CommandError(f"I don't know the command '{words[0]}'.", USAGE["help"])

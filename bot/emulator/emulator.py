@@ -61,6 +61,7 @@ class Emulator:
         retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5),
         ack_timeout: float = 3.0,
         echo_bot_messages: bool = True,
+        trigger_ttl: float = 3.0,
     ) -> None:
         self.ws = workspace
         self.bot_token = bot_token
@@ -69,7 +70,7 @@ class Emulator:
         self.calls: list[ApiCall] = []
         self.app_url: str | None = None
         self.echo_bot_messages = echo_bot_messages
-        self.api = WebApi(workspace, self._echo)
+        self.api = WebApi(workspace, self._echo, trigger_ttl=trigger_ttl)
         self.deliverer = Deliverer(signing_secret, retry_delays, ack_timeout)
         self._responses: dict[str, dict[str, Any]] = {}
         self._event_ids = itertools.count(1)
@@ -118,6 +119,7 @@ class Emulator:
 
     # ---- Web API ---------------------------------------------------------------------------
     async def _handle_api(self, request: web.Request) -> web.Response:
+        arrived = time.time()  # before reading the body, so ApiCall.at is the arrival time
         method = request.match_info["method"]
         params: dict[str, Any] = dict(parse_qsl(request.query_string))
         raw = await request.read()
@@ -127,7 +129,9 @@ class Emulator:
                 try:
                     body = json.loads(raw)
                 except json.JSONDecodeError:
-                    return self._answer(method, params, {"ok": False, "error": "invalid_json"})
+                    return self._answer(
+                        method, params, {"ok": False, "error": "invalid_json"}, at=arrived
+                    )
                 if isinstance(body, dict):
                     params.update(body)
             else:
@@ -141,12 +145,16 @@ class Emulator:
         token = token or params.get("token", "")
         recorded = {k: v for k, v in params.items() if k != "token"}
         if not token:
-            return self._answer(method, recorded, {"ok": False, "error": "not_authed"})
+            return self._answer(method, recorded, {"ok": False, "error": "not_authed"}, at=arrived)
         if token != self.bot_token:
-            return self._answer(method, recorded, {"ok": False, "error": "invalid_auth"})
+            return self._answer(
+                method, recorded, {"ok": False, "error": "invalid_auth"}, at=arrived
+            )
         handler = self.api.methods.get(method)
         if handler is None:
-            return self._answer(method, recorded, {"ok": False, "error": "unknown_method"}, 404)
+            return self._answer(
+                method, recorded, {"ok": False, "error": "unknown_method"}, 404, at=arrived
+            )
         wait = self.limits.check(method, params.get("channel"))
         if wait:
             return self._answer(
@@ -155,12 +163,13 @@ class Emulator:
                 {"ok": False, "error": "ratelimited"},
                 429,
                 {"Retry-After": str(wait)},
+                at=arrived,
             )
         try:
             answer = await handler(params)
         except ApiError as exc:
             answer = {"ok": False, "error": exc.code}
-        return self._answer(method, recorded, answer)
+        return self._answer(method, recorded, answer, at=arrived)
 
     def _answer(
         self,
@@ -169,8 +178,13 @@ class Emulator:
         answer: dict[str, Any],
         status: int = 200,
         headers: dict[str, str] | None = None,
+        *,
+        at: float | None = None,
     ) -> web.Response:
-        self.calls.append(ApiCall(method, params, answer, status))
+        call = ApiCall(method, params, answer, status)
+        if at is not None:
+            call.at = at
+        self.calls.append(call)
         return web.json_response(answer, status=status, headers=headers)
 
     def calls_to(self, method: str) -> list[ApiCall]:
@@ -181,6 +195,10 @@ class Emulator:
     def rate_limited(self) -> int:
         """How many calls were answered 429."""
         return sum(1 for c in self.calls if c.status == 429)
+
+    def rate_limited_calls(self, method: str) -> int:
+        """How many calls of one method were answered 429."""
+        return sum(1 for c in self.calls if c.method == method and c.status == 429)
 
     async def _echo(self, message: StoredMessage) -> None:
         """Slack sends the app its own posts as message events too."""
@@ -499,7 +517,7 @@ class Emulator:
             "api_app_id": "A0CONNECTDESK",
             "is_enterprise_install": "false",
             "response_url": self._response_url(user_id, channel_id, None),
-            "trigger_id": uuid.uuid4().hex,
+            "trigger_id": self.api.issue_trigger(user_id),
         }
         delivery = Delivery(
             body=urlencode(form).encode(), content_type="application/x-www-form-urlencoded"
@@ -548,7 +566,7 @@ class Emulator:
             }
             if message
             else {},
-            "trigger_id": uuid.uuid4().hex,
+            "trigger_id": self.api.issue_trigger(user_id),
             "response_url": self._response_url(user_id, channel_id, message_ts),
             "actions": [
                 {
@@ -567,6 +585,42 @@ class Emulator:
         delivery = await self.deliverer.send(self._url(), delivery, retries=False)
         self._record_ack(user_id, channel_id, delivery)
         return delivery
+
+    async def submit_view(
+        self, user_id: str, view_id: str, values: dict[str, dict[str, dict[str, Any]]]
+    ) -> Delivery:
+        """A person submits a modal they opened: a signed view_submission to the app."""
+        view = next((v for v in self.api.opened.get(user_id, []) if v["id"] == view_id), None)
+        if view is None:
+            raise ValueError(f"{user_id} has no open view {view_id}")
+        user = self.ws.users[user_id]
+        submitted = {**view, "state": {"values": _state_values(view, values)}}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": user.team_id, "domain": user.team_id.lower()},
+            "user": {
+                "id": user_id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": user.team_id,
+            },
+            "api_app_id": self.api.app_id,
+            "token": "emulator-verification-token",
+            "trigger_id": self.api.issue_trigger(user_id),
+            "view": submitted,
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+        delivery = Delivery(
+            body=urlencode({"payload": json.dumps(payload)}).encode(),
+            content_type="application/x-www-form-urlencoded",
+        )
+        return await self.deliverer.send(self._url(), delivery, retries=False)
+
+    def views_opened(self, user_id: str) -> list[dict[str, Any]]:
+        """Every modal opened for a person with views.open, newest last."""
+        return list(self.api.opened.get(user_id, []))
 
     def _record_ack(self, user_id: str, channel_id: str, delivery: Delivery) -> None:
         body = delivery.response_body.strip()
@@ -594,6 +648,10 @@ class Emulator:
                 continue
             result.append(m)
         return result
+
+    def thread(self, channel_id: str, ts: str) -> list[StoredMessage]:
+        """A thread's parent then its replies, oldest first (no ephemerals, nothing deleted)."""
+        return self.ws.thread(channel_id, ts)
 
     def message(self, channel_id: str, ts: str) -> StoredMessage | None:
         """One stored message."""
@@ -687,3 +745,45 @@ class Emulator:
             edited = " (edited)" if s.edited else ""
             lines.append(f"[{where}]{thread}{tag} {s.author_name}: {s.text}{edited}")
         return "\n".join(lines)
+
+
+def _state_values(
+    view: dict[str, Any], given: dict[str, dict[str, dict[str, Any]]]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """`state.values` as Slack sends it: every input in the view, the given answers filled in."""
+    elements: dict[tuple[str, str], dict[str, Any]] = {}
+    values: dict[str, dict[str, dict[str, Any]]] = {}
+    for block in view.get("blocks", []):
+        element = block.get("element") or block.get("accessory")
+        if not isinstance(element, dict) or not block.get("block_id"):
+            continue
+        if not element.get("action_id"):
+            continue
+        elements[(block["block_id"], element["action_id"])] = element
+        if "element" in block:
+            # Slack reports untouched input blocks too: their initial value, or empty.
+            kind = element.get("type", "plain_text_input")
+            if kind.endswith("_select"):
+                empty = {"selected_option": element.get("initial_option")}
+            else:
+                empty = {"value": element.get("initial_value")}
+            values.setdefault(block["block_id"], {})[element["action_id"]] = {"type": kind, **empty}
+    for block_id, actions in given.items():
+        for action_id, state in actions.items():
+            element = elements.get((block_id, action_id))
+            if element is None:
+                raise ValueError(f"the view has no input {block_id}/{action_id}")
+            state = {"type": element.get("type", state.get("type")), **state}
+            option = state.get("selected_option")
+            if isinstance(option, dict) and "text" not in option:
+                # Callers may give just the value; Slack sends the option's text with it.
+                state["selected_option"] = _option(element, option.get("value")) or option
+            values.setdefault(block_id, {})[action_id] = state
+    return values
+
+
+def _option(element: dict[str, Any], value: Any) -> dict[str, Any] | None:
+    options = list(element.get("options") or [])
+    for group in element.get("option_groups") or []:
+        options.extend(group.get("options") or [])
+    return next((dict(o) for o in options if o.get("value") == value), None)

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limit:
-    """Allowed calls of one method: per channel per second and/or per workspace per minute."""
+    """Allowed calls of one method: per channel per second and/or workspace-wide windows."""
 
     per_channel_per_second: float | None = None
     workspace_per_minute: float | None = None
+    workspace_calls: int | None = None
+    workspace_window_seconds: float = 60.0
 
 
 class Limits:
@@ -22,7 +24,8 @@ class Limits:
     def __init__(self) -> None:
         self._rules: dict[str, Limit] = {}
         self._channel: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._workspace: dict[str, deque[float]] = defaultdict(deque)
+        # Keyed by (method, which rule) so two workspace rules never count a call twice.
+        self._workspace: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self.rejected = 0
 
     def set(
@@ -30,9 +33,16 @@ class Limits:
         method: str,
         per_channel_per_second: float | None = None,
         workspace_per_minute: float | None = None,
+        *,
+        workspace_calls: int | None = None,
+        workspace_window_seconds: float = 60.0,
     ) -> None:
-        """Limit a Web API method."""
-        self._rules[method] = Limit(per_channel_per_second, workspace_per_minute)
+        """Limit a Web API method; `workspace_calls` per any `workspace_window_seconds` window."""
+        if workspace_calls is not None and workspace_window_seconds <= 0:
+            raise ValueError("workspace_window_seconds must be positive")
+        self._rules[method] = Limit(
+            per_channel_per_second, workspace_per_minute, workspace_calls, workspace_window_seconds
+        )
 
     def clear(self) -> None:
         """Remove every limit."""
@@ -58,7 +68,17 @@ class Limits:
                 )
             )
         if rule.workspace_per_minute:
-            windows.append((self._workspace[method], 60.0, max(1, int(rule.workspace_per_minute))))
+            windows.append(
+                (self._workspace[(method, "minute")], 60.0, max(1, int(rule.workspace_per_minute)))
+            )
+        if rule.workspace_calls is not None:
+            windows.append(
+                (
+                    self._workspace[(method, "window")],
+                    rule.workspace_window_seconds,
+                    max(1, rule.workspace_calls),
+                )
+            )
         for window, span, allowed in windows:
             while window and window[0] <= now - span:
                 window.popleft()
@@ -66,6 +86,7 @@ class Limits:
                 waits.append(window[len(window) - allowed] + span - now)
         if waits:
             self.rejected += 1
+            # Slack's Retry-After is whole seconds and never 0.
             return max(1, math.ceil(max(waits)))
         for window, _span, _allowed in windows:
             window.append(now)

@@ -55,6 +55,7 @@ class StoredMessage:
     reactions: dict[str, list[str]] = field(default_factory=dict)
     edits: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
+    metadata: dict[str, Any] | None = None  # chat.postMessage `metadata`: event_type + payload
 
 
 class Workspace:
@@ -143,3 +144,21 @@ class Workspace:
     def find(self, channel_id: str, ts: str) -> StoredMessage | None:
         """A stored message by channel and ts."""
         return self._by_key.get((channel_id, ts))
+
+    def thread(self, channel_id: str, ts: str) -> list[StoredMessage]:
+        """A thread as its channel sees it: the parent, then its replies, oldest first."""
+        found = [
+            m
+            for m in self.messages
+            if m.channel_id == channel_id
+            and m.kind == "message"
+            and not m.deleted
+            and (m.ts == ts or m.thread_ts == ts)
+        ]
+        return sorted(found, key=lambda m: ts_key(m.ts))
+
+
+def ts_key(ts: str) -> tuple[int, int]:
+    """Sort key for a Slack timestamp ("seconds.micros") that never loses precision."""
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds), int((fraction or "0").ljust(6, "0")[:6])

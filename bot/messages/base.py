@@ -45,7 +45,7 @@ _CUSTOMER_SET = object()
 
 @dataclass(frozen=True)
 class CustomerMessage(OutboundMessage):
-    """Safe for customers; only the builders in `bot.messages.customer` can make one."""
+    """Safe for customers; only the builders in `bot.messages.customer*` make one."""
 
     origin: object = field(default=None, repr=False, compare=False)
 
@@ -56,5 +56,5 @@ class CustomerMessage(OutboundMessage):
 
 
 def customer_message(text: str, blocks: tuple[dict[str, Any], ...] = ()) -> CustomerMessage:
-    """Make a customer message; call this only from `bot.messages.customer`."""
+    """Make a customer message; call this only from the `bot.messages.customer*` modules."""
     return CustomerMessage(text=text, blocks=blocks, origin=_CUSTOMER_SET)

@@ -18,16 +18,24 @@ def slack_time(at: datetime) -> str:
     return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-def receipt(number: int, first_reply_by: datetime | None) -> CustomerMessage:
+def receipt(
+    number: int, first_reply_by: datetime | None, incident_title: str | None = None
+) -> CustomerMessage:
     """The reply in a new request's thread: its number and when to expect a first answer."""
     expect = (
         f" You can expect a first reply from the team by {slack_time(first_reply_by)}."
         if first_reply_by
         else " The team will reply here as soon as possible."
     )
+    known = (
+        f"\nWe're aware of an ongoing issue that may be related (*{incident_title}*);"
+        " updates are posted in this channel."
+        if incident_title
+        else ""
+    )
     return customer_message(
         f":eyes: Thanks, we've got your request. It's ticket *#{number}*.{expect}"
-        " Add any details by replying in this thread."
+        f" Add any details by replying in this thread.{known}"
     )
 
 

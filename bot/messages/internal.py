@@ -36,6 +36,7 @@ class TicketCard:
     resolution_due: datetime | None
     permalink: str | None = None
     sla_state: str = ""
+    incident: str = ""
 
 
 def when(at: datetime | None) -> str:
@@ -66,6 +67,8 @@ def triage_card(card: TicketCard) -> InternalMessage:
     ]
     if card.sla_state:
         fields.append(f"*SLA*\n{card.sla_state}")
+    if card.incident:
+        fields.append(f"*Incident*\n:rotating_light: {card.incident}")
     blocks: list[dict] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"*{title}*", MAX_SECTION)}},
         {

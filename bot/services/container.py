@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.broadcast.broadcaster import Broadcaster
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.gateway import SlackGateway
@@ -11,6 +12,7 @@ from bot.inflight import InFlight
 from bot.services.accounts import AccountService
 from bot.services.desk import DeskService
 from bot.services.escalation import EscalationService
+from bot.services.incidents import IncidentService
 from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
@@ -35,6 +37,8 @@ class Services:
     accounts: AccountService
     escalation: EscalationService
     desk: DeskService
+    broadcaster: Broadcaster
+    incidents: IncidentService
     inflight: InFlight
 
 
@@ -45,11 +49,13 @@ def build_services(
     people = People(gateway, config.team.internal_team_ids)
     presenter = TicketPresenter(gateway)
     sla = SlaService(config)
-    intake = IntakeService(db, config, clock, gateway, people, presenter, sla)
+    broadcaster = Broadcaster(db, config, clock, gateway)
+    incidents = IncidentService(db, config, clock, gateway, presenter, broadcaster)
+    intake = IntakeService(db, config, clock, gateway, people, presenter, sla, incidents)
     tickets = TicketOps(db, clock, presenter, sla)
     accounts = AccountService(db, config, clock, gateway)
     escalation = EscalationService(db, config, clock, gateway, sla, presenter)
-    desk = DeskService(db, config, people, tickets, accounts, escalation)
+    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents)
     return Services(
         db=db,
         config=config,
@@ -63,5 +69,7 @@ def build_services(
         accounts=accounts,
         escalation=escalation,
         desk=desk,
+        broadcaster=broadcaster,
+        incidents=incidents,
         inflight=InFlight(),
     )

@@ -6,6 +6,13 @@ import logging
 
 from bot.config.desk import DeskConfig
 from bot.domain import commands as cmd
+from bot.domain.incident_commands import (
+    DeclareIncident,
+    IncidentStatusQuery,
+    ResolveIncident,
+    UpdateIncident,
+)
+from bot.domain.incidents import Severity, parse_audience
 from bot.messages.base import InternalMessage
 from bot.messages.internal import (
     CLAIM_ACTION,
@@ -19,7 +26,8 @@ from bot.messages.internal import (
 )
 from bot.services.accounts import AccountService
 from bot.services.escalation import EscalationService
-from bot.services.inputs import Caller
+from bot.services.incidents import Declared, IncidentService
+from bot.services.inputs import Caller, DeclareForm
 from bot.services.people import People
 from bot.services.tickets import TicketNotFound, TicketOps, TicketRef
 from store.db import Database
@@ -44,6 +52,7 @@ class DeskService:
         tickets: TicketOps,
         accounts: AccountService,
         escalate: EscalationService | None = None,
+        incidents: IncidentService | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -51,6 +60,7 @@ class DeskService:
         self.tickets = tickets
         self.accounts = accounts
         self.escalate = escalate
+        self.incidents = incidents
 
     async def run(self, caller: Caller, text: str) -> InternalMessage:
         """Run one command; always returns the reply to show the caller (ephemeral)."""
@@ -65,6 +75,31 @@ class DeskService:
             return await self._dispatch(await self._in_our_workspace(caller), command)
         except TicketNotFound as exc:
             return notice(f":warning: {exc}")
+
+    async def submit_declare(self, caller: Caller, form: DeclareForm) -> Declared:
+        """The incident form: refuse outsiders, check each field, then declare."""
+        if not await self.people.is_internal(caller.user_id) or self.incidents is None:
+            return Declared(notice(REFUSAL), {"title": "Only the support team can declare."})
+        errors: dict[str, str] = {}
+        try:
+            severity = Severity.parse(form.severity)
+        except ValueError as exc:
+            errors["severity"] = str(exc)
+        if not form.title.strip():
+            errors["title"] = "Say what customers are told is affected."
+        try:
+            audience = parse_audience(form.accounts)
+        except ValueError as exc:
+            errors["accounts"] = str(exc)
+        if errors:
+            return Declared(notice(":warning: Please fix the form."), errors)
+        caller = await self._in_our_workspace(caller)
+        command = DeclareIncident(severity, form.title.strip(), audience)
+        return await self.incidents.declare(caller, command)
+
+    async def tell(self, caller: Caller, message: InternalMessage) -> None:
+        """Send someone a reply by DM (modal submissions have no response_url)."""
+        await self.people.gateway.dm(caller.user_id, message)
 
     async def press(self, caller: Caller, action_id: str, value: str) -> InternalMessage:
         """A triage-card button: the same checks and operations as the commands."""
@@ -89,7 +124,7 @@ class DeskService:
     async def _in_our_workspace(self, caller: Caller) -> Caller:
         # Data belongs to the installing workspace; a payload's team can be the caller's own org.
         identity = await self.people.gateway.identity()
-        return Caller(identity.team_id, caller.user_id, caller.channel_id)
+        return Caller(identity.team_id, caller.user_id, caller.channel_id, caller.trigger_id)
 
     async def _dispatch(self, caller: Caller, command: cmd.DeskCommand) -> InternalMessage:
         team, user = caller.team_id, caller.user_id
@@ -127,6 +162,10 @@ class DeskService:
                 return await self.accounts.describe(team, name, channel)
             case cmd.Link(channel_id=channel, account=name, tier=tier):
                 return await self.accounts.link(team, user, channel, name, tier, caller.channel_id)
+            case DeclareIncident() | UpdateIncident() | ResolveIncident() | IncidentStatusQuery():
+                if self.incidents is None:
+                    return command_error("Incidents are not available.", None)
+                return await self.incidents.run(caller, command)
         return help_text()
 
     async def _queue(self, team: str, name: str | None) -> InternalMessage:

@@ -54,3 +54,13 @@ class Caller:
     team_id: str
     user_id: str
     channel_id: str | None
+    trigger_id: str | None = None  # slash commands: lets us open a modal
+
+
+@dataclass(frozen=True)
+class DeclareForm:
+    """The incident declaration form as submitted (raw text, checked by the service)."""
+
+    severity: str
+    title: str
+    accounts: str

@@ -12,6 +12,7 @@ from bot.config.desk import DeskConfig
 from bot.domain.triage import classify_priority, is_pleasantry
 from bot.gateway import SlackGateway
 from bot.messages.base import clip
+from bot.services.incidents import IncidentService
 from bot.services.inputs import IncomingMessage
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
@@ -56,6 +57,7 @@ class IntakeService:
         people: People,
         presenter: TicketPresenter,
         sla: SlaService,
+        incidents: IncidentService | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -64,6 +66,7 @@ class IntakeService:
         self.people = people
         self.presenter = presenter
         self.sla = sla
+        self.incidents = incidents
 
     async def on_message(self, msg: IncomingMessage) -> IntakeResult:
         """Handle one message event exactly once (per `event_id`)."""
@@ -116,9 +119,8 @@ class IntakeService:
         return result
 
     async def _ignore(self, msg: IncomingMessage, reason: str) -> IntakeResult:
-        async with self.db.unit_of_work() as uow:
-            if not await uow.events.claim(msg.event_id, self.clock.now()):
-                return IntakeResult(Outcome.DUPLICATE, reason="event already handled")
+        # Ignoring the same event twice changes nothing, so it costs no write (the bot's own
+        # broadcast echoes arrive by the hundred).
         return IntakeResult(Outcome.IGNORED, reason=reason)
 
     async def _open(self, uow, msg: IncomingMessage, account, now: datetime) -> Ticket:
@@ -142,6 +144,8 @@ class IntakeService:
             card_channel_id=account.internal_channel_id,
         )
         ticket.account = account
+        if self.incidents is not None:
+            ticket.incident = await self.incidents.incident_for(uow, account)
         await uow.tickets.add(ticket)
         await self.sla.start(uow, ticket, now)
         await self._add_message(uow, ticket, msg, False, now)

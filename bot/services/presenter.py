@@ -41,6 +41,12 @@ def card_of(ticket: Ticket, permalink: str | None = None) -> TicketCard:
         resolution_due=ticket.resolution_due_at,
         permalink=permalink,
         sla_state="" if ticket.status == "resolved" else SLA_STATE.get(ticket.sla_flag, ""),
+        incident=(
+            f"#{ticket.incident.id} ({ticket.incident.severity}, {ticket.incident.status}):"
+            f" {ticket.incident.title}"
+            if ticket.incident is not None
+            else ""
+        ),
     )
 
 
@@ -50,7 +56,9 @@ def receipt_of(ticket: Ticket) -> customer.CustomerMessage:
         return customer.receipt_resolved(ticket.number)
     if ticket.first_response_at is not None:
         return customer.receipt_in_progress(ticket.number)
-    return customer.receipt(ticket.number, ticket.first_response_due_at)
+    known = ticket.incident
+    title = known.title if known is not None and known.status != "resolved" else None
+    return customer.receipt(ticket.number, ticket.first_response_due_at, title)
 
 
 class TicketPresenter:

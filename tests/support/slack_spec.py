@@ -19,6 +19,10 @@ NEWER_ARGS: dict[tuple[str, str], str] = {
     # slack_bolt's per-request client adds team_id as a default param to its own auth.test
     # (for org-wide installs); the 2020 spec predates that argument.
     ("auth.test", "team_id"): "slack_bolt authorization middleware",
+    # Message metadata arrived in 2022, after the spec was published.
+    ("chat.postMessage", "metadata"): "message metadata (2022)",
+    ("conversations.history", "include_all_metadata"): "message metadata (2022)",
+    ("conversations.replies", "include_all_metadata"): "message metadata (2022)",
 }
 
 

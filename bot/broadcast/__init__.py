@@ -1,0 +1,1 @@
+"""Incident broadcasts: paced, recorded per channel, resumable after a crash."""

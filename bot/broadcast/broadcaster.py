@@ -1,0 +1,269 @@
+"""Drives incident broadcasts from their delivery rows: paced, retried, resumable, one driver.
+
+Every post to every channel is a row (pending → sending → sent | failed). A row is marked
+`sending` before the call; a row found `sending` by a later driver may have reached Slack, so
+the channel is checked once for our metadata key before posting again: never twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from bot.broadcast.content import message_of, notice_of
+from bot.broadcast.progress import ProgressReporter
+from bot.clock import Clock
+from bot.config.desk import DeskConfig
+from bot.gateway import Delivered, SlackGateway
+from store.db import Database
+
+log = logging.getLogger("connectdesk.broadcast")
+
+LEASE = timedelta(seconds=30)
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0)
+CONCURRENCY = 64
+RESUME_EVERY_SECONDS = 10.0
+
+
+class Broadcaster:
+    """Posts every pending incident delivery, within the workspace budget."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: DeskConfig,
+        clock: Clock,
+        gateway: SlackGateway,
+        *,
+        replica: str | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.gateway = gateway
+        self.replica = replica or uuid.uuid4().hex[:12]
+        self.progress = ProgressReporter(db, gateway)
+        self._drivers: dict[int, asyncio.Task[None]] = {}
+        self._again: set[int] = set()
+        self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._watch: asyncio.Task[None] | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Resume whatever was left (a crash mid-broadcast) and keep an eye out for orphans."""
+        await self.resume()
+        self._watch = asyncio.create_task(self._watch_loop(), name="broadcast-watch")
+
+    async def close(self) -> None:
+        """Stop driving; unfinished rows stay in the database for the next start."""
+        driven = list(self._drivers)
+        tasks = [t for t in [self._watch, *self._drivers.values()] if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._drivers.clear()
+        await self.progress.close()
+        # Hand over at once instead of making the next process wait out the lease.
+        for incident_id in driven:
+            try:
+                async with self.db.unit_of_work() as uow:
+                    await uow.incidents.release_lease(incident_id, self.replica)
+            except Exception:
+                log.exception("could not release the lease on incident %s", incident_id)
+
+    async def resume(self) -> None:
+        """Drive every incident with work left (ours, or a dead replica's after its lease)."""
+        async with self.db.unit_of_work() as uow:
+            incident_ids = await uow.incidents.with_work()
+        for incident_id in incident_ids:
+            self.kick(incident_id)
+
+    def kick(self, incident_id: int) -> None:
+        """Make sure this incident's broadcast is being driven (new posts were added)."""
+        running = self._drivers.get(incident_id)
+        if running is not None and not running.done():
+            self._again.add(incident_id)
+            return
+        task = asyncio.create_task(self._drive(incident_id), name=f"broadcast-{incident_id}")
+        self._drivers[incident_id] = task
+
+    async def idle(self) -> None:
+        """Wait until no broadcast is being driven here (tests, demo)."""
+        while any(not t.done() for t in self._drivers.values()):
+            await asyncio.gather(*self._drivers.values(), return_exceptions=True)
+
+    async def _watch_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RESUME_EVERY_SECONDS)
+            try:
+                await self.resume()
+            except Exception:
+                log.exception("could not look for unfinished broadcasts")
+
+    # ---- driving -----------------------------------------------------------------------------
+    async def _drive(self, incident_id: int) -> None:
+        try:
+            while True:
+                self._again.discard(incident_id)
+                if not await self._lease(incident_id):
+                    log.info("incident %s is driven by another replica", incident_id)
+                    return
+                renew = asyncio.create_task(self._keep_lease(incident_id))
+                try:
+                    await self._send_all(incident_id)
+                    await self._refresh_notices(incident_id)
+                finally:
+                    renew.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await renew
+                await self.progress.show(incident_id, final=True)
+                if incident_id not in self._again:
+                    async with self.db.unit_of_work() as uow:
+                        await uow.incidents.release_lease(incident_id, self.replica)
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "broadcast of incident %s stopped; it resumes on the next pass", incident_id
+            )
+
+    async def _lease(self, incident_id: int) -> bool:
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            return await uow.incidents.claim_lease(incident_id, self.replica, now, now + LEASE)
+
+    async def _keep_lease(self, incident_id: int) -> None:
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            if not await self._lease(incident_id):
+                log.error("lost the lease on incident %s", incident_id)
+
+    async def _send_all(self, incident_id: int) -> None:
+        # Post by post: every notice before any update, so each update has its thread.
+        while True:
+            async with self.db.unit_of_work() as uow:
+                rows = [
+                    d
+                    for d in await uow.incidents.deliveries(incident_id)
+                    if d.state in ("pending", "sending")
+                ]
+            if not rows:
+                return
+            seq = min(r.seq for r in rows)
+            batch = [r for r in rows if r.seq == seq]
+            async with asyncio.TaskGroup() as group:  # cancelling the driver waits for these
+                for row in batch:
+                    group.create_task(self._deliver(row.id))
+
+    async def _deliver(self, delivery_id: int) -> None:
+        async with self._slots:
+            for attempt in range(MAX_ATTEMPTS):
+                if await self._attempt(delivery_id):
+                    return
+                await asyncio.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
+            async with self.db.unit_of_work() as uow:
+                row = await uow.incidents.delivery(delivery_id)
+                if row is not None and row.state != "sent":
+                    row.state = "failed"
+                    row.error = (row.error or "gave up")[:200]
+            self.progress.changed(row.incident_id if row else 0)
+
+    async def _attempt(self, delivery_id: int) -> bool:
+        """One try at one row; True when the row is settled (sent or failed for good)."""
+        async with self.db.unit_of_work() as uow:
+            row = await uow.incidents.delivery(delivery_id)
+            if row is None or row.state in ("sent", "failed"):
+                return True
+            incident = await uow.incidents.by_id(row.incident_id)
+            post = (await uow.incidents.posts(row.incident_id))[row.post_id]
+            thread_ts = None
+            if row.seq > 0:
+                notice = (await uow.incidents.notices(row.incident_id)).get(row.channel_id)
+                if notice is None or notice.state == "failed" or not notice.ts:
+                    row.state, row.error = "failed", "the notice never reached this channel"
+                    self.progress.changed(row.incident_id)
+                    return True
+                thread_ts = notice.ts
+            uncertain = row.state == "sending"
+            claimed = row.claimed_at
+        key = {"delivery": delivery_id}
+        if uncertain and claimed is not None:
+            # An earlier try may have landed: look once before posting again.
+            try:
+                found = await self.gateway.find_own_post(
+                    row.channel_id, key, thread_ts=thread_ts, oldest=claimed.timestamp() - 60
+                )
+            except Exception:
+                return False
+            if found:
+                await self._settle(delivery_id, Delivered(ts=found), incident.version)
+                return True
+        async with self.db.unit_of_work() as uow:
+            row = await uow.incidents.delivery(delivery_id)
+            if row is None or row.state in ("sent", "failed"):
+                return True
+            row.state, row.attempts = "sending", row.attempts + 1
+            row.claimed_at = self.clock.now()
+        message = message_of(incident, post)
+        result = await self.gateway.deliver(row.channel_id, message, thread_ts=thread_ts, key=key)
+        return await self._settle(delivery_id, result, incident.version)
+
+    async def _settle(self, delivery_id: int, result: Delivered, version: int) -> bool:
+        async with self.db.unit_of_work() as uow:
+            row = await uow.incidents.delivery(delivery_id)
+            if row is None:
+                return True
+            if result.ts:
+                row.state, row.ts, row.error = "sent", result.ts, None
+                row.sent_at = self.clock.now()
+                if row.seq == 0:
+                    row.shown_version = version
+            elif result.permanent:
+                row.state, row.error = "failed", (result.error or "refused")[:200]
+            elif not result.uncertain:
+                row.state, row.error = "pending", (result.error or "error")[:200]
+            else:
+                row.error = (result.error or "no answer")[:200]  # stays `sending`: check first
+            settled = row.state in ("sent", "failed")
+            incident_id = row.incident_id
+        self.progress.changed(incident_id)
+        return settled
+
+    async def _refresh_notices(self, incident_id: int) -> None:
+        """Bring each channel's notice status line up to the incident's current state."""
+        async with self.db.unit_of_work() as uow:
+            incident = await uow.incidents.by_id(incident_id)
+            stale = [
+                (n.id, n.channel_id, n.ts)
+                for n in (await uow.incidents.notices(incident_id)).values()
+                if n.state == "sent" and n.ts and incident and n.shown_version < incident.version
+            ]
+        if incident is None or not stale:
+            return
+        message, version = notice_of(incident), incident.version
+
+        async def edit(notice_id: int, channel: str, ts: str) -> None:
+            async with self._slots:
+                # A failed edit is logged by the gateway and not retried: the next change
+                # edits again, and retrying a gone channel forever would help nobody.
+                await self.gateway.update(channel, ts, message)
+                async with self.db.unit_of_work() as uow:
+                    row = await uow.incidents.delivery(notice_id)
+                    if row is not None and row.shown_version < version:
+                        row.shown_version = version
+
+        started = time.monotonic()
+        async with asyncio.TaskGroup() as group:
+            for item in stale:
+                group.create_task(edit(*item))
+        log.info(
+            "incident %s: %d status lines refreshed in %.1fs",
+            incident_id,
+            len(stale),
+            time.monotonic() - started,
+        )

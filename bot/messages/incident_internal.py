@@ -1,0 +1,95 @@
+"""What the team sees of an incident: the declarer's live progress and the delivery record."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.messages.base import InternalMessage, clip
+from bot.messages.internal import when
+
+POST_LABELS = {"notice": "notice", "update": "update", "closing": "closing reply"}
+MAX_LISTED = 40  # channels listed by name in `incident status`; the rest are counted
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """One channel's delivery of one post, as the status listing shows it."""
+
+    seq: int
+    kind: str
+    channel_id: str
+    account: str
+    state: str
+    ts: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An incident as staff see it."""
+
+    number: int
+    severity: str
+    title: str
+    status: str
+    audience: str
+    declared_by: str
+    next_update_at: object
+    linked_tickets: Sequence[int] = ()
+
+
+def _header(view: IncidentView) -> str:
+    return f"Incident #{view.number} · {view.severity} · {view.status} · {view.title}"
+
+
+def _post_counts(rows: Sequence[DeliveryRow]) -> list[str]:
+    lines = []
+    for seq in sorted({r.seq for r in rows}):
+        of_post = [r for r in rows if r.seq == seq]
+        states = Counter(r.state for r in of_post)
+        label = POST_LABELS.get(of_post[0].kind, of_post[0].kind)
+        if seq:
+            label = f"{label} {seq}" if of_post[0].kind == "update" else label
+        waiting = states["pending"] + states["sending"]
+        tail = f", {waiting} to go" if waiting else ""
+        lines.append(
+            f"{label}: posted {states['sent']}/{len(of_post)}, {states['failed']} failed{tail}"
+        )
+    return lines
+
+
+def progress(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage:
+    """The declarer's progress message, updated in place as the broadcast goes."""
+    lines = [
+        f":satellite_antenna: *{_header(view)}*",
+        *(f"• {line}" for line in _post_counts(rows)),
+    ]
+    if not rows:
+        lines.append("• no affected shared channels")
+    return InternalMessage(text=clip("\n".join(lines)))
+
+
+def status(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage:
+    """`/desk incident status`: the incident and each channel's delivery state."""
+    lines = [
+        f"*{_header(view)}*",
+        f"Affects: {view.audience} · declared by <@{view.declared_by}>"
+        + (f" · next update due {when(view.next_update_at)}" if view.status != "resolved" else ""),
+        *(f"• {line}" for line in _post_counts(rows)),
+    ]
+    if view.linked_tickets:
+        lines.append("Linked tickets: " + ", ".join(f"#{n}" for n in view.linked_tickets))
+    notices = [r for r in rows if r.seq == 0]
+    problems = [r for r in rows if r.state != "sent"]
+    listed = problems or notices
+    lines.append("*Channels*" if not problems else "*Channels not yet posted or failed*")
+    for row in listed[:MAX_LISTED]:
+        detail = f"sent ({row.ts})" if row.state == "sent" else row.state
+        if row.error:
+            detail += f": {row.error}"
+        lines.append(f"• <#{row.channel_id}> ({row.account}) — post {row.seq}: {detail}")
+    if len(listed) > MAX_LISTED:
+        lines.append(f"…and {len(listed) - MAX_LISTED} more")
+    return InternalMessage(text=clip("\n".join(lines)))

@@ -1,0 +1,150 @@
+"""Incidents, what was said about them, and each channel's delivery of each post."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Incident, IncidentDelivery, IncidentPost, Ticket
+
+WORK_STATES = ("pending", "sending")
+
+
+class IncidentRepository:
+    """Queries over incidents, their posts and deliveries."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, incident: Incident) -> Incident:
+        """Store a new incident and give it its number."""
+        self.session.add(incident)
+        await self.session.flush()
+        return incident
+
+    async def get(self, team_id: str, incident_id: int) -> Incident | None:
+        """An incident of this workspace by number."""
+        incident = await self.session.get(Incident, incident_id)
+        return incident if incident is not None and incident.team_id == team_id else None
+
+    async def by_id(self, incident_id: int) -> Incident | None:
+        """An incident by id, whatever its workspace (the broadcaster's view)."""
+        return await self.session.get(Incident, incident_id)
+
+    async def open_for(self, team_id: str) -> Sequence[Incident]:
+        """The workspace's open incidents, newest first."""
+        result = await self.session.execute(
+            select(Incident)
+            .where(Incident.team_id == team_id, Incident.status != "resolved")
+            .order_by(Incident.id.desc())
+        )
+        return result.scalars().all()
+
+    async def add_post(self, post: IncidentPost, channels: dict[str, int]) -> IncidentPost:
+        """Store a post and a pending delivery of it to each channel (channel → account id)."""
+        self.session.add(post)
+        await self.session.flush()
+        self.session.add_all(
+            IncidentDelivery(
+                incident_id=post.incident_id,
+                post_id=post.id,
+                seq=post.seq,
+                channel_id=channel,
+                account_id=account_id,
+                state="pending",
+            )
+            for channel, account_id in channels.items()
+        )
+        await self.session.flush()
+        return post
+
+    async def next_seq(self, incident_id: int) -> int:
+        """The sequence number of the next post."""
+        result = await self.session.execute(
+            select(func.max(IncidentPost.seq)).where(IncidentPost.incident_id == incident_id)
+        )
+        last = result.scalar_one_or_none()
+        return 0 if last is None else last + 1
+
+    async def posts(self, incident_id: int) -> dict[int, IncidentPost]:
+        """Every post of an incident by id."""
+        result = await self.session.execute(
+            select(IncidentPost).where(IncidentPost.incident_id == incident_id)
+        )
+        return {p.id: p for p in result.scalars()}
+
+    async def deliveries(self, incident_id: int) -> Sequence[IncidentDelivery]:
+        """Every delivery of an incident, in post order then channel."""
+        result = await self.session.execute(
+            select(IncidentDelivery)
+            .where(IncidentDelivery.incident_id == incident_id)
+            .order_by(IncidentDelivery.seq, IncidentDelivery.channel_id)
+        )
+        return result.scalars().all()
+
+    async def notices(self, incident_id: int) -> dict[str, IncidentDelivery]:
+        """The notice delivery per channel (its ts is the thread for everything after)."""
+        result = await self.session.execute(
+            select(IncidentDelivery).where(
+                IncidentDelivery.incident_id == incident_id, IncidentDelivery.seq == 0
+            )
+        )
+        return {d.channel_id: d for d in result.scalars()}
+
+    async def delivery(self, delivery_id: int) -> IncidentDelivery | None:
+        """One delivery row."""
+        return await self.session.get(IncidentDelivery, delivery_id)
+
+    async def with_work(self) -> Sequence[int]:
+        """Incidents with deliveries still to make or status lines still to refresh."""
+        pending = select(IncidentDelivery.incident_id).where(
+            IncidentDelivery.state.in_(WORK_STATES)
+        )
+        stale = (
+            select(IncidentDelivery.incident_id)
+            .join(Incident, Incident.id == IncidentDelivery.incident_id)
+            .where(
+                IncidentDelivery.seq == 0,
+                IncidentDelivery.state == "sent",
+                IncidentDelivery.shown_version < Incident.version,
+            )
+        )
+        result = await self.session.execute(pending.union(stale))
+        return sorted({row[0] for row in result})
+
+    async def claim_lease(
+        self, incident_id: int, driver: str, now: datetime, until: datetime
+    ) -> bool:
+        """Become the one replica driving this incident's broadcast (or keep being it)."""
+        result = await self.session.execute(
+            update(Incident)
+            .where(
+                Incident.id == incident_id,
+                or_(
+                    Incident.driver.is_(None),
+                    Incident.driver == driver,
+                    Incident.lease_until.is_(None),
+                    Incident.lease_until < now,
+                ),
+            )
+            .values(driver=driver, lease_until=until)
+        )
+        return result.rowcount == 1
+
+    async def release_lease(self, incident_id: int, driver: str) -> None:
+        """Stop driving (the broadcast is done)."""
+        await self.session.execute(
+            update(Incident)
+            .where(Incident.id == incident_id, Incident.driver == driver)
+            .values(driver=None, lease_until=None)
+        )
+
+    async def linked_tickets(self, incident_id: int) -> Sequence[Ticket]:
+        """Tickets opened while this incident was open in one of its accounts."""
+        result = await self.session.execute(
+            select(Ticket).where(Ticket.incident_id == incident_id).order_by(Ticket.number)
+        )
+        return result.scalars().all()
