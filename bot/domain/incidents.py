@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from bot.domain.levels import parse_level
+
 
 class Severity(StrEnum):
     """How bad an incident is, for staff only (customers never see the label)."""
@@ -19,13 +21,7 @@ class Severity(StrEnum):
     @classmethod
     def parse(cls, text: str) -> Severity:
         """Parse `sev1`..`sev4` (case-insensitive, `1`..`4` accepted); ValueError otherwise."""
-        cleaned = text.strip().casefold()
-        if cleaned in {"1", "2", "3", "4"}:
-            cleaned = "sev" + cleaned
-        try:
-            return cls(cleaned)
-        except ValueError:
-            raise ValueError(f"'{text}' is not a severity (use sev1, sev2, sev3 or sev4)") from None
+        return parse_level(cls, text, "sev", "severity")
 
 
 class IncidentStatus(StrEnum):

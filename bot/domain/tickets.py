@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from bot.domain.levels import parse_level
+
 
 class Priority(StrEnum):
     """Ticket priority, P1 (most urgent) to P4."""
@@ -17,13 +19,7 @@ class Priority(StrEnum):
     @classmethod
     def parse(cls, text: str) -> Priority:
         """Parse `P1`..`P4` (case-insensitive, `1`..`4` accepted); ValueError otherwise."""
-        cleaned = text.strip().upper()
-        if cleaned in {"1", "2", "3", "4"}:
-            cleaned = "P" + cleaned
-        try:
-            return cls(cleaned)
-        except ValueError:
-            raise ValueError(f"'{text}' is not a priority (use P1, P2, P3 or P4)") from None
+        return parse_level(cls, text, "P", "priority")
 
 
 class TicketStatus(StrEnum):
