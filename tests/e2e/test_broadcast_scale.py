@@ -28,7 +28,7 @@ def account_name(a: int) -> str:
     return f"Customer{a:02d}"
 
 
-def big_config():
+def big_config(posts_per_window: int = PER_WINDOW):
     accounts = []
     per = CHANNELS // ACCOUNTS
     for a in range(ACCOUNTS):
@@ -40,7 +40,7 @@ def big_config():
     text = w.DESK_YML.split("accounts:\n")[0] + "accounts:\n" + "".join(accounts)
     text += (
         "pacing:\n"
-        f"  posts: {{calls: {PER_WINDOW}, per: {int(WINDOW)}s}}\n"
+        f"  posts: {{calls: {posts_per_window}, per: {int(WINDOW)}s}}\n"
         "  edits: {calls: 1000, per: 1s}\n"
     )
     return w.desk_config(text)
@@ -63,8 +63,10 @@ def big_workspace() -> Workspace:
 
 
 @pytest.fixture
-async def big():
-    box = Sandbox(big_config(), workspace=big_workspace())
+async def big(request):
+    # A test may set the bot's budget above the emulator's limit (marker `budget`).
+    marker = request.node.get_closest_marker("budget")
+    box = Sandbox(big_config(marker.args[0] if marker else PER_WINDOW), workspace=big_workspace())
     await box.start()
     box.emu.limits.set(
         "chat.postMessage",
@@ -137,6 +139,23 @@ async def test_broadcast_to_200_channels_once_each_within_the_bound(big: Sandbox
     progress = [s for s in emu.seen_by(w.ALICE) if "Incident #1 ·" in s.raw_text]
     assert "notice: posted 200/200, 0 failed" in progress[-1].raw_text
     assert "update 1: posted 200/200, 0 failed" in progress[-1].raw_text
+
+
+@pytest.mark.budget(1000)
+async def test_a_budget_above_slacks_limit_meets_429s_and_still_posts_each_channel_once(
+    big: Sandbox,
+):
+    emu = big.emu
+    await emu.slash_command(
+        w.ALICE, w.RANDOM_INTERNAL, "incident declare sev2 Exports are delayed accounts: all"
+    )
+    await emu.wait_for(lambda: all(posted(big, "aware of an issue").values()), within=60)
+    await big.desk.services.broadcaster.idle()
+    limited = emu.rate_limited_calls("chat.postMessage")
+    print(f"\nbudget 1000/s against Slack's {PER_WINDOW}/s: {limited} 429s, each retried")
+    assert limited > 0
+    assert [len(c) for c in posted(big, "aware of an issue").values()] == [1] * CHANNELS
+    assert "notice: posted 200/200, 0 failed" in await _status(big)
 
 
 async def test_restart_mid_broadcast_posts_no_channel_twice_and_misses_none(big: Sandbox):
