@@ -22,12 +22,17 @@ from handlers.errors import register_error_handler
 from handlers.events import register_events
 from handlers.views import register_views
 from schedules.sweep import SweepScheduler
+from store import migrate
 from store.db import Database
 
 log = logging.getLogger("connectdesk.app")
 
 # Work still running after this is cancelled; its transaction rolls back and Slack redelivers.
 SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+class SchemaNotReady(RuntimeError):
+    """The database schema is missing or older than this version; the message says what to run."""
 
 
 class ConnectDesk:
@@ -74,9 +79,15 @@ class ConnectDesk:
         register_actions(self.bolt, self.services)
         register_views(self.bolt, self.services)
 
-    async def start(self) -> None:
-        """Create the schema, learn who we are, load configured accounts."""
-        await self.db.create_schema()
+    async def start(self, *, upgrade_db: bool = False) -> None:
+        """Check (or upgrade) the schema, learn who we are, load configured accounts."""
+        if upgrade_db:
+            await migrate.upgrade(self.settings.database_url)
+        problem = (await migrate.status(self.settings.database_url)).problem(
+            self.settings.database_url
+        )
+        if problem:
+            raise SchemaNotReady(problem)
         identity = await self.gateway.identity()
         count = await self.services.accounts.load_config_accounts(identity.team_id)
         self.scheduler.start()
