@@ -118,6 +118,11 @@ async def upgrade(url: str, revision: str = "head") -> None:
     await _on_connection(url, work, commit=True)
 
 
+async def downgrade(url: str, revision: str) -> None:
+    """Migrate the database down to `revision` ("base" drops everything)."""
+    await _on_connection(url, _command(url, command.downgrade, revision), commit=True)
+
+
 async def stamp(url: str, revision: str = "head") -> None:
     """Record `revision` as the schema's state without running anything."""
     await _on_connection(url, _command(url, command.stamp, revision), commit=True)

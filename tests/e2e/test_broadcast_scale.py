@@ -63,8 +63,8 @@ def big_workspace() -> Workspace:
 
 
 @pytest.fixture
-async def big():
-    box = Sandbox(big_config(), workspace=big_workspace())
+async def big(database_url: str):
+    box = Sandbox(big_config(), workspace=big_workspace(), database_url=database_url)
     await box.start()
     box.emu.limits.set(
         "chat.postMessage",
