@@ -19,6 +19,7 @@ log = logging.getLogger("connectdesk.schedules")
 
 # A late wake-up must still run (APScheduler's default grace of 1 s would silently drop it).
 MISFIRE_GRACE_SECONDS = 3600
+RESWEEP_SECONDS = 0.2
 
 
 class SweepScheduler:
@@ -101,5 +102,11 @@ class SweepScheduler:
             log.exception("could not read the next due time")
             return
         self._wake_at = None
-        if due is not None:
-            self.wake_at(due)
+        if due is None:
+            return
+        if self._clock.seconds_until(due) <= 0:
+            # Still due right after a sweep: another replica holds those rows (SKIP LOCKED).
+            # Look again shortly rather than spinning while its transaction commits.
+            self._schedule(datetime.now(UTC) + timedelta(seconds=RESWEEP_SECONDS))
+            return
+        self.wake_at(due)

@@ -167,7 +167,7 @@ class Broadcaster:
                     return
                 await asyncio.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
             async with self.db.unit_of_work() as uow:
-                row = await uow.incidents.delivery(delivery_id)
+                row = await uow.incidents.delivery(delivery_id, for_update=True)
                 if row is not None and row.state != "sent":
                     row.state = "failed"
                     row.error = (row.error or "gave up")[:200]
@@ -204,7 +204,7 @@ class Broadcaster:
                 await self._settle(delivery_id, Delivered(ts=found), incident.version)
                 return True
         async with self.db.unit_of_work() as uow:
-            row = await uow.incidents.delivery(delivery_id)
+            row = await uow.incidents.delivery(delivery_id, for_update=True)
             if row is None or row.state in ("sent", "failed"):
                 return True
             row.state, row.attempts = "sending", row.attempts + 1
@@ -215,7 +215,7 @@ class Broadcaster:
 
     async def _settle(self, delivery_id: int, result: Delivered, version: int) -> bool:
         async with self.db.unit_of_work() as uow:
-            row = await uow.incidents.delivery(delivery_id)
+            row = await uow.incidents.delivery(delivery_id, for_update=True)
             if row is None:
                 return True
             if result.ts:
