@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -49,7 +52,8 @@ class ConnectDesk:
         self.settings = settings
         self.config = config
         token = settings.slack_bot_token.get_secret_value()
-        self.client = client or make_client(token, settings.slack_api_url)
+        replica = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.client = client or make_client(token, settings.slack_api_url, replica)
         self.db = Database(settings.database_url)
         pacing = config.pacing
         self.gateway = SlackGateway(
@@ -58,7 +62,12 @@ class ConnectDesk:
             edits=WindowBudget(pacing.edits.calls, pacing.edits.per.total_seconds()),
         )
         self.services: Services = build_services(
-            self.db, config, clock or SystemClock(), self.gateway
+            self.db,
+            config,
+            clock or SystemClock(),
+            self.gateway,
+            broadcast_lease=timedelta(seconds=settings.broadcast_lease_seconds),
+            replica=replica,
         )
         self.bolt = AsyncApp(
             client=self.client,

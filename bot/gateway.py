@@ -73,7 +73,7 @@ class Identity:
     bot_id: str | None
 
 
-def make_client(token: str, base_url: str | None) -> AsyncWebClient:
+def make_client(token: str, base_url: str | None, replica: str | None = None) -> AsyncWebClient:
     """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections."""
     handlers = [
         AsyncRateLimitErrorRetryHandler(max_retry_count=8),
@@ -81,6 +81,9 @@ def make_client(token: str, base_url: str | None) -> AsyncWebClient:
         AsyncConnectionErrorRetryHandler(max_retry_count=3),
     ]
     kwargs: dict[str, Any] = {"token": token, "retry_handlers": handlers}
+    if replica:
+        # Names the replica in each call's User-Agent: which one did what shows in logs.
+        kwargs["user_agent_suffix"] = f"connectdesk-replica/{replica}"
     if base_url:
         kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
     return AsyncWebClient(**kwargs)

@@ -57,6 +57,10 @@ class SweepScheduler:
     async def shutdown(self, grace: float = 10.0) -> None:
         """Stop waking the sweep and let a sweep in progress finish (cancelled after `grace`)."""
         if self._scheduler.running:
+            # Pause first and let a running sweep finish: shutting the scheduler down cancels
+            # its running jobs, and a sweep cancelled after its commit loses those alerts.
+            self._scheduler.pause()
+            await self._running.drain(grace)
             self._scheduler.shutdown(wait=False)
         await self._running.drain(grace)
 

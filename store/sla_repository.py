@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -10,6 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.dialect import insert_for, is_postgres
 from store.models import LadderFiring, SlaClock, Ticket
+
+
+@dataclass(frozen=True)
+class DueClocks:
+    """Due clocks locked for one sweep, and how many due tickets were left to others."""
+
+    clocks: Sequence[SlaClock]
+    skipped: int  # tickets another transaction holds (SKIP LOCKED): sweep them again soon
 
 
 class SlaRepository:
@@ -49,7 +58,7 @@ class SlaRepository:
         )
         return int(value or 0)
 
-    async def due(self, now: datetime, limit: int = 500) -> Sequence[SlaClock]:
+    async def due(self, now: datetime, limit: int = 500) -> DueClocks:
         """Running clocks whose next ladder step is due, locked for this sweep.
 
         On PostgreSQL every writer locks a ticket before its clocks, so the sweep does too:
@@ -72,15 +81,20 @@ class SlaRepository:
                 .with_for_update(skip_locked=True)
             )
             ticket_ids = list((await self.session.scalars(tickets)).all())
+            waiting = await self.session.scalar(
+                select(func.count(func.distinct(SlaClock.ticket_id))).where(*is_due)
+            )
+            skipped = max(int(waiting or 0) - len(ticket_ids), 0)
             if not ticket_ids:
-                return []
+                return DueClocks([], skipped)
             stmt = stmt.where(SlaClock.ticket_id.in_(ticket_ids)).with_for_update(
                 of=SlaClock, skip_locked=True
             )
         else:
+            skipped = 0
             stmt = stmt.limit(limit)
         rows = await self.session.scalars(stmt.execution_options(populate_existing=True))
-        return rows.unique().all()
+        return DueClocks(rows.unique().all(), skipped)
 
     async def earliest_next_step(self) -> datetime | None:
         """When the sweep next has work."""

@@ -27,3 +27,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
     """Say once, at the end, how to run the PostgreSQL variants when they were skipped."""
     if postgres_url() is None:
         terminalreporter.write_line(HOW_TO_ENABLE)
+
+
+@pytest.fixture
+async def postgres_database_url() -> AsyncIterator[str]:
+    """A PostgreSQL schema of its own, for what only a multi-writer engine can show."""
+    base = postgres_url()
+    if base is None:
+        pytest.skip(HOW_TO_ENABLE)
+    async with postgres_schema(base) as url:
+        yield url
