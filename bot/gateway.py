@@ -73,6 +73,9 @@ class Identity:
     bot_id: str | None
 
 
+REPLICA_HEADER = "X-Connectdesk-Replica"
+
+
 def make_client(token: str, base_url: str | None, replica: str | None = None) -> AsyncWebClient:
     """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections."""
     handlers = [
@@ -82,8 +85,9 @@ def make_client(token: str, base_url: str | None, replica: str | None = None) ->
     ]
     kwargs: dict[str, Any] = {"token": token, "retry_handlers": handlers}
     if replica:
-        # Names the replica in each call's User-Agent: which one did what shows in logs.
-        kwargs["user_agent_suffix"] = f"connectdesk-replica/{replica}"
+        # Names the replica on each call, for whoever reads the traffic. Not in User-Agent:
+        # Bolt's per-request clients share this dict and rewrite that one key.
+        kwargs["headers"] = {REPLICA_HEADER: replica}
     if base_url:
         kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
     return AsyncWebClient(**kwargs)

@@ -30,7 +30,7 @@ class ApiCall:
     response: dict[str, Any]
     status: int
     at: float = field(default_factory=time.time)
-    user_agent: str = ""  # which client (replica) made the call
+    headers: dict[str, str] = field(default_factory=dict)  # as sent, minus Authorization
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class Emulator:
     async def _handle_api(self, request: web.Request) -> web.Response:
         arrived = time.time()  # before reading the body, so ApiCall.at is the arrival time
         method = request.match_info["method"]
-        agent = request.headers.get("User-Agent", "")
+        sent = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         params: dict[str, Any] = dict(parse_qsl(request.query_string))
         raw = await request.read()
         content_type = request.headers.get("Content-Type", "")
@@ -138,7 +138,7 @@ class Emulator:
                         params,
                         {"ok": False, "error": "invalid_json"},
                         at=arrived,
-                        agent=agent,
+                        sent=sent,
                     )
                 if isinstance(body, dict):
                     params.update(body)
@@ -154,11 +154,11 @@ class Emulator:
         recorded = {k: v for k, v in params.items() if k != "token"}
         if not token:
             return self._answer(
-                method, recorded, {"ok": False, "error": "not_authed"}, at=arrived, agent=agent
+                method, recorded, {"ok": False, "error": "not_authed"}, at=arrived, sent=sent
             )
         if token != self.bot_token:
             return self._answer(
-                method, recorded, {"ok": False, "error": "invalid_auth"}, at=arrived, agent=agent
+                method, recorded, {"ok": False, "error": "invalid_auth"}, at=arrived, sent=sent
             )
         handler = self.api.methods.get(method)
         if handler is None:
@@ -168,7 +168,7 @@ class Emulator:
                 {"ok": False, "error": "unknown_method"},
                 404,
                 at=arrived,
-                agent=agent,
+                sent=sent,
             )
         wait = self.limits.check(method, params.get("channel"))
         if wait:
@@ -179,13 +179,13 @@ class Emulator:
                 429,
                 {"Retry-After": str(wait)},
                 at=arrived,
-                agent=agent,
+                sent=sent,
             )
         try:
             answer = await handler(params)
         except ApiError as exc:
             answer = {"ok": False, "error": exc.code}
-        return self._answer(method, recorded, answer, at=arrived, agent=agent)
+        return self._answer(method, recorded, answer, at=arrived, sent=sent)
 
     def _answer(
         self,
@@ -196,9 +196,9 @@ class Emulator:
         headers: dict[str, str] | None = None,
         *,
         at: float | None = None,
-        agent: str = "",
+        sent: dict[str, str] | None = None,
     ) -> web.Response:
-        call = ApiCall(method, params, answer, status, user_agent=agent)
+        call = ApiCall(method, params, answer, status, headers=sent or {})
         if at is not None:
             call.at = at
         self.calls.append(call)
@@ -300,12 +300,19 @@ class Emulator:
             raise RuntimeError("emulator.app_url is not set: start the bot first")
         return self.app_urls[next(self._spread) % len(self.app_urls)]
 
-    async def deliver_everywhere(self, event: dict[str, Any]) -> list[Delivery]:
+    async def deliver_everywhere(
+        self, event: dict[str, Any], *, team_id: str | None = None
+    ) -> list[Delivery]:
         """The same envelope (one event_id) to every app URL at once: a retry race."""
-        envelope = self._envelope(event, None, None, event.get("channel"))
+        envelope = self._envelope(event, team_id, None, event.get("channel"))
         body = json.dumps(envelope).encode()
         deliveries = [
-            Delivery(body=body, content_type="application/json", event_id=envelope["event_id"])
+            Delivery(
+                body=body,
+                content_type="application/json",
+                event_id=envelope["event_id"],
+                ts=event.get("ts"),
+            )
             for _ in self.app_urls
         ]
         return list(
@@ -401,8 +408,13 @@ class Emulator:
         thread_ts: str | None = None,
         subtype: str | None = None,
         files: list[dict[str, Any]] | None = None,
+        everywhere: bool = False,
     ) -> Delivery:
-        """A person posts: stored (so people see it) and delivered as a message event."""
+        """A person posts: stored (so people see it) and delivered as a message event.
+
+        `everywhere`: the one envelope goes to every app URL at once (a retry racing the
+        original on another replica); the Delivery then lists each copy's status and URL.
+        """
         user = self.ws.users[user_id]
         channel = self.ws.channels[channel_id]
         if user_id not in channel.member_ids:
@@ -430,7 +442,13 @@ class Emulator:
             event["subtype"] = subtype
         if files:
             event["files"] = files
-        delivery = await self.deliver_event(event, team_id=user.team_id)
+        if everywhere:
+            copies = await self.deliver_everywhere(event, team_id=user.team_id)
+            delivery = copies[0]
+            delivery.attempts = [c.status for c in copies]
+            delivery.urls = [u for c in copies for u in c.urls]
+        else:
+            delivery = await self.deliver_event(event, team_id=user.team_id)
         delivery.ts = ts
         return delivery
 
