@@ -226,14 +226,24 @@ class Broadcaster:
             if found:
                 await self._settle(delivery_id, Delivered(ts=found), incident.version)
                 return True
-        async with self.db.unit_of_work() as uow:
-            row = await uow.incidents.delivery(delivery_id, for_update=True)
-            if row is None or row.state in ("sent", "failed"):
+
+        async def mark_sending() -> bool:
+            # Marked only once the budget lets the call go: after a crash, just the posts that
+            # were really in flight need a look in the channel (conversations.history is scarce).
+            async with self.db.unit_of_work() as uow:
+                row = await uow.incidents.delivery(delivery_id, for_update=True)
+                if row is None or row.state in ("sent", "failed"):
+                    return False
+                row.state, row.attempts = "sending", row.attempts + 1
+                row.claimed_at = self.clock.now()
                 return True
-            row.state, row.attempts = "sending", row.attempts + 1
-            row.claimed_at = self.clock.now()
+
         message = message_of(incident, post)
-        result = await self.gateway.deliver(row.channel_id, message, thread_ts=thread_ts, key=key)
+        result = await self.gateway.deliver(
+            row.channel_id, message, thread_ts=thread_ts, key=key, just_before=mark_sending
+        )
+        if result.withdrawn:
+            return True  # settled meanwhile (sent or failed) by an earlier try
         return await self._settle(delivery_id, result, incident.version)
 
     async def _settle(self, delivery_id: int, result: Delivered, version: int) -> bool:

@@ -254,6 +254,12 @@ async def test_two_replicas_one_postgres(replicas) -> None:
     before = {replica_of(c) for c in calls if c.at <= killed_at}
     after = [c for c in calls if c.at > killed_at]
     took_over = (after[0].at - killed_at) if after else 0.0
+    # Rows the dead driver left `sending`: the survivor looked in the channel before posting.
+    looked = [
+        c
+        for c in emu.calls
+        if c.method in ("conversations.history", "conversations.replies") and c.at > killed_at
+    ]
     await emu.wait_for(
         lambda: [
             s
@@ -274,7 +280,8 @@ async def test_two_replicas_one_postgres(replicas) -> None:
         f"duplicates = {duplicates}\n"
         f"broadcast: driven by {victim.name}, killed (rc {killed_rc}) after "
         f"{posted_before}/{len(shared)} channels, {survivor.name} took over "
-        f"{took_over:.1f}s later (lease {LEASE_SECONDS}s); finished "
+        f"{took_over:.1f}s later (lease {LEASE_SECONDS}s) and looked in {len(looked)} "
+        f"channel(s) for posts in flight at the kill; finished "
         f"{max(c.at for c in calls) - declared_at:.1f}s after declare\n"
         f"channels posted once: {sum(1 for n in counts.values() if n == 1)}/{len(shared)}, "
         f"twice or more: {sum(1 for n in counts.values() if n > 1)}; posts before the kill by "
