@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -22,12 +25,17 @@ from handlers.errors import register_error_handler
 from handlers.events import register_events
 from handlers.views import register_views
 from schedules.sweep import SweepScheduler
+from store import migrate
 from store.db import Database
 
 log = logging.getLogger("connectdesk.app")
 
 # Work still running after this is cancelled; its transaction rolls back and Slack redelivers.
 SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+class SchemaNotReady(RuntimeError):
+    """The database schema is missing or older than this version; the message says what to run."""
 
 
 class ConnectDesk:
@@ -44,7 +52,8 @@ class ConnectDesk:
         self.settings = settings
         self.config = config
         token = settings.slack_bot_token.get_secret_value()
-        self.client = client or make_client(token, settings.slack_api_url)
+        replica = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.client = client or make_client(token, settings.slack_api_url, replica)
         self.db = Database(settings.database_url)
         pacing = config.pacing
         self.gateway = SlackGateway(
@@ -53,7 +62,12 @@ class ConnectDesk:
             edits=WindowBudget(pacing.edits.calls, pacing.edits.per.total_seconds()),
         )
         self.services: Services = build_services(
-            self.db, config, clock or SystemClock(), self.gateway
+            self.db,
+            config,
+            clock or SystemClock(),
+            self.gateway,
+            broadcast_lease=timedelta(seconds=settings.broadcast_lease_seconds),
+            replica=replica,
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -74,9 +88,15 @@ class ConnectDesk:
         register_actions(self.bolt, self.services)
         register_views(self.bolt, self.services)
 
-    async def start(self) -> None:
-        """Create the schema, learn who we are, load configured accounts."""
-        await self.db.create_schema()
+    async def start(self, *, upgrade_db: bool = False) -> None:
+        """Check (or upgrade) the schema, learn who we are, load configured accounts."""
+        if upgrade_db:
+            await migrate.upgrade(self.settings.database_url)
+        problem = (await migrate.status(self.settings.database_url)).problem(
+            self.settings.database_url
+        )
+        if problem:
+            raise SchemaNotReady(problem)
         identity = await self.gateway.identity()
         count = await self.services.accounts.load_config_accounts(identity.team_id)
         self.scheduler.start()

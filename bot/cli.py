@@ -1,4 +1,4 @@
-"""The `connectdesk` command line: serve, demo, check."""
+"""The `connectdesk` command line: serve, demo, check, db."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.config.desk import ConfigError, DeskConfig, load_desk_config
 from bot.config.settings import Settings
+from bot.db_cli import add_db_parser, cmd_db
 
 
 def _load_config(settings: Settings) -> DeskConfig | None:
@@ -34,8 +35,9 @@ def cmd_check(settings: Settings) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings) -> int:
-    """Run the bot until interrupted."""
+def cmd_serve(settings: Settings, *, upgrade_db: bool = False) -> int:
+    """Run the bot until interrupted (refuses an out-of-date schema unless `upgrade_db`)."""
+    from bot.app import SchemaNotReady
     from bot.serve import serve
 
     config = _load_config(settings)
@@ -50,7 +52,11 @@ def cmd_serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
-    asyncio.run(serve(settings, config))
+    try:
+        asyncio.run(serve(settings, config, upgrade_db=upgrade_db))
+    except SchemaNotReady as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -66,11 +72,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="connectdesk", description=__doc__)
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the bot (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    serve = sub.add_parser(
+        "serve", help="run the bot (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)"
+    )
+    serve.add_argument(
+        "--upgrade-db", action="store_true", help="migrate the database schema first if behind"
+    )
     demo = sub.add_parser("demo", help="play a scripted day on the local Slack emulator")
     demo.add_argument("--speed", type=float, default=1.0, help="pace multiplier (default 1)")
     check = sub.add_parser("check", help="validate desk.yml and print the policy table")
     check.add_argument("--config", help="config file (default $CONNECTDESK_CONFIG or desk.yml)")
+    add_db_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -82,7 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.config:
             settings = settings.model_copy(update={"config_path": args.config})
         return cmd_check(settings)
-    return cmd_serve(settings)
+    if args.command == "db":
+        return cmd_db(settings, args)
+    return cmd_serve(settings, upgrade_db=args.upgrade_db)
 
 
 if __name__ == "__main__":

@@ -176,7 +176,10 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
         await step(
             "Mia resolves the incident (a closing reply)",
             emu.slash_command(MIA, INTERNAL, "incident resolve 1 All delayed reports were sent."),
-            lambda: _notices(emu, "*Resolved:*"),
+            # Done when Carol has the closing reply and Mia's progress DM shows it delivered.
+            lambda: (
+                _notices(emu, "*Resolved:*") and _bot_dms(emu, MIA, "closing reply: posted 1/1")
+            ),
         )
         await step(
             "Mia checks the queue",

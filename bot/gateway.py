@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,8 @@ class Delivered:
     permanent: bool = False
     # The request may have reached Slack (timeout, dropped connection): check before resending.
     uncertain: bool = False
+    # Not sent: the caller's last-moment check said the post was no longer wanted.
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,10 @@ class Identity:
     bot_id: str | None
 
 
-def make_client(token: str, base_url: str | None) -> AsyncWebClient:
+REPLICA_HEADER = "X-Connectdesk-Replica"
+
+
+def make_client(token: str, base_url: str | None, replica: str | None = None) -> AsyncWebClient:
     """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections."""
     handlers = [
         AsyncRateLimitErrorRetryHandler(max_retry_count=8),
@@ -81,6 +86,10 @@ def make_client(token: str, base_url: str | None) -> AsyncWebClient:
         AsyncConnectionErrorRetryHandler(max_retry_count=3),
     ]
     kwargs: dict[str, Any] = {"token": token, "retry_handlers": handlers}
+    if replica:
+        # Names the replica on each call, for whoever reads the traffic. Not in User-Agent:
+        # Bolt's per-request clients share this dict and rewrite that one key.
+        kwargs["headers"] = {REPLICA_HEADER: replica}
     if base_url:
         kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
     return AsyncWebClient(**kwargs)
@@ -206,8 +215,12 @@ class SlackGateway:
         *,
         thread_ts: str | None = None,
         key: dict[str, Any] | None = None,
+        just_before: Callable[[], Awaitable[bool]] | None = None,
     ) -> Delivered:
-        """Post and say exactly what happened; `key` goes into the message's metadata."""
+        """Post and say exactly what happened; `key` goes into the message's metadata.
+
+        `just_before` runs once the budget allows the call, right before it (False: withdraw).
+        """
         await self._guard(channel, message)
         await self.pacer.wait(channel)
         extra: dict[str, Any] = {}
@@ -215,6 +228,8 @@ class SlackGateway:
             extra["metadata"] = {"event_type": POST_KEY_EVENT, "event_payload": key}
         try:
             async with self.posts.slot():
+                if just_before is not None and not await just_before():
+                    return Delivered(withdrawn=True)
                 response = await self.client.chat_postMessage(
                     channel=channel,
                     thread_ts=thread_ts,

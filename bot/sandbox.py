@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
 from bot.emulator import Emulator, Workspace
+from store import migrate
 from store.db import Database
 
 SIGNING_SECRET = "sandbox-signing-secret"
@@ -63,6 +64,8 @@ class Sandbox:
     async def start(self) -> Sandbox:
         """Start the emulator, then the bot, and point the emulator at the bot."""
         await self.emu.start()
+        # The schema comes from the migrations, as in production, so they are exercised.
+        await migrate.upgrade(self.database_url)
         await self.start_bot()
         return self
 

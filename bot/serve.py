@@ -15,10 +15,14 @@ from bot.config.settings import Settings
 log = logging.getLogger("connectdesk.serve")
 
 
-async def serve(settings: Settings, config: DeskConfig) -> None:
-    """Start the app and run until SIGINT/SIGTERM."""
+async def serve(settings: Settings, config: DeskConfig, *, upgrade_db: bool = False) -> None:
+    """Start the app and run until SIGINT/SIGTERM (SchemaNotReady if the schema is behind)."""
     desk = create_app(settings, config)
-    await desk.start()
+    try:
+        await desk.start(upgrade_db=upgrade_db)
+    except BaseException:
+        await desk.close()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -19,6 +19,7 @@ log = logging.getLogger("connectdesk.schedules")
 
 # A late wake-up must still run (APScheduler's default grace of 1 s would silently drop it).
 MISFIRE_GRACE_SECONDS = 3600
+RESWEEP_SECONDS = 0.2
 
 
 class SweepScheduler:
@@ -56,6 +57,10 @@ class SweepScheduler:
     async def shutdown(self, grace: float = 10.0) -> None:
         """Stop waking the sweep and let a sweep in progress finish (cancelled after `grace`)."""
         if self._scheduler.running:
+            # Pause first and let a running sweep finish: shutting the scheduler down cancels
+            # its running jobs, and a sweep cancelled after its commit loses those alerts.
+            self._scheduler.pause()
+            await self._running.drain(grace)
             self._scheduler.shutdown(wait=False)
         await self._running.drain(grace)
 
@@ -101,5 +106,11 @@ class SweepScheduler:
             log.exception("could not read the next due time")
             return
         self._wake_at = None
-        if due is not None:
-            self.wake_at(due)
+        if due is None:
+            return
+        if self._clock.seconds_until(due) <= 0:
+            # Still due right after a sweep: another replica holds those rows (SKIP LOCKED).
+            # Look again shortly rather than spinning while its transaction commits.
+            self._schedule(datetime.now(UTC) + timedelta(seconds=RESWEEP_SECONDS))
+            return
+        self.wake_at(due)

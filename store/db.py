@@ -7,33 +7,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     async_sessionmaker,
     create_async_engine,
 )
 
-from store.models import Base
 from store.repositories import Repositories
 
 
 class Database:
-    """One database: its engine, schema creation and units of work."""
+    """One database: its engine and units of work (the schema comes from `store.migrate`)."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.is_sqlite = url.startswith("sqlite")
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo, **_engine_options(url))
-        if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.engine: AsyncEngine = make_engine(url, echo=echo)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer; queueing here beats "database is locked" under load.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
-
-    async def create_schema(self) -> None:
-        """Create every table that does not exist yet."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[Repositories]:
@@ -50,10 +43,23 @@ class Database:
         await self.engine.dispose()
 
 
-def _engine_options(url: str) -> dict[str, object]:
-    if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine for `url`; on PostgreSQL `?search_path=<schema>` picks the schema."""
+    parsed = make_url(url)
+    options: dict[str, object] = {}
+    if parsed.get_backend_name() == "sqlite":
+        options["connect_args"] = {"timeout": 30}
+    else:
+        options["pool_pre_ping"] = True
+        search_path = parsed.query.get("search_path")
+        if search_path:
+            # asyncpg takes no search_path argument; the server setting does the same job.
+            parsed = parsed.difference_update_query(["search_path"])
+            options["connect_args"] = {"server_settings": {"search_path": str(search_path)}}
+    engine = create_async_engine(parsed, echo=echo, **options)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

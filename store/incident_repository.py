@@ -25,9 +25,13 @@ class IncidentRepository:
         await self.session.flush()
         return incident
 
-    async def get(self, team_id: str, incident_id: int) -> Incident | None:
-        """An incident of this workspace by number."""
-        incident = await self.session.get(Incident, incident_id)
+    async def get(
+        self, team_id: str, incident_id: int, *, for_update: bool = False
+    ) -> Incident | None:
+        """An incident of this workspace by number (row-locked to add a post or change it)."""
+        incident = await self.session.get(
+            Incident, incident_id, with_for_update=for_update, populate_existing=for_update
+        )
         return incident if incident is not None and incident.team_id == team_id else None
 
     async def by_id(self, incident_id: int) -> Incident | None:
@@ -94,9 +98,13 @@ class IncidentRepository:
         )
         return {d.channel_id: d for d in result.scalars()}
 
-    async def delivery(self, delivery_id: int) -> IncidentDelivery | None:
-        """One delivery row."""
-        return await self.session.get(IncidentDelivery, delivery_id)
+    async def delivery(
+        self, delivery_id: int, *, for_update: bool = False
+    ) -> IncidentDelivery | None:
+        """One delivery row (row-locked to change its state)."""
+        return await self.session.get(
+            IncidentDelivery, delivery_id, with_for_update=for_update, populate_existing=for_update
+        )
 
     async def with_work(self) -> Sequence[int]:
         """Incidents with deliveries still to make or status lines still to refresh."""

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.dialect import insert_for
+from store.dialect import advisory_lock, insert_for
 from store.incident_repository import IncidentRepository
 from store.models import (
     Account,
@@ -56,6 +56,10 @@ class AccountRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def lock_workspace(self, team_id: str) -> None:
+        """Serialise account changes of a workspace (replicas loading desk.yml at once)."""
+        await advisory_lock(self.session, f"accounts:{team_id}")
 
     async def by_name(self, team_id: str, name: str) -> Account | None:
         """An account by name, case-insensitively."""
@@ -139,33 +143,49 @@ class TicketRepository:
         await self.session.flush()
         return ticket
 
-    async def by_number(self, team_id: str, number: int) -> Ticket | None:
-        """A ticket by its number in a workspace."""
-        return await self.session.scalar(
-            select(Ticket).where(Ticket.team_id == team_id, Ticket.number == number)
+    async def _one(self, stmt: Any, for_update: bool) -> Ticket | None:
+        if for_update:
+            # Only the ticket row: its eager outer joins (incident) cannot be locked, and
+            # the read-modify-write that follows must see a replica's committed change.
+            stmt = stmt.with_for_update(of=Ticket).execution_options(populate_existing=True)
+        return await self.session.scalar(stmt)
+
+    async def by_number(
+        self, team_id: str, number: int, *, for_update: bool = False
+    ) -> Ticket | None:
+        """A ticket by its number in a workspace (row-locked to change it)."""
+        return await self._one(
+            select(Ticket).where(Ticket.team_id == team_id, Ticket.number == number), for_update
         )
 
-    async def by_id(self, ticket_id: int) -> Ticket | None:
-        """A ticket by id."""
-        return await self.session.get(Ticket, ticket_id)
+    async def by_id(self, ticket_id: int, *, for_update: bool = False) -> Ticket | None:
+        """A ticket by id (row-locked to change it)."""
+        return await self._one(select(Ticket).where(Ticket.id == ticket_id), for_update)
 
-    async def by_thread(self, team_id: str, channel_id: str, thread_ts: str) -> Ticket | None:
+    async def by_thread(
+        self, team_id: str, channel_id: str, thread_ts: str, *, for_update: bool = False
+    ) -> Ticket | None:
         """The ticket whose conversation holds the message `thread_ts` (a thread's root)."""
-        return await self.session.scalar(
+        return await self._one(
             select(Ticket)
             .join(TicketMessage, TicketMessage.ticket_id == Ticket.id)
             .where(
                 Ticket.team_id == team_id,
                 TicketMessage.channel_id == channel_id,
                 TicketMessage.ts == thread_ts,
-            )
+            ),
+            for_update,
         )
+
+    async def lock_requester(self, team_id: str, channel_id: str, user_id: str) -> None:
+        """Serialise intake of one customer in one channel: replicas must not both open one."""
+        await advisory_lock(self.session, f"intake:{team_id}:{channel_id}:{user_id}")
 
     async def latest_open_for_requester(
         self, team_id: str, channel_id: str, user_id: str, since: datetime
     ) -> Ticket | None:
-        """The requester's open ticket in a channel they last wrote to after `since`."""
-        return await self.session.scalar(
+        """The requester's open ticket in a channel they last wrote to after `since` (locked)."""
+        return await self._one(
             select(Ticket)
             .where(
                 Ticket.team_id == team_id,
@@ -175,7 +195,8 @@ class TicketRepository:
                 Ticket.last_customer_at >= since,
             )
             .order_by(Ticket.last_customer_at.desc())
-            .limit(1)
+            .limit(1),
+            True,
         )
 
     async def open_tickets(

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.dialect import insert_for
-from store.models import LadderFiring, SlaClock
+from store.dialect import insert_for, is_postgres
+from store.models import LadderFiring, SlaClock, Ticket
+
+
+@dataclass(frozen=True)
+class DueClocks:
+    """Due clocks locked for one sweep, and how many due tickets were left to others."""
+
+    clocks: Sequence[SlaClock]
+    skipped: int  # tickets another transaction holds (SKIP LOCKED): sweep them again soon
 
 
 class SlaRepository:
@@ -49,22 +58,43 @@ class SlaRepository:
         )
         return int(value or 0)
 
-    async def due(self, now: datetime, limit: int = 500) -> Sequence[SlaClock]:
-        """Running clocks whose next ladder step is due; rows locked, skipping locked ones."""
-        stmt = (
-            select(SlaClock)
-            .where(
-                SlaClock.next_step_at <= now,
-                SlaClock.stopped_at.is_(None),
-                SlaClock.running_since.is_not(None),
-            )
-            .order_by(SlaClock.next_step_at)
-            .limit(limit)
+    async def due(self, now: datetime, limit: int = 500) -> DueClocks:
+        """Running clocks whose next ladder step is due, locked for this sweep.
+
+        On PostgreSQL every writer locks a ticket before its clocks, so the sweep does too:
+        it locks the due tickets `FOR UPDATE SKIP LOCKED` in id order (a ticket being changed,
+        or swept by another replica, waits for the next sweep instead of blocking this one),
+        then their due clocks in id order. One lock order everywhere: no deadlocks.
+        """
+        is_due = (
+            SlaClock.next_step_at <= now,
+            SlaClock.stopped_at.is_(None),
+            SlaClock.running_since.is_not(None),
         )
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True, of=SlaClock)
-        rows = await self.session.scalars(stmt)
-        return rows.unique().all()
+        stmt = select(SlaClock).where(*is_due).order_by(SlaClock.id)
+        if is_postgres(self.session):
+            tickets = (
+                select(Ticket.id)
+                .where(Ticket.id.in_(select(SlaClock.ticket_id).where(*is_due)))
+                .order_by(Ticket.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            ticket_ids = list((await self.session.scalars(tickets)).all())
+            waiting = await self.session.scalar(
+                select(func.count(func.distinct(SlaClock.ticket_id))).where(*is_due)
+            )
+            skipped = max(int(waiting or 0) - len(ticket_ids), 0)
+            if not ticket_ids:
+                return DueClocks([], skipped)
+            stmt = stmt.where(SlaClock.ticket_id.in_(ticket_ids)).with_for_update(
+                of=SlaClock, skip_locked=True
+            )
+        else:
+            skipped = 0
+            stmt = stmt.limit(limit)
+        rows = await self.session.scalars(stmt.execution_options(populate_existing=True))
+        return DueClocks(rows.unique().all(), skipped)
 
     async def earliest_next_step(self) -> datetime | None:
         """When the sweep next has work."""

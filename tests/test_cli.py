@@ -72,8 +72,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_serve_runs_for_real_against_slack_api(tmp_path: Path) -> None:
-    """`connectdesk serve` as a separate process, with tokens, against the emulated Slack."""
+async def test_serve_runs_for_real_against_slack_api(tmp_path: Path, database_url: str) -> None:
+    """`connectdesk serve --upgrade-db` as a separate process, against the emulated Slack."""
     config = tmp_path / "desk.yml"
     config.write_text(w.DESK_YML)
     async with Emulator(w.workspace(), signing_secret="real-secret", bot_token="xoxb-real") as emu:
@@ -86,13 +86,14 @@ async def test_serve_runs_for_real_against_slack_api(tmp_path: Path) -> None:
             "PORT": str(port),
             "CONNECTDESK_HOST": "127.0.0.1",
             "CONNECTDESK_CONFIG": str(config),
-            "CONNECTDESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'd.db'}",
+            "CONNECTDESK_DATABASE_URL": database_url,
         }
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
             "serve",
+            "--upgrade-db",
             env=env,
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,

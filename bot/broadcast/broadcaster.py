@@ -23,7 +23,7 @@ from store.db import Database
 
 log = logging.getLogger("connectdesk.broadcast")
 
-LEASE = timedelta(seconds=30)
+LEASE = timedelta(seconds=30)  # default; CONNECTDESK_BROADCAST_LEASE sets it per deployment
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0)
 CONCURRENCY = 64
@@ -41,11 +41,15 @@ class Broadcaster:
         gateway: SlackGateway,
         *,
         replica: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.db = db
         self.clock = clock
         self.gateway = gateway
         self.replica = replica or uuid.uuid4().hex[:12]
+        self.lease = lease
+        # An orphaned broadcast (its driver died) is picked up soon after its lease lapses.
+        self._resume_every = min(RESUME_EVERY_SECONDS, lease.total_seconds())
         self.progress = ProgressReporter(db, gateway)
         self._drivers: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
@@ -98,7 +102,7 @@ class Broadcaster:
 
     async def _watch_loop(self) -> None:
         while True:
-            await asyncio.sleep(RESUME_EVERY_SECONDS)
+            await asyncio.sleep(self._resume_every)
             try:
                 await self.resume()
             except Exception:
@@ -112,14 +116,22 @@ class Broadcaster:
                 if not await self._lease(incident_id):
                     log.info("incident %s is driven by another replica", incident_id)
                     return
-                renew = asyncio.create_task(self._keep_lease(incident_id))
+                work = asyncio.create_task(self._send_and_refresh(incident_id))
+                renew = asyncio.create_task(self._keep_lease(incident_id, work))
                 try:
-                    await self._send_all(incident_id)
-                    await self._refresh_notices(incident_id)
+                    await work
+                except asyncio.CancelledError:
+                    if not renew.done():
+                        raise  # we are being stopped
+                    log.error(
+                        "lost the lease on incident %s; another replica drives it", incident_id
+                    )
+                    return
                 finally:
+                    work.cancel()
                     renew.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await renew
+                        await asyncio.gather(work, renew, return_exceptions=True)
                 await self.progress.show(incident_id, final=True)
                 if incident_id not in self._again:
                     async with self.db.unit_of_work() as uow:
@@ -135,13 +147,24 @@ class Broadcaster:
     async def _lease(self, incident_id: int) -> bool:
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
-            return await uow.incidents.claim_lease(incident_id, self.replica, now, now + LEASE)
+            return await uow.incidents.claim_lease(incident_id, self.replica, now, now + self.lease)
 
-    async def _keep_lease(self, incident_id: int) -> None:
+    async def _keep_lease(self, incident_id: int, work: asyncio.Task[None]) -> None:
+        """Renew the lease while `work` runs; stop `work` if another replica took it over."""
         while True:
-            await asyncio.sleep(LEASE.total_seconds() / 3)
-            if not await self._lease(incident_id):
-                log.error("lost the lease on incident %s", incident_id)
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                held = await self._lease(incident_id)
+            except Exception:
+                log.exception("could not renew the lease on incident %s", incident_id)
+                continue  # the next try may work; the lease outlives two missed renewals
+            if not held:
+                work.cancel()
+                return
+
+    async def _send_and_refresh(self, incident_id: int) -> None:
+        await self._send_all(incident_id)
+        await self._refresh_notices(incident_id)
 
     async def _send_all(self, incident_id: int) -> None:
         # Post by post: every notice before any update, so each update has its thread.
@@ -167,7 +190,7 @@ class Broadcaster:
                     return
                 await asyncio.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
             async with self.db.unit_of_work() as uow:
-                row = await uow.incidents.delivery(delivery_id)
+                row = await uow.incidents.delivery(delivery_id, for_update=True)
                 if row is not None and row.state != "sent":
                     row.state = "failed"
                     row.error = (row.error or "gave up")[:200]
@@ -203,19 +226,29 @@ class Broadcaster:
             if found:
                 await self._settle(delivery_id, Delivered(ts=found), incident.version)
                 return True
-        async with self.db.unit_of_work() as uow:
-            row = await uow.incidents.delivery(delivery_id)
-            if row is None or row.state in ("sent", "failed"):
+
+        async def mark_sending() -> bool:
+            # Marked only once the budget lets the call go: after a crash, just the posts that
+            # were really in flight need a look in the channel (conversations.history is scarce).
+            async with self.db.unit_of_work() as uow:
+                row = await uow.incidents.delivery(delivery_id, for_update=True)
+                if row is None or row.state in ("sent", "failed"):
+                    return False
+                row.state, row.attempts = "sending", row.attempts + 1
+                row.claimed_at = self.clock.now()
                 return True
-            row.state, row.attempts = "sending", row.attempts + 1
-            row.claimed_at = self.clock.now()
+
         message = message_of(incident, post)
-        result = await self.gateway.deliver(row.channel_id, message, thread_ts=thread_ts, key=key)
+        result = await self.gateway.deliver(
+            row.channel_id, message, thread_ts=thread_ts, key=key, just_before=mark_sending
+        )
+        if result.withdrawn:
+            return True  # settled meanwhile (sent or failed) by an earlier try
         return await self._settle(delivery_id, result, incident.version)
 
     async def _settle(self, delivery_id: int, result: Delivered, version: int) -> bool:
         async with self.db.unit_of_work() as uow:
-            row = await uow.incidents.delivery(delivery_id)
+            row = await uow.incidents.delivery(delivery_id, for_update=True)
             if row is None:
                 return True
             if result.ts:

@@ -22,3 +22,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, alias="PORT")
     host: str = Field(default="0.0.0.0", alias="CONNECTDESK_HOST")
     sweep_interval_seconds: float = Field(default=30.0, alias="CONNECTDESK_SWEEP_INTERVAL")
+    # How long a replica's claim on driving an incident broadcast lasts without renewal.
+    # Names this process (logs, User-Agent, the incident broadcast lease); default host-pid.
+    replica_id: str | None = Field(default=None, alias="CONNECTDESK_REPLICA_ID")
+    broadcast_lease_seconds: float = Field(default=30.0, alias="CONNECTDESK_BROADCAST_LEASE")

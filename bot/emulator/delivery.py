@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -22,6 +23,7 @@ class Delivery:
     status: int | str = 0
     response_body: str = ""
     attempts: list[int | str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)  # where each attempt went
 
 
 class Deliverer:
@@ -51,14 +53,19 @@ class Deliverer:
 
     async def send(
         self,
-        url: str,
+        url: str | Callable[[], str],
         delivery: Delivery,
         *,
         retries: bool = True,
         extra_headers: dict[str, str] | None = None,
         signed: bool = True,
     ) -> Delivery:
-        """Post (with fresh signatures each attempt); retry non-2xx and timeouts like Slack."""
+        """Post (with fresh signatures each attempt); retry non-2xx and timeouts like Slack.
+
+        `url` may pick a URL per attempt: behind a load balancer a retry can reach another
+        replica.
+        """
+        pick = url if callable(url) else (lambda: url)
         delays = self.retry_delays if retries else ()
         for attempt in range(len(delays) + 1):
             headers = {"Content-Type": delivery.content_type, **(extra_headers or {})}
@@ -69,7 +76,9 @@ class Deliverer:
                 headers["X-Slack-Retry-Reason"] = (
                     "http_timeout" if delivery.status == "timeout" else "http_error"
                 )
-            status, text = await self._post(url, delivery.body, headers)
+            target = pick()
+            status, text = await self._post(target, delivery.body, headers)
+            delivery.urls.append(target)
             delivery.attempts.append(status)
             delivery.status, delivery.response_body = status, text
             if isinstance(status, int) and 200 <= status < 300:

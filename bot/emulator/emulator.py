@@ -30,6 +30,7 @@ class ApiCall:
     response: dict[str, Any]
     status: int
     at: float = field(default_factory=time.time)
+    headers: dict[str, str] = field(default_factory=dict)  # as sent, minus Authorization
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ class Emulator:
         self.signing_secret = signing_secret
         self.limits = Limits()
         self.calls: list[ApiCall] = []
-        self.app_url: str | None = None
+        # Several URLs: several replicas behind a load balancer, taken in turn.
+        self.app_urls: list[str] = []
+        self._spread = itertools.count()
         self.echo_bot_messages = echo_bot_messages
         self.api = WebApi(workspace, self._echo, trigger_ttl=trigger_ttl)
         self.deliverer = Deliverer(signing_secret, retry_delays, ack_timeout)
@@ -121,6 +124,7 @@ class Emulator:
     async def _handle_api(self, request: web.Request) -> web.Response:
         arrived = time.time()  # before reading the body, so ApiCall.at is the arrival time
         method = request.match_info["method"]
+        sent = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         params: dict[str, Any] = dict(parse_qsl(request.query_string))
         raw = await request.read()
         content_type = request.headers.get("Content-Type", "")
@@ -130,7 +134,11 @@ class Emulator:
                     body = json.loads(raw)
                 except json.JSONDecodeError:
                     return self._answer(
-                        method, params, {"ok": False, "error": "invalid_json"}, at=arrived
+                        method,
+                        params,
+                        {"ok": False, "error": "invalid_json"},
+                        at=arrived,
+                        sent=sent,
                     )
                 if isinstance(body, dict):
                     params.update(body)
@@ -145,15 +153,22 @@ class Emulator:
         token = token or params.get("token", "")
         recorded = {k: v for k, v in params.items() if k != "token"}
         if not token:
-            return self._answer(method, recorded, {"ok": False, "error": "not_authed"}, at=arrived)
+            return self._answer(
+                method, recorded, {"ok": False, "error": "not_authed"}, at=arrived, sent=sent
+            )
         if token != self.bot_token:
             return self._answer(
-                method, recorded, {"ok": False, "error": "invalid_auth"}, at=arrived
+                method, recorded, {"ok": False, "error": "invalid_auth"}, at=arrived, sent=sent
             )
         handler = self.api.methods.get(method)
         if handler is None:
             return self._answer(
-                method, recorded, {"ok": False, "error": "unknown_method"}, 404, at=arrived
+                method,
+                recorded,
+                {"ok": False, "error": "unknown_method"},
+                404,
+                at=arrived,
+                sent=sent,
             )
         wait = self.limits.check(method, params.get("channel"))
         if wait:
@@ -164,12 +179,13 @@ class Emulator:
                 429,
                 {"Retry-After": str(wait)},
                 at=arrived,
+                sent=sent,
             )
         try:
             answer = await handler(params)
         except ApiError as exc:
             answer = {"ok": False, "error": exc.code}
-        return self._answer(method, recorded, answer, at=arrived)
+        return self._answer(method, recorded, answer, at=arrived, sent=sent)
 
     def _answer(
         self,
@@ -180,8 +196,9 @@ class Emulator:
         headers: dict[str, str] | None = None,
         *,
         at: float | None = None,
+        sent: dict[str, str] | None = None,
     ) -> web.Response:
-        call = ApiCall(method, params, answer, status)
+        call = ApiCall(method, params, answer, status, headers=sent or {})
         if at is not None:
             call.at = at
         self.calls.append(call)
@@ -268,10 +285,44 @@ class Emulator:
         """Slack signature headers for a body (for hand-made requests in tests)."""
         return self.deliverer.sign(body, timestamp)
 
-    def _url(self) -> str:
-        if not self.app_url:
+    @property
+    def app_url(self) -> str | None:
+        """The app's request URL (the first, when several replicas serve it)."""
+        return self.app_urls[0] if self.app_urls else None
+
+    @app_url.setter
+    def app_url(self, url: str | None) -> None:
+        self.app_urls = [url] if url else []
+
+    def _next_url(self) -> str:
+        """Spread requests over the app's URLs in turn, as a load balancer would."""
+        if not self.app_urls:
             raise RuntimeError("emulator.app_url is not set: start the bot first")
-        return self.app_url
+        return self.app_urls[next(self._spread) % len(self.app_urls)]
+
+    async def deliver_everywhere(
+        self, event: dict[str, Any], *, team_id: str | None = None
+    ) -> list[Delivery]:
+        """The same envelope (one event_id) to every app URL at once: a retry race."""
+        envelope = self._envelope(event, team_id, None, event.get("channel"))
+        body = json.dumps(envelope).encode()
+        deliveries = [
+            Delivery(
+                body=body,
+                content_type="application/json",
+                event_id=envelope["event_id"],
+                ts=event.get("ts"),
+            )
+            for _ in self.app_urls
+        ]
+        return list(
+            await asyncio.gather(
+                *(
+                    self.deliverer.send(url, d, retries=False)
+                    for url, d in zip(self.app_urls, deliveries, strict=True)
+                )
+            )
+        )
 
     def _envelope(
         self,
@@ -321,7 +372,7 @@ class Emulator:
             event_id=envelope["event_id"],
             ts=event.get("ts"),
         )
-        return await self.deliverer.send(self._url(), delivery, retries=retries)
+        return await self.deliverer.send(self._next_url, delivery, retries=retries)
 
     async def deliver_raw(
         self, body: bytes, headers: dict[str, str], content_type: str = "application/json"
@@ -329,7 +380,7 @@ class Emulator:
         """Post exactly these bytes and headers (no signing): for hostile-input tests."""
         delivery = Delivery(body=body, content_type=content_type)
         return await self.deliverer.send(
-            self._url(), delivery, retries=False, extra_headers=headers, signed=False
+            self._next_url, delivery, retries=False, extra_headers=headers, signed=False
         )
 
     async def redeliver(
@@ -343,7 +394,7 @@ class Emulator:
             ts=delivery.ts,
         )
         return await self.deliverer.send(
-            self._url(),
+            self._next_url,
             again,
             retries=False,
             extra_headers={"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": reason},
@@ -357,8 +408,13 @@ class Emulator:
         thread_ts: str | None = None,
         subtype: str | None = None,
         files: list[dict[str, Any]] | None = None,
+        everywhere: bool = False,
     ) -> Delivery:
-        """A person posts: stored (so people see it) and delivered as a message event."""
+        """A person posts: stored (so people see it) and delivered as a message event.
+
+        `everywhere`: the one envelope goes to every app URL at once (a retry racing the
+        original on another replica); the Delivery then lists each copy's status and URL.
+        """
         user = self.ws.users[user_id]
         channel = self.ws.channels[channel_id]
         if user_id not in channel.member_ids:
@@ -386,7 +442,13 @@ class Emulator:
             event["subtype"] = subtype
         if files:
             event["files"] = files
-        delivery = await self.deliver_event(event, team_id=user.team_id)
+        if everywhere:
+            copies = await self.deliver_everywhere(event, team_id=user.team_id)
+            delivery = copies[0]
+            delivery.attempts = [c.status for c in copies]
+            delivery.urls = [u for c in copies for u in c.urls]
+        else:
+            delivery = await self.deliver_event(event, team_id=user.team_id)
         delivery.ts = ts
         return delivery
 
@@ -522,7 +584,7 @@ class Emulator:
         delivery = Delivery(
             body=urlencode(form).encode(), content_type="application/x-www-form-urlencoded"
         )
-        delivery = await self.deliverer.send(self._url(), delivery, retries=False)
+        delivery = await self.deliverer.send(self._next_url, delivery, retries=False)
         self._record_ack(user_id, channel_id, delivery)
         return delivery
 
@@ -582,7 +644,7 @@ class Emulator:
             body=urlencode({"payload": json.dumps(payload)}).encode(),
             content_type="application/x-www-form-urlencoded",
         )
-        delivery = await self.deliverer.send(self._url(), delivery, retries=False)
+        delivery = await self.deliverer.send(self._next_url, delivery, retries=False)
         self._record_ack(user_id, channel_id, delivery)
         return delivery
 
@@ -616,7 +678,7 @@ class Emulator:
             body=urlencode({"payload": json.dumps(payload)}).encode(),
             content_type="application/x-www-form-urlencoded",
         )
-        return await self.deliverer.send(self._url(), delivery, retries=False)
+        return await self.deliverer.send(self._next_url, delivery, retries=False)
 
     def views_opened(self, user_id: str) -> list[dict[str, Any]]:
         """Every modal opened for a person with views.open, newest last."""

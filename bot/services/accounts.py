@@ -31,6 +31,7 @@ class AccountService:
         """Upsert the accounts of desk.yml (the file wins for what it names); how many."""
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
+            await uow.accounts.lock_workspace(team_id)  # replicas starting together
             for spec in self.config.accounts:
                 account = await uow.accounts.by_name(team_id, spec.name)
                 if account is None:
@@ -69,6 +70,7 @@ class AccountService:
             )
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
+            await uow.accounts.lock_workspace(team_id)
             existing = await uow.accounts.channel(team_id, channel_id)
             account = await uow.accounts.by_name(team_id, name)
             created = account is None

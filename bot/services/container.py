@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from bot.broadcast.broadcaster import Broadcaster
+from bot.broadcast.broadcaster import LEASE, Broadcaster
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.gateway import SlackGateway
@@ -43,13 +44,19 @@ class Services:
 
 
 def build_services(
-    db: Database, config: DeskConfig, clock: Clock, gateway: SlackGateway
+    db: Database,
+    config: DeskConfig,
+    clock: Clock,
+    gateway: SlackGateway,
+    *,
+    broadcast_lease: timedelta = LEASE,
+    replica: str | None = None,
 ) -> Services:
     """Wire the services together."""
     people = People(gateway, config.team.internal_team_ids)
     presenter = TicketPresenter(gateway)
     sla = SlaService(config)
-    broadcaster = Broadcaster(db, config, clock, gateway)
+    broadcaster = Broadcaster(db, config, clock, gateway, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateway, presenter, broadcaster)
     intake = IntakeService(db, config, clock, gateway, people, presenter, sla, incidents)
     tickets = TicketOps(db, clock, presenter, sla)

@@ -24,6 +24,8 @@ from store.repositories import Repositories
 log = logging.getLogger("connectdesk.escalation")
 
 RENEWAL_WINDOW = timedelta(days=90)
+SKIPPED_PASSES = 20
+SKIPPED_PAUSE_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,25 @@ class EscalationService:
 
     async def sweep(self) -> int:
         """Fire every ladder step that is due now; how many alerts were sent."""
+        sent = 0
+        for _ in range(SKIPPED_PASSES):
+            fired, skipped = await self._sweep_once()
+            sent += fired
+            if not skipped:
+                break
+            # Due tickets another transaction held (a reply being recorded, another replica's
+            # sweep): look again once it has committed, without ever waiting on a row lock.
+            await asyncio.sleep(SKIPPED_PAUSE_SECONDS)
+        return sent
+
+    async def _sweep_once(self) -> tuple[int, int]:
         async with self._lock:  # one sweep at a time per process; the ledger guards replicas
             now = self.clock.now()
             alerts: list[Alert] = []
             touched: dict[int, Ticket] = {}
             async with self.db.unit_of_work() as uow:
-                for clock in await uow.sla.due(now):
+                due = await uow.sla.due(now)
+                for clock in due.clocks:
                     alerts += await self._fire(uow, clock, now)
                     touched[clock.ticket_id] = clock.ticket
                 for ticket in touched.values():
@@ -73,7 +88,7 @@ class EscalationService:
             await self._deliver(alert)
         for ticket in touched.values():
             await self.presenter.refresh(ticket, receipt=False)
-        return len(alerts)
+        return len(alerts), due.skipped
 
     async def next_due(self) -> datetime | None:
         """When the sweep next has work."""

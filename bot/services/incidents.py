@@ -245,7 +245,8 @@ class IncidentService:
 
     # ---- helpers -----------------------------------------------------------------------------
     async def _open_incident(self, uow: Repositories, team_id: str, number: int) -> Incident:
-        incident = await uow.incidents.get(team_id, number)
+        # Locked: two replicas adding updates at once would both take the same next seq.
+        incident = await uow.incidents.get(team_id, number, for_update=True)
         if incident is None:
             raise IncidentInputError(f"There is no incident #{number}.")
         if incident.status == IncidentStatus.RESOLVED.value:

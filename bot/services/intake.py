@@ -82,7 +82,9 @@ class IntakeService:
             if link is None or not link.is_shared:
                 return IntakeResult(Outcome.IGNORED, reason="channel not linked")
             if msg.is_reply:
-                ticket = await uow.tickets.by_thread(msg.team_id, msg.channel_id, msg.thread_ts)
+                ticket = await uow.tickets.by_thread(
+                    msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
+                )
                 if ticket is None:
                     return IntakeResult(Outcome.IGNORED, reason="thread is not a ticket")
                 changed = await self._record_reply(uow, ticket, msg, bool(internal), now)
@@ -93,6 +95,7 @@ class IntakeService:
                 return IntakeResult(Outcome.IGNORED, reason="pleasantry")
             else:
                 since = now - self.config.grouping_window
+                await uow.tickets.lock_requester(msg.team_id, msg.channel_id, msg.user_id)
                 ticket = await uow.tickets.latest_open_for_requester(
                     msg.team_id, msg.channel_id, msg.user_id, since
                 )
@@ -222,7 +225,7 @@ class IntakeService:
         rendered = _fingerprint(ticket)
         receipt_ts, card_ts = await self.presenter.announce(ticket)
         async with self.db.unit_of_work() as uow:
-            stored = await uow.tickets.by_id(ticket.id)
+            stored = await uow.tickets.by_id(ticket.id, for_update=True)
             if stored is None:
                 return
             stored.receipt_ts = receipt_ts

@@ -60,11 +60,11 @@ class TicketOps:
     async def _find(self, uow: Repositories, ref: TicketRef) -> Ticket:
         ticket = None
         if ref.ticket_id is not None:
-            ticket = await uow.tickets.by_id(ref.ticket_id)
+            ticket = await uow.tickets.by_id(ref.ticket_id, for_update=True)
             if ticket is not None and ticket.team_id != ref.team_id:
                 ticket = None  # a button from another workspace never touches ours
         elif ref.number is not None:
-            ticket = await uow.tickets.by_number(ref.team_id, ref.number)
+            ticket = await uow.tickets.by_number(ref.team_id, ref.number, for_update=True)
         if ticket is None:
             raise TicketNotFound(
                 f"There is no ticket {ref.label()}. `/desk queue` lists the open ones."

@@ -25,9 +25,11 @@ def clock() -> ManualClock:
 
 
 @asynccontextmanager
-async def checked_sandbox(config: DeskConfig, clock: Clock | None) -> AsyncIterator[Sandbox]:
+async def checked_sandbox(
+    config: DeskConfig, clock: Clock | None, database_url: str
+) -> AsyncIterator[Sandbox]:
     """A sandbox on the test world; on a clean exit the wall and the spec are checked."""
-    box = Sandbox(config, workspace=world.workspace(), clock=clock)
+    box = Sandbox(config, workspace=world.workspace(), clock=clock, database_url=database_url)
     await box.start()
     try:
         yield box
@@ -38,9 +40,9 @@ async def checked_sandbox(config: DeskConfig, clock: Clock | None) -> AsyncItera
 
 
 @pytest.fixture
-async def sandbox(clock: ManualClock) -> AsyncIterator[Sandbox]:
-    """The bot serving the test world; after the test, the wall and the spec are checked."""
-    async with checked_sandbox(world.desk_config(), clock) as box:
+async def sandbox(clock: ManualClock, database_url: str) -> AsyncIterator[Sandbox]:
+    """The bot serving the test world (each database engine); wall and spec checked after."""
+    async with checked_sandbox(world.desk_config(), clock, database_url) as box:
         yield box
 
 

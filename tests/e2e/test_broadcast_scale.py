@@ -63,10 +63,11 @@ def big_workspace() -> Workspace:
 
 
 @pytest.fixture
-async def big(request):
+async def big(request, database_url: str):
     # A test may set the bot's budget above the emulator's limit (marker `budget`).
     marker = request.node.get_closest_marker("budget")
-    box = Sandbox(big_config(marker.args[0] if marker else PER_WINDOW), workspace=big_workspace())
+    config = big_config(marker.args[0] if marker else PER_WINDOW)
+    box = Sandbox(config, workspace=big_workspace(), database_url=database_url)
     await box.start()
     box.emu.limits.set(
         "chat.postMessage",

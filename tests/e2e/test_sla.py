@@ -30,9 +30,9 @@ def sla_calls(box: Sandbox, word: str) -> list:
 
 
 @pytest.fixture
-async def realtime():
+async def realtime(database_url: str):
     """The bot on the real clock with a 4-second first-response target (24/7)."""
-    async with checked_sandbox(w.desk_config(FAST_YML), None) as box:
+    async with checked_sandbox(w.desk_config(FAST_YML), None, database_url) as box:
         yield box
 
 

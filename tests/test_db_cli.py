@@ -1,0 +1,79 @@
+"""`connectdesk db ...` and serve's schema check, run as a deployer would (each engine)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.support import world as w
+
+
+@pytest.fixture
+def deploy_env(monkeypatch, tmp_path: Path, database_url: str) -> str:
+    """The environment of a deployment on `database_url`, with tokens and a config."""
+    config = tmp_path / "desk.yml"
+    config.write_text(w.DESK_YML)
+    monkeypatch.setenv("CONNECTDESK_CONFIG", str(config))
+    monkeypatch.setenv("CONNECTDESK_DATABASE_URL", database_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # never reached
+    return database_url
+
+
+async def run(*argv: str) -> int:
+    """The CLI in a worker thread (it runs its own event loop, as from a shell)."""
+    return await asyncio.to_thread(main, list(argv))
+
+
+async def test_serve_refuses_an_empty_database_and_says_what_to_run(deploy_env, capsys) -> None:
+    assert await run("serve") == 1
+    err = capsys.readouterr().err
+    assert "has no connectdesk schema yet" in err
+    assert "Run `connectdesk db upgrade` (or start with `connectdesk serve --upgrade-db`)" in err
+
+
+async def test_upgrade_then_current_then_stamp(deploy_env, capsys) -> None:
+    assert await run("db", "current") == 1
+    assert "revision none, newest 0001" in capsys.readouterr().out
+    assert await run("db", "upgrade") == 0
+    assert "at revision 0001 (newest 0001)" in capsys.readouterr().out
+    assert await run("db", "current") == 0
+    out = capsys.readouterr().out
+    assert "revision 0001, newest 0001" in out and "up to date" in out
+    assert await run("db", "stamp", "base") == 0
+    assert "stamped None" in capsys.readouterr().out
+    # Tables without a migration record: serve explains how to adopt them.
+    assert await run("serve") == 1
+    assert "run `connectdesk db stamp head` once" in capsys.readouterr().err
+
+
+def copy_migrations(source: Path, target: Path) -> Path:
+    """A copy of the migrations folder, so a test never writes into the package."""
+    (target / "versions").mkdir(parents=True)
+    for item in source.iterdir():
+        if item.is_file():
+            (target / item.name).write_bytes(item.read_bytes())
+    for item in (source / "versions").glob("*.py"):
+        (target / "versions" / item.name).write_bytes(item.read_bytes())
+    return target
+
+
+async def test_revision_on_a_current_schema_writes_an_empty_migration(
+    deploy_env, capsys, monkeypatch, tmp_path: Path
+) -> None:
+    from store import migrate
+
+    monkeypatch.setattr(migrate, "MIGRATIONS", copy_migrations(migrate.MIGRATIONS, tmp_path / "m"))
+    assert await run("db", "upgrade") == 0
+    assert await run("db", "revision", "-m", "add nothing") == 0
+    out = capsys.readouterr().out
+    written = Path(out.split("wrote ")[1].strip())
+    assert written.name == "0002_add_nothing.py"
+    body = await asyncio.to_thread(written.read_text)
+    assert "Revises: 0001" in body
+    upgrade = body.split("def upgrade()")[1].split("def downgrade()")[0]
+    assert "pass" in upgrade and "op." not in upgrade  # models and schema agree: nothing to do
