@@ -53,7 +53,11 @@ class ConnectDesk:
             edits=WindowBudget(pacing.edits.calls, pacing.edits.per.total_seconds()),
         )
         self.services: Services = build_services(
-            self.db, config, clock or SystemClock(), self.gateway
+            self.db,
+            config,
+            clock or SystemClock(),
+            self.gateway,
+            outbox_lease=settings.outbox_lease_seconds,
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -80,6 +84,8 @@ class ConnectDesk:
         identity = await self.gateway.identity()
         count = await self.services.accounts.load_config_accounts(identity.team_id)
         self.scheduler.start()
+        # Side effects a crashed process had decided but not done are picked up from here.
+        self.services.outbox.start()
         await self.services.broadcaster.start()
         log.info(
             "connectdesk ready in team %s with %d configured accounts", identity.team_id, count
@@ -95,6 +101,7 @@ class ConnectDesk:
         await self.services.inflight.drain(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.broadcaster.close()
         await self.scheduler.shutdown()
+        await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()
         session: Any = getattr(self.client, "session", None)
         if session is not None and not session.closed:

@@ -225,7 +225,11 @@ class SlackGateway:
         except SlackApiError as exc:
             error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
             log.warning("chat.postMessage to %s failed: %s", channel, error)
-            return Delivered(error=error, permanent=error in PERMANENT_ERRORS)
+            # A 5xx may come after Slack did the work: check before posting again.
+            server_side = exc.response.status_code >= 500
+            return Delivered(
+                error=error, permanent=error in PERMANENT_ERRORS, uncertain=server_side
+            )
         except (TimeoutError, OSError) as exc:  # aiohttp's client errors are OSErrors
             log.warning("chat.postMessage to %s may not have arrived: %r", channel, exc)
             return Delivered(error=type(exc).__name__, uncertain=True)
@@ -254,6 +258,29 @@ class SlackGateway:
             if meta.get("event_type") == POST_KEY_EVENT and meta.get("event_payload") == key:
                 return str(message["ts"])
         return None
+
+    async def open_dm(self, user_id: str) -> str | None:
+        """The id of the bot's DM channel with a user (conversations.open), or None."""
+        try:
+            return str((await self.client.conversations_open(users=user_id))["channel"]["id"])
+        except SlackApiError as exc:
+            log.warning("conversations.open %s failed: %s", user_id, exc.response.get("error"))
+            return None
+
+    async def react_result(self, channel: str, ts: str, name: str) -> Delivered:
+        """Add a reaction and say what happened (already there counts as done)."""
+        try:
+            await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            if error == "already_reacted":
+                return Delivered(ts=ts, channel=channel)
+            log.warning("reactions.add %s on %s failed: %s", name, ts, error)
+            gone = error in PERMANENT_ERRORS or error == "message_not_found"
+            return Delivered(error=error, permanent=gone)
+        except (TimeoutError, OSError) as exc:
+            return Delivered(error=type(exc).__name__, uncertain=True)
+        return Delivered(ts=ts, channel=channel)
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> bool:
         """Open a modal for the person whose command gave us `trigger_id`."""

@@ -21,4 +21,6 @@ class Settings(BaseSettings):
     config_path: str = Field(default="desk.yml", alias="CONNECTDESK_CONFIG")
     port: int = Field(default=3000, alias="PORT")
     host: str = Field(default="0.0.0.0", alias="CONNECTDESK_HOST")
+    # How long a side effect under way is left to its worker before another retries it.
+    outbox_lease_seconds: float = Field(default=30.0, alias="CONNECTDESK_OUTBOX_LEASE")
     sweep_interval_seconds: float = Field(default=30.0, alias="CONNECTDESK_SWEEP_INTERVAL")

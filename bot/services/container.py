@@ -9,6 +9,8 @@ from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.gateway import SlackGateway
 from bot.inflight import InFlight
+from bot.outbox.effects import DeskEffects
+from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
 from bot.services.desk import DeskService
 from bot.services.escalation import EscalationService
@@ -40,21 +42,29 @@ class Services:
     broadcaster: Broadcaster
     incidents: IncidentService
     inflight: InFlight
+    outbox: Outbox
 
 
 def build_services(
-    db: Database, config: DeskConfig, clock: Clock, gateway: SlackGateway
+    db: Database,
+    config: DeskConfig,
+    clock: Clock,
+    gateway: SlackGateway,
+    *,
+    outbox_lease: float = 30.0,
 ) -> Services:
     """Wire the services together."""
     people = People(gateway, config.team.internal_team_ids)
     presenter = TicketPresenter(gateway)
+    outbox = Outbox(db, lease=outbox_lease)
+    outbox.effects = DeskEffects(db, gateway, presenter)
     sla = SlaService(config)
     broadcaster = Broadcaster(db, config, clock, gateway)
     incidents = IncidentService(db, config, clock, gateway, presenter, broadcaster)
-    intake = IntakeService(db, config, clock, gateway, people, presenter, sla, incidents)
+    intake = IntakeService(db, config, clock, gateway, people, presenter, sla, outbox, incidents)
     tickets = TicketOps(db, clock, presenter, sla)
     accounts = AccountService(db, config, clock, gateway)
-    escalation = EscalationService(db, config, clock, gateway, sla, presenter)
+    escalation = EscalationService(db, config, clock, gateway, sla, presenter, outbox)
     desk = DeskService(db, config, people, tickets, accounts, escalation, incidents)
     return Services(
         db=db,
@@ -72,4 +82,5 @@ def build_services(
         broadcaster=broadcaster,
         incidents=incidents,
         inflight=InFlight(),
+        outbox=outbox,
     )
