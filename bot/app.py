@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock, SystemClock
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
-from bot.gateway import SlackGateway, make_client
+from bot.gateway import ChannelPacer, SlackGateway, make_client
 from bot.http.server import build_web_app
 from bot.pacing import WindowBudget
 from bot.services.container import Services, build_services
@@ -40,6 +40,7 @@ class ConnectDesk:
         *,
         clock: Clock | None = None,
         client: AsyncWebClient | None = None,
+        channel_interval: float = 1.0,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -49,6 +50,7 @@ class ConnectDesk:
         pacing = config.pacing
         self.gateway = SlackGateway(
             self.client,
+            pacer=ChannelPacer(channel_interval),
             posts=WindowBudget(pacing.posts.calls, pacing.posts.per.total_seconds()),
             edits=WindowBudget(pacing.edits.calls, pacing.edits.per.total_seconds()),
         )
@@ -62,7 +64,10 @@ class ConnectDesk:
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
-            process_before_response=False,
+            # Events are acknowledged only after their transaction commits (ticket and outbox
+            # rows together), so a crash before that makes Slack redeliver instead of losing
+            # the request; commands and buttons ack at once and work in lazy listeners.
+            process_before_response=True,
             logger=logging.getLogger("connectdesk.bolt"),
         )
         self.scheduler = SweepScheduler(
@@ -114,6 +119,9 @@ def create_app(
     *,
     clock: Clock | None = None,
     client: AsyncWebClient | None = None,
+    channel_interval: float = 1.0,
 ) -> ConnectDesk:
-    """Build a connectdesk app from settings and a validated desk config."""
-    return ConnectDesk(settings, config, clock=clock, client=client)
+    """Build a connectdesk app; `channel_interval` (Slack: ~1 post/s/channel) tests compress."""
+    return ConnectDesk(
+        settings, config, clock=clock, client=client, channel_interval=channel_interval
+    )

@@ -25,6 +25,8 @@ log = logging.getLogger("connectdesk.outbox")
 
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 MAX_ATTEMPTS = 12
+# Rows to different channels run side by side; the gateway paces each channel and the budget.
+CONCURRENCY = 16
 
 
 class Effects(Protocol):
@@ -58,6 +60,8 @@ class Outbox:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[Any]] = set()
+        self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._stopping = False
         self.performed = 0
 
     async def record(
@@ -83,8 +87,12 @@ class Outbox:
 
     async def close(self, grace: float = 10.0) -> None:
         """Stop the worker, letting effects under way finish (then cancel; rows stay queued)."""
+        self._stopping = True
         if self._loop_task is not None:
-            self._loop_task.cancel()
+            self._wake.set()  # a pass under way finishes; no new one starts
+            _done, late = await asyncio.wait([self._loop_task], timeout=grace)
+            for task in late:
+                task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
             self._loop_task = None
         running = [t for t in self._running if not t.done()]
@@ -99,11 +107,13 @@ class Outbox:
         self._wake.set()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.drain()
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
+            if self._stopping:
+                return
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
             except TimeoutError:
@@ -116,10 +126,7 @@ class Outbox:
         now = self.wall.now()
         async with self.db.unit_of_work() as uow:
             ids = await uow.outbox.due(now, now - self.lease)
-        settled = 0
-        for entry_id in ids:
-            settled += await self._tracked(entry_id)
-        return settled
+        return sum(await asyncio.gather(*(self._tracked(i) for i in ids)))
 
     async def run(self, ids: Iterable[int | None]) -> None:
         """Perform freshly recorded rows at once, in order (after their transaction committed)."""
@@ -127,12 +134,21 @@ class Outbox:
             if entry_id is not None:
                 await self._tracked(entry_id)
 
+    def run_soon(self, ids: Iterable[int | None]) -> None:
+        """Perform freshly recorded rows in the background (the caller need not wait)."""
+        wanted = [i for i in ids if i is not None]
+        if wanted:
+            task = asyncio.create_task(self.run(wanted))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
     async def _tracked(self, entry_id: int) -> bool:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
             task.add_done_callback(self._running.discard)
-        return await self._attempt(entry_id)
+        async with self._slots:
+            return await self._attempt(entry_id)
 
     async def _attempt(self, entry_id: int) -> bool:
         """One try at one row; True when it is settled (done or failed for good)."""

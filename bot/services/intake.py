@@ -117,8 +117,9 @@ class IntakeService:
                     effects += await self._announce(uow, ticket)
                     result = IntakeResult(Outcome.OPENED, ticket.number)
                     changed = False
-        # Committed together with the ticket, so a crash from here on loses none of them.
-        await self.outbox.run(effects)
+        # Committed with the ticket, so a crash from here on loses none of them; not awaited,
+        # so Slack gets its ack as soon as the transaction is durable.
+        self.outbox.run_soon(effects)
         if changed:
             await self.presenter.refresh(ticket)
         return result
