@@ -164,6 +164,7 @@ class SlackGateway:
         self.edits = edits or WindowBudget(50, 60.0)
         self._identity: Identity | None = None
         self._users: dict[str, dict[str, Any] | None] = {}
+        self._dms: dict[str, str] = {}
 
     async def identity(self) -> Identity:
         """The installing team and the bot's user id (auth.test, asked once)."""
@@ -260,12 +261,15 @@ class SlackGateway:
         return None
 
     async def open_dm(self, user_id: str) -> str | None:
-        """The id of the bot's DM channel with a user (conversations.open), or None."""
-        try:
-            return str((await self.client.conversations_open(users=user_id))["channel"]["id"])
-        except SlackApiError as exc:
-            log.warning("conversations.open %s failed: %s", user_id, exc.response.get("error"))
-            return None
+        """The id of the bot's DM channel with a user (conversations.open, remembered), or None."""
+        if user_id not in self._dms:
+            try:
+                response = await self.client.conversations_open(users=user_id)
+            except SlackApiError as exc:
+                log.warning("conversations.open %s failed: %s", user_id, exc.response.get("error"))
+                return None
+            self._dms[user_id] = str(response["channel"]["id"])
+        return self._dms[user_id]
 
     async def react_result(self, channel: str, ts: str, name: str) -> Delivered:
         """Add a reaction and say what happened (already there counts as done)."""

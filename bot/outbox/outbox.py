@@ -128,11 +128,17 @@ class Outbox:
             ids = await uow.outbox.due(now, now - self.lease)
         return sum(await asyncio.gather(*(self._tracked(i) for i in ids)))
 
-    async def run(self, ids: Iterable[int | None]) -> None:
-        """Perform freshly recorded rows at once, in order (after their transaction committed)."""
-        for entry_id in ids:
-            if entry_id is not None:
-                await self._tracked(entry_id)
+    async def run(self, ids: Iterable[int | None], *, together: bool = False) -> None:
+        """Perform freshly recorded rows at once (after their transaction committed).
+
+        In order by default (a ticket's 👀, receipt, card); `together` runs them side by side.
+        """
+        wanted = [i for i in ids if i is not None]
+        if together:
+            await asyncio.gather(*(self._tracked(i) for i in wanted))
+            return
+        for entry_id in wanted:
+            await self._tracked(entry_id)
 
     def run_soon(self, ids: Iterable[int | None]) -> None:
         """Perform freshly recorded rows in the background (the caller need not wait)."""
@@ -143,10 +149,8 @@ class Outbox:
             task.add_done_callback(self._running.discard)
 
     async def _tracked(self, entry_id: int) -> bool:
-        task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+        # Callers' own tasks are drained by their owners (InFlight, the scheduler); this
+        # object waits only for the tasks it started itself.
         async with self._slots:
             return await self._attempt(entry_id)
 

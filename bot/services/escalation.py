@@ -79,9 +79,9 @@ class EscalationService:
                 for ticket in touched.values():
                     await self.sla.refresh(uow, ticket, now)
         # The ledger entry and the outbox rows committed together: each alert is sent once.
-        await self.outbox.run(rows)
-        for ticket in touched.values():
-            await self.presenter.refresh(ticket, receipt=False)
+        await self.outbox.run(rows, together=True)
+        # Each card is its own message; the gateway paces channels and the edit budget.
+        await asyncio.gather(*(self.presenter.refresh(t, receipt=False) for t in touched.values()))
         return fired
 
     async def next_due(self) -> datetime | None:
