@@ -34,6 +34,7 @@ class Figures:
     alerts_expected: int = 0
     leaks: int = 0
     outbox: dict[str, int] = field(default_factory=dict)
+    redone: int = 0  # outbox rows that took more than one try (a fault or a crash)
 
     def lines(self) -> list[str]:
         """The figures, one per line."""
@@ -49,7 +50,7 @@ class Figures:
             f" {len(self.cards)} (more than once: {sum(1 for n in self.cards.values() if n > 1)})",
             f"[{self.name}] alerts expected {self.alerts_expected}, delivered {len(self.alerts)},"
             f" more than once {doubled}; internal strings in shared channels {self.leaks};"
-            f" outbox {self.outbox}",
+            f" outbox {self.outbox}, redone {self.redone}",
         ]
 
 

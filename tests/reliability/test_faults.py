@@ -74,6 +74,7 @@ async def test_burst_under_faults_loses_and_doubles_nothing() -> None:
 
         async with box.desk.db.unit_of_work() as uow:
             tickets = (await uow.session.scalars(select(Ticket))).all()
+            figures.redone = sum(1 for row in await uow.outbox.all() if row.attempts > 1)
         found = [(t.channel_id, t.root_ts) for t in tickets]
         numbers = {t.number for t in tickets}
         figures.faults = dict(faults.counts)

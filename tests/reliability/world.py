@@ -39,7 +39,7 @@ def customer(i: int) -> str:
     return f"U7{i:05d}"
 
 
-def config_text(accounts: int, first_response: str, ladder: str) -> str:
+def config_text(accounts: int, first_response: str, ladder: str, grouping: str = "1m") -> str:
     """desk.yml for the world: one tier, fast pacing, every account with its own channels."""
     rows = "".join(
         f"  - name: Acct{i:03d}\n    tier: gold\n    shared_channels: [{shared(i)}]\n"
@@ -49,7 +49,7 @@ def config_text(accounts: int, first_response: str, ladder: str) -> str:
     targets = f"{{first_response: {first_response}, next_response: 1d, resolution: 2d}}"
     return (
         f"team:\n  managers: [{w.MIA}]\n  escalation_channel: {w.ESCALATION}\n"
-        "grouping_window: 1m\n"
+        f"grouping_window: {grouping}\n"
         "pacing:\n  posts: {calls: 1000, per: 1s}\n  edits: {calls: 1000, per: 1s}\n"
         "tiers:\n  gold:\n    calendar: 24/7\n    priorities:\n"
         + "".join(f"      P{p}: {targets}\n" for p in range(1, 5))
