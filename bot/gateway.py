@@ -27,7 +27,15 @@ POST_KEY_EVENT = "connectdesk_post"
 
 
 class WallViolation(RuntimeError):
-    """An internal message was headed for a channel shared with customers; it was not sent."""
+    """An internal message was headed for a channel shared with customers; it was not sent.
+
+    `transient` when Slack could not say whether the channel is shared (fail closed for now,
+    but a later try may learn it is internal).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 # Errors after which the same post can never succeed; anything else is worth a retry.
@@ -123,6 +131,10 @@ class SharedChannels:
 
     async def is_shared(self, channel_id: str) -> bool:
         """True if the channel is, or may be, visible to another organisation."""
+        return await self.lookup(channel_id) is not False
+
+    async def lookup(self, channel_id: str) -> bool | None:
+        """Whether the channel is shared with another organisation; None if Slack cannot say."""
         if channel_id[:1] in {"U", "W", "D"}:
             return False  # a DM with one of our users
         if channel_id in self._linked:
@@ -134,7 +146,7 @@ class SharedChannels:
             info = (await self._client.conversations_info(channel=channel_id))["channel"]
         except SlackApiError as exc:
             log.warning("conversations.info %s failed (%s): treating as shared", channel_id, exc)
-            return True
+            return None
         shared = bool(
             info.get("is_ext_shared")
             or info.get("is_pending_ext_shared")
@@ -180,7 +192,11 @@ class SlackGateway:
             return
         if not isinstance(message, InternalMessage):
             raise TypeError(f"unknown message kind {type(message).__name__}")
-        if await self.channels.is_shared(channel):
+        shared = await self.channels.lookup(channel)
+        if shared is None:
+            log.error("wall: refused an internal message to %s: cannot tell if shared", channel)
+            raise WallViolation(f"{channel} may be shared; not sent for now", transient=True)
+        if shared:
             log.error("wall: refused an internal message to shared channel %s", channel)
             raise WallViolation(f"internal message refused for shared channel {channel}")
 

@@ -70,7 +70,7 @@ class DeskEffects:
         try:
             return await self.gateway.deliver(channel, message, thread_ts=thread_ts, key=key)
         except WallViolation as exc:
-            return Delivered(error=str(exc)[:200], permanent=True)
+            return Delivered(error=str(exc)[:200], permanent=not exc.transient)
 
     async def _ticket_post(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
         async with self.db.unit_of_work() as uow:
