@@ -25,7 +25,7 @@ log = logging.getLogger("connectdesk.outbox")
 # How far before a row's creation an earlier try's post could be (clock skew with Slack).
 LOOKBACK_SECONDS = 60.0
 
-REACT, RECEIPT, CARD, ALERT = "react", "receipt", "card", "alert"
+REACT, RECEIPT, CARD, ALERT, REFRESH = "react", "receipt", "card", "alert", "refresh"
 
 
 class DeskEffects:
@@ -45,6 +45,8 @@ class DeskEffects:
             return await self._ticket_post(entry, uncertain)
         if entry.kind == ALERT:
             return await self._alert(entry, uncertain)
+        if entry.kind == REFRESH:
+            return await self._refresh(entry)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
 
     async def _post_once(
@@ -103,6 +105,16 @@ class DeskEffects:
         if fingerprint(stored) != rendered:
             await self.presenter.refresh(stored)
         return result
+
+    async def _refresh(self, entry: OutboxEntry) -> Delivered:
+        """Card, receipt and ✅ show the ticket as it is now (a repeat shows the same)."""
+        async with self.db.unit_of_work() as uow:
+            ticket = await uow.tickets.by_id(entry.ticket_id or 0)
+        if ticket is None:
+            return Delivered(error="ticket gone", permanent=True)
+        if await self.presenter.refresh(ticket):
+            return Delivered(ts=ticket.card_ts)
+        return Delivered(error="some of the card, receipt or reaction did not update")
 
     async def _alert(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
         p: dict[str, Any] = entry.payload

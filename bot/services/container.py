@@ -62,7 +62,7 @@ def build_services(
     broadcaster = Broadcaster(db, config, clock, gateway)
     incidents = IncidentService(db, config, clock, gateway, presenter, broadcaster)
     intake = IntakeService(db, config, clock, gateway, people, presenter, sla, outbox, incidents)
-    tickets = TicketOps(db, clock, presenter, sla)
+    tickets = TicketOps(db, clock, presenter, sla, outbox)
     accounts = AccountService(db, config, clock, gateway)
     escalation = EscalationService(db, config, clock, gateway, sla, presenter, outbox)
     desk = DeskService(db, config, people, tickets, accounts, escalation, incidents)

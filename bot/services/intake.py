@@ -19,6 +19,7 @@ from bot.services.inputs import IncomingMessage
 from bot.services.people import People
 from bot.services.presenter import EYES, TicketPresenter
 from bot.services.sla import SlaService
+from bot.services.tickets import record_refresh
 from store.db import Database
 from store.models import Ticket, TicketMessage
 
@@ -90,7 +91,8 @@ class IntakeService:
                 ticket = await uow.tickets.by_thread(msg.team_id, msg.channel_id, msg.thread_ts)
                 if ticket is None:
                     return IntakeResult(Outcome.IGNORED, reason="thread is not a ticket")
-                changed = await self._record_reply(uow, ticket, msg, bool(internal), now)
+                if await self._record_reply(uow, ticket, msg, bool(internal), now):
+                    effects.append(await record_refresh(self.outbox, uow, ticket))
                 result = IntakeResult(Outcome.REPLY, ticket.number)
             elif internal:
                 return IntakeResult(Outcome.IGNORED, reason="staff post")
@@ -110,18 +112,14 @@ class IntakeService:
                     )
                     if link.account.receipts:
                         effects.append(await self._react(uow, ticket, msg.channel_id, msg.ts))
-                    changed = False
                     result = IntakeResult(Outcome.JOINED, ticket.number)
                 else:
                     ticket = await self._open(uow, msg, link.account, now)
                     effects += await self._announce(uow, ticket)
                     result = IntakeResult(Outcome.OPENED, ticket.number)
-                    changed = False
         # Committed with the ticket, so a crash from here on loses none of them; not awaited,
         # so Slack gets its ack as soon as the transaction is durable.
         self.outbox.run_soon(effects)
-        if changed:
-            await self.presenter.refresh(ticket)
         return result
 
     async def _ignore(self, msg: IncomingMessage, reason: str) -> IntakeResult:

@@ -72,21 +72,28 @@ class TicketPresenter:
     def __init__(self, gateway: SlackGateway) -> None:
         self.gateway = gateway
 
-    async def refresh(self, ticket: Ticket, *, receipt: bool = True) -> None:
-        """Bring the card (and the customer's receipt and reactions) up to date."""
+    async def refresh(self, ticket: Ticket, *, receipt: bool = True) -> bool:
+        """Bring the card (and the customer's receipt and reactions) up to date; all done?
+
+        It shows the ticket's current state, so doing it again is harmless.
+        """
+        ok = True
         if ticket.card_ts and ticket.card_channel_id:
             permalink = await self.gateway.permalink(ticket.channel_id, ticket.root_ts)
             try:
-                await self.gateway.update(
+                ok = await self.gateway.update(
                     ticket.card_channel_id, ticket.card_ts, triage_card(card_of(ticket, permalink))
                 )
             except WallViolation:
                 log.error("card channel of ticket %s became shared; card not updated", ticket.id)
         if not (receipt and ticket.account.receipts):
-            return
+            return ok
         if ticket.receipt_ts:
-            await self.gateway.update(ticket.channel_id, ticket.receipt_ts, receipt_of(ticket))
+            ok &= await self.gateway.update(
+                ticket.channel_id, ticket.receipt_ts, receipt_of(ticket)
+            )
         if ticket.status == "resolved":
-            await self.gateway.react(ticket.channel_id, ticket.root_ts, DONE)
+            ok &= await self.gateway.react(ticket.channel_id, ticket.root_ts, DONE)
         else:
-            await self.gateway.unreact(ticket.channel_id, ticket.root_ts, DONE)
+            ok &= await self.gateway.unreact(ticket.channel_id, ticket.root_ts, DONE)
+        return ok
