@@ -152,7 +152,9 @@ async def test_sigkill_during_burst_loses_and_doubles_nothing(tmp_path: Path) ->
             return len(seen.receipts) >= want and len(seen.alerts) >= 2 * want
 
         try:
-            await emu.wait_for(complete, within=FIRST_RESPONSE_SECONDS + 25, interval=0.2)
+            await emu.wait_for(
+                complete, within=FIRST_RESPONSE_SECONDS + rw.SETTLE / 2, interval=0.2
+            )
         except TimeoutError:
             pass  # the assertions below say what is missing
         await asyncio.sleep(1.5)  # anything doubled would show by now
