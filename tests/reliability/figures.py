@@ -23,6 +23,7 @@ class Figures:
     deliveries: int = 0
     faults: dict[str, int] = field(default_factory=dict)
     kills: int = 0
+    slack_gave_up: int = 0  # events never acknowledged in 4 deliveries (the bot was down)
     tickets_expected: int = 0
     tickets_found: int = 0
     tickets_lost: int = 0
@@ -41,7 +42,8 @@ class Figures:
         doubled = sum(1 for n in self.alerts.values() if n > 1)
         return [
             f"[{self.name}] events sent {self.events_sent} (deliveries incl. retries"
-            f" {self.deliveries}); faults injected {sum(self.faults.values())} {self.faults};"
+            f" {self.deliveries}, never acked {self.slack_gave_up}); faults injected"
+            f" {sum(self.faults.values())} {self.faults};"
             f" kills {self.kills}",
             f"[{self.name}] tickets expected {self.tickets_expected}, found {self.tickets_found},"
             f" lost {self.tickets_lost}, duplicates {self.tickets_duplicate}",

@@ -26,6 +26,9 @@ class Sizes:
 # How long a run may take to settle (seconds).
 SETTLE = 300.0 if BIG else 60.0
 
+# Seconds the bot stays up between a restart and the next SIGKILL.
+KILL_GAP = (0.5, 2.0) if BIG else (0.2, 1.0)
+
 FAULT_SIZES = Sizes(accounts=40, rounds=5, kills=0) if BIG else Sizes(accounts=8, rounds=2, kills=0)
 KILL_SIZES = Sizes(accounts=30, rounds=4, kills=8) if BIG else Sizes(accounts=8, rounds=2, kills=3)
 
