@@ -62,7 +62,6 @@ class Outbox:
         self._running: set[asyncio.Task[Any]] = set()
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._stopping = False
-        self.performed = 0
 
     async def record(
         self,
@@ -186,7 +185,6 @@ class Outbox:
                 return True
             if result.error is None:
                 entry.state, entry.result, entry.error, entry.done_at = "done", result.ts, None, now
-                self.performed += 1
             elif result.permanent or entry.attempts >= MAX_ATTEMPTS:
                 entry.state, entry.error = "failed", result.error[:200]
                 log.error("outbox %s gave up: %s", entry.key, result.error)
