@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.gateway import Delivered, SlackGateway, WallViolation
 from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
-from bot.messages.base import OutboundMessage
+from bot.messages.base import InternalMessage, OutboundMessage
 from bot.messages.internal import triage_card
 from bot.outbox.alert_payload import context_from_json
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
@@ -25,7 +25,7 @@ log = logging.getLogger("connectdesk.outbox")
 # How far before a row's creation an earlier try's post could be (clock skew with Slack).
 LOOKBACK_SECONDS = 60.0
 
-REACT, RECEIPT, CARD, ALERT, REFRESH = "react", "receipt", "card", "alert", "refresh"
+REACT, RECEIPT, CARD, ALERT, REFRESH, DM = "react", "receipt", "card", "alert", "refresh", "dm"
 
 
 class DeskEffects:
@@ -47,6 +47,8 @@ class DeskEffects:
             return await self._alert(entry, uncertain)
         if entry.kind == REFRESH:
             return await self._refresh(entry)
+        if entry.kind == DM:
+            return await self._dm(entry, uncertain)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
 
     async def _post_once(
@@ -115,6 +117,15 @@ class DeskEffects:
         if await self.presenter.refresh(ticket):
             return Delivered(ts=ticket.card_ts)
         return Delivered(error="some of the card, receipt or reaction did not update")
+
+    async def _dm(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
+        """A reply to one of our people by DM (modal submissions have no response_url)."""
+        p: dict[str, Any] = entry.payload
+        channel = await self.gateway.open_dm(str(p["target"]))
+        if channel is None:
+            return Delivered(error="conversations.open failed")
+        message = InternalMessage(text=str(p["text"]), blocks=tuple(p.get("blocks") or ()))
+        return await self._post_once(entry, uncertain, channel, message)
 
     async def _alert(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
         p: dict[str, Any] = entry.payload

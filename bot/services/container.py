@@ -65,7 +65,7 @@ def build_services(
     tickets = TicketOps(db, clock, presenter, sla, outbox)
     accounts = AccountService(db, config, clock, gateway)
     escalation = EscalationService(db, config, clock, gateway, sla, presenter, outbox)
-    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents)
+    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox)
     return Services(
         db=db,
         config=config,
