@@ -48,6 +48,8 @@ def _shape_ok(body: object) -> bool:
             value = part.get(key) if isinstance(part, dict) else None
             if value is not None and not isinstance(value, str | dict):
                 return False
+    if "view" in body and not isinstance(body["view"], dict):
+        return False  # Bolt reads view.type even to log an unhandled request
     actions = body.get("actions")
     if actions is not None and not (
         isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
