@@ -81,11 +81,26 @@ class Identity:
     bot_id: str | None
 
 
+class ReadSafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
+    """Retries 500/503 with backoff, except for a post: a 5xx may come after Slack posted it.
+
+    A failed post goes back to its caller as "maybe sent"; the outbox and the broadcaster look
+    for it by its metadata key before posting again, which a blind resend cannot do.
+    """
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        if request.url.rstrip("/").endswith("chat.postMessage"):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def make_client(token: str, base_url: str | None) -> AsyncWebClient:
     """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections."""
     handlers = [
         AsyncRateLimitErrorRetryHandler(max_retry_count=8),
-        AsyncServerErrorRetryHandler(max_retry_count=3),
+        ReadSafeServerErrorRetryHandler(max_retry_count=5),
         AsyncConnectionErrorRetryHandler(max_retry_count=3),
     ]
     kwargs: dict[str, Any] = {"token": token, "retry_handlers": handlers}

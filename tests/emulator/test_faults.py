@@ -11,33 +11,42 @@ from bot.messages.customer import receipt_resolved
 from tests.emulator.test_emulator import SECRET, TOKEN, FakeApp
 
 
-async def test_gateway_retries_429_after_retry_after_and_5xx_with_backoff():
+async def test_gateway_retries_429_after_retry_after_and_reads_after_5xx_never_posts_blind():
     ws = Workspace.default()
     channels = [f"C5{i:04d}" for i in range(6)]
     for cid in channels:
         ws.add_channel(Channel(id=cid, name=cid.lower(), member_ids={ws.bot_user_id}))
-    faults = Faults(rate_limited=0.15, server_error=0.2, seed=4)
+    faults = Faults(rate_limited=0.15, server_error=0.2, seed=2)
     async with Emulator(ws, signing_secret=SECRET, bot_token=TOKEN, faults=faults) as emu:
         gateway = SlackGateway(make_client(TOKEN, emu.api_url))
         started = time.monotonic()
         sent = await asyncio.gather(
-            *(gateway.post(cid, receipt_resolved(i)) for i, cid in enumerate(channels))
+            *(gateway.deliver(cid, receipt_resolved(i)) for i, cid in enumerate(channels))
         )
-    assert all(sent)
-    for i, cid in enumerate(channels):
-        # Once each, none lost.
-        assert [m.text for m in emu.messages(cid)] == [receipt_resolved(i).text]
+        # Reads are retried after a 500 (with backoff) until they succeed.
+        infos = [await gateway.conversation(cid) for cid in channels]
     posts = emu.calls_to("chat.postMessage")
     limited = [c for c in posts if c.status == 429]
     failed = [c for c in posts if c.status == 500]
-    assert limited and failed
+    read_failures = [c for c in emu.calls_to("conversations.info") if c.status == 500]
+    assert limited and failed and read_failures
+    assert all(info is not None for info in infos)
+    for i, (cid, result) in enumerate(zip(channels, sent, strict=True)):
+        landed = [m.text for m in emu.messages(cid)]
+        if result.ts:
+            assert landed == [receipt_resolved(i).text]  # once, none doubled
+        else:
+            # A 500 on a post is not resent blindly: the caller hears "maybe sent" and looks
+            # for its key before trying again (the outbox, the broadcaster).
+            assert result.uncertain and result.error == "internal_error" and landed == []
     # A 429 said "Retry-After: 1": the next call to that channel came at least a second later.
     for call in limited:
         channel = call.params["channel"]
         later = [c for c in posts if c.params["channel"] == channel and c.at > call.at]
         assert later and later[0].at - call.at >= faults.retry_after
     print(
-        f"\n6 posts: {len(limited)} x 429, {len(failed)} x 500, {time.monotonic() - started:.1f}s"
+        f"\n6 posts: {len(limited)} x 429, {len(failed)} x 500 (not resent);"
+        f" {len(read_failures)} reads retried after 500; {time.monotonic() - started:.1f}s"
     )
 
 
