@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock, SystemClock
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
-from bot.gateway import SlackGateway, make_client
+from bot.gateway import ChannelPacer, SlackGateway, make_client
 from bot.http.server import build_web_app
 from bot.pacing import WindowBudget
 from bot.services.container import Services, build_services
@@ -48,6 +48,7 @@ class ConnectDesk:
         *,
         clock: Clock | None = None,
         client: AsyncWebClient | None = None,
+        channel_interval: float = 1.0,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -58,6 +59,7 @@ class ConnectDesk:
         pacing = config.pacing
         self.gateway = SlackGateway(
             self.client,
+            pacer=ChannelPacer(channel_interval),
             posts=WindowBudget(pacing.posts.calls, pacing.posts.per.total_seconds()),
             edits=WindowBudget(pacing.edits.calls, pacing.edits.per.total_seconds()),
         )
@@ -68,11 +70,15 @@ class ConnectDesk:
             self.gateway,
             broadcast_lease=timedelta(seconds=settings.broadcast_lease_seconds),
             replica=replica,
+            outbox_lease=settings.outbox_lease_seconds,
         )
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
-            process_before_response=False,
+            # Events are acknowledged only after their transaction commits (ticket and outbox
+            # rows together), so a crash before that makes Slack redeliver instead of losing
+            # the request; commands and buttons ack at once and work in lazy listeners.
+            process_before_response=True,
             logger=logging.getLogger("connectdesk.bolt"),
         )
         self.scheduler = SweepScheduler(
@@ -100,6 +106,8 @@ class ConnectDesk:
         identity = await self.gateway.identity()
         count = await self.services.accounts.load_config_accounts(identity.team_id)
         self.scheduler.start()
+        # Side effects a crashed process had decided but not done are picked up from here.
+        self.services.outbox.start()
         await self.services.broadcaster.start()
         log.info(
             "connectdesk ready in team %s with %d configured accounts", identity.team_id, count
@@ -115,6 +123,7 @@ class ConnectDesk:
         await self.services.inflight.drain(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.broadcaster.close()
         await self.scheduler.shutdown()
+        await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()
         session: Any = getattr(self.client, "session", None)
         if session is not None and not session.closed:
@@ -127,6 +136,9 @@ def create_app(
     *,
     clock: Clock | None = None,
     client: AsyncWebClient | None = None,
+    channel_interval: float = 1.0,
 ) -> ConnectDesk:
-    """Build a connectdesk app from settings and a validated desk config."""
-    return ConnectDesk(settings, config, clock=clock, client=client)
+    """Build a connectdesk app; `channel_interval` (Slack: ~1 post/s/channel) tests compress."""
+    return ConnectDesk(
+        settings, config, clock=clock, client=client, channel_interval=channel_interval
+    )

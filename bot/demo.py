@@ -186,6 +186,10 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             emu.slash_command(MIA, INTERNAL, "queue"),
             lambda: [s for s in emu.seen_by(MIA) if s.kind == "ephemeral"],
         )
+        if box.desk is not None:
+            # Let the last progress edit and any side effect still queued land before printing.
+            await box.desk.services.broadcaster.idle()
+            await box.desk.services.outbox.settled()
         out("")
         for user, label in PEOPLE:
             out(f"=== What {label} saw ===")

@@ -27,7 +27,15 @@ POST_KEY_EVENT = "connectdesk_post"
 
 
 class WallViolation(RuntimeError):
-    """An internal message was headed for a channel shared with customers; it was not sent."""
+    """An internal message was headed for a channel shared with customers; it was not sent.
+
+    `transient` when Slack could not say whether the channel is shared (fail closed for now,
+    but a later try may learn it is internal).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 # Errors after which the same post can never succeed; anything else is worth a retry.
@@ -78,11 +86,26 @@ class Identity:
 REPLICA_HEADER = "X-Connectdesk-Replica"
 
 
+class ReadSafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
+    """Retries 500/503 with backoff, except for a post: a 5xx may come after Slack posted it.
+
+    A failed post goes back to its caller as "maybe sent"; the outbox and the broadcaster look
+    for it by its metadata key before posting again, which a blind resend cannot do.
+    """
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        if request.url.rstrip("/").endswith("chat.postMessage"):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def make_client(token: str, base_url: str | None, replica: str | None = None) -> AsyncWebClient:
     """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections."""
     handlers = [
         AsyncRateLimitErrorRetryHandler(max_retry_count=8),
-        AsyncServerErrorRetryHandler(max_retry_count=3),
+        ReadSafeServerErrorRetryHandler(max_retry_count=5),
         AsyncConnectionErrorRetryHandler(max_retry_count=3),
     ]
     kwargs: dict[str, Any] = {"token": token, "retry_handlers": handlers}
@@ -132,6 +155,10 @@ class SharedChannels:
 
     async def is_shared(self, channel_id: str) -> bool:
         """True if the channel is, or may be, visible to another organisation."""
+        return await self.lookup(channel_id) is not False
+
+    async def lookup(self, channel_id: str) -> bool | None:
+        """Whether the channel is shared with another organisation; None if Slack cannot say."""
         if channel_id[:1] in {"U", "W", "D"}:
             return False  # a DM with one of our users
         if channel_id in self._linked:
@@ -143,7 +170,7 @@ class SharedChannels:
             info = (await self._client.conversations_info(channel=channel_id))["channel"]
         except SlackApiError as exc:
             log.warning("conversations.info %s failed (%s): treating as shared", channel_id, exc)
-            return True
+            return None
         shared = bool(
             info.get("is_ext_shared")
             or info.get("is_pending_ext_shared")
@@ -173,6 +200,7 @@ class SlackGateway:
         self.edits = edits or WindowBudget(50, 60.0)
         self._identity: Identity | None = None
         self._users: dict[str, dict[str, Any] | None] = {}
+        self._dms: dict[str, str] = {}
 
     async def identity(self) -> Identity:
         """The installing team and the bot's user id (auth.test, asked once)."""
@@ -188,7 +216,11 @@ class SlackGateway:
             return
         if not isinstance(message, InternalMessage):
             raise TypeError(f"unknown message kind {type(message).__name__}")
-        if await self.channels.is_shared(channel):
+        shared = await self.channels.lookup(channel)
+        if shared is None:
+            log.error("wall: refused an internal message to %s: cannot tell if shared", channel)
+            raise WallViolation(f"{channel} may be shared; not sent for now", transient=True)
+        if shared:
             log.error("wall: refused an internal message to shared channel %s", channel)
             raise WallViolation(f"internal message refused for shared channel {channel}")
 
@@ -240,7 +272,11 @@ class SlackGateway:
         except SlackApiError as exc:
             error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
             log.warning("chat.postMessage to %s failed: %s", channel, error)
-            return Delivered(error=error, permanent=error in PERMANENT_ERRORS)
+            # A 5xx may come after Slack did the work: check before posting again.
+            server_side = exc.response.status_code >= 500
+            return Delivered(
+                error=error, permanent=error in PERMANENT_ERRORS, uncertain=server_side
+            )
         except (TimeoutError, OSError) as exc:  # aiohttp's client errors are OSErrors
             log.warning("chat.postMessage to %s may not have arrived: %r", channel, exc)
             return Delivered(error=type(exc).__name__, uncertain=True)
@@ -269,6 +305,32 @@ class SlackGateway:
             if meta.get("event_type") == POST_KEY_EVENT and meta.get("event_payload") == key:
                 return str(message["ts"])
         return None
+
+    async def open_dm(self, user_id: str) -> str | None:
+        """The id of the bot's DM channel with a user (conversations.open, remembered), or None."""
+        if user_id not in self._dms:
+            try:
+                response = await self.client.conversations_open(users=user_id)
+            except SlackApiError as exc:
+                log.warning("conversations.open %s failed: %s", user_id, exc.response.get("error"))
+                return None
+            self._dms[user_id] = str(response["channel"]["id"])
+        return self._dms[user_id]
+
+    async def react_result(self, channel: str, ts: str, name: str) -> Delivered:
+        """Add a reaction and say what happened (already there counts as done)."""
+        try:
+            await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            if error == "already_reacted":
+                return Delivered(ts=ts, channel=channel)
+            log.warning("reactions.add %s on %s failed: %s", name, ts, error)
+            gone = error in PERMANENT_ERRORS or error == "message_not_found"
+            return Delivered(error=error, permanent=gone)
+        except (TimeoutError, OSError) as exc:
+            return Delivered(error=type(exc).__name__, uncertain=True)
+        return Delivered(ts=ts, channel=channel)
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> bool:
         """Open a modal for the person whose command gave us `trigger_id`."""

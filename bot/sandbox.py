@@ -34,6 +34,8 @@ class Sandbox:
         clock: Clock | None = None,
         database_url: str | None = None,
         emulator_options: dict | None = None,
+        channel_interval: float = 1.0,
+        outbox_lease: float = 30.0,
     ) -> None:
         self.config = config
         self.workspace = workspace or Workspace.default()
@@ -43,6 +45,8 @@ class Sandbox:
             self._tmp = tempfile.TemporaryDirectory(prefix="connectdesk-")
             database_url = f"sqlite+aiosqlite:///{Path(self._tmp.name) / 'desk.db'}"
         self.database_url = database_url
+        self.channel_interval = channel_interval
+        self.outbox_lease = outbox_lease
         self.emu = Emulator(
             self.workspace,
             signing_secret=SIGNING_SECRET,
@@ -59,6 +63,7 @@ class Sandbox:
             SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
             SLACK_API_URL=self.emu.api_url,
             CONNECTDESK_DATABASE_URL=self.database_url,
+            CONNECTDESK_OUTBOX_LEASE=self.outbox_lease,
         )
 
     async def start(self) -> Sandbox:
@@ -71,7 +76,9 @@ class Sandbox:
 
     async def start_bot(self) -> ConnectDesk:
         """Start (or restart) the bot process on the same database."""
-        desk = create_app(self.settings(), self.config, clock=self.clock)
+        desk = create_app(
+            self.settings(), self.config, clock=self.clock, channel_interval=self.channel_interval
+        )
         await desk.start()
         runner = web.AppRunner(desk.web_app())
         await runner.setup()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.services.container import Services
+from handlers.commands import ack_now
+from handlers.errors import reported
 from handlers.parsing import action_caller
 from handlers.registry import ACTIONS
 
@@ -16,10 +17,7 @@ from handlers.registry import ACTIONS
 def register_actions(app: AsyncApp, services: Services) -> None:
     """Attach the button listeners."""
 
-    async def press(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
+    async def press(body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         reply = await services.desk.press(
             action_caller(body), str(action.get("action_id") or ""), str(action.get("value") or "")
         )
@@ -27,4 +25,4 @@ def register_actions(app: AsyncApp, services: Services) -> None:
             await respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
     for action_id in ACTIONS:
-        app.action(action_id)(services.inflight.tracked(press))
+        app.action(action_id)(ack=ack_now, lazy=[reported(services.inflight.tracked(press))])

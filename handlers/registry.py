@@ -28,5 +28,6 @@ WEB_API_METHODS = (
     "conversations.info",
     "conversations.history",
     "conversations.replies",
+    "conversations.open",
     "views.open",
 )

@@ -20,6 +20,7 @@ from store.models import (
     TicketCounter,
     TicketMessage,
 )
+from store.outbox_repository import OutboxRepository
 from store.sla_repository import SlaRepository
 
 OPEN_STATES = ("open", "waiting")
@@ -313,3 +314,4 @@ class Repositories:
         self.audit = AuditRepository(session)
         self.sla = SlaRepository(session)
         self.incidents = IncidentRepository(session)
+        self.outbox = OutboxRepository(session)

@@ -37,13 +37,17 @@ async def test_serve_refuses_an_empty_database_and_says_what_to_run(deploy_env, 
 
 
 async def test_upgrade_then_current_then_stamp(deploy_env, capsys) -> None:
+    from store import migrate
+
+    head = migrate.head()
+    assert head is not None and head >= "0002"
     assert await run("db", "current") == 1
-    assert "revision none, newest 0001" in capsys.readouterr().out
+    assert f"revision none, newest {head}" in capsys.readouterr().out
     assert await run("db", "upgrade") == 0
-    assert "at revision 0001 (newest 0001)" in capsys.readouterr().out
+    assert f"at revision {head} (newest {head})" in capsys.readouterr().out
     assert await run("db", "current") == 0
     out = capsys.readouterr().out
-    assert "revision 0001, newest 0001" in out and "up to date" in out
+    assert f"revision {head}, newest {head}" in out and "up to date" in out
     assert await run("db", "stamp", "base") == 0
     assert "stamped None" in capsys.readouterr().out
     # Tables without a migration record: serve explains how to adopt them.
@@ -69,11 +73,13 @@ async def test_revision_on_a_current_schema_writes_an_empty_migration(
 
     monkeypatch.setattr(migrate, "MIGRATIONS", copy_migrations(migrate.MIGRATIONS, tmp_path / "m"))
     assert await run("db", "upgrade") == 0
+    head = migrate.head()
+    assert head is not None
     assert await run("db", "revision", "-m", "add nothing") == 0
     out = capsys.readouterr().out
     written = Path(out.split("wrote ")[1].strip())
-    assert written.name == "0002_add_nothing.py"
+    assert written.name == f"{int(head) + 1:04d}_add_nothing.py"
     body = await asyncio.to_thread(written.read_text)
-    assert "Revises: 0001" in body
+    assert f"Revises: {head}" in body
     upgrade = body.split("def upgrade()")[1].split("def downgrade()")[0]
     assert "pass" in upgrade and "op." not in upgrade  # models and schema agree: nothing to do

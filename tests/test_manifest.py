@@ -26,9 +26,11 @@ LEGACY_SCOPES = {"chat:write:bot": "chat:write", "chat:write:user": "chat:write"
 # conversations.info accepts any of four read scopes; we look at public and private channels.
 CHOSEN_SCOPES = {
     "conversations.info": {"channels:read", "groups:read"},
-    # Broadcast reconciliation looks only in shared (public or private) channels, never DMs.
-    "conversations.history": {"channels:history", "groups:history"},
+    # Broadcast reconciliation looks in shared channels; the outbox also in alert DMs.
+    "conversations.history": {"channels:history", "groups:history", "im:history"},
     "conversations.replies": {"channels:history", "groups:history"},
+    # Only DMs with our own people (alerts): a DM's channel id, to look for an alert there.
+    "conversations.open": {"im:write"},
 }
 
 

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     config_path: str = Field(default="desk.yml", alias="CONNECTDESK_CONFIG")
     port: int = Field(default=3000, alias="PORT")
     host: str = Field(default="0.0.0.0", alias="CONNECTDESK_HOST")
+    # How long a side effect under way is left to its worker before another retries it.
+    outbox_lease_seconds: float = Field(default=30.0, alias="CONNECTDESK_OUTBOX_LEASE")
     sweep_interval_seconds: float = Field(default=30.0, alias="CONNECTDESK_SWEEP_INTERVAL")
     # How long a replica's claim on driving an incident broadcast lasts without renewal.
     # Names this process (logs, User-Agent, the incident broadcast lease); default host-pid.

@@ -2,6 +2,7 @@
 
 from bot.emulator.delivery import Delivery
 from bot.emulator.emulator import ApiCall, Emulator, SeenMessage
+from bot.emulator.faults import Faults
 from bot.emulator.workspace import Channel, StoredMessage, Team, User, Workspace
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "Channel",
     "Delivery",
     "Emulator",
+    "Faults",
     "SeenMessage",
     "StoredMessage",
     "Team",

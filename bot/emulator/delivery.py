@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
+from bot.emulator.faults import ACK_LOST, NOT_DELIVERED, Faults
+
 
 @dataclass
 class Delivery:
@@ -29,8 +31,15 @@ class Delivery:
 class Deliverer:
     """Signs and posts requests to the app's URL, retrying like Slack."""
 
-    def __init__(self, signing_secret: str, retry_delays: tuple[float, ...], ack_timeout: float):
+    def __init__(
+        self,
+        signing_secret: str,
+        retry_delays: tuple[float, ...],
+        ack_timeout: float,
+        faults: Faults | None = None,
+    ):
         self.signing_secret = signing_secret
+        self.faults = faults or Faults()
         self.retry_delays = retry_delays
         self.ack_timeout = ack_timeout
         self._signer = SignatureVerifier(signing_secret)
@@ -77,8 +86,15 @@ class Deliverer:
                     "http_timeout" if delivery.status == "timeout" else "http_error"
                 )
             target = pick()
-            status, text = await self._post(target, delivery.body, headers)
             delivery.urls.append(target)
+            fault = self.faults.event_attempt(last=attempt == len(delays)) if retries else None
+            if fault == NOT_DELIVERED:
+                status, text = "connection_failed: injected", ""
+            else:
+                status, text = await self._post(target, delivery.body, headers)
+                if fault == ACK_LOST:
+                    # The app did the work, but Slack never saw its 2xx: it will send it again.
+                    status, text = "timeout", ""
             delivery.attempts.append(status)
             delivery.status, delivery.response_body = status, text
             if isinstance(status, int) and 200 <= status < 300:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 
 from bot.emulator.delivery import Deliverer, Delivery
+from bot.emulator.faults import RATE_LIMITED, SERVER_ERROR, SLOW, Faults
 from bot.emulator.limits import Limits
 from bot.emulator.render import render
 from bot.emulator.webapi import ApiError, WebApi
@@ -63,8 +64,10 @@ class Emulator:
         ack_timeout: float = 3.0,
         echo_bot_messages: bool = True,
         trigger_ttl: float = 3.0,
+        faults: Faults | None = None,
     ) -> None:
         self.ws = workspace
+        self.faults = faults or Faults()
         self.bot_token = bot_token
         self.signing_secret = signing_secret
         self.limits = Limits()
@@ -74,7 +77,7 @@ class Emulator:
         self._spread = itertools.count()
         self.echo_bot_messages = echo_bot_messages
         self.api = WebApi(workspace, self._echo, trigger_ttl=trigger_ttl)
-        self.deliverer = Deliverer(signing_secret, retry_delays, ack_timeout)
+        self.deliverer = Deliverer(signing_secret, retry_delays, ack_timeout, self.faults)
         self._responses: dict[str, dict[str, Any]] = {}
         self._event_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -170,6 +173,22 @@ class Emulator:
                 at=arrived,
                 sent=sent,
             )
+        fault = self.faults.web_api(method)
+        if fault == RATE_LIMITED:
+            return self._answer(
+                method,
+                recorded,
+                {"ok": False, "error": "ratelimited"},
+                429,
+                {"Retry-After": str(self.faults.retry_after)},
+                at=arrived,
+            )
+        if fault == SERVER_ERROR:
+            return self._answer(
+                method, recorded, {"ok": False, "error": "internal_error"}, 500, at=arrived
+            )
+        if fault == SLOW:
+            await asyncio.sleep(self.faults.slow_seconds)
         wait = self.limits.check(method, params.get("channel"))
         if wait:
             return self._answer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -21,17 +22,58 @@ def _json_error(status: int, message: str) -> web.Response:
     return web.json_response({"ok": False, "error": message}, status=status)
 
 
-def _well_formed(body: str, content_type: str) -> bool:
-    """Whether the body parses as Slack sends it (JSON events or form-encoded payloads)."""
+_OBJECTS = ("user", "team", "channel", "container", "message", "view", "enterprise")
+
+
+def _shape_ok(body: object) -> bool:
+    """Whether the parts Bolt reads before any listener have the types Slack sends.
+
+    Bolt itself indexes `event`, `authorizations`, `user`, `team`... without checking, so a
+    hostile body with `"event": null` would otherwise end as a 500.
+    """
+    if not isinstance(body, dict):
+        return False
+    if body.get("type") == "event_callback" or "event" in body:
+        event = body.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return False
+    auths = body.get("authorizations")
+    if auths is not None and not (
+        isinstance(auths, list) and all(isinstance(a, dict) for a in auths)
+    ):
+        return False
+    for part in (body, body.get("event")):
+        # Events carry ids as strings, interactivity as objects; Bolt reads both, nothing else.
+        for key in _OBJECTS:
+            value = part.get(key) if isinstance(part, dict) else None
+            if value is not None and not isinstance(value, str | dict):
+                return False
+    if "view" in body and not isinstance(body["view"], dict):
+        return False  # Bolt reads view.type even to log an unhandled request
+    actions = body.get("actions")
+    if actions is not None and not (
+        isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+    ):
+        return False
+    return all(
+        body.get(key) is None or isinstance(body[key], str)
+        for key in ("type", "team_id", "enterprise_id", "api_app_id", "callback_id")
+    )
+
+
+def _parsed(body: str, content_type: str) -> dict[str, Any] | None:
+    """The body as Slack sends it (a JSON event, or a form with a JSON payload), else None."""
     try:
         if "json" in content_type:
-            return isinstance(json.loads(body), dict)
+            parsed = json.loads(body)
+            return parsed if isinstance(parsed, dict) else None
         form = parse_qs(body, keep_blank_values=True, strict_parsing=bool(body))
         if "payload" in form:
-            return isinstance(json.loads(form["payload"][0]), dict)
-        return bool(form)
+            payload = json.loads(form["payload"][0])
+            return payload if isinstance(payload, dict) else None
+        return {"command": form.get("command")} if form else None
     except (ValueError, json.JSONDecodeError):
-        return False
+        return None
 
 
 def build_web_app(
@@ -51,13 +93,24 @@ def build_web_app(
         if not verifier.is_valid_request(body, dict(request.headers)):
             log.warning("rejected a request with a bad or stale signature")
             return _json_error(401, "invalid signature")
-        if not _well_formed(body, request.headers.get("Content-Type", "")):
+        parsed = _parsed(body, request.headers.get("Content-Type", ""))
+        if parsed is None:
             return _json_error(400, "malformed body")
-        bolt_request = AsyncBoltRequest(
-            body=body, query=request.query_string, headers=dict(request.headers)
-        )
+        if not _shape_ok(parsed):
+            # Signed by Slack but not a shape we act on: acknowledge (so it is not retried
+            # again and again) and ignore; nothing reaches a listener.
+            log.warning("ignored a signed request with fields of unexpected types")
+            return web.Response(status=200, text="")
         try:
+            bolt_request = AsyncBoltRequest(
+                body=body, query=request.query_string, headers=dict(request.headers)
+            )
+            # Listener errors go to the app's error handler; what escapes is Bolt's own reading
+            # of a body whose shape it did not expect.
             response = await bolt.async_dispatch(bolt_request)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+            log.warning("ignored a signed request Bolt could not read: %r", exc)
+            return web.Response(status=200, text="")
         except Exception:
             log.exception("dispatch failed")
             return _json_error(500, "internal error")

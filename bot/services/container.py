@@ -10,6 +10,8 @@ from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.gateway import SlackGateway
 from bot.inflight import InFlight
+from bot.outbox.effects import DeskEffects
+from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
 from bot.services.desk import DeskService
 from bot.services.escalation import EscalationService
@@ -41,6 +43,7 @@ class Services:
     broadcaster: Broadcaster
     incidents: IncidentService
     inflight: InFlight
+    outbox: Outbox
 
 
 def build_services(
@@ -51,18 +54,21 @@ def build_services(
     *,
     broadcast_lease: timedelta = LEASE,
     replica: str | None = None,
+    outbox_lease: float = 30.0,
 ) -> Services:
     """Wire the services together."""
     people = People(gateway, config.team.internal_team_ids)
     presenter = TicketPresenter(gateway)
+    outbox = Outbox(db, lease=outbox_lease)
+    outbox.effects = DeskEffects(db, gateway, presenter)
     sla = SlaService(config)
     broadcaster = Broadcaster(db, config, clock, gateway, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateway, presenter, broadcaster)
-    intake = IntakeService(db, config, clock, gateway, people, presenter, sla, incidents)
-    tickets = TicketOps(db, clock, presenter, sla)
+    intake = IntakeService(db, config, clock, gateway, people, presenter, sla, outbox, incidents)
+    tickets = TicketOps(db, clock, presenter, sla, outbox)
     accounts = AccountService(db, config, clock, gateway)
-    escalation = EscalationService(db, config, clock, gateway, sla, presenter)
-    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents)
+    escalation = EscalationService(db, config, clock, gateway, sla, presenter, outbox)
+    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox)
     return Services(
         db=db,
         config=config,
@@ -79,4 +85,5 @@ def build_services(
         broadcaster=broadcaster,
         incidents=incidents,
         inflight=InFlight(),
+        outbox=outbox,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from bot.config.desk import DeskConfig
 from bot.domain import commands as cmd
@@ -24,6 +25,8 @@ from bot.messages.internal import (
     notice,
     ticket_list,
 )
+from bot.outbox.effects import DM
+from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
 from bot.services.escalation import EscalationService
 from bot.services.incidents import Declared, IncidentService
@@ -53,8 +56,10 @@ class DeskService:
         accounts: AccountService,
         escalate: EscalationService | None = None,
         incidents: IncidentService | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.db = db
+        self.outbox = outbox
         self.config = config
         self.people = people
         self.tickets = tickets
@@ -98,8 +103,22 @@ class DeskService:
         return await self.incidents.declare(caller, command)
 
     async def tell(self, caller: Caller, message: InternalMessage) -> None:
-        """Send someone a reply by DM (modal submissions have no response_url)."""
-        await self.people.gateway.dm(caller.user_id, message)
+        """Send someone a reply by DM (modal submissions have no response_url), not waiting.
+
+        Queued in the outbox: the modal's acknowledgement need not wait for the post.
+        """
+        if self.outbox is None:
+            await self.people.gateway.dm(caller.user_id, message)
+            return
+        async with self.db.unit_of_work() as uow:
+            row = await self.outbox.record(
+                uow,
+                f"dm:{caller.user_id}:{uuid.uuid4().hex}",
+                DM,
+                caller.team_id,
+                payload={"target": caller.user_id, **message.payload()},
+            )
+        self.outbox.run_soon([row])
 
     async def press(self, caller: Caller, action_id: str, value: str) -> InternalMessage:
         """A triage-card button: the same checks and operations as the commands."""

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.domain.sla import due_firings
-from bot.gateway import SlackGateway, WallViolation
-from bot.messages.alerts import AlertContext, manual_escalation, sla_breach, sla_warning
+from bot.gateway import SlackGateway
+from bot.messages.alerts import AlertContext
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
+from bot.outbox.alert_payload import context_to_json
+from bot.outbox.effects import ALERT
+from bot.outbox.outbox import Outbox
 from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService, run_of
 from bot.services.tickets import TicketNotFound, TicketRef
@@ -50,8 +54,10 @@ class EscalationService:
         gateway: SlackGateway,
         sla: SlaService,
         presenter: TicketPresenter,
+        outbox: Outbox,
     ) -> None:
         self.db = db
+        self.outbox = outbox
         self.config = config
         self.clock = clock
         self.gateway = gateway
@@ -60,42 +66,47 @@ class EscalationService:
         self._lock = asyncio.Lock()
 
     async def sweep(self) -> int:
-        """Fire every ladder step that is due now; how many alerts were sent."""
-        sent = 0
+        """Fire every ladder step that is due now; how many alerts were decided."""
+        decided = 0
         for _ in range(SKIPPED_PASSES):
             fired, skipped = await self._sweep_once()
-            sent += fired
+            decided += fired
             if not skipped:
                 break
             # Due tickets another transaction held (a reply being recorded, another replica's
             # sweep): look again once it has committed, without ever waiting on a row lock.
             await asyncio.sleep(SKIPPED_PAUSE_SECONDS)
-        return sent
+        return decided
 
     async def _sweep_once(self) -> tuple[int, int]:
         async with self._lock:  # one sweep at a time per process; the ledger guards replicas
             now = self.clock.now()
-            alerts: list[Alert] = []
+            fired = 0
+            rows: list[int | None] = []
             touched: dict[int, Ticket] = {}
             async with self.db.unit_of_work() as uow:
                 due = await uow.sla.due(now)
                 for clock in due.clocks:
-                    alerts += await self._fire(uow, clock, now)
+                    for key, alert in await self._fire(uow, clock, now):
+                        fired += 1
+                        rows += await self._record(uow, key, alert)
                     touched[clock.ticket_id] = clock.ticket
                 for ticket in touched.values():
                     await self.sla.refresh(uow, ticket, now)
-        for alert in alerts:
-            await self._deliver(alert)
-        for ticket in touched.values():
-            await self.presenter.refresh(ticket, receipt=False)
-        return len(alerts), due.skipped
+        # The ledger entry and the outbox rows committed together: each alert is sent once.
+        await self.outbox.run(rows, together=True)
+        # Each card is its own message; the gateway paces channels and the edit budget.
+        await asyncio.gather(*(self.presenter.refresh(t, receipt=False) for t in touched.values()))
+        return fired, due.skipped
 
     async def next_due(self) -> datetime | None:
         """When the sweep next has work."""
         async with self.db.unit_of_work() as uow:
             return await uow.sla.earliest_next_step()
 
-    async def _fire(self, uow: Repositories, clock: SlaClock, now: datetime) -> list[Alert]:
+    async def _fire(
+        self, uow: Repositories, clock: SlaClock, now: datetime
+    ) -> list[tuple[str, Alert]]:
         ticket = clock.ticket
         policy = self.sla.policy_for(ticket)
         calendar = self.sla.calendar(clock.calendar)
@@ -109,7 +120,8 @@ class EscalationService:
             percent = firing.step.at.percent
             if not await uow.sla.claim_firing(clock, firing.index, firing.repeat, percent, now):
                 continue  # another sweep or replica fired it
-            alerts.append(await self._alert(uow, ticket, clock, percent, firing.step.notify, now))
+            alert = await self._alert(uow, ticket, clock, percent, firing.step.notify, now)
+            alerts.append((f"alert:{clock.id}:{firing.index}:{firing.repeat}", alert))
             await uow.audit.record(
                 ticket.team_id,
                 "connectdesk",
@@ -164,18 +176,35 @@ class EscalationService:
             (ticket.channel_id, ticket.root_ts),
         )
 
-    async def _deliver(self, alert: Alert, message: InternalMessage | None = None) -> None:
-        link = await self.gateway.permalink(*alert.root)
-        context = AlertContext(**{**alert.context.__dict__, "permalink": link})
-        if message is None:
-            message = sla_breach(context) if context.percent >= 100 else sla_warning(context)
-        for target in self._recipients(alert):
-            try:
-                await self.gateway.post(target, message)
-            except WallViolation:
-                log.error(
-                    "alert for ticket %s not sent to %s: shared channel", alert.ticket_id, target
-                )
+    async def _record(
+        self,
+        uow: Repositories,
+        key: str,
+        alert: Alert,
+        style: str = "ladder",
+        actor: str = "",
+        reason: str = "",
+    ) -> list[int | None]:
+        """One outbox row per recipient, in the transaction that decided the alert."""
+        payload = {
+            "context": context_to_json(alert.context),
+            "root": list(alert.root),
+            "style": style,
+            "actor": actor,
+            "reason": reason,
+        }
+        team = (await uow.tickets.by_id(alert.ticket_id)).team_id
+        return [
+            await self.outbox.record(
+                uow,
+                f"{key}:{target}",
+                ALERT,
+                team,
+                ticket_id=alert.ticket_id,
+                payload={**payload, "target": target},
+            )
+            for target in self._recipients(alert)
+        ]
 
     def _recipients(self, alert: Alert) -> list[str]:
         team = self.config.team
@@ -214,9 +243,9 @@ class EscalationService:
             await uow.audit.record(
                 ref.team_id, actor, "escalated", now, ticket.id, reason=reason[:500]
             )
-        link = await self.gateway.permalink(*alert.root)
-        context = AlertContext(**{**alert.context.__dict__, "permalink": link})
-        await self._deliver(alert, manual_escalation(context, actor, reason))
+            key = f"escalate:{ticket.id}:{uuid.uuid4().hex}"
+            rows = await self._record(uow, key, alert, "manual", actor, reason[:500])
+        await self.outbox.run(rows)
         return notice(
             f":mega: Ticket #{ticket.number} escalated to the managers and"
             f" <#{self.config.team.escalation_channel}>."

@@ -12,11 +12,14 @@ from bot.config.desk import DeskConfig
 from bot.domain.triage import classify_priority, is_pleasantry
 from bot.gateway import SlackGateway
 from bot.messages.base import clip
+from bot.outbox.effects import CARD, REACT, RECEIPT
+from bot.outbox.outbox import Outbox
 from bot.services.incidents import IncidentService
 from bot.services.inputs import IncomingMessage
 from bot.services.people import People
-from bot.services.presenter import TicketPresenter
+from bot.services.presenter import EYES, TicketPresenter
 from bot.services.sla import SlaService
+from bot.services.tickets import record_refresh
 from store.db import Database
 from store.models import Ticket, TicketMessage
 
@@ -57,6 +60,7 @@ class IntakeService:
         people: People,
         presenter: TicketPresenter,
         sla: SlaService,
+        outbox: Outbox,
         incidents: IncidentService | None = None,
     ) -> None:
         self.db = db
@@ -66,6 +70,7 @@ class IntakeService:
         self.people = people
         self.presenter = presenter
         self.sla = sla
+        self.outbox = outbox
         self.incidents = incidents
 
     async def on_message(self, msg: IncomingMessage) -> IntakeResult:
@@ -75,6 +80,7 @@ class IntakeService:
             return await self._ignore(msg, "not a person's new post")
         internal = await self.people.is_internal(msg.user_id, msg.user_team)
         now = self.clock.now()
+        effects: list[int | None] = []
         async with self.db.unit_of_work() as uow:
             if not await uow.events.claim(msg.event_id, now):
                 return IntakeResult(Outcome.DUPLICATE, reason="event already handled")
@@ -87,7 +93,8 @@ class IntakeService:
                 )
                 if ticket is None:
                     return IntakeResult(Outcome.IGNORED, reason="thread is not a ticket")
-                changed = await self._record_reply(uow, ticket, msg, bool(internal), now)
+                if await self._record_reply(uow, ticket, msg, bool(internal), now):
+                    effects.append(await record_refresh(self.outbox, uow, ticket))
                 result = IntakeResult(Outcome.REPLY, ticket.number)
             elif internal:
                 return IntakeResult(Outcome.IGNORED, reason="staff post")
@@ -106,19 +113,16 @@ class IntakeService:
                     await uow.audit.record(
                         msg.team_id, msg.user_id, "message_grouped", now, ticket.id, ts=msg.ts
                     )
-                    joined = ticket
-                    changed = False
+                    if link.account.receipts:
+                        effects.append(await self._react(uow, ticket, msg.channel_id, msg.ts))
                     result = IntakeResult(Outcome.JOINED, ticket.number)
                 else:
                     ticket = await self._open(uow, msg, link.account, now)
+                    effects += await self._announce(uow, ticket)
                     result = IntakeResult(Outcome.OPENED, ticket.number)
-                    changed = False
-        if result.outcome is Outcome.OPENED:
-            await self._announce(ticket)
-        elif result.outcome is Outcome.JOINED:
-            await self.presenter.acknowledge(joined, msg.channel_id, msg.ts)
-        elif changed:
-            await self.presenter.refresh(ticket)
+        # Committed with the ticket, so a crash from here on loses none of them; not awaited,
+        # so Slack gets its ack as soon as the transaction is durable.
+        self.outbox.run_soon(effects)
         return result
 
     async def _ignore(self, msg: IncomingMessage, reason: str) -> IntakeResult:
@@ -221,19 +225,29 @@ class IntakeService:
             )
         )
 
-    async def _announce(self, ticket: Ticket) -> None:
-        rendered = _fingerprint(ticket)
-        receipt_ts, card_ts = await self.presenter.announce(ticket)
-        async with self.db.unit_of_work() as uow:
-            stored = await uow.tickets.by_id(ticket.id, for_update=True)
-            if stored is None:
-                return
-            stored.receipt_ts = receipt_ts
-            stored.card_ts = card_ts
-        # Someone may have claimed or answered while the card was being posted.
-        if _fingerprint(stored) != rendered:
-            await self.presenter.refresh(stored)
+    async def _react(self, uow, ticket: Ticket, channel: str, ts: str) -> int | None:
+        return await self.outbox.record(
+            uow,
+            f"t{ticket.id}:react:{channel}:{ts}",
+            REACT,
+            ticket.team_id,
+            ticket_id=ticket.id,
+            payload={"channel": channel, "ts": ts, "name": EYES},
+        )
 
-
-def _fingerprint(ticket: Ticket) -> tuple[object, ...]:
-    return (ticket.status, ticket.owner_user_id, ticket.priority, ticket.first_response_at)
+    async def _announce(self, uow, ticket: Ticket) -> list[int | None]:
+        """Record 👀, the receipt (if the account wants them) and the triage card."""
+        effects = []
+        if ticket.account.receipts:
+            effects.append(await self._react(uow, ticket, ticket.channel_id, ticket.root_ts))
+            effects.append(
+                await self.outbox.record(
+                    uow, f"t{ticket.id}:receipt", RECEIPT, ticket.team_id, ticket_id=ticket.id
+                )
+            )
+        effects.append(
+            await self.outbox.record(
+                uow, f"t{ticket.id}:card", CARD, ticket.team_id, ticket_id=ticket.id
+            )
+        )
+        return effects

@@ -50,6 +50,11 @@ def card_of(ticket: Ticket, permalink: str | None = None) -> TicketCard:
     )
 
 
+def fingerprint(ticket: Ticket) -> tuple[object, ...]:
+    """What the card and receipt show that can change while they are being posted."""
+    return (ticket.status, ticket.owner_user_id, ticket.priority, ticket.first_response_at)
+
+
 def receipt_of(ticket: Ticket) -> customer.CustomerMessage:
     """The customer-facing receipt for the ticket's current state."""
     if ticket.status == "resolved":
@@ -67,48 +72,28 @@ class TicketPresenter:
     def __init__(self, gateway: SlackGateway) -> None:
         self.gateway = gateway
 
-    async def announce(self, ticket: Ticket) -> tuple[str | None, str | None]:
-        """React 👀, post the receipt (if the account wants them) and the card; their ts."""
-        receipt_ts = None
-        if ticket.account.receipts:
-            await self.gateway.react(ticket.channel_id, ticket.root_ts, EYES)
-            receipt_ts = await self.gateway.post(
-                ticket.channel_id, receipt_of(ticket), thread_ts=ticket.root_ts
-            )
-        card_ts = await self.post_card(ticket)
-        return receipt_ts, card_ts
+    async def refresh(self, ticket: Ticket, *, receipt: bool = True) -> bool:
+        """Bring the card (and the customer's receipt and reactions) up to date; all done?
 
-    async def post_card(self, ticket: Ticket) -> str | None:
-        """Post the triage card in the account's internal channel."""
-        permalink = await self.gateway.permalink(ticket.channel_id, ticket.root_ts)
-        try:
-            return await self.gateway.post(
-                ticket.account.internal_channel_id, triage_card(card_of(ticket, permalink))
-            )
-        except WallViolation:
-            log.error("account %s has a shared internal channel; no card posted", ticket.account_id)
-            return None
-
-    async def acknowledge(self, ticket: Ticket, channel_id: str, ts: str) -> None:
-        """React 👀 to a further message that joined an existing ticket."""
-        if ticket.account.receipts:
-            await self.gateway.react(channel_id, ts, EYES)
-
-    async def refresh(self, ticket: Ticket, *, receipt: bool = True) -> None:
-        """Bring the card (and the customer's receipt and reactions) up to date."""
+        It shows the ticket's current state, so doing it again is harmless.
+        """
+        ok = True
         if ticket.card_ts and ticket.card_channel_id:
             permalink = await self.gateway.permalink(ticket.channel_id, ticket.root_ts)
             try:
-                await self.gateway.update(
+                ok = await self.gateway.update(
                     ticket.card_channel_id, ticket.card_ts, triage_card(card_of(ticket, permalink))
                 )
             except WallViolation:
                 log.error("card channel of ticket %s became shared; card not updated", ticket.id)
         if not (receipt and ticket.account.receipts):
-            return
+            return ok
         if ticket.receipt_ts:
-            await self.gateway.update(ticket.channel_id, ticket.receipt_ts, receipt_of(ticket))
+            ok &= await self.gateway.update(
+                ticket.channel_id, ticket.receipt_ts, receipt_of(ticket)
+            )
         if ticket.status == "resolved":
-            await self.gateway.react(ticket.channel_id, ticket.root_ts, DONE)
+            ok &= await self.gateway.react(ticket.channel_id, ticket.root_ts, DONE)
         else:
-            await self.gateway.unreact(ticket.channel_id, ticket.root_ts, DONE)
+            ok &= await self.gateway.unreact(ticket.channel_id, ticket.root_ts, DONE)
+        return ok

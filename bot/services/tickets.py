@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -9,11 +10,24 @@ from bot.clock import Clock
 from bot.domain.tickets import Priority
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
+from bot.outbox.effects import REFRESH
+from bot.outbox.outbox import Outbox
 from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService
 from store.db import Database
 from store.models import Ticket
 from store.repositories import Repositories
+
+
+async def record_refresh(outbox: Outbox, uow: Repositories, ticket: Ticket) -> int | None:
+    """Queue bringing what people see of the ticket up to date, in the change's transaction."""
+    return await outbox.record(
+        uow,
+        f"t{ticket.id}:refresh:{uuid.uuid4().hex}",
+        REFRESH,
+        ticket.team_id,
+        ticket_id=ticket.id,
+    )
 
 
 class TicketNotFound(LookupError):
@@ -40,9 +54,15 @@ class TicketOps:
     """Applies a change to one ticket in one unit of work, audits it, refreshes what people see."""
 
     def __init__(
-        self, db: Database, clock: Clock, presenter: TicketPresenter, sla: SlaService
+        self,
+        db: Database,
+        clock: Clock,
+        presenter: TicketPresenter,
+        sla: SlaService,
+        outbox: Outbox,
     ) -> None:
         self.db = db
+        self.outbox = outbox
         self.clock = clock
         self.presenter = presenter
         self.sla = sla
@@ -54,7 +74,8 @@ class TicketOps:
             if problem:
                 return notice(f":warning: {problem}")
             ticket.updated_at = self.clock.now()
-        await self.presenter.refresh(ticket)
+            refresh = await record_refresh(self.outbox, uow, ticket)
+        await self.outbox.run([refresh])
         return notice(self._confirmation(ticket, actor))
 
     async def _find(self, uow: Repositories, ref: TicketRef) -> Ticket:

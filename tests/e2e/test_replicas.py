@@ -297,7 +297,9 @@ async def test_two_replicas_one_postgres(replicas) -> None:
     assert firings == 2 * len(asks) and duplicates == 0
     for n in numbers:
         assert len(warnings[n]) == 1, warnings[n]
-        assert sorted(c.params["channel"] for c in breaches[n]) == sorted([w.MIA, w.ESCALATION])
+        # A DM goes to the IM channel the bot opened with Mia.
+        where = [emu.ws.channels[c.params["channel"]] for c in breaches[n]]
+        assert sorted(ch.im_user or ch.id for ch in where) == sorted([w.MIA, w.ESCALATION])
     # The broadcast: one driver at a time, every channel exactly once.
     assert killed_rc == -signal.SIGKILL
     assert before == {victim.name} and {replica_of(c) for c in after} == {survivor.name}

@@ -80,3 +80,48 @@ def test_any_text_parses_or_explains(text: str) -> None:
         assert exc.problem and exc.usage
     else:
         assert isinstance(result, c.DeskCommand.__args__)  # type: ignore[attr-defined]
+
+
+SUBCOMMANDS = st.sampled_from(
+    "help claim assign resolve reopen wait priority escalate mine queue account link"
+    " incident".split()
+)
+ARGS = st.lists(
+    st.one_of(
+        st.text(max_size=30),
+        st.sampled_from(
+            [
+                "#1",
+                "42",
+                "-3",
+                "0x10",
+                "<@U0BOB|bob>",
+                "<#C0X|x>",
+                "P1",
+                "sev1",
+                "declare",
+                "update",
+                "resolve",
+                "status",
+                "accounts:",
+                "all",
+                "tier:gold",
+                "'; DROP TABLE tickets;--",
+                "💥" * 50,
+                "9" * 40,
+            ]
+        ),
+    ),
+    max_size=8,
+)
+
+
+@given(SUBCOMMANDS, ARGS)
+def test_every_subcommand_with_any_arguments_parses_or_explains(name: str, args: list[str]):
+    try:
+        result = c.parse_command(" ".join([name, *args]), tiers=["gold"])
+    except c.CommandError as exc:
+        # A clear message: what was wrong, and the usage to follow (never a Python error).
+        assert exc.problem and exc.usage and "Traceback" not in exc.problem
+    else:
+        assert isinstance(result, c.DeskCommand.__args__)  # type: ignore[attr-defined]

@@ -1,0 +1,150 @@
+"""What each outbox row does: react, post the receipt, post the triage card, send an alert.
+
+Each is safe to redo. A reaction that is already there counts as done. A post carries the
+row's key in its message metadata; when an earlier try may have landed, the channel (or
+thread) is looked up once for that key before posting again, so a redo never posts twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from bot.gateway import Delivered, SlackGateway, WallViolation
+from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
+from bot.messages.base import InternalMessage, OutboundMessage
+from bot.messages.internal import triage_card
+from bot.outbox.alert_payload import context_from_json
+from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
+from store.db import Database
+from store.models import OutboxEntry
+
+log = logging.getLogger("connectdesk.outbox")
+
+# How far before a row's creation an earlier try's post could be (clock skew with Slack).
+LOOKBACK_SECONDS = 60.0
+
+REACT, RECEIPT, CARD, ALERT, REFRESH, DM = "react", "receipt", "card", "alert", "refresh", "dm"
+
+
+class DeskEffects:
+    """Performs outbox rows against Slack through the gateway."""
+
+    def __init__(self, db: Database, gateway: SlackGateway, presenter: TicketPresenter) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.presenter = presenter
+
+    async def perform(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
+        """Do the row's effect; a repeat finds the earlier result instead of doubling it."""
+        if entry.kind == REACT:
+            p = entry.payload
+            return await self.gateway.react_result(p["channel"], p["ts"], p["name"])
+        if entry.kind in (RECEIPT, CARD):
+            return await self._ticket_post(entry, uncertain)
+        if entry.kind == ALERT:
+            return await self._alert(entry, uncertain)
+        if entry.kind == REFRESH:
+            return await self._refresh(entry)
+        if entry.kind == DM:
+            return await self._dm(entry, uncertain)
+        return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
+
+    async def _post_once(
+        self,
+        entry: OutboxEntry,
+        uncertain: bool,
+        channel: str,
+        message: OutboundMessage,
+        thread_ts: str | None = None,
+    ) -> Delivered:
+        key = {"outbox": entry.key}
+        if uncertain:
+            oldest = entry.created_at.timestamp() - LOOKBACK_SECONDS
+            try:
+                found = await self.gateway.find_own_post(
+                    channel, key, thread_ts=thread_ts, oldest=oldest
+                )
+            except Exception as exc:  # cannot tell: do not risk a second post, try later
+                return Delivered(error=f"lookup failed: {type(exc).__name__}", uncertain=True)
+            if found:
+                log.info("outbox %s: the earlier try had landed (%s)", entry.key, found)
+                return Delivered(ts=found, channel=channel)
+        try:
+            return await self.gateway.deliver(channel, message, thread_ts=thread_ts, key=key)
+        except WallViolation as exc:
+            return Delivered(error=str(exc)[:200], permanent=not exc.transient)
+
+    async def _ticket_post(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
+        async with self.db.unit_of_work() as uow:
+            ticket = await uow.tickets.by_id(entry.ticket_id or 0)
+        if ticket is None:
+            return Delivered(error="ticket gone", permanent=True)
+        rendered = fingerprint(ticket)
+        if entry.kind == RECEIPT:
+            result = await self._post_once(
+                entry, uncertain, ticket.channel_id, receipt_of(ticket), ticket.root_ts
+            )
+        else:
+            permalink = await self.gateway.permalink(ticket.channel_id, ticket.root_ts)
+            card = triage_card(card_of(ticket, permalink))
+            result = await self._post_once(
+                entry, uncertain, ticket.account.internal_channel_id, card
+            )
+        if result.ts is None:
+            return result
+        async with self.db.unit_of_work() as uow:
+            stored = await uow.tickets.by_id(ticket.id, for_update=True)
+            if stored is None:
+                return result
+            if entry.kind == RECEIPT:
+                stored.receipt_ts = result.ts
+            else:
+                stored.card_ts = result.ts
+                stored.card_channel_id = ticket.account.internal_channel_id
+        # Someone may have claimed or answered while this was being posted.
+        if fingerprint(stored) != rendered:
+            await self.presenter.refresh(stored)
+        return result
+
+    async def _refresh(self, entry: OutboxEntry) -> Delivered:
+        """Card, receipt and ✅ show the ticket as it is now (a repeat shows the same)."""
+        async with self.db.unit_of_work() as uow:
+            ticket = await uow.tickets.by_id(entry.ticket_id or 0)
+        if ticket is None:
+            return Delivered(error="ticket gone", permanent=True)
+        if await self.presenter.refresh(ticket):
+            return Delivered(ts=ticket.card_ts)
+        return Delivered(error="some of the card, receipt or reaction did not update")
+
+    async def _dm(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
+        """A reply to one of our people by DM (modal submissions have no response_url)."""
+        p: dict[str, Any] = entry.payload
+        channel = await self.gateway.open_dm(str(p["target"]))
+        if channel is None:
+            return Delivered(error="conversations.open failed")
+        message = InternalMessage(text=str(p["text"]), blocks=tuple(p.get("blocks") or ()))
+        return await self._post_once(entry, uncertain, channel, message)
+
+    async def _alert(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
+        p: dict[str, Any] = entry.payload
+        target = str(p["target"])
+        channel = target
+        if target[:1] in {"U", "W"}:
+            # A DM is looked up by its channel id, so learn it before the first try.
+            opened = await self.gateway.open_dm(target)
+            if opened is None:
+                return Delivered(error="conversations.open failed")
+            channel = opened
+        context = context_from_json(p["context"])
+        root = p.get("root") or []
+        if len(root) == 2:
+            context = replace(context, permalink=await self.gateway.permalink(*root))
+        if p.get("style") == "manual":
+            message = manual_escalation(context, p.get("actor") or "", p.get("reason") or "")
+        elif context.percent >= 100:
+            message = sla_breach(context)
+        else:
+            message = sla_warning(context)
+        return await self._post_once(entry, uncertain, channel, message)
