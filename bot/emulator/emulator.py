@@ -313,14 +313,23 @@ class Emulator:
         retries: bool = True,
     ) -> Delivery:
         """Deliver an Events API envelope around `event` (signed, retried like Slack)."""
+        delivery = self.prepare_event(event, team_id=team_id, event_id=event_id)
+        return await self.send(delivery, retries=retries)
+
+    def prepare_event(
+        self, event: dict[str, Any], *, team_id: str | None = None, event_id: str | None = None
+    ) -> Delivery:
+        """The envelope around `event`, ready to `send` (benchmarks build these ahead of time)."""
         envelope = self._envelope(event, team_id, event_id, event.get("channel"))
-        body = json.dumps(envelope).encode()
-        delivery = Delivery(
-            body=body,
+        return Delivery(
+            body=json.dumps(envelope).encode(),
             content_type="application/json",
             event_id=envelope["event_id"],
             ts=event.get("ts"),
         )
+
+    async def send(self, delivery: Delivery, *, retries: bool = True) -> Delivery:
+        """Sign and post a prepared delivery to the app (signed afresh on each attempt)."""
         return await self.deliverer.send(self._url(), delivery, retries=retries)
 
     async def deliver_raw(
@@ -359,6 +368,19 @@ class Emulator:
         files: list[dict[str, Any]] | None = None,
     ) -> Delivery:
         """A person posts: stored (so people see it) and delivered as a message event."""
+        delivery = self.prepare_message(user_id, channel_id, text, thread_ts, subtype, files)
+        return await self.send(delivery)
+
+    def prepare_message(
+        self,
+        user_id: str,
+        channel_id: str,
+        text: str,
+        thread_ts: str | None = None,
+        subtype: str | None = None,
+        files: list[dict[str, Any]] | None = None,
+    ) -> Delivery:
+        """A person's post, stored now; its message event is returned to `send` later."""
         user = self.ws.users[user_id]
         channel = self.ws.channels[channel_id]
         if user_id not in channel.member_ids:
@@ -386,7 +408,7 @@ class Emulator:
             event["subtype"] = subtype
         if files:
             event["files"] = files
-        delivery = await self.deliver_event(event, team_id=user.team_id)
+        delivery = self.prepare_event(event, team_id=user.team_id)
         delivery.ts = ts
         return delivery
 
