@@ -51,9 +51,12 @@ async def serving(
         **env,
     }
     log_path = workdir / f"{module.replace('.', '-')}-{port}.log"
+    # BENCH_PROFILE=<folder>: run the server under cProfile; it writes <module>.prof on exit.
+    profile = os.environ.get("BENCH_PROFILE")
+    runner = ["-m", "cProfile", "-o", f"{profile}/{module}.prof"] if profile else []
     with log_path.open("wb") as log:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", module, *args, env=full_env, stdout=log, stderr=log
+            sys.executable, *runner, "-m", module, *args, env=full_env, stdout=log, stderr=log
         )
     try:
         await _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, log_path)
