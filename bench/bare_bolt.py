@@ -33,7 +33,9 @@ def build(token: str, signing_secret: str, api_url: str) -> AsyncApp:
 async def serve() -> None:
     """Serve until SIGTERM/SIGINT."""
     app = build(
-        os.environ["SLACK_BOT_TOKEN"], os.environ["SLACK_SIGNING_SECRET"], os.environ["SLACK_API_URL"]
+        os.environ["SLACK_BOT_TOKEN"],
+        os.environ["SLACK_SIGNING_SECRET"],
+        os.environ["SLACK_API_URL"],
     )
     web_app = app.web_app(path="/slack/events")
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 
 from bench import world
+from bot.config.desk import DeskConfig
 from store.db import Database
 from store.models import Account, SlaClock, Ticket
 
@@ -14,6 +15,28 @@ BATCH = 5000
 STEP_PERCENT = 0.75  # the bench ladder's only step: the owner is warned at 75%
 FIRST_RESPONSE = timedelta(hours=1)
 RESOLUTION = timedelta(days=5)
+
+
+async def accounts(db: Database, config: DeskConfig, at: datetime) -> None:
+    """The schema and the configured accounts, as the bot's start-up would write them."""
+    await db.create_schema()
+    rows = [
+        {
+            "team_id": world.VENDOR,
+            "name": spec.name,
+            "name_key": spec.name.casefold(),
+            "tier": spec.tier,
+            "internal_channel_id": spec.internal_channel,
+            "owners": list(spec.owners),
+            "receipts": spec.receipts,
+            "calendar": spec.calendar,
+            "source": "config",
+            "created_at": at,
+        }
+        for spec in config.accounts
+    ]
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(insert(Account), rows)
 
 
 async def open_tickets(
@@ -62,12 +85,16 @@ async def open_tickets(
         async with db.unit_of_work() as uow:
             ids = (
                 await uow.session.execute(
-                    insert(Ticket).returning(Ticket.id, Ticket.number, sort_by_parameter_order=True),
+                    insert(Ticket).returning(
+                        Ticket.id, Ticket.number, sort_by_parameter_order=True
+                    ),
                     tickets,
                 )
             ).all()
             clocks = []
-            for (ticket_id, _number), (_n, account_id, opened, step) in zip(ids, plans, strict=True):
+            for (ticket_id, _number), (_n, account_id, opened, step) in zip(
+                ids, plans, strict=True
+            ):
                 for kind, target, next_step in (
                     ("first_response", FIRST_RESPONSE, step),
                     ("resolution", RESOLUTION, opened + RESOLUTION * STEP_PERCENT),

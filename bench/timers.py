@@ -80,22 +80,18 @@ async def one_run(tickets: int, spread: float, watch: float, lead: float, owners
         async with procs.workdir() as tmp:
             url = f"sqlite+aiosqlite:///{tmp / 'desk.db'}"
             config = world.desk_yaml(sizes)
-            # A first start creates the schema and the configured accounts.
-            async with procs.connectdesk(config, emu.api_url, url, tmp):
-                pass
             db = Database(url)
             try:
                 began = time.monotonic()
                 first = datetime.now(UTC) + timedelta(seconds=lead)
-                due = await seed.open_tickets(
-                    db, tickets, first, timedelta(seconds=spread), owners
-                )
+                await seed.accounts(db, world.desk_config(sizes), datetime.now(UTC))
+                due = await seed.open_tickets(db, tickets, first, timedelta(seconds=spread), owners)
                 seeded = time.monotonic()
                 async with procs.connectdesk(config, emu.api_url, url, tmp) as bot:
                     started = time.monotonic()
                     last = first + timedelta(seconds=watch)
                     expected = {n for n, at in due.items() if at <= last}
-                    until = time.monotonic() + (last - datetime.now(UTC)).total_seconds() + 5
+                    until = time.monotonic() + (last - datetime.now(UTC)).total_seconds() + 1
                     due_ms: list[float] = []
                     next_ms: list[float] = []
                     rss: list[float] = []
@@ -118,8 +114,17 @@ async def one_run(tickets: int, spread: float, watch: float, lead: float, owners
     claim_late = [(claimed[n] - due[n]).total_seconds() for n in expected if n in claimed]
     delivered_late = [delivered[n] - due[n].timestamp() for n in expected if n in delivered]
     return Run(
-        tickets, len(expected), len(claim_late), len(delivered_late), claim_late, delivered_late,
-        due_ms, next_ms, rss, seeded - began, started - seeded,
+        tickets,
+        len(expected),
+        len(claim_late),
+        len(delivered_late),
+        claim_late,
+        delivered_late,
+        due_ms,
+        next_ms,
+        rss,
+        seeded - began,
+        started - seeded,
     )
 
 

@@ -1,4 +1,4 @@
-"""A benchmark world: many accounts, each with a shared and an internal channel, as config + emulator."""
+"""A benchmark world: many accounts, each with a shared and an internal channel."""
 
 from __future__ import annotations
 
