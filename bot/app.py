@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -44,6 +45,7 @@ class ConnectDesk:
         self.settings = settings
         self.config = config
         token = settings.slack_bot_token.get_secret_value()
+        self._owns_client = client is None
         self.client = client or make_client(token, settings.slack_api_url)
         self.db = Database(settings.database_url)
         pacing = config.pacing
@@ -76,6 +78,10 @@ class ConnectDesk:
 
     async def start(self) -> None:
         """Create the schema, learn who we are, load configured accounts."""
+        if self._owns_client and self.client.session is None:
+            # Without a session slack_sdk opens a new connection per call, which cost more CPU
+            # than the call itself under load (bench/README.md); `close` closes this one.
+            self.client.session = aiohttp.ClientSession()
         await self.db.create_schema()
         identity = await self.gateway.identity()
         count = await self.services.accounts.load_config_accounts(identity.team_id)
