@@ -42,11 +42,9 @@ async def accounts(db: Database, config: DeskConfig, at: datetime) -> None:
 async def open_tickets(
     db: Database, count: int, first_step: datetime, spread: timedelta, owners: int
 ) -> dict[int, datetime]:
-    """`count` open tickets whose 75% warnings fall evenly over [first_step, +spread].
-
-    Each ticket gets a first-response clock (1 h) and a resolution clock (5 d), as intake
-    would make them. Returns ticket number -> when its warning is due.
-    """
+    """Open tickets whose 75% warnings fall evenly over the spread; number -> warning due time."""
+    # Two clocks each, as intake makes them: first response (1 h, warned in the spread) and
+    # resolution (5 d, far beyond it).
     async with db.unit_of_work() as uow:
         accounts = (await uow.session.execute(select(Account.id, Account.name))).all()
     by_index = {int(name.removeprefix("Account")): aid for aid, name in accounts}
