@@ -17,6 +17,7 @@ from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
 from bot.gateway import ChannelPacer, SlackGateway, make_client
 from bot.http.server import build_web_app
+from bot.http_session import SharedSession
 from bot.pacing import WindowBudget
 from bot.services.container import Services, build_services
 from handlers.actions import register_actions
@@ -54,6 +55,7 @@ class ConnectDesk:
         self.config = config
         token = settings.slack_bot_token.get_secret_value()
         replica = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+        self._owns_client = client is None
         self.client = client or make_client(token, settings.slack_api_url, replica)
         self.db = Database(settings.database_url)
         pacing = config.pacing
@@ -103,6 +105,10 @@ class ConnectDesk:
         )
         if problem:
             raise SchemaNotReady(problem)
+        if self._owns_client and self.client.session is None:
+            # Without a session slack_sdk opens a new connection per call, which cost more CPU
+            # than the call itself under load (bench/README.md); `close` closes this one.
+            self.client.session = SharedSession()
         identity = await self.gateway.identity()
         count = await self.services.accounts.load_config_accounts(identity.team_id)
         self.scheduler.start()

@@ -383,14 +383,23 @@ class Emulator:
         retries: bool = True,
     ) -> Delivery:
         """Deliver an Events API envelope around `event` (signed, retried like Slack)."""
+        delivery = self.prepare_event(event, team_id=team_id, event_id=event_id)
+        return await self.send(delivery, retries=retries)
+
+    def prepare_event(
+        self, event: dict[str, Any], *, team_id: str | None = None, event_id: str | None = None
+    ) -> Delivery:
+        """The envelope around `event`, ready to `send` (benchmarks build these ahead of time)."""
         envelope = self._envelope(event, team_id, event_id, event.get("channel"))
-        body = json.dumps(envelope).encode()
-        delivery = Delivery(
-            body=body,
+        return Delivery(
+            body=json.dumps(envelope).encode(),
             content_type="application/json",
             event_id=envelope["event_id"],
             ts=event.get("ts"),
         )
+
+    async def send(self, delivery: Delivery, *, retries: bool = True) -> Delivery:
+        """Sign and post a prepared delivery to the app (signed afresh on each attempt)."""
         return await self.deliverer.send(self._next_url, delivery, retries=retries)
 
     async def deliver_raw(
@@ -434,6 +443,27 @@ class Emulator:
         `everywhere`: the one envelope goes to every app URL at once (a retry racing the
         original on another replica); the Delivery then lists each copy's status and URL.
         """
+        delivery = self.prepare_message(user_id, channel_id, text, thread_ts, subtype, files)
+        if not everywhere:
+            return await self.send(delivery)
+        event = json.loads(delivery.body)["event"]
+        copies = await self.deliver_everywhere(event, team_id=self.ws.users[user_id].team_id)
+        first = copies[0]
+        first.ts = delivery.ts
+        first.attempts = [c.status for c in copies]
+        first.urls = [u for c in copies for u in c.urls]
+        return first
+
+    def prepare_message(
+        self,
+        user_id: str,
+        channel_id: str,
+        text: str,
+        thread_ts: str | None = None,
+        subtype: str | None = None,
+        files: list[dict[str, Any]] | None = None,
+    ) -> Delivery:
+        """A person's post, stored now; its message event is returned to `send` later."""
         user = self.ws.users[user_id]
         channel = self.ws.channels[channel_id]
         if user_id not in channel.member_ids:
@@ -461,13 +491,7 @@ class Emulator:
             event["subtype"] = subtype
         if files:
             event["files"] = files
-        if everywhere:
-            copies = await self.deliver_everywhere(event, team_id=user.team_id)
-            delivery = copies[0]
-            delivery.attempts = [c.status for c in copies]
-            delivery.urls = [u for c in copies for u in c.urls]
-        else:
-            delivery = await self.deliver_event(event, team_id=user.team_id)
+        delivery = self.prepare_event(event, team_id=user.team_id)
         delivery.ts = ts
         return delivery
 

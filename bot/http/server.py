@@ -52,7 +52,9 @@ def _shape_ok(body: object) -> bool:
         return False  # Bolt reads view.type even to log an unhandled request
     actions = body.get("actions")
     if actions is not None and not (
-        isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+        isinstance(actions, list)
+        # Bolt's action matcher indexes action_id (and block_id) without looking first.
+        and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
     ):
         return False
     return all(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.config.desk import DeskConfig
 from bot.domain.calendar import Calendar
+from bot.domain.ladder import EscalationStep
 from bot.domain.policy import ClockKind, SlaPolicy
 from bot.domain.sla import AT_RISK_PERCENT, ClockRun, StepKey, next_firing_at, outcome, percent_used
 from bot.domain.tickets import Priority
@@ -57,9 +58,19 @@ class SlaService:
     # ---- lifecycle hooks, each inside the caller's unit of work ------------------------------
     async def start(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """A new ticket: the first-response and resolution clocks start."""
-        await self._start_clock(uow, ticket, ClockKind.FIRST_RESPONSE, now)
-        await self._start_clock(uow, ticket, ClockKind.RESOLUTION, now)
-        await self.refresh(uow, ticket, now)
+        # A new ticket has no earlier runs and nothing fired, so its clocks are planned without
+        # asking the database: this is intake's hot path, run under SQLite's one write lock.
+        ladder = self.policy_for(ticket).ladder
+        clocks = [
+            self._new_clock(ticket, kind, now, cycle=1)
+            for kind in (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION)
+        ]
+        wake = [at for at in (self._plan(c, ladder, set()) for c in clocks) if at is not None]
+        for clock in clocks:
+            await uow.sla.add(clock)
+        self.summarise(ticket, clocks, now)
+        if wake and self._waker is not None:
+            self._waker(min(wake))
 
     async def on_team_reply(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """An internal reply answers the customer: response clocks stop."""
@@ -117,22 +128,37 @@ class SlaService:
     async def _start_clock(
         self, uow: Repositories, ticket: Ticket, kind: ClockKind, now: datetime
     ) -> SlaClock:
-        policy = self.policy_for(ticket)
         cycle = await uow.sla.last_cycle(ticket.id, kind.value) + 1
-        return await uow.sla.add(
-            SlaClock(
-                team_id=ticket.team_id,
-                ticket_id=ticket.id,
-                account_id=ticket.account_id,
-                kind=kind.value,
-                cycle=cycle,
-                calendar=policy.calendar,
-                target_seconds=policy.targets.for_clock(kind).total_seconds(),
-                started_at=now,
-                elapsed_before_seconds=0.0,
-                running_since=now,
-            )
+        return await uow.sla.add(self._new_clock(ticket, kind, now, cycle))
+
+    def _new_clock(self, ticket: Ticket, kind: ClockKind, now: datetime, cycle: int) -> SlaClock:
+        policy = self.policy_for(ticket)
+        return SlaClock(
+            team_id=ticket.team_id,
+            ticket_id=ticket.id,
+            account_id=ticket.account_id,
+            kind=kind.value,
+            cycle=cycle,
+            calendar=policy.calendar,
+            target_seconds=policy.targets.for_clock(kind).total_seconds(),
+            started_at=now,
+            elapsed_before_seconds=0.0,
+            running_since=now,
         )
+
+    def _plan(
+        self, clock: SlaClock, ladder: tuple[EscalationStep, ...], fired: set[StepKey]
+    ) -> datetime | None:
+        """Set the clock's due time and next ladder step (None: nothing left to fire)."""
+        calendar = self.calendar(clock.calendar)
+        run = run_of(clock)
+        clock.due_at = run.due_at(calendar)
+        candidates = [next_firing_at(run, ladder, calendar, fired)]
+        if clock.breached_at is None:
+            candidates.append(clock.due_at)  # the sweep marks the breach even with no step
+        times = [t for t in candidates if t is not None]
+        clock.next_step_at = min(times) if times else None
+        return clock.next_step_at
 
     def _stop(self, clock: SlaClock, now: datetime) -> None:
         calendar = self.calendar(clock.calendar)
@@ -154,17 +180,9 @@ class SlaService:
         clocks = await uow.sla.active(ticket.id)
         wake: list[datetime] = []
         for clock in clocks:
-            calendar = self.calendar(clock.calendar)
-            run = run_of(clock)
-            clock.due_at = run.due_at(calendar)
             fired: set[StepKey] = await uow.sla.fired(clock.id)
-            candidates = [next_firing_at(run, ladder, calendar, fired)]
-            if clock.breached_at is None:
-                candidates.append(clock.due_at)  # the sweep marks the breach even with no step
-            times = [t for t in candidates if t is not None]
-            clock.next_step_at = min(times) if times else None
-            if clock.next_step_at is not None:
-                wake.append(clock.next_step_at)
+            if (at := self._plan(clock, ladder, fired)) is not None:
+                wake.append(at)
         self.summarise(ticket, clocks, now)
         if wake and self._waker is not None:
             self._waker(min(wake))

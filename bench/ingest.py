@@ -1,0 +1,318 @@
+"""Ingest benchmark: signed customer posts at fixed rates and flat out, ack latency and
+fully-processed tickets/s, beside a bare Bolt app served the same way.
+
+    uv run python -m bench.ingest [--seconds 5] [--rates 100,200,400] [--repeat 3]
+
+Process layout (see bench/README.md): this process runs the emulator and the load generator;
+connectdesk (`python -m bot serve`) and the bare Bolt app each run in their own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bench import procs, world
+from bench.machine import describe
+from bench.stats import median, percentile, table
+from bench.tracking import Ticket, Tracker
+from bot.emulator import Delivery, Emulator
+from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
+from store.db import Database
+from store.models import Ticket as StoredTicket
+
+MAX = 0  # a rate of 0 means "as fast as the server answers" with `concurrency` senders
+TARGET_RATE, TARGET_RATIO, TARGET_P99_MS, TARGET_TPS = 200, 5.0, 25.0, 300.0
+
+
+@dataclass(frozen=True)
+class Round:
+    """One load run against one server."""
+
+    server: str
+    rate: int
+    sent: int
+    seconds: float
+    ack_ms: list[float]
+    lag_ms: list[float]  # how late the generator sent each event (its own health)
+    failed: int
+    processed_tps: float = float("nan")
+    e2e_ms: list[float] | None = None
+    stored: int | None = None
+
+
+class Load:
+    """Builds customer posts (each a new ticket) and sends them at a rate."""
+
+    def __init__(self, emu: Emulator, sizes: world.Sizes) -> None:
+        self.emu = emu
+        self.sizes = sizes
+        self._seq = itertools.count()
+
+    def posts(self, count: int) -> list[tuple[int, Ticket, Delivery]]:
+        """`count` signed-later posts from new customers, round-robin over the accounts."""
+        out = []
+        for _ in range(count):
+            i = next(self._seq)
+            account = i % self.sizes.accounts
+            user = world.add_customer(self.emu.ws, i, account)
+            channel = world.shared_channel(account)
+            delivery = self.emu.prepare_message(
+                user, channel, f"Exports are slow since this morning (req{i:07d})"
+            )
+            out.append((i, Ticket(channel, str(delivery.ts)), delivery))
+        return out
+
+    async def send(
+        self, url: str, batch: list[tuple[int, Ticket, Delivery]], rate: int, concurrency: int
+    ) -> tuple[list[float], list[float], int, float]:
+        """Send the batch; ack latencies (ms), generator lag (ms), failures, seconds taken."""
+        self.emu.app_url = url
+        acks: list[float] = []
+        lags: list[float] = []
+        failed = 0
+
+        async def one(ticket: Ticket, delivery: Delivery) -> None:
+            nonlocal failed
+            ticket.sent_at = time.time()
+            started = time.perf_counter()
+            result = await self.emu.send(delivery, retries=False)
+            acks.append((time.perf_counter() - started) * 1000)
+            if result.status != 200:
+                failed += 1
+
+        began = time.perf_counter()
+        if rate == MAX:
+            queue = iter(batch)
+
+            async def sender() -> None:
+                for _i, ticket, delivery in queue:
+                    await one(ticket, delivery)
+
+            await asyncio.gather(*(sender() for _ in range(concurrency)))
+        else:
+            tasks = []
+            for n, (_i, ticket, delivery) in enumerate(batch):
+                due = began + n / rate
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                lags.append(max(0.0, time.perf_counter() - due) * 1000)
+                tasks.append(asyncio.create_task(one(ticket, delivery)))
+            await asyncio.gather(*tasks)
+        return acks, lags, failed, time.perf_counter() - began
+
+
+async def _round(
+    load: Load,
+    server: str,
+    url: str,
+    rate: int,
+    count: int,
+    concurrency: int,
+    tracker: Tracker | None,
+    db: Database | None,
+    settle: float,
+) -> Round:
+    batch = load.posts(count)
+    tickets = [t for _i, t, _d in batch]
+    if tracker is not None:
+        for i, ticket, _d in batch:
+            tracker.expect(i, ticket)
+    acks, lags, failed, seconds = await load.send(url, batch, rate, concurrency)
+    if tracker is None or db is None:
+        return Round(server, rate, count, seconds, acks, lags, failed)
+    with contextlib.suppress(TimeoutError):  # what never finished is reported, not hidden
+        await load.emu.wait_for(lambda: tracker.done(tickets), within=settle, interval=0.05)
+    finished = [t.done_at for t in tickets if t.done_at is not None]
+    first = min(t.sent_at for t in tickets)
+    tps = len(finished) / (max(finished) - first) if finished else 0.0
+    e2e = [(t.done_at - t.sent_at) * 1000 for t in tickets if t.done_at is not None]
+    async with db.unit_of_work() as uow:
+        stored = await uow.session.scalar(select(func.count(StoredTicket.id)))
+    return Round(server, rate, count, seconds, acks, lags, failed, tps, e2e, int(stored or 0))
+
+
+async def run(
+    *,
+    seconds: float = 5.0,
+    rates: Sequence[int] = (100, 200, 400),
+    max_events: int = 2000,
+    concurrency: int = 32,
+    repeat: int = 3,
+    accounts: int = 1000,
+    warmup: int = 100,
+    settle: float = 60.0,
+) -> dict:
+    """Run every round `repeat` times; the rounds and the medians per (server, rate)."""
+    machine = describe()
+    sizes = world.Sizes(accounts=accounts)
+    emu = Emulator(world.workspace(sizes), signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
+    await emu.start()
+    rounds: list[Round] = []
+    try:
+        async with procs.workdir() as tmp:
+            url = f"sqlite+aiosqlite:///{tmp / 'desk.db'}"
+            db = Database(url)
+            try:
+                async with (
+                    procs.connectdesk(world.desk_yaml(sizes), emu.api_url, url, tmp) as ours,
+                    procs.bare_bolt(emu.api_url, tmp) as bare,
+                ):
+                    load, tracker = Load(emu, sizes), Tracker(emu)
+                    await _round(load, "bare", bare.events_url, MAX, warmup, 8, None, None, 0)
+                    await _round(load, "ours", ours.events_url, MAX, warmup, 8, tracker, db, settle)
+                    plan = [*rates, MAX]
+                    for _ in range(repeat):
+                        for rate in plan:
+                            count = max_events if rate == MAX else max(1, int(rate * seconds))
+                            rounds.append(
+                                await _round(
+                                    load,
+                                    "bare",
+                                    bare.events_url,
+                                    rate,
+                                    count,
+                                    concurrency,
+                                    None,
+                                    None,
+                                    0,
+                                )
+                            )
+                            rounds.append(
+                                await _round(
+                                    load,
+                                    "ours",
+                                    ours.events_url,
+                                    rate,
+                                    count,
+                                    concurrency,
+                                    tracker,
+                                    db,
+                                    settle,
+                                )
+                            )
+            finally:
+                await db.close()
+    finally:
+        await emu.stop()
+    return {**summarise(rounds), "machine": machine}
+
+
+def summarise(rounds: list[Round]) -> dict:
+    """Medians over repeats of each (server, rate): ack p50/p99, lag, tickets/s, ratio."""
+    rows = []
+    keyed: dict[tuple[str, int], list[Round]] = {}
+    for r in rounds:
+        keyed.setdefault((r.server, r.rate), []).append(r)
+    figures: dict[int, dict] = {}
+    for (server, rate), runs in keyed.items():
+        entry = figures.setdefault(rate, {})
+        entry[server] = {
+            "ack_p50_ms": median([percentile(r.ack_ms, 50) for r in runs]),
+            "ack_p99_ms": median([percentile(r.ack_ms, 99) for r in runs]),
+            "sent_per_s": median([r.sent / r.seconds for r in runs]),
+            "lag_p99_ms": median([percentile(r.lag_ms, 99) for r in runs]),
+            "failed": sum(r.failed for r in runs),
+            "tickets_per_s": median([r.processed_tps for r in runs]),
+            "e2e_p99_ms": median([percentile(r.e2e_ms or [], 99) for r in runs]),
+            "lost": sum(r.sent - len(r.e2e_ms or []) for r in runs) if server == "ours" else 0,
+            "stored": max((r.stored or 0) for r in runs),
+            "runs": len(runs),
+        }
+    for entry in figures.values():
+        if "ours" in entry and "bare" in entry:
+            entry["p99_ratio"] = entry["ours"]["ack_p99_ms"] / entry["bare"]["ack_p99_ms"]
+    for rate in sorted(figures, key=lambda r: (r == MAX, r)):
+        entry = figures[rate]
+        for server in ("bare", "ours"):
+            if server not in entry:
+                continue
+            f = entry[server]
+            rows.append(
+                [
+                    "max" if rate == MAX else rate,
+                    server,
+                    f["sent_per_s"],
+                    f["ack_p50_ms"],
+                    f["ack_p99_ms"],
+                    entry.get("p99_ratio", float("nan")) if server == "ours" else "",
+                    f["tickets_per_s"] if server == "ours" else "",
+                    f["e2e_p99_ms"] if server == "ours" else "",
+                    f["lost"] if server == "ours" else "",
+                    f["lag_p99_ms"],
+                ]
+            )
+    return {"figures": figures, "rows": rows, "rounds": len(rounds)}
+
+
+HEADERS = [
+    "rate/s",
+    "server",
+    "sent/s",
+    "ack p50 ms",
+    "ack p99 ms",
+    "p99 ours/bare",
+    "tickets/s",
+    "done p99 ms",
+    "unfinished",
+    "gen lag p99 ms",
+]
+
+
+def render(report: dict) -> str:
+    """The printed report: machine, table, targets."""
+    lines = [f"machine: {report['machine']}", table(HEADERS, report["rows"])]
+    at = report["figures"].get(TARGET_RATE)
+    flat = report["figures"].get(MAX, {}).get("ours")
+    if at and "ours" in at:
+        p99, ratio = at["ours"]["ack_p99_ms"], at.get("p99_ratio", float("nan"))
+        lines.append(
+            f"target at {TARGET_RATE}/s: ack p99 {p99:.1f} ms (<= {TARGET_P99_MS:g}: "
+            f"{'met' if p99 <= TARGET_P99_MS else 'MISSED'}), {ratio:.2f}x bare Bolt "
+            f"(<= {TARGET_RATIO:g}x: {'met' if ratio <= TARGET_RATIO else 'MISSED'})"
+        )
+    if flat:
+        tps = flat["tickets_per_s"]
+        lines.append(
+            f"target flat out: {tps:.0f} tickets/s processed (>= {TARGET_TPS:g}: "
+            f"{'met' if tps >= TARGET_TPS else 'MISSED'})"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    """Command line entry: run, print, return the report."""
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each fixed-rate run")
+    parser.add_argument("--rates", default="100,200,400", help="fixed rates, events/s")
+    parser.add_argument("--max-events", type=int, default=2000, help="events in the flat-out run")
+    parser.add_argument("--concurrency", type=int, default=32, help="senders in the flat-out run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each round (medians)")
+    parser.add_argument("--accounts", type=int, default=1000, help="accounts (channel pairs)")
+    parser.add_argument("--warmup", type=int, default=100, help="events sent first, not counted")
+    args = parser.parse_args(argv)
+    report = asyncio.run(
+        run(
+            seconds=args.seconds,
+            rates=[int(r) for r in args.rates.split(",") if r],
+            max_events=args.max_events,
+            concurrency=args.concurrency,
+            repeat=args.repeat,
+            accounts=args.accounts,
+            warmup=args.warmup,
+        )
+    )
+    print(render(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""What a benchmark ran on: cores, CPU model, Python, load when it started."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo (or the platform's guess)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def describe() -> str:
+    """One line naming the machine, for the head of every report."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 0
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{cores} cores, {cpu_model()}, Python {platform.python_version()} "
+        f"({sys.implementation.name}), {platform.system()} {platform.release()}; "
+        f"load average at start {load}"
+    )
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident set size of a process in MiB (this one by default), from /proc."""
+    path = Path(f"/proc/{pid or os.getpid()}/status")
+    for line in path.read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS in {path}")

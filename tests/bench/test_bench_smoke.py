@@ -1,0 +1,50 @@
+"""Tiny runs of each benchmark, so they keep working; the real sizes are in bench/README.md."""
+
+from __future__ import annotations
+
+import math
+
+from bench import broadcast, ingest, timers
+
+
+async def test_ingest_smoke_processes_every_post_and_compares_with_bare_bolt():
+    report = await ingest.run(
+        seconds=0.5, rates=[40], max_events=30, concurrency=4, repeat=1, accounts=30, warmup=5
+    )
+    text = ingest.render(report)
+    assert "cores" in report["machine"] and "Python 3." in report["machine"]
+    for rate in (40, ingest.MAX):
+        ours, bare = report["figures"][rate]["ours"], report["figures"][rate]["bare"]
+        assert 0 < bare["ack_p50_ms"] <= bare["ack_p99_ms"] < 3000
+        assert 0 < ours["ack_p50_ms"] <= ours["ack_p99_ms"] < 3000
+        assert ours["failed"] == 0 and bare["failed"] == 0
+        assert ours["lost"] == 0, "every post became a fully handled ticket"
+        assert ours["tickets_per_s"] > 0
+        assert math.isfinite(report["figures"][rate]["p99_ratio"])
+    # warm-up 5 + 20 at 40/s + 30 flat out: every one stored once.
+    assert report["figures"][ingest.MAX]["ours"]["stored"] == 5 + 20 + 30
+    assert "p99 ours/bare" in text and "target flat out" in text
+
+
+async def test_timers_smoke_fires_every_due_warning_once():
+    report = await timers.run(tickets=300, spread=3, watch=1.5, repeat=1, lead=2, owners=300)
+    text = timers.render(report)
+    assert report["expected"] >= 100
+    assert report["fired"] == report["expected"] == report["delivered"]
+    assert report["missed"] == 0
+    # A step is never claimed before it is due, and on this load not absurdly late.
+    assert 0 <= report["claim_p50_s"] <= report["claim_p99_s"] < 30
+    assert 0 <= report["dm_p50_s"] <= report["dm_p99_s"] < 30
+    assert 10 < report["rss_max_mb"] < 1000
+    assert report["due_query_p50_ms"] > 0
+    assert "bot RSS" in text
+
+
+async def test_broadcast_smoke_reaches_each_channel_once_near_the_bound():
+    report = await broadcast.run(channels=12, per_second=5, repeat=1, within=60)
+    text = broadcast.render(report)
+    assert report["missing"] == 0 and report["doubled"] == 0
+    assert report["once"] == 12
+    assert report["bound_s"] >= 2  # 13 posts at 5/s
+    assert 0.9 <= report["ratio"] < 2.0
+    assert "ratio" in text

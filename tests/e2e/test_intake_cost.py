@@ -1,0 +1,54 @@
+"""Intake's hot path: a new ticket's clocks are planned without reads, as a refresh would."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from bot.sandbox import Sandbox
+from tests.e2e.test_intake import open_ticket
+from tests.support import world as w
+
+# Opening a ticket ran 25 statements before the ingest benchmark, 15 after (bench/README.md);
+# the transactional outbox then added its rows for 👀, receipt and card, each written with the
+# ticket and then claimed, read and marked done: 37 in all when this budget was set.
+MOST_STATEMENTS_TO_OPEN = 40  # PostgreSQL adds row locks: 37-39 there
+
+
+def _plans(clocks) -> list[tuple]:
+    return [(c.kind, c.cycle, c.due_at, c.next_step_at, c.running_since) for c in clocks]
+
+
+async def test_new_ticket_clocks_equal_what_a_refresh_computes(sandbox: Sandbox, clock):
+    await open_ticket(sandbox, "Exports are slow")
+    services = sandbox.desk.services
+    async with sandbox.desk.db.unit_of_work() as uow:
+        ticket = await uow.tickets.by_number(w.VENDOR, 1)
+        started = _plans(await uow.sla.for_ticket(ticket.id))
+        due_before = (ticket.first_response_due_at, ticket.resolution_due_at, ticket.next_due_at)
+        await services.sla.refresh(uow, ticket, clock.now())
+        await uow.session.flush()
+        refreshed = _plans(await uow.sla.for_ticket(ticket.id))
+        due_after = (ticket.first_response_due_at, ticket.resolution_due_at, ticket.next_due_at)
+    assert [p[0] for p in started] == ["first_response", "resolution"]
+    assert all(p[1] == 1 and p[2] is not None and p[3] is not None for p in started)
+    assert started == refreshed
+    assert due_before == due_after
+
+
+async def test_opening_a_ticket_stays_within_its_statement_budget(sandbox: Sandbox):
+    await open_ticket(sandbox, "Warm-up request", user=w.DAVE)  # first-use lookups happen once
+    await sandbox.desk.services.inflight.drain(5)
+    statements: list[str] = []
+    engine = sandbox.desk.db.engine.sync_engine
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await open_ticket(sandbox, "Exports are slow")
+        await sandbox.desk.services.inflight.drain(5)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert any(s.startswith("INSERT INTO tickets") for s in statements)
+    assert len(statements) <= MOST_STATEMENTS_TO_OPEN, "\n".join(statements)
