@@ -11,7 +11,9 @@ from tests.support import world as w
 # Opening a ticket ran 25 statements before the ingest benchmark, 15 after (bench/README.md);
 # the transactional outbox then added its rows for 👀, receipt and card, each written with the
 # ticket and then claimed, read and marked done: 37 in all when this budget was set.
-MOST_STATEMENTS_TO_OPEN = 40  # PostgreSQL adds row locks: 37-39 there
+# PostgreSQL adds row locks and background polls land in the window: 37-41 seen there. A
+# return of the reads the bench removed would add about ten.
+MOST_STATEMENTS_TO_OPEN = 44
 
 
 def _plans(clocks) -> list[tuple]:
