@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +46,9 @@ triage:
     - priority: P1
       keywords: [outage, down, "not working"]
 """
+
+# What the demo's customer must never see: tier, money, renewal, severity, SLA wording.
+_INTERNAL = re.compile(r"(?i:strategic|tier|250,000|renewal|sev[1-4]|escalat)|\b(?:ARR|SLA)\b")
 
 # The demo's day starts on a Monday morning; time then jumps ahead (compressed) for the SLA part.
 DEMO_START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
@@ -198,7 +202,7 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
         leaks = [
             m.text
             for m in emu.shared_channel_messages()
-            if any(word in m.text.lower() for word in ("strategic", "arr", "tier"))
+            if _INTERNAL.search(m.text) or _INTERNAL.search(repr(m.blocks or ""))
         ]
         out(f"Internal details in the shared channel: {len(leaks)}")
         return 1 if leaks else 0

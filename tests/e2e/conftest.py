@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -48,7 +47,7 @@ async def sandbox(clock: ManualClock, database_url: str) -> AsyncIterator[Sandbo
 
 def assert_wall_held(box: Sandbox) -> None:
     """Nothing the bot put in a shared channel, or showed a customer, carries internal content."""
-    pattern = re.compile("|".join(re.escape(m) for m in world.INTERNAL_MARKERS), re.IGNORECASE)
+    pattern = world.internal_pattern()
     leaks = []
     for message in box.emu.shared_channel_messages():
         texts = [message.text or "", repr(message.blocks or "")]

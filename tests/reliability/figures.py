@@ -83,7 +83,7 @@ def count_seen(emu: Emulator, figures: Figures, shared: list[str], internal: lis
             if kind:
                 where = channel.im_user or channel.id
                 figures.alerts[(kind, int(NUMBER.search(m.text).group(1)), where)] += 1
-    markers = re.compile("|".join(re.escape(x) for x in w.INTERNAL_MARKERS), re.IGNORECASE)
+    markers = w.internal_pattern()
     figures.leaks = sum(
         1
         for m in emu.shared_channel_messages()

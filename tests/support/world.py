@@ -1,5 +1,7 @@
 """The test world: one vendor workspace, two customer orgs, and the desk config that fits it."""
 
+import re
+
 from bot.config.desk import DeskConfig, parse_desk_config
 from bot.emulator import Channel, Team, User, Workspace
 
@@ -60,7 +62,6 @@ INTERNAL_MARKERS = (
     "strategic",
     "standard",
     "tier",
-    "ARR",
     "250,000",
     "250000",
     "renewal",
@@ -70,8 +71,21 @@ INTERNAL_MARKERS = (
     "owner note",
     "Initech",
     "internal",
-    "SLA",
+    "sev1",
+    "sev2",
+    "sev3",
+    "sev4",
 )
+# Acronyms match as whole words in capitals: "ARR" is internal, "arrive" and "carry" are not;
+# "SLA" is internal, "Slack" is not.
+INTERNAL_ACRONYMS = ("ARR", "SLA")
+
+
+def internal_pattern() -> re.Pattern[str]:
+    """What must never reach a customer: the markers (any case) or the acronyms (as words)."""
+    words = "|".join(re.escape(m) for m in INTERNAL_MARKERS)
+    acronyms = "|".join(re.escape(a) for a in INTERNAL_ACRONYMS)
+    return re.compile(rf"(?i:{words})|\b(?:{acronyms})\b")
 
 
 def desk_config(text: str = DESK_YML) -> DeskConfig:
