@@ -150,6 +150,7 @@ async def run(
     accounts: int = 1000,
     warmup: int = 100,
     settle: float = 60.0,
+    workers: int = 1,
 ) -> dict:
     """Run every round `repeat` times; the rounds and the medians per (server, rate)."""
     machine = describe()
@@ -163,7 +164,9 @@ async def run(
             db = Database(url)
             try:
                 async with (
-                    procs.connectdesk(world.desk_yaml(sizes), emu.api_url, url, tmp) as ours,
+                    procs.connectdesk(
+                        world.desk_yaml(sizes), emu.api_url, url, tmp, workers=workers
+                    ) as ours,
                     procs.bare_bolt(emu.api_url, tmp) as bare,
                 ):
                     load, tracker = Load(emu, sizes), Tracker(emu)
@@ -203,7 +206,7 @@ async def run(
                 await db.close()
     finally:
         await emu.stop()
-    return {**summarise(rounds), "machine": machine}
+    return {**summarise(rounds), "machine": machine, "workers": workers}
 
 
 def summarise(rounds: list[Round]) -> dict:
@@ -269,7 +272,13 @@ HEADERS = [
 
 def render(report: dict) -> str:
     """The printed report: machine, table, targets."""
-    lines = [f"machine: {report['machine']}", table(HEADERS, report["rows"])]
+    workers = report.get("workers", 0)
+    lines = [
+        f"machine: {report['machine']}",
+        f"ours: connectdesk serve --workers {workers}"
+        + (" (events worked in the serving process)" if not workers else ""),
+        table(HEADERS, report["rows"]),
+    ]
     at = report["figures"].get(TARGET_RATE)
     flat = report["figures"].get(MAX, {}).get("ours")
     if at and "ours" in at:
@@ -298,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each round (medians)")
     parser.add_argument("--accounts", type=int, default=1000, help="accounts (channel pairs)")
     parser.add_argument("--warmup", type=int, default=100, help="events sent first, not counted")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`serve --workers N` (0: events in one process)"
+    )
     args = parser.parse_args(argv)
     report = asyncio.run(
         run(
@@ -308,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
             repeat=args.repeat,
             accounts=args.accounts,
             warmup=args.warmup,
+            workers=args.workers,
         )
     )
     print(render(report))

@@ -89,9 +89,17 @@ async def _wait_healthy(url: str, proc: asyncio.subprocess.Process, log_path: Pa
 
 @asynccontextmanager
 async def connectdesk(
-    config_text: str, api_url: str, database_url: str, workdir: Path, sweep_interval: float = 30
+    config_text: str,
+    api_url: str,
+    database_url: str,
+    workdir: Path,
+    sweep_interval: float = 30,
+    workers: int = 0,
 ) -> AsyncIterator[Served]:
-    """`connectdesk serve` (as `python -m bot serve`) on this config, Web API and database."""
+    """`connectdesk serve` (as `python -m bot serve`) on this config, Web API and database.
+
+    `workers`: events worked by that many `connectdesk work` children (`serve --workers`).
+    """
     config = workdir / "desk.yml"
     config.write_text(config_text)
     env = {
@@ -100,7 +108,8 @@ async def connectdesk(
         "CONNECTDESK_CONFIG": str(config),
         "CONNECTDESK_SWEEP_INTERVAL": str(sweep_interval),
     }
-    async with serving("bot", ["serve", "--upgrade-db"], env, workdir) as served:
+    args = ["serve", "--upgrade-db", "--workers", str(workers)]
+    async with serving("bot", args, env, workdir) as served:
         yield served
 
 

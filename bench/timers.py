@@ -51,8 +51,8 @@ class Run:
 
 
 async def _sample_queries(db: Database, until: float, out_due: list, out_next: list) -> None:
-    """Time the sweep's two queries on their own connection, about once a second."""
-    while time.monotonic() < until:
+    """Time the sweep's two queries on their own connection, about once a second (at least once)."""
+    while not out_due or time.monotonic() < until:
         now = datetime.now(UTC)
         async with db.unit_of_work() as uow:
             t0 = time.perf_counter()
@@ -66,9 +66,10 @@ async def _sample_queries(db: Database, until: float, out_due: list, out_next: l
 
 
 async def _sample_rss(pid: int, until: float, out: list[float]) -> None:
+    out.append(rss_mb(pid))  # at least once, even when a slow start ate the watched time
     while time.monotonic() < until:
-        out.append(rss_mb(pid))
         await asyncio.sleep(0.5)
+        out.append(rss_mb(pid))
 
 
 async def one_run(tickets: int, spread: float, watch: float, lead: float, owners: int) -> Run:

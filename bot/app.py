@@ -18,16 +18,18 @@ from bot.config.settings import Settings
 from bot.gateway import ChannelPacer, SlackGateway, make_client
 from bot.http.server import build_web_app
 from bot.http_session import SharedSession
+from bot.inbox.inbox import Inbox
 from bot.pacing import WindowBudget
 from bot.services.container import Services, build_services
 from handlers.actions import register_actions
 from handlers.commands import register_commands
 from handlers.errors import register_error_handler
-from handlers.events import register_events
+from handlers.events import EventListeners
 from handlers.views import register_views
 from schedules.sweep import SweepScheduler
 from store import migrate
 from store.db import Database
+from store.inbox_store import inbox_url_for
 
 log = logging.getLogger("connectdesk.app")
 
@@ -58,6 +60,16 @@ class ConnectDesk:
         self._owns_client = client is None
         self.client = client or make_client(token, settings.slack_api_url, replica)
         self.db = Database(settings.database_url)
+        inbox_url = settings.inbox_url or inbox_url_for(settings.database_url)
+        # A separate SQLite file: the ack path never queues behind the worker's transactions.
+        self.inbox_db = self.db if inbox_url == settings.database_url else Database(inbox_url)
+        self.inbox = Inbox(
+            self.inbox_db,
+            own_schema=self.inbox_db is not self.db,
+            lease=settings.inbox_lease_seconds,
+            poll=settings.inbox_poll_seconds,
+            worker_id=replica,
+        )
         pacing = config.pacing
         self.gateway = SlackGateway(
             self.client,
@@ -77,9 +89,8 @@ class ConnectDesk:
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
-            # Events are acknowledged only after their transaction commits (ticket and outbox
-            # rows together), so a crash before that makes Slack redeliver instead of losing
-            # the request; commands and buttons ack at once and work in lazy listeners.
+            # Events never reach Bolt (the edge stores them in the inbox and acks); commands and
+            # buttons ack at once and work in lazy listeners.
             process_before_response=True,
             logger=logging.getLogger("connectdesk.bolt"),
         )
@@ -91,13 +102,16 @@ class ConnectDesk:
         )
         self.services.sla.set_waker(self.scheduler.wake_at)
         register_error_handler(self.bolt)
-        register_events(self.bolt, self.services)
+        self.inbox.handlers = EventListeners(self.services)
         register_commands(self.bolt, self.services)
         register_actions(self.bolt, self.services)
         register_views(self.bolt, self.services)
 
-    async def start(self, *, upgrade_db: bool = False) -> None:
-        """Check (or upgrade) the schema, learn who we are, load configured accounts."""
+    async def start(self, *, upgrade_db: bool = False, work_events: bool = True) -> None:
+        """Check (or upgrade) the schema, learn who we are, load configured accounts.
+
+        `work_events=False`: stored events are left to `connectdesk work` processes.
+        """
         if upgrade_db:
             await migrate.upgrade(self.settings.database_url)
         problem = (await migrate.status(self.settings.database_url)).problem(
@@ -115,22 +129,29 @@ class ConnectDesk:
         # Side effects a crashed process had decided but not done are picked up from here.
         self.services.outbox.start()
         await self.services.broadcaster.start()
+        # Events acked before a crash or restart are still in the inbox: worked from here on.
+        await self.inbox.start(work=work_events)
         log.info(
             "connectdesk ready in team %s with %d configured accounts", identity.team_id, count
         )
 
     def web_app(self) -> web.Application:
         """The aiohttp application (POST /slack/events, GET /healthz)."""
-        app = build_web_app(self.bolt, self.settings.slack_signing_secret.get_secret_value())
+        app = build_web_app(
+            self.bolt, self.settings.slack_signing_secret.get_secret_value(), inbox=self.inbox
+        )
         return app
 
     async def close(self) -> None:
         """Let listener work finish, stop the timers, then release connections."""
+        await self.inbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.inflight.drain(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.broadcaster.close()
         await self.scheduler.shutdown()
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()
+        if self.inbox_db is not self.db:
+            await self.inbox_db.close()
         session: Any = getattr(self.client, "session", None)
         if session is not None and not session.closed:
             await session.close()

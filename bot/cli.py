@@ -35,10 +35,17 @@ def cmd_check(settings: Settings) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings, *, upgrade_db: bool = False) -> int:
+def cmd_serve(
+    settings: Settings,
+    *,
+    upgrade_db: bool = False,
+    workers: int = 0,
+    log_level: str = "WARNING",
+    worker_only: bool = False,
+) -> int:
     """Run the bot until interrupted (refuses an out-of-date schema unless `upgrade_db`)."""
     from bot.app import SchemaNotReady
-    from bot.serve import serve
+    from bot.serve import serve, work
 
     config = _load_config(settings)
     if config is None:
@@ -52,8 +59,12 @@ def cmd_serve(settings: Settings, *, upgrade_db: bool = False) -> int:
             file=sys.stderr,
         )
         return 1
+    if worker_only:
+        run = work(settings, config)
+    else:
+        run = serve(settings, config, upgrade_db=upgrade_db, workers=workers, log_level=log_level)
     try:
-        asyncio.run(serve(settings, config, upgrade_db=upgrade_db))
+        asyncio.run(run)
     except SchemaNotReady as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -78,6 +89,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--upgrade-db", action="store_true", help="migrate the database schema first if behind"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="work events in N child processes (`connectdesk work`); 0: in this one (default)",
+    )
+    sub.add_parser(
+        "work", help="work stored events, timers and side effects (no HTTP; see --workers)"
+    )
     demo = sub.add_parser("demo", help="play a scripted day on the local Slack emulator")
     demo.add_argument("--speed", type=float, default=1.0, help="pace multiplier (default 1)")
     check = sub.add_parser("check", help="validate desk.yml and print the policy table")
@@ -96,7 +116,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_check(settings)
     if args.command == "db":
         return cmd_db(settings, args)
-    return cmd_serve(settings, upgrade_db=args.upgrade_db)
+    if args.command == "work":
+        return cmd_serve(settings, worker_only=True)
+    if args.workers < 0:
+        print("--workers must be 0 or more", file=sys.stderr)
+        return 2
+    return cmd_serve(
+        settings, upgrade_db=args.upgrade_db, workers=args.workers, log_level=args.log_level
+    )
 
 
 if __name__ == "__main__":

@@ -87,10 +87,14 @@ class Sandbox:
         port = runner.addresses[0][1]
         self.emu.app_url = f"http://127.0.0.1:{port}/slack/events"
         self.desk, self._runner = desk, runner
+        # Tests and the demo read the outcome right after a delivery, as they did when events
+        # were worked before the ack; the bot itself no longer waits.
+        self.emu.deliverer.after_send = desk.inbox.drained
         return desk
 
     async def stop_bot(self) -> None:
         """Stop the bot (as a crash or deploy would), leaving the emulator and database."""
+        self.emu.deliverer.after_send = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -11,22 +11,42 @@ from aiohttp import web
 from bot.app import create_app
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
+from bot.workers import WorkerPool
 
 log = logging.getLogger("connectdesk.serve")
 
 
-async def serve(settings: Settings, config: DeskConfig, *, upgrade_db: bool = False) -> None:
-    """Start the app and run until SIGINT/SIGTERM (SchemaNotReady if the schema is behind)."""
-    desk = create_app(settings, config)
-    try:
-        await desk.start(upgrade_db=upgrade_db)
-    except BaseException:
-        await desk.close()
-        raise
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve(
+    settings: Settings,
+    config: DeskConfig,
+    *,
+    upgrade_db: bool = False,
+    workers: int = 0,
+    log_level: str = "WARNING",
+) -> None:
+    """Start the app and run until SIGINT/SIGTERM (SchemaNotReady if the schema is behind).
+
+    `workers`: events are worked by that many `connectdesk work` child processes instead of
+    this one, which then only acks, answers commands and buttons, and runs the timers.
+    """
+    desk = create_app(settings, config)
+    try:
+        await desk.start(upgrade_db=upgrade_db, work_events=workers == 0)
+    except BaseException:
+        await desk.close()
+        raise
+    stop = _stop_on_signals()
+    pool = WorkerPool(workers, log_level) if workers else None
+    if pool is not None:
+        pool.start()
     runner = None
     socket_handler = None
     try:
@@ -49,4 +69,21 @@ async def serve(settings: Settings, config: DeskConfig, *, upgrade_db: bool = Fa
             await socket_handler.close_async()
         if runner is not None:
             await runner.cleanup()
+        if pool is not None:
+            await pool.stop()
+        await desk.close()
+
+
+async def work(settings: Settings, config: DeskConfig) -> None:
+    """Work stored events (and timers, side effects) until SIGINT/SIGTERM; no HTTP."""
+    desk = create_app(settings, config)
+    try:
+        await desk.start()
+    except BaseException:
+        await desk.close()
+        raise
+    log.info("connectdesk event worker running")
+    try:
+        await _stop_on_signals().wait()
+    finally:
         await desk.close()

@@ -1,29 +1,54 @@
-"""Events API listeners: ack, parse, hand to one service."""
+"""Events API listeners: parse each stored event and hand it to one service.
+
+Events do not go through Bolt's listeners: the edge stores them in the inbox and acks, and the
+inbox worker hands them here in batches (see bot/inbox).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import groupby
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.services.container import Services
+from bot.services.inputs import NEW_POST_SUBTYPES
 from handlers.parsing import channel_joined, incoming_message
+from handlers.registry import EVENTS
+
+JOINS = ("member_joined_channel", "channel_shared")
 
 
-def register_events(app: AsyncApp, services: Services) -> None:
-    """Attach the event listeners."""
+class EventListeners:
+    """The event types connectdesk acts on, and which service each goes to."""
 
-    @app.event("message")
-    @services.inflight.tracked
-    async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
-        await services.intake.on_message(incoming_message(body, event))
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
-    @app.event("member_joined_channel")
-    @services.inflight.tracked
-    async def on_member_joined(body: dict[str, Any], event: dict[str, Any]) -> None:
-        await services.accounts.on_channel_joined(channel_joined(body, event))
+    def wants(self, body: dict[str, Any]) -> bool:
+        """Whether the event can change anything: our types, and of messages only new posts."""
+        event = body.get("event")
+        if not isinstance(event, dict) or event.get("type") not in EVENTS:
+            return False
+        if event["type"] != "message":
+            return True
+        # Edits, deletions, joins and every bot's posts (our own echoes among them) never
+        # touch a ticket, so they are acknowledged without being stored.
+        subtype = event.get("subtype")
+        if subtype is not None and not isinstance(subtype, str):
+            return False  # not a shape Slack sends; nothing to act on
+        return subtype in NEW_POST_SUBTYPES and not event.get("bot_id")
 
-    @app.event("channel_shared")
-    @services.inflight.tracked
-    async def on_channel_shared(body: dict[str, Any], event: dict[str, Any]) -> None:
-        await services.accounts.on_channel_joined(channel_joined(body, event))
+    async def handle(self, bodies: Sequence[dict[str, Any]]) -> None:
+        """Handle events in order; consecutive messages are decided in one transaction."""
+        for is_message, run in groupby(bodies, key=lambda b: b["event"].get("type") == "message"):
+            group = list(run)
+            if is_message:
+                await self.services.intake.on_messages(
+                    [incoming_message(b, b["event"]) for b in group]
+                )
+                continue
+            for body in group:
+                if body["event"].get("type") in JOINS:
+                    await self.services.accounts.on_channel_joined(
+                        channel_joined(body, body["event"])
+                    )

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     async_sessionmaker,
     create_async_engine,
@@ -37,6 +38,22 @@ class Database:
         else:
             async with self._sessions() as session, session.begin():
                 yield Repositories(session)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Repositories]:
+        """Repositories for reads only: no write lock (SQLite's WAL readers never wait)."""
+        async with self._sessions() as session:
+            yield Repositories(session)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction on a plain Core connection (short hot paths that skip the ORM)."""
+        if self._write_lock is not None:
+            async with self._write_lock, self.engine.begin() as conn:
+                yield conn
+        else:
+            async with self.engine.begin() as conn:
+                yield conn
 
     async def close(self) -> None:
         """Release every pooled connection."""

@@ -302,3 +302,28 @@ class OutboxEntry(Base):
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class InboxEvent(Base):
+    """An Events API delivery stored before its ack, processed after it by an inbox worker.
+
+    The edge writes the raw body (one short transaction, unique `event_id`) and answers Slack at
+    once; a worker claims rows in batches, handles them, then deletes them. A worker that dies
+    leaves its claim to lapse, and the next claimant redoes the rows (`processed_events` makes
+    the redo a no-op for what had committed).
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_due", "state", "not_before"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # pending -> (deleted when handled) | failed (kept for a person to look at)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -28,8 +28,13 @@ class OutboxRepository:
         *,
         ticket_id: int | None = None,
         payload: dict[str, Any] | None = None,
+        claimed_by: str | None = None,
     ) -> int | None:
-        """Record a side effect once per `key`; its id, or None if the key was recorded before."""
+        """Record a side effect once per `key`; its id, or None if the key was recorded before.
+
+        `claimed_by`: the row starts claimed by that worker (its first try), which will run it
+        right after the commit; if it dies first, the claim lapses and another worker redoes it.
+        """
         stmt = (
             insert_for(self.session, OutboxEntry)
             .values(
@@ -38,8 +43,10 @@ class OutboxRepository:
                 team_id=team_id,
                 ticket_id=ticket_id,
                 payload=payload or {},
-                state="pending",
-                attempts=0,
+                state="sending" if claimed_by else "pending",
+                attempts=1 if claimed_by else 0,
+                claimed_by=claimed_by,
+                claimed_at=at if claimed_by else None,
                 not_before=at,
                 created_at=at,
             )

@@ -144,6 +144,34 @@ class TicketRepository:
         await self.session.flush()
         return ticket
 
+    async def record_post(
+        self, ticket_id: int, *, receipt_ts: str | None = None, card: tuple[str, str] | None = None
+    ) -> None:
+        """Remember where the receipt or the card (channel, ts) was posted."""
+        values: dict[str, Any] = {}
+        if receipt_ts is not None:
+            values["receipt_ts"] = receipt_ts
+        if card is not None:
+            values["card_channel_id"], values["card_ts"] = card
+        if values:
+            await self.session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def shown_state(self, ticket_id: int) -> tuple[object, ...] | None:
+        """The fields a card or receipt shows that can change (see presenter.fingerprint)."""
+        row = (
+            await self.session.execute(
+                select(
+                    Ticket.status, Ticket.owner_user_id, Ticket.priority, Ticket.first_response_at
+                ).where(Ticket.id == ticket_id)
+            )
+        ).first()
+        return tuple(row) if row is not None else None
+
     async def _one(self, stmt: Any, for_update: bool) -> Ticket | None:
         if for_update:
             # Only the ticket row: its eager outer joins (incident) cannot be locked, and

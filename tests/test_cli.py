@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.cli import main
 from bot.emulator import Emulator
@@ -72,8 +73,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_serve_runs_for_real_against_slack_api(tmp_path: Path, database_url: str) -> None:
-    """`connectdesk serve --upgrade-db` as a separate process, against the emulated Slack."""
+@pytest.mark.parametrize("workers", [0, 1])
+async def test_serve_runs_for_real_against_slack_api(
+    tmp_path: Path, database_url: str, workers: int
+) -> None:
+    """`connectdesk serve --upgrade-db [--workers 1]` as a separate process, against Slack."""
     config = tmp_path / "desk.yml"
     config.write_text(w.DESK_YML)
     async with Emulator(w.workspace(), signing_secret="real-secret", bot_token="xoxb-real") as emu:
@@ -94,6 +98,8 @@ async def test_serve_runs_for_real_against_slack_api(tmp_path: Path, database_ur
             "bot",
             "serve",
             "--upgrade-db",
+            "--workers",
+            str(workers),
             env=env,
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,

@@ -107,9 +107,10 @@ def test_app_registers_exactly_the_manifest_listeners() -> None:
     )
     desk = create_app(settings, world.desk_config())
     listeners = desk.bolt._async_listeners  # noqa: SLF001 - introspection for this check only
-    expected = (
-        len(registry.EVENTS) + len(registry.COMMANDS) + len(registry.ACTIONS) + len(registry.VIEWS)
-    )
-    assert len(listeners) == expected
+    assert len(listeners) == len(registry.COMMANDS) + len(registry.ACTIONS) + len(registry.VIEWS)
+    # Events go through the inbox to the event listeners, which take exactly these types.
+    for kind in (*registry.EVENTS, "app_mention", "reaction_added", "message.im"):
+        body = {"type": "event_callback", "event": {"type": kind, "user": "U1", "ts": "1.0"}}
+        assert desk.inbox.wants(body) == (kind in registry.EVENTS), kind
     # Modals need interactivity, which also carries the buttons.
     assert manifest()["settings"]["interactivity"]["is_enabled"] is True

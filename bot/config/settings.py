@@ -18,6 +18,14 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite+aiosqlite:///connectdesk.db", alias="CONNECTDESK_DATABASE_URL"
     )
+    # Where Events API deliveries wait between the ack and their handling; by default a file
+    # beside a SQLite database, or the same PostgreSQL database (store/inbox_store.py).
+    inbox_url: str | None = Field(default=None, alias="CONNECTDESK_INBOX_URL")
+    # How long a worker's claim on a batch of stored events lasts before another redoes it.
+    inbox_lease_seconds: float = Field(default=10.0, alias="CONNECTDESK_INBOX_LEASE")
+    # How often a worker looks for stored events another process accepted (within one process
+    # an accepted event wakes the worker at once; `serve --workers` children poll every 50 ms).
+    inbox_poll_seconds: float = Field(default=1.0, alias="CONNECTDESK_INBOX_POLL")
     config_path: str = Field(default="desk.yml", alias="CONNECTDESK_CONFIG")
     port: int = Field(default=3000, alias="PORT")
     host: str = Field(default="0.0.0.0", alias="CONNECTDESK_HOST")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -44,6 +44,9 @@ class Deliverer:
         self.ack_timeout = ack_timeout
         self._signer = SignatureVerifier(signing_secret)
         self._session: aiohttp.ClientSession | None = None
+        # Awaited after each delivery: the sandbox waits there for the app to have worked what
+        # it acknowledged, so a test's next step sees the result (Slack itself does not wait).
+        self.after_send: Callable[[], Awaitable[None]] | None = None
 
     async def start(self) -> None:
         """Open the HTTP client."""
@@ -101,6 +104,8 @@ class Deliverer:
                 break
             if attempt < len(delays):
                 await asyncio.sleep(delays[attempt])
+        if self.after_send is not None:
+            await self.after_send()
         return delivery
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | str, str]:

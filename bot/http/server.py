@@ -13,6 +13,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.inbox.inbox import Inbox
+
 log = logging.getLogger("connectdesk.http")
 
 MAX_BODY = 1024 * 1024
@@ -78,10 +80,27 @@ def _parsed(body: str, content_type: str) -> dict[str, Any] | None:
         return None
 
 
+async def _store_event(inbox: Inbox, parsed: dict[str, Any], body: str) -> web.Response:
+    """Keep the event for the inbox worker and ack; what cannot matter is acked and dropped."""
+    if not inbox.wants(parsed):
+        return web.Response(status=200, text="")
+    try:
+        await inbox.accept(parsed, body)
+    except Exception:
+        # Not stored, so not acknowledged: Slack retries it.
+        log.exception("could not store an event")
+        return _json_error(500, "internal error")
+    return web.Response(status=200, text="")
+
+
 def build_web_app(
-    bolt: AsyncApp, signing_secret: str, path: str = "/slack/events"
+    bolt: AsyncApp, signing_secret: str, *, inbox: Inbox, path: str = "/slack/events"
 ) -> web.Application:
-    """The aiohttp application serving Slack requests and `/healthz`."""
+    """The aiohttp application serving Slack requests and `/healthz`.
+
+    Events are stored in the inbox and acknowledged as soon as that commits; their work
+    happens after the ack. Commands, buttons and modals go to Bolt.
+    """
     verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
@@ -103,6 +122,8 @@ def build_web_app(
             # again and again) and ignore; nothing reaches a listener.
             log.warning("ignored a signed request with fields of unexpected types")
             return web.Response(status=200, text="")
+        if parsed.get("type") == "event_callback":
+            return await _store_event(inbox, parsed, body)
         try:
             bolt_request = AsyncBoltRequest(
                 body=body, query=request.query_string, headers=dict(request.headers)

@@ -19,6 +19,7 @@ from bot.outbox.alert_payload import context_from_json
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
 from store.db import Database
 from store.models import OutboxEntry
+from store.repositories import Repositories
 
 log = logging.getLogger("connectdesk.outbox")
 
@@ -35,6 +36,8 @@ class DeskEffects:
         self.db = db
         self.gateway = gateway
         self.presenter = presenter
+        # What each receipt or card showed when posted, until its row is settled.
+        self._rendered: dict[int, tuple[object, ...]] = {}
 
     async def perform(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
         """Do the row's effect; a repeat finds the earlier result instead of doubling it."""
@@ -76,8 +79,17 @@ class DeskEffects:
         except WallViolation as exc:
             return Delivered(error=str(exc)[:200], permanent=not exc.transient)
 
+    async def record_result(self, uow: Repositories, entry: OutboxEntry, result: Delivered) -> None:
+        """A receipt's or card's ts is kept on its ticket, so later changes edit that message."""
+        if entry.kind not in (RECEIPT, CARD) or result.ts is None or entry.ticket_id is None:
+            return
+        if entry.kind == RECEIPT:
+            await uow.tickets.record_post(entry.ticket_id, receipt_ts=result.ts)
+        elif result.channel:
+            await uow.tickets.record_post(entry.ticket_id, card=(result.channel, result.ts))
+
     async def _ticket_post(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
-        async with self.db.unit_of_work() as uow:
+        async with self.db.reading() as uow:
             ticket = await uow.tickets.by_id(entry.ticket_id or 0)
         if ticket is None:
             return Delivered(error="ticket gone", permanent=True)
@@ -92,25 +104,29 @@ class DeskEffects:
             result = await self._post_once(
                 entry, uncertain, ticket.account.internal_channel_id, card
             )
-        if result.ts is None:
-            return result
-        async with self.db.unit_of_work() as uow:
-            stored = await uow.tickets.by_id(ticket.id, for_update=True)
-            if stored is None:
-                return result
-            if entry.kind == RECEIPT:
-                stored.receipt_ts = result.ts
-            else:
-                stored.card_ts = result.ts
-                stored.card_channel_id = ticket.account.internal_channel_id
-        # Someone may have claimed or answered while this was being posted.
-        if fingerprint(stored) != rendered:
-            await self.presenter.refresh(stored)
+        if result.ts is not None:
+            self._rendered[entry.id] = rendered
         return result
+
+    async def after_settled(self, entry: OutboxEntry, result: Delivered) -> None:
+        """Once a receipt's or card's ts is stored, catch up with changes made meanwhile.
+
+        Someone may have claimed or answered while it was being posted: a change committed
+        before the ts was stored could not edit the message, so it is brought up to date here.
+        """
+        rendered = self._rendered.pop(entry.id, None)
+        if rendered is None or result.error is not None:
+            return
+        async with self.db.reading() as uow:
+            if await uow.tickets.shown_state(entry.ticket_id or 0) == rendered:
+                return
+            stored = await uow.tickets.by_id(entry.ticket_id or 0)
+        if stored is not None:
+            await self.presenter.refresh(stored)
 
     async def _refresh(self, entry: OutboxEntry) -> Delivered:
         """Card, receipt and ✅ show the ticket as it is now (a repeat shows the same)."""
-        async with self.db.unit_of_work() as uow:
+        async with self.db.reading() as uow:
             ticket = await uow.tickets.by_id(entry.ticket_id or 0)
         if ticket is None:
             return Delivered(error="ticket gone", permanent=True)

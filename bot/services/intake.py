@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -75,60 +76,78 @@ class IntakeService:
 
     async def on_message(self, msg: IncomingMessage) -> IntakeResult:
         """Handle one message event exactly once (per `event_id`)."""
-        identity = await self.gateway.identity()
-        if not msg.is_new_post or msg.user_id == identity.bot_user_id:
-            return await self._ignore(msg, "not a person's new post")
-        internal = await self.people.is_internal(msg.user_id, msg.user_team)
-        now = self.clock.now()
-        effects: list[int | None] = []
-        async with self.db.unit_of_work() as uow:
-            if not await uow.events.claim(msg.event_id, now):
-                return IntakeResult(Outcome.DUPLICATE, reason="event already handled")
-            link = await uow.accounts.channel(msg.team_id, msg.channel_id)
-            if link is None or not link.is_shared:
-                return IntakeResult(Outcome.IGNORED, reason="channel not linked")
-            if msg.is_reply:
-                ticket = await uow.tickets.by_thread(
-                    msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
-                )
-                if ticket is None:
-                    return IntakeResult(Outcome.IGNORED, reason="thread is not a ticket")
-                if await self._record_reply(uow, ticket, msg, bool(internal), now):
-                    effects.append(await record_refresh(self.outbox, uow, ticket))
-                result = IntakeResult(Outcome.REPLY, ticket.number)
-            elif internal:
-                return IntakeResult(Outcome.IGNORED, reason="staff post")
-            elif is_pleasantry(msg.text) or not msg.text.strip():
-                return IntakeResult(Outcome.IGNORED, reason="pleasantry")
-            else:
-                since = now - self.config.grouping_window
-                await uow.tickets.lock_requester(msg.team_id, msg.channel_id, msg.user_id)
-                ticket = await uow.tickets.latest_open_for_requester(
-                    msg.team_id, msg.channel_id, msg.user_id, since
-                )
-                if ticket is not None:
-                    await self._add_message(uow, ticket, msg, False, now)
-                    ticket.last_customer_at = now
-                    ticket.updated_at = now
-                    await uow.audit.record(
-                        msg.team_id, msg.user_id, "message_grouped", now, ticket.id, ts=msg.ts
-                    )
-                    if link.account.receipts:
-                        effects.append(await self._react(uow, ticket, msg.channel_id, msg.ts))
-                    result = IntakeResult(Outcome.JOINED, ticket.number)
-                else:
-                    ticket = await self._open(uow, msg, link.account, now)
-                    effects += await self._announce(uow, ticket)
-                    result = IntakeResult(Outcome.OPENED, ticket.number)
-        # Committed with the ticket, so a crash from here on loses none of them; not awaited,
-        # so Slack gets its ack as soon as the transaction is durable.
-        self.outbox.run_soon(effects)
-        return result
+        return (await self.on_messages([msg]))[0]
 
-    async def _ignore(self, msg: IncomingMessage, reason: str) -> IntakeResult:
-        # Ignoring the same event twice changes nothing, so it costs no write (the bot's own
-        # broadcast echoes arrive by the hundred).
-        return IntakeResult(Outcome.IGNORED, reason=reason)
+    async def on_messages(self, msgs: Sequence[IncomingMessage]) -> list[IntakeResult]:
+        """Handle message events in order, deciding them all in one transaction.
+
+        Each event counts once (per `event_id`); its side effects are recorded in the same
+        transaction and run once it commits, each ticket's in order, tickets side by side.
+        """
+        identity = await self.gateway.identity()
+        # Who is internal may take a users.info call: asked before the transaction opens.
+        who: list[bool | None] = []
+        for msg in msgs:
+            wanted = msg.is_new_post and msg.user_id != identity.bot_user_id
+            who.append(
+                await self.people.is_internal(msg.user_id, msg.user_team) if wanted else None
+            )
+        results: list[IntakeResult] = []
+        effects: list[list[int | None]] = []
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            for msg, internal in zip(msgs, who, strict=True):
+                if not msg.is_new_post or msg.user_id == identity.bot_user_id:
+                    results.append(IntakeResult(Outcome.IGNORED, reason="not a person's new post"))
+                    continue
+                done: list[int | None] = []
+                results.append(await self._decide(uow, msg, internal, now, done))
+                effects.append(done)
+        # Committed with the tickets, so a crash from here on loses none of them; not awaited.
+        for ticket_effects in effects:
+            self.outbox.run_soon(ticket_effects)
+        return results
+
+    async def _decide(
+        self, uow, msg: IncomingMessage, internal: bool | None, now: datetime, effects: list
+    ) -> IntakeResult:
+        """What one new post means, inside the caller's transaction; effects are appended."""
+        if not await uow.events.claim(msg.event_id, now):
+            return IntakeResult(Outcome.DUPLICATE, reason="event already handled")
+        link = await uow.accounts.channel(msg.team_id, msg.channel_id)
+        if link is None or not link.is_shared:
+            return IntakeResult(Outcome.IGNORED, reason="channel not linked")
+        if msg.is_reply:
+            ticket = await uow.tickets.by_thread(
+                msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
+            )
+            if ticket is None:
+                return IntakeResult(Outcome.IGNORED, reason="thread is not a ticket")
+            if await self._record_reply(uow, ticket, msg, bool(internal), now):
+                effects.append(await record_refresh(self.outbox, uow, ticket))
+            return IntakeResult(Outcome.REPLY, ticket.number)
+        if internal:
+            return IntakeResult(Outcome.IGNORED, reason="staff post")
+        if is_pleasantry(msg.text) or not msg.text.strip():
+            return IntakeResult(Outcome.IGNORED, reason="pleasantry")
+        since = now - self.config.grouping_window
+        await uow.tickets.lock_requester(msg.team_id, msg.channel_id, msg.user_id)
+        ticket = await uow.tickets.latest_open_for_requester(
+            msg.team_id, msg.channel_id, msg.user_id, since
+        )
+        if ticket is not None:
+            await self._add_message(uow, ticket, msg, False, now)
+            ticket.last_customer_at = now
+            ticket.updated_at = now
+            await uow.audit.record(
+                msg.team_id, msg.user_id, "message_grouped", now, ticket.id, ts=msg.ts
+            )
+            if link.account.receipts:
+                effects.append(await self._react(uow, ticket, msg.channel_id, msg.ts))
+            return IntakeResult(Outcome.JOINED, ticket.number)
+        ticket = await self._open(uow, msg, link.account, now)
+        effects += await self._announce(uow, ticket)
+        return IntakeResult(Outcome.OPENED, ticket.number)
 
     async def _open(self, uow, msg: IncomingMessage, account, now: datetime) -> Ticket:
         priority = classify_priority(

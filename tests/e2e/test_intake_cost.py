@@ -10,10 +10,11 @@ from tests.support import world as w
 
 # Opening a ticket ran 25 statements before the ingest benchmark, 15 after (bench/README.md);
 # the transactional outbox then added its rows for 👀, receipt and card, each written with the
-# ticket and then claimed, read and marked done: 37 in all when this budget was set.
-# PostgreSQL adds row locks and background polls land in the window: 37-41 seen there. A
-# return of the reads the bench removed would add about ten.
-MOST_STATEMENTS_TO_OPEN = 44
+# ticket and then claimed, read and marked done: 37 in all. Rows now start claimed by the worker
+# that runs them and a post's ts is stored when its row settles: 30 on SQLite, 34 on PostgreSQL
+# (its requester lock, and background polls that land in the window). A return of the reads
+# the bench removed would add about ten.
+MOST_STATEMENTS_TO_OPEN = 38
 
 
 def _plans(clocks) -> list[tuple]:
@@ -44,7 +45,8 @@ async def test_opening_a_ticket_stays_within_its_statement_budget(sandbox: Sandb
     engine = sandbox.desk.db.engine.sync_engine
 
     def record(_conn, _cursor, statement, _params, _context, _many) -> None:
-        statements.append(statement)
+        if " inbox" not in statement:  # the ack path's row (PostgreSQL keeps it in this database)
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:

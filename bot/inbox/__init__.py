@@ -1,0 +1,1 @@
+"""The durable inbox: Events API deliveries stored before the ack, handled after it."""

@@ -1,0 +1,225 @@
+"""Stores each Events API delivery before Slack gets its ack, and works the rows in batches.
+
+The edge's only write is one short insert (unique `event_id`, so a redelivery is a no-op);
+Slack is answered as soon as it commits, whatever the load. A worker claims the oldest rows in
+batches and hands them to the event handlers, which decide several events in one transaction;
+rows are deleted once handled. A crash leaves the claim to lapse and the rows are redone;
+`processed_events` (written in the handlers' transaction) turns a redo of committed work into
+nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+from bot.clock import Clock, SystemClock
+from store import inbox_store
+from store.db import Database
+from store.inbox_store import InboxRow
+
+log = logging.getLogger("connectdesk.inbox")
+
+BATCH = 100
+BACKOFF_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
+MAX_ATTEMPTS = 8
+
+
+class EventHandlers(Protocol):
+    """What the inbox hands its rows to (handlers/events.py)."""
+
+    def wants(self, body: dict[str, Any]) -> bool:
+        """Whether an event can matter at all (others are acked and dropped at the edge)."""
+        ...
+
+    async def handle(self, bodies: Sequence[dict[str, Any]]) -> None:
+        """Handle the events, in order; raising means none of them took effect."""
+        ...
+
+
+def event_key(body: dict[str, Any], raw: str) -> str:
+    """Slack's `event_id`, or (for a body without one) a digest of the body."""
+    event_id = body.get("event_id")
+    if isinstance(event_id, str) and 0 < len(event_id) <= 64:
+        return event_id
+    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()[:57]
+
+
+class Inbox:
+    """Accepts deliveries on the ack path; a background worker handles them."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        own_schema: bool = False,
+        lease: float = 10.0,
+        batch: int = BATCH,
+        poll: float = 1.0,
+        wall: Clock | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.own_schema = own_schema
+        self.lease = timedelta(seconds=lease)
+        self.batch = batch
+        self.poll = poll
+        # Real time on purpose: claims and backoff must age even under a test's manual clock.
+        self.wall = wall or SystemClock()
+        self.worker_id = worker_id or uuid.uuid4().hex[:12]
+        self.handlers: EventHandlers | None = None
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Event()
+        self._waiting: set[int] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # ---- the ack path ------------------------------------------------------------------------
+    def wants(self, body: dict[str, Any]) -> bool:
+        """Whether this event is worth storing (the bot's own posts, edits... are not)."""
+        return self.handlers is not None and self.handlers.wants(body)
+
+    async def accept(self, body: dict[str, Any], raw: str) -> bool:
+        """Store one delivery durably; False if it was stored before (a redelivery)."""
+        async with self.db.connection() as conn:
+            row_id = await inbox_store.add(conn, event_key(body, raw), raw, self.wall.now())
+        if row_id is None:
+            return False
+        self._waiting.add(row_id)
+        self._wake.set()
+        return True
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    async def start(self, *, work: bool = True) -> None:
+        """Create the inbox file if it is its own database, then start the worker.
+
+        `work=False`: only accept (an edge whose events are worked by `connectdesk work`).
+        """
+        if self.own_schema:
+            async with self.db.connection() as conn:
+                await inbox_store.create(conn)
+        if work and self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._loop(), name=f"inbox-{self.worker_id}")
+
+    async def close(self, grace: float = 10.0) -> None:
+        """Finish the batch under way (or cancel it after `grace`), then release our claims."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            _done, late = await asyncio.wait([self._task], timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        try:
+            async with self.db.connection() as conn:
+                await inbox_store.release(conn, self.worker_id)
+        except Exception:  # the claim lapses by itself; this only spares the wait
+            log.warning("could not release inbox claims; they lapse in %s", self.lease)
+
+    async def drained(self, within: float = 30.0) -> None:
+        """Wait until every row this process accepted so far was worked (tests, demo)."""
+        snapshot = set(self._waiting)
+        deadline = asyncio.get_running_loop().time() + within
+        while snapshot & self._waiting:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise TimeoutError(f"{len(snapshot & self._waiting)} inbox rows still pending")
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), timeout=min(left, 0.5))
+            except TimeoutError:
+                pass
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per state."""
+        async with self.db.connection() as conn:
+            return await inbox_store.counts(conn)
+
+    # ---- the worker --------------------------------------------------------------------------
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                worked = await self.work_once()
+            except Exception:
+                log.exception("inbox pass failed; trying again shortly")
+                worked = 0
+            if worked or self._stopping:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def work_once(self) -> int:
+        """Claim one batch and handle it; how many rows were claimed."""
+        if self.handlers is None:
+            return 0
+        self._wake.clear()
+        async with self.db.connection() as conn:
+            rows = await inbox_store.claim(
+                conn, self.worker_id, self.wall.now(), self.lease, self.batch
+            )
+        if not rows:
+            return 0
+        try:
+            done = await self._handle(rows)
+        finally:
+            self._waiting.difference_update(r.id for r in rows)
+            self._progress.set()
+        async with self.db.connection() as conn:
+            await inbox_store.remove(conn, done)
+        return len(rows)
+
+    async def _handle(self, rows: list[InboxRow]) -> list[int]:
+        """Handle the batch in one go; if that fails, each row alone. The ids handled."""
+        assert self.handlers is not None
+        bodies = [_body(row) for row in rows]
+        try:
+            await self.handlers.handle([b for b in bodies if b is not None])
+            return [row.id for row in rows]
+        except Exception:
+            if len(rows) == 1:
+                await self._failed(rows[0])
+                return []
+            log.warning("an inbox batch of %d failed; handling its rows one by one", len(rows))
+        done = []
+        for row, body in zip(rows, bodies, strict=True):
+            try:
+                if body is not None:
+                    await self.handlers.handle([body])
+                done.append(row.id)
+            except Exception:
+                await self._failed(row)
+        return done
+
+    async def _failed(self, row: InboxRow) -> None:
+        log.exception("event %s failed (attempt %d)", row.event_id, row.attempts)
+        give_up = row.attempts >= MAX_ATTEMPTS
+        delay = BACKOFF_SECONDS[min(row.attempts - 1, len(BACKOFF_SECONDS) - 1)]
+        if give_up:
+            log.error("event %s kept as failed after %d attempts", row.event_id, row.attempts)
+        async with self.db.connection() as conn:
+            await inbox_store.retry_later(
+                conn,
+                row.id,
+                "handler raised",
+                self.wall.now() + timedelta(seconds=delay),
+                give_up,
+            )
+
+
+def _body(row: InboxRow) -> dict[str, Any] | None:
+    try:
+        body = json.loads(row.body)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
