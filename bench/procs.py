@@ -59,7 +59,7 @@ async def serving(
             sys.executable, *runner, "-m", module, *args, env=full_env, stdout=log, stderr=log
         )
     try:
-        await _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, log_path)
+        await wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, log_path)
         yield Served(proc.pid, f"http://127.0.0.1:{port}/slack/events", log_path)
     finally:
         if proc.returncode is None:
@@ -71,8 +71,14 @@ async def serving(
                 await proc.wait()
 
 
-async def _wait_healthy(url: str, proc: asyncio.subprocess.Process, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
+async def wait_healthy(
+    url: str,
+    proc: asyncio.subprocess.Process,
+    log_path: Path | str,
+    within: float = STARTUP_SECONDS,
+) -> None:
+    """Return once `url` (a /healthz) answers 200; fail early if the process exits."""
+    deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
             if proc.returncode is not None:
@@ -84,7 +90,7 @@ async def _wait_healthy(url: str, proc: asyncio.subprocess.Process, log_path: Pa
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.05)
-    raise TimeoutError(f"{url} did not answer within {STARTUP_SECONDS}s")
+    raise TimeoutError(f"{url} did not answer within {within}s; its log: {log_path}")
 
 
 @asynccontextmanager

@@ -89,6 +89,7 @@ class Sandbox:
         self.desk, self._runner = desk, runner
         # Tests and the demo read the outcome right after a delivery, as they did when events
         # were worked before the ack; the bot itself no longer waits.
+        desk.inbox.tracking = True
         self.emu.deliverer.after_send = desk.inbox.drained
         return desk
 

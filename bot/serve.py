@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
 from aiohttp import web
@@ -62,7 +63,12 @@ async def serve(
             runner = web.AppRunner(desk.web_app())
             await runner.setup()
             await web.TCPSite(runner, settings.host, settings.port).start()
-            log.warning("connectdesk listening on %s:%s", settings.host, settings.port)
+            log.warning(
+                "connectdesk listening on %s:%s; events worked %s",
+                settings.host,
+                settings.port,
+                f"by {workers} worker process(es)" if workers else "in this process",
+            )
         await stop.wait()
     finally:
         if socket_handler is not None:
@@ -82,7 +88,7 @@ async def work(settings: Settings, config: DeskConfig) -> None:
     except BaseException:
         await desk.close()
         raise
-    log.info("connectdesk event worker running")
+    log.warning("connectdesk event worker running (pid %d)", os.getpid())
     try:
         await _stop_on_signals().wait()
     finally:

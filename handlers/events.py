@@ -11,7 +11,6 @@ from itertools import groupby
 from typing import Any
 
 from bot.services.container import Services
-from bot.services.inputs import NEW_POST_SUBTYPES
 from handlers.parsing import channel_joined, incoming_message
 from handlers.registry import EVENTS
 
@@ -33,10 +32,7 @@ class EventListeners:
             return True
         # Edits, deletions, joins and every bot's posts (our own echoes among them) never
         # touch a ticket, so they are acknowledged without being stored.
-        subtype = event.get("subtype")
-        if subtype is not None and not isinstance(subtype, str):
-            return False  # not a shape Slack sends; nothing to act on
-        return subtype in NEW_POST_SUBTYPES and not event.get("bot_id")
+        return self.services.intake.wants(incoming_message(body, event))
 
     async def handle(self, bodies: Sequence[dict[str, Any]]) -> None:
         """Handle events in order; consecutive messages are decided in one transaction."""

@@ -9,9 +9,9 @@ import socket
 import sys
 from pathlib import Path
 
-import aiohttp
 import pytest
 
+from bench.procs import wait_healthy
 from bot.cli import main
 from bot.emulator import Emulator
 from tests.support import world as w
@@ -106,16 +106,7 @@ async def test_serve_runs_for_real_against_slack_api(
             stderr=asyncio.subprocess.STDOUT,
         )
         try:
-            async with aiohttp.ClientSession() as session:
-                for _ in range(100):
-                    try:
-                        async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
-                            if r.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        await asyncio.sleep(0.1)
-                else:
-                    raise AssertionError("serve never became healthy")
+            await wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, "its output below", 10)
             emu.app_url = f"http://127.0.0.1:{port}/slack/events"
             delivery = await emu.post_message(w.CAROL, w.GLOBEX_SHARED, "The API is down")
             receipt = await emu.wait_for(
@@ -126,6 +117,9 @@ async def test_serve_runs_for_real_against_slack_api(
             proc.send_signal(signal.SIGTERM)
             output = (await asyncio.wait_for(proc.communicate(), 10))[0].decode()
         assert proc.returncode == 0, output
+        # The edge left the events to its child (whose log shares this output), or kept them.
+        expected = "by 1 worker process(es)" if workers else "events worked in this process"
+        assert expected in output and ("event worker running" in output) == bool(workers)
         assert "xoxb-real" not in output and "real-secret" not in output
 
 
@@ -136,3 +130,8 @@ def test_serve_without_tokens_explains(capsys, monkeypatch, tmp_path: Path) -> N
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     assert main(["serve"]) == 1
     assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_serve_with_a_negative_worker_count_explains(capsys) -> None:
+    assert main(["serve", "--workers", "-1"]) == 2
+    assert "--workers must be 0 or more" in capsys.readouterr().err

@@ -76,6 +76,9 @@ class Inbox:
         self.handlers: EventHandlers | None = None
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
+        # Rows accepted here and not yet worked, kept only when someone waits for them (the
+        # sandbox's `drained`); a serving process whose rows go to other workers keeps none.
+        self.tracking = False
         self._waiting: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -91,7 +94,8 @@ class Inbox:
             row_id = await inbox_store.add(conn, event_key(body, raw), raw, self.wall.now())
         if row_id is None:
             return False
-        self._waiting.add(row_id)
+        if self.tracking:
+            self._waiting.add(row_id)
         self._wake.set()
         return True
 
@@ -125,7 +129,7 @@ class Inbox:
             log.warning("could not release inbox claims; they lapse in %s", self.lease)
 
     async def drained(self, within: float = 30.0) -> None:
-        """Wait until every row this process accepted so far was worked (tests, demo)."""
+        """Wait until every row accepted (while `tracking`) so far was worked (tests, demo)."""
         snapshot = set(self._waiting)
         deadline = asyncio.get_running_loop().time() + within
         while snapshot & self._waiting:

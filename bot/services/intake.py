@@ -49,6 +49,13 @@ class IntakeResult:
     reason: str = ""
 
 
+class _Skip:
+    """A message intake does not look at (not a person's new post, or our own)."""
+
+
+SKIP = _Skip()
+
+
 class IntakeService:
     """Decides what each channel message means for tickets."""
 
@@ -74,9 +81,10 @@ class IntakeService:
         self.outbox = outbox
         self.incidents = incidents
 
-    async def on_message(self, msg: IncomingMessage) -> IntakeResult:
-        """Handle one message event exactly once (per `event_id`)."""
-        return (await self.on_messages([msg]))[0]
+    def wants(self, msg: IncomingMessage) -> bool:
+        """Whether a message event can touch a ticket: a person's new post (never an edit, a
+        deletion or a bot's post, our own echoes among them)."""
+        return msg.is_new_post
 
     async def on_messages(self, msgs: Sequence[IncomingMessage]) -> list[IntakeResult]:
         """Handle message events in order, deciding them all in one transaction.
@@ -86,18 +94,18 @@ class IntakeService:
         """
         identity = await self.gateway.identity()
         # Who is internal may take a users.info call: asked before the transaction opens.
-        who: list[bool | None] = []
+        who: list[bool | None | _Skip] = []
         for msg in msgs:
-            wanted = msg.is_new_post and msg.user_id != identity.bot_user_id
-            who.append(
-                await self.people.is_internal(msg.user_id, msg.user_team) if wanted else None
-            )
+            if self.wants(msg) and msg.user_id != identity.bot_user_id:
+                who.append(await self.people.is_internal(msg.user_id, msg.user_team))
+            else:
+                who.append(SKIP)
         results: list[IntakeResult] = []
         effects: list[list[int | None]] = []
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
             for msg, internal in zip(msgs, who, strict=True):
-                if not msg.is_new_post or msg.user_id == identity.bot_user_id:
+                if isinstance(internal, _Skip):
                     results.append(IntakeResult(Outcome.IGNORED, reason="not a person's new post"))
                     continue
                 done: list[int | None] = []

@@ -19,10 +19,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import IO
 
-import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bench.procs import wait_healthy
 from bot.emulator import Channel, Emulator, Team, User, Workspace
 from bot.gateway import REPLICA_HEADER
 from store.db import Database
@@ -107,16 +107,8 @@ class Replica:
         out.close()
 
     async def healthy(self) -> None:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(200):
-                try:
-                    async with session.get(f"http://127.0.0.1:{self.port}/healthz") as r:
-                        if r.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"replica {self.name} never became healthy: see {self.log}")
+        assert self.proc is not None
+        await wait_healthy(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log, 20)
 
     async def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self.proc is None or self.proc.returncode is not None:

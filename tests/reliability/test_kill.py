@@ -16,9 +16,9 @@ import socket
 import sys
 from pathlib import Path
 
-import aiohttp
 from sqlalchemy import func, select
 
+from bench.procs import wait_healthy
 from bot.emulator import Emulator, Faults
 from store.db import Database
 from store.models import Ticket
@@ -62,16 +62,7 @@ class Bot:
                 stdout=out,
                 stderr=out,
             )
-        async with aiohttp.ClientSession() as session:
-            for _ in range(300):
-                try:
-                    async with session.get(f"http://127.0.0.1:{self.port}/healthz") as r:
-                        if r.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("serve never became healthy")
+        await wait_healthy(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log, 15)
 
     async def kill(self) -> None:
         assert self.proc is not None
