@@ -3,8 +3,9 @@ fully-processed tickets/s, beside a bare Bolt app served the same way.
 
     uv run python -m bench.ingest [--seconds 5] [--rates 100,200,400] [--repeat 3]
 
-Process layout (see bench/README.md): this process runs the emulator and the load generator;
-connectdesk (`python -m bot serve`) and the bare Bolt app each run in their own process.
+Process layout (see bench/README.md): this process runs the emulator; the load generator
+(bench/sender.py), connectdesk (`python -m bot serve`) and the bare Bolt app each run in their
+own process.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import argparse
 import asyncio
 import contextlib
 import itertools
-import time
+import json
+import sys
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench import procs, world
+from bench import procs, sender, world
 from bench.machine import describe
 from bench.stats import median, percentile, table
 from bench.tracking import Ticket, Tracker
@@ -73,41 +77,30 @@ class Load:
     async def send(
         self, url: str, batch: list[tuple[int, Ticket, Delivery]], rate: int, concurrency: int
     ) -> tuple[list[float], list[float], int, float]:
-        """Send the batch; ack latencies (ms), generator lag (ms), failures, seconds taken."""
-        self.emu.app_url = url
-        acks: list[float] = []
-        lags: list[float] = []
-        failed = 0
+        """Send the batch from a generator process of its own (bench/sender.py).
 
-        async def one(ticket: Ticket, delivery: Delivery) -> None:
-            nonlocal failed
-            ticket.sent_at = time.time()
-            started = time.perf_counter()
-            result = await self.emu.send(delivery, retries=False)
-            acks.append((time.perf_counter() - started) * 1000)
-            if result.status != 200:
-                failed += 1
-
-        began = time.perf_counter()
-        if rate == MAX:
-            queue = iter(batch)
-
-            async def sender() -> None:
-                for _i, ticket, delivery in queue:
-                    await one(ticket, delivery)
-
-            await asyncio.gather(*(sender() for _ in range(concurrency)))
-        else:
-            tasks = []
-            for n, (_i, ticket, delivery) in enumerate(batch):
-                due = began + n / rate
-                wait = due - time.perf_counter()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                lags.append(max(0.0, time.perf_counter() - due) * 1000)
-                tasks.append(asyncio.create_task(one(ticket, delivery)))
-            await asyncio.gather(*tasks)
-        return acks, lags, failed, time.perf_counter() - began
+        Ack latencies (ms), generator lag (ms), failures, seconds taken.
+        """
+        plan = sender.Plan(
+            url=url,
+            secret=self.emu.deliverer.signing_secret,
+            rate=0 if rate == MAX else rate,
+            concurrency=concurrency,
+            bodies=[d.body.decode() for _i, _t, d in batch],
+        )
+        with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp:
+            plan_path, result_path = Path(tmp) / "plan.json", Path(tmp) / "result.json"
+            plan_path.write_text(json.dumps(asdict(plan)))
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.sender", str(plan_path), str(result_path)
+            )
+            if await proc.wait() != 0:
+                raise RuntimeError("the load generator failed (its output is above)")
+            outcome = sender.Outcome(**json.loads(result_path.read_text()))
+        for (_i, ticket, _d), sent_at in zip(batch, outcome.sent_at, strict=True):
+            ticket.sent_at = sent_at
+        failed = sum(1 for status in outcome.status if status != 200)
+        return outcome.ack_ms, outcome.lag_ms, failed, outcome.seconds
 
 
 async def _round(

@@ -62,7 +62,11 @@ class ConnectDesk:
         self.db = Database(settings.database_url)
         inbox_url = settings.inbox_url or inbox_url_for(settings.database_url)
         # A separate SQLite file: the ack path never queues behind the worker's transactions.
-        self.inbox_db = self.db if inbox_url == settings.database_url else Database(inbox_url)
+        self.inbox_db = (
+            self.db
+            if inbox_url == settings.database_url
+            else Database(inbox_url, autocommit=inbox_url.startswith("sqlite"))
+        )
         self.inbox = Inbox(
             self.inbox_db,
             own_schema=self.inbox_db is not self.db,
@@ -148,6 +152,7 @@ class ConnectDesk:
         await self.services.inflight.drain(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.broadcaster.close()
         await self.scheduler.shutdown()
+        await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()
         if self.inbox_db is not self.db:

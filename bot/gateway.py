@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +85,8 @@ class Identity:
 
 
 REPLICA_HEADER = "X-Connectdesk-Replica"
+# Links to customer messages remembered (least recently used dropped first): about 2 MB.
+PERMALINKS_KEPT = 10_000
 
 
 class ReadSafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
@@ -201,6 +204,7 @@ class SlackGateway:
         self._identity: Identity | None = None
         self._users: dict[str, dict[str, Any] | None] = {}
         self._dms: dict[str, str] = {}
+        self._permalinks: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     async def identity(self) -> Identity:
         """The installing team and the bot's user id (auth.test, asked once)."""
@@ -397,10 +401,19 @@ class SlackGateway:
             return None
 
     async def permalink(self, channel: str, ts: str) -> str | None:
-        """A link to a message, or None."""
+        """A link to a message, or None (remembered: a message's link never changes)."""
+        key = (channel, ts)
+        if (known := self._permalinks.get(key)) is not None:
+            self._permalinks.move_to_end(key)
+            return known
         try:
-            return (await self.client.chat_getPermalink(channel=channel, message_ts=ts))[
+            link = (await self.client.chat_getPermalink(channel=channel, message_ts=ts))[
                 "permalink"
             ]
         except SlackApiError:
             return None
+        # A breach alert to three people and the card edit after it ask for the same link.
+        self._permalinks[key] = link
+        if len(self._permalinks) > PERMALINKS_KEPT:
+            self._permalinks.popitem(last=False)
+        return link

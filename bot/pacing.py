@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
-# Slack counts a call when it arrives; we only know when it was answered, which is later,
-# so a call counts from its answer (in flight counts as "now") and the window never overlaps.
-IN_FLIGHT = math.inf
 
 
 class WindowBudget:
@@ -25,17 +21,22 @@ class WindowBudget:
             raise ValueError("a budget needs at least one call per positive window")
         self.calls = calls
         self.window = window
-        self._slots: list[float] = []
+        self._in_flight = 0
+        # Slack counts a call when it arrives; we only know when it was answered, which is
+        # later, so a call counts from its answer (in flight it counts as "now") and windows
+        # never overlap. Answer times within the window, oldest first (they come in order).
+        self._answered: deque[float] = deque()
         self._waiters: set[asyncio.Future[None]] = set()
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold one call's place in the window while the call runs."""
-        index = await self._take()
+        await self._take()
         try:
             yield
         finally:
-            self._slots[index] = time.monotonic()
+            self._in_flight -= 1
+            self._answered.append(time.monotonic())
             self._wake()
 
     def _wake(self) -> None:
@@ -43,22 +44,18 @@ class WindowBudget:
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def _take(self) -> int:
+    async def _take(self) -> None:
         # One event loop, no await between the look and the claim: no lock needed, and
         # nothing for a cancelled waiter to re-acquire (Condition + wait_for deadlocked here).
+        # Constant time per call: a budget of thousands a second must not scan its window.
         while True:
             now = time.monotonic()
-            live = [at for at in self._slots if at > now - self.window]
-            if len(live) < self.calls:
-                # Reuse an expired place so the list stays at `calls` entries.
-                for index, at in enumerate(self._slots):
-                    if at <= now - self.window:
-                        self._slots[index] = IN_FLIGHT
-                        return index
-                self._slots.append(IN_FLIGHT)
-                return len(self._slots) - 1
-            finished = [at for at in live if at != IN_FLIGHT]
-            timeout = min(finished) + self.window - now if finished else None
+            while self._answered and self._answered[0] <= now - self.window:
+                self._answered.popleft()
+            if self._in_flight + len(self._answered) < self.calls:
+                self._in_flight += 1
+                return
+            timeout = self._answered[0] + self.window - now if self._answered else None
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.add(waiter)
             try:

@@ -15,6 +15,9 @@ import sys
 log = logging.getLogger("connectdesk.workers")
 
 RESTART_DELAY_SECONDS = 1.0
+# Workers yield the CPU to the edge: when both want it, an ack (Slack's 3 s clock) comes first
+# and the backlog waits a moment; with a core to spare, the niceness changes nothing.
+WORKER_NICENESS = 10
 CHILD_POLL_SECONDS = 0.05
 STOP_GRACE_SECONDS = 15.0
 
@@ -41,6 +44,8 @@ class WorkerPool:
                 sys.executable, "-m", "bot", "--log-level", self.log_level, "work", env=env
             )
             self._procs[index] = proc
+            with contextlib.suppress(OSError):  # a platform without priorities runs it as is
+                os.setpriority(os.PRIO_PROCESS, proc.pid, WORKER_NICENESS)
             code = await proc.wait()
             if self._stopping:
                 return

@@ -21,9 +21,11 @@ from store.repositories import Repositories
 class Database:
     """One database: its engine and units of work (the schema comes from `store.migrate`)."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, autocommit: bool = False) -> None:
+        """`autocommit`: every statement is its own transaction (the SQLite inbox file, whose
+        writers are different processes: a lock held across round trips would make each wait)."""
         self.url = url
-        self.engine: AsyncEngine = make_engine(url, echo=echo)
+        self.engine: AsyncEngine = make_engine(url, echo=echo, autocommit=autocommit)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer; queueing here beats "database is locked" under load.
@@ -60,10 +62,15 @@ class Database:
         await self.engine.dispose()
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def make_engine(url: str, *, echo: bool = False, autocommit: bool = False) -> AsyncEngine:
     """An async engine for `url`; on PostgreSQL `?search_path=<schema>` picks the schema."""
     parsed = make_url(url)
     options: dict[str, object] = {}
+    if autocommit:
+        # Nothing is left open to reset when a connection goes back to the pool: skip that
+        # round trip (each costs a hop to the driver's thread on the ack path).
+        options["isolation_level"] = "AUTOCOMMIT"
+        options["pool_reset_on_return"] = None
     if parsed.get_backend_name() == "sqlite":
         options["connect_args"] = {"timeout": 30}
     else:

@@ -53,17 +53,32 @@ async def create(conn: AsyncConnection) -> None:
     await conn.run_sync(lambda sync: TABLE.create(sync, checkfirst=True))
 
 
-async def add(conn: AsyncConnection, event_id: str, body: str, at: datetime) -> int | None:
-    """Store a delivery once per `event_id`; its row id, or None for a redelivery."""
+async def add(
+    conn: AsyncConnection, rows: Sequence[tuple[str, str]], at: datetime
+) -> dict[str, int]:
+    """Store deliveries (event id, body) once per event id; the row id of each one stored now.
+
+    One statement for all of them; an event id already stored (a redelivery) is left out.
+    """
+    if not rows:
+        return {}
     stmt = (
         _insert(conn)
-        .values(
-            event_id=event_id, body=body, received_at=at, state="pending", attempts=0, not_before=at
-        )
         .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(TABLE.c.id)
+        .returning(TABLE.c.event_id, TABLE.c.id)
     )
-    return (await conn.execute(stmt)).scalar_one_or_none()
+    values = [
+        {
+            "event_id": event_id,
+            "body": body,
+            "received_at": at,
+            "state": "pending",
+            "attempts": 0,
+            "not_before": at,
+        }
+        for event_id, body in dict(rows).items()
+    ]
+    return {event_id: row_id for event_id, row_id in await conn.execute(stmt, values)}
 
 
 async def claim(
@@ -80,8 +95,18 @@ async def claim(
         .order_by(TABLE.c.id)
         .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+    if conn.dialect.name != "postgresql":
+        # One statement: on the SQLite inbox file (autocommit) the write lock is held only
+        # while it runs, never across a round trip to this process.
+        result = await conn.execute(
+            update(TABLE)
+            .where(TABLE.c.id.in_(select(due.subquery().c.id)))
+            .values(claimed_by=worker, claimed_until=now + lease, attempts=TABLE.c.attempts + 1)
+            .returning(TABLE.c.id, TABLE.c.event_id, TABLE.c.body, TABLE.c.attempts)
+        )
+        rows = [InboxRow(r.id, r.event_id, r.body, r.attempts) for r in result]
+        return sorted(rows, key=lambda row: row.id)
+    due = due.with_for_update(skip_locked=True)
     rows = [InboxRow(r.id, r.event_id, r.body, r.attempts + 1) for r in await conn.execute(due)]
     if rows:
         await conn.execute(

@@ -327,3 +327,9 @@ class InboxEvent(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+def column_values(row: Base) -> dict[str, Any]:
+    """The column values set on a new, not yet stored object (the others take their defaults)."""
+    given = vars(row)
+    return {c.key: given[c.key] for c in row.__table__.columns if c.key in given}

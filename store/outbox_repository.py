@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.dialect import insert_for
@@ -35,25 +35,39 @@ class OutboxRepository:
         `claimed_by`: the row starts claimed by that worker (its first try), which will run it
         right after the commit; if it dies first, the claim lapses and another worker redoes it.
         """
+        row = OutboxEntry(key=key, kind=kind, team_id=team_id, ticket_id=ticket_id, payload=payload)
+        return (await self.add_many([row], at, claimed_by=claimed_by)).get(key)
+
+    async def add_many(
+        self, rows: Sequence[OutboxEntry], at: datetime, *, claimed_by: str | None = None
+    ) -> dict[str, int]:
+        """`add` for many rows in one statement: the id of each key not recorded before."""
+        if not rows:
+            return {}
+        values = [
+            {
+                "key": r.key,
+                "kind": r.kind,
+                "team_id": r.team_id,
+                "ticket_id": r.ticket_id,
+                "payload": r.payload or {},
+                "state": "sending" if claimed_by else "pending",
+                "attempts": 1 if claimed_by else 0,
+                "claimed_by": claimed_by,
+                "claimed_at": at if claimed_by else None,
+                "not_before": at,
+                "created_at": at,
+            }
+            for r in rows
+        ]
+        table = OutboxEntry.__table__
         stmt = (
-            insert_for(self.session, OutboxEntry)
-            .values(
-                key=key,
-                kind=kind,
-                team_id=team_id,
-                ticket_id=ticket_id,
-                payload=payload or {},
-                state="sending" if claimed_by else "pending",
-                attempts=1 if claimed_by else 0,
-                claimed_by=claimed_by,
-                claimed_at=at if claimed_by else None,
-                not_before=at,
-                created_at=at,
-            )
+            insert_for(self.session, table)
             .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxEntry.id)
+            .returning(table.c.key, table.c.id)
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        connection = await self.session.connection()
+        return {key: entry_id for key, entry_id in (await connection.execute(stmt, values)).all()}
 
     async def get(self, entry_id: int) -> OutboxEntry | None:
         """One row by id."""
@@ -94,6 +108,40 @@ class OutboxRepository:
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
+
+    async def mark_done(self, results: Sequence[tuple[int, str | None]], at: datetime) -> None:
+        """Rows done, each with its result (a post's ts), in one statement."""
+        if not results:
+            return
+        table = OutboxEntry.__table__
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(state="done", result=bindparam("row_result"), error=None, done_at=at)
+        )
+        params = [{"row_id": i, "row_result": r} for i, r in results]
+        await (await self.session.connection()).execute(stmt, params)
+
+    async def mark_failed(self, entry_id: int, error: str) -> None:
+        """A row given up on (kept, with its last error, for a person to look at)."""
+        await self._set(entry_id, state="failed", error=error)
+
+    async def retry_later(
+        self, entry_id: int, error: str, not_before: datetime, *, uncertain: bool
+    ) -> None:
+        """A row to try again from `not_before`; `uncertain`: the try may have landed."""
+        values: dict[str, Any] = {"state": "pending", "error": error, "not_before": not_before}
+        if uncertain:
+            values["result"] = "uncertain"
+        await self._set(entry_id, **values)
+
+    async def _set(self, entry_id: int, **values: Any) -> None:
+        await self.session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id == entry_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
     async def counts(self) -> dict[str, int]:
         """How many rows are in each state."""

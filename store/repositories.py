@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.dialect import advisory_lock, insert_for
@@ -19,6 +19,7 @@ from store.models import (
     Ticket,
     TicketCounter,
     TicketMessage,
+    column_values,
 )
 from store.outbox_repository import OutboxRepository
 from store.sla_repository import SlaRepository
@@ -41,6 +42,21 @@ class EventRepository:
         )
         result = await self.session.execute(stmt)
         return result.rowcount == 1
+
+    async def claim_many(self, event_ids: Sequence[str], at: datetime) -> set[str]:
+        """Record many ids in one statement; those not recorded before (the rest are repeats)."""
+        unique = list(dict.fromkeys(event_ids))
+        if not unique:
+            return set()
+        # One statement for all rows (SQLAlchemy's "insertmanyvalues"), compiled once.
+        stmt = (
+            insert_for(self.session, ProcessedEvent.__table__)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(ProcessedEvent.event_id)
+        )
+        rows = [{"event_id": e, "received_at": at} for e in unique]
+        connection = await self.session.connection()
+        return set((await connection.execute(stmt, rows)).scalars().all())
 
     async def forget_before(self, cutoff: datetime) -> int:
         """Drop ids older than `cutoff` (Slack stops retrying after minutes)."""
@@ -90,6 +106,15 @@ class AccountRepository:
         """The link of a channel, with its account, if the channel is linked."""
         return await self.session.get(LinkedChannel, (team_id, channel_id))
 
+    async def channels(self, team_id: str, channel_ids: Sequence[str]) -> dict[str, LinkedChannel]:
+        """The links (with their accounts) of whichever of these channels are linked."""
+        rows = await self.session.scalars(
+            select(LinkedChannel).where(
+                LinkedChannel.team_id == team_id, LinkedChannel.channel_id.in_(set(channel_ids))
+            )
+        )
+        return {link.channel_id: link for link in rows.all()}
+
     async def link(
         self, team_id: str, channel_id: str, account: Account, at: datetime, is_shared: bool = True
     ) -> LinkedChannel:
@@ -123,8 +148,8 @@ class TicketRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def next_number(self, team_id: str) -> int:
-        """Hand out the next ticket number of a workspace (atomic on both engines)."""
+    async def next_numbers(self, team_id: str, count: int) -> range:
+        """Hand out `count` consecutive ticket numbers of a workspace in one update."""
         await self.session.execute(
             insert_for(self.session, TicketCounter)
             .values(team_id=team_id, last_number=0)
@@ -133,44 +158,71 @@ class TicketRepository:
         result = await self.session.execute(
             update(TicketCounter)
             .where(TicketCounter.team_id == team_id)
-            .values(last_number=TicketCounter.last_number + 1)
+            .values(last_number=TicketCounter.last_number + count)
             .returning(TicketCounter.last_number)
         )
-        return int(result.scalar_one())
+        last = int(result.scalar_one())
+        return range(last - count + 1, last + 1)
 
-    async def add(self, ticket: Ticket) -> Ticket:
-        """Store a new ticket."""
-        self.session.add(ticket)
-        await self.session.flush()
-        return ticket
+    async def add_new(self, tickets: Sequence[Ticket]) -> None:
+        """Store new tickets in one statement; each gets its id (they stay outside the session).
 
-    async def record_post(
-        self, ticket_id: int, *, receipt_ts: str | None = None, card: tuple[str, str] | None = None
-    ) -> None:
-        """Remember where the receipt or the card (channel, ts) was posted."""
-        values: dict[str, Any] = {}
-        if receipt_ts is not None:
-            values["receipt_ts"] = receipt_ts
-        if card is not None:
-            values["card_channel_id"], values["card_ts"] = card
-        if values:
-            await self.session.execute(
-                update(Ticket)
-                .where(Ticket.id == ticket_id)
-                .values(**values)
-                .execution_options(synchronize_session=False)
+        Set-based on purpose: the ORM writes such rows one statement each on SQLite.
+        """
+        if not tickets:
+            return
+        table = Ticket.__table__
+        rows = []
+        for ticket in tickets:
+            row = column_values(ticket)
+            row["incident_id"] = ticket.incident.id if ticket.incident is not None else None
+            rows.append(row)
+        connection = await self.session.connection()
+        result = await connection.execute(
+            insert(table).returning(table.c.id, table.c.team_id, table.c.number), rows
+        )
+        ids = {(team, number): ticket_id for ticket_id, team, number in result.all()}
+        for ticket in tickets:
+            ticket.id = ids[(ticket.team_id, ticket.number)]
+
+    async def record_posts(self, posts: Sequence[tuple[int, str, str | None]]) -> None:
+        """Remember where receipts (ticket, ts, None) and cards (ticket, ts, channel) were posted.
+
+        Written in ticket order, one statement per kind, so concurrent writers lock alike.
+        """
+        table = Ticket.__table__
+        connection = await self.session.connection()
+        receipts = sorted((t, ts) for t, ts, channel in posts if channel is None)
+        cards = sorted((t, ts, channel) for t, ts, channel in posts if channel is not None)
+        if receipts:
+            await connection.execute(
+                update(table)
+                .where(table.c.id == bindparam("ticket"))
+                .values(receipt_ts=bindparam("ts")),
+                [{"ticket": t, "ts": ts} for t, ts in receipts],
+            )
+        if cards:
+            await connection.execute(
+                update(table)
+                .where(table.c.id == bindparam("ticket"))
+                .values(card_ts=bindparam("ts"), card_channel_id=bindparam("channel")),
+                [{"ticket": t, "ts": ts, "channel": c} for t, ts, c in cards],
             )
 
-    async def shown_state(self, ticket_id: int) -> tuple[object, ...] | None:
-        """The fields a card or receipt shows that can change (see presenter.fingerprint)."""
-        row = (
-            await self.session.execute(
-                select(
-                    Ticket.status, Ticket.owner_user_id, Ticket.priority, Ticket.first_response_at
-                ).where(Ticket.id == ticket_id)
-            )
-        ).first()
-        return tuple(row) if row is not None else None
+    async def shown_states(self, ticket_ids: Sequence[int]) -> dict[int, tuple[object, ...]]:
+        """What cards and receipts show of these tickets (see presenter.fingerprint)."""
+        if not ticket_ids:
+            return {}
+        rows = await self.session.execute(
+            select(
+                Ticket.id,
+                Ticket.status,
+                Ticket.owner_user_id,
+                Ticket.priority,
+                Ticket.first_response_at,
+            ).where(Ticket.id.in_(set(ticket_ids)))
+        )
+        return {row[0]: tuple(row[1:]) for row in rows.all()}
 
     async def _one(self, stmt: Any, for_update: bool) -> Ticket | None:
         if for_update:
@@ -191,6 +243,13 @@ class TicketRepository:
         """A ticket by id (row-locked to change it)."""
         return await self._one(select(Ticket).where(Ticket.id == ticket_id), for_update)
 
+    async def by_ids(self, ticket_ids: Iterable[int]) -> Sequence[Ticket]:
+        """Many tickets by id, in id order (unknown ids are left out)."""
+        ids = sorted(set(ticket_ids))
+        if not ids:
+            return []
+        return (await self.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))).all()
+
     async def by_thread(
         self, team_id: str, channel_id: str, thread_ts: str, *, for_update: bool = False
     ) -> Ticket | None:
@@ -209,6 +268,29 @@ class TicketRepository:
     async def lock_requester(self, team_id: str, channel_id: str, user_id: str) -> None:
         """Serialise intake of one customer in one channel: replicas must not both open one."""
         await advisory_lock(self.session, f"intake:{team_id}:{channel_id}:{user_id}")
+
+    async def lock_requesters(self, keys: Sequence[tuple[str, str, str]]) -> None:
+        """`lock_requester` for many (team, channel, user), in one fixed order."""
+        for team_id, channel_id, user_id in sorted(set(keys)):
+            await self.lock_requester(team_id, channel_id, user_id)
+
+    async def requesters_with_open(
+        self, team_id: str, pairs: Sequence[tuple[str, str]], since: datetime
+    ) -> set[tuple[str, str]]:
+        """Which (channel, requester) pairs have an open ticket written to after `since`."""
+        if not pairs:
+            return set()
+        channels, users = {c for c, _u in pairs}, {u for _c, u in pairs}
+        rows = await self.session.execute(
+            select(Ticket.channel_id, Ticket.requester_user_id).where(
+                Ticket.team_id == team_id,
+                Ticket.channel_id.in_(channels),
+                Ticket.requester_user_id.in_(users),
+                Ticket.status.in_(OPEN_STATES),
+                Ticket.last_customer_at >= since,
+            )
+        )
+        return {(c, u) for c, u in rows.all()} & set(pairs)
 
     async def latest_open_for_requester(
         self, team_id: str, channel_id: str, user_id: str, since: datetime
@@ -270,20 +352,44 @@ class MessageRepository:
         """Record a message; False if that channel/ts was recorded already."""
         stmt = (
             insert_for(self.session, TicketMessage)
-            .values(
-                ticket_id=message.ticket_id,
-                channel_id=message.channel_id,
-                ts=message.ts,
-                thread_ts=message.thread_ts,
-                user_id=message.user_id,
-                is_internal=message.is_internal,
-                posted_at=message.posted_at,
-                text=message.text,
-            )
+            .values(**_message_values(message))
             .on_conflict_do_nothing(index_elements=["channel_id", "ts"])
         )
         result = await self.session.execute(stmt)
         return result.rowcount == 1
+
+    async def add_many(self, messages: Sequence[TicketMessage]) -> None:
+        """Record many messages in one statement (one already recorded is left as it was)."""
+        if not messages:
+            return
+        stmt = insert_for(self.session, TicketMessage).on_conflict_do_nothing(
+            index_elements=["channel_id", "ts"]
+        )
+        await self.session.execute(stmt, [_message_values(m) for m in messages])
+
+    async def last_customer_texts(self, ticket_ids: Iterable[int]) -> dict[int, str]:
+        """The text of each ticket's latest customer message (tickets without one are absent)."""
+        ids = sorted(set(ticket_ids))
+        if not ids:
+            return {}
+        latest = (
+            select(
+                TicketMessage.ticket_id,
+                TicketMessage.text,
+                func.row_number()
+                .over(
+                    partition_by=TicketMessage.ticket_id,
+                    order_by=(TicketMessage.posted_at.desc(), TicketMessage.id.desc()),
+                )
+                .label("n"),
+            )
+            .where(TicketMessage.ticket_id.in_(ids), TicketMessage.is_internal.is_(False))
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(latest.c.ticket_id, latest.c.text).where(latest.c.n == 1)
+        )
+        return {int(ticket_id): text for ticket_id, text in rows.all()}
 
     async def for_ticket(self, ticket_id: int) -> Sequence[TicketMessage]:
         """A ticket's messages in order."""
@@ -293,6 +399,19 @@ class MessageRepository:
             .order_by(TicketMessage.posted_at, TicketMessage.id)
         )
         return rows.all()
+
+
+def _message_values(message: TicketMessage) -> dict[str, Any]:
+    return {
+        "ticket_id": message.ticket_id,
+        "channel_id": message.channel_id,
+        "ts": message.ts,
+        "thread_ts": message.thread_ts,
+        "user_id": message.user_id,
+        "is_internal": message.is_internal,
+        "posted_at": message.posted_at,
+        "text": message.text,
+    }
 
 
 class AuditRepository:
@@ -321,6 +440,24 @@ class AuditRepository:
                 at=at,
             )
         )
+
+    async def record_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Append many entries in one statement."""
+        if entries:
+            await self.session.execute(
+                insert(AuditEntry),
+                [
+                    {
+                        "team_id": e.team_id,
+                        "ticket_id": e.ticket_id,
+                        "actor": e.actor,
+                        "action": e.action,
+                        "detail": e.detail,
+                        "at": e.at,
+                    }
+                    for e in entries
+                ],
+            )
 
     async def for_ticket(self, ticket_id: int) -> Sequence[AuditEntry]:
         """A ticket's history, oldest first."""

@@ -14,6 +14,7 @@ import pytest
 from bench.procs import wait_healthy
 from bot.cli import main
 from bot.emulator import Emulator
+from bot.workers import WORKER_NICENESS
 from tests.support import world as w
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,6 +114,14 @@ async def test_serve_runs_for_real_against_slack_api(
                 lambda: [s for s in emu.seen_by(w.CAROL) if s.author_id == w.BOT], within=10
             )
             assert "ticket *#1*" in receipt[0].text and receipt[0].thread_ts == delivery.ts
+            if workers:
+                # The child works at a lower priority: acks come first when the CPU is short.
+                listed = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+                kids = (await asyncio.to_thread(listed.read_text)).split()
+                edge = os.getpriority(os.PRIO_PROCESS, proc.pid)
+                assert [os.getpriority(os.PRIO_PROCESS, int(k)) for k in kids] == [
+                    max(WORKER_NICENESS, edge)
+                ]
         finally:
             proc.send_signal(signal.SIGTERM)
             output = (await asyncio.wait_for(proc.communicate(), 10))[0].decode()

@@ -102,3 +102,8 @@ def is_pleasantry(text: str) -> bool:
     phrase = re.sub(r"\b(so much|very much|again|guys|folks|everyone|!)\b", "", phrase)
     phrase = " ".join(phrase.split())
     return phrase in _PLEASANTRIES
+
+
+def is_request(text: str) -> bool:
+    """True when a customer's post asks for something: not empty, not only thanks or emoji."""
+    return bool(text.strip()) and not is_pleasantry(text)

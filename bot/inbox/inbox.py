@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
+from bot.batching import GroupWrite, sleep_until_woken
 from bot.clock import Clock, SystemClock
 from store import inbox_store
 from store.db import Database
@@ -82,6 +83,10 @@ class Inbox:
         self._waiting: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # Deliveries arriving together are stored in one write.
+        self._stores: GroupWrite[tuple[str, str], int | None] = GroupWrite(self._store_batch)
+        # Rows handled and not yet deleted (deleted with the next claim, or at close).
+        self._handled: list[int] = []
 
     # ---- the ack path ------------------------------------------------------------------------
     def wants(self, body: dict[str, Any]) -> bool:
@@ -89,15 +94,25 @@ class Inbox:
         return self.handlers is not None and self.handlers.wants(body)
 
     async def accept(self, body: dict[str, Any], raw: str) -> bool:
-        """Store one delivery durably; False if it was stored before (a redelivery)."""
-        async with self.db.connection() as conn:
-            row_id = await inbox_store.add(conn, event_key(body, raw), raw, self.wall.now())
+        """Store one delivery durably; False if it was stored before (a redelivery).
+
+        Deliveries that arrive while a write is under way go into the next one together (group
+        commit): under load one transaction serves many acks; when idle none waits for another.
+        """
+        row_id = await self._stores.submit((event_key(body, raw), raw))
         if row_id is None:
             return False
         if self.tracking:
             self._waiting.add(row_id)
         self._wake.set()
         return True
+
+    async def _store_batch(self, batch: list[tuple[str, str]]) -> list[int | None]:
+        # Nothing of a failed write is stored: each of its callers answers 500 and Slack retries.
+        async with self.db.connection() as conn:
+            ids = await inbox_store.add(conn, batch, self.wall.now())
+        # The first of the same id in one batch is the stored one; the rest are repeats.
+        return [ids.pop(key, None) for key, _raw in batch]
 
     # ---- lifecycle ---------------------------------------------------------------------------
     async def start(self, *, work: bool = True) -> None:
@@ -124,6 +139,8 @@ class Inbox:
             self._task = None
         try:
             async with self.db.connection() as conn:
+                await inbox_store.remove(conn, self._handled)
+                self._handled = []
                 await inbox_store.release(conn, self.worker_id)
         except Exception:  # the claim lapses by itself; this only spares the wait
             log.warning("could not release inbox claims; they lapse in %s", self.lease)
@@ -157,11 +174,7 @@ class Inbox:
                 worked = 0
             if worked or self._stopping:
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await sleep_until_woken(self._wake, self.poll)
 
     async def work_once(self) -> int:
         """Claim one batch and handle it; how many rows were claimed."""
@@ -169,18 +182,19 @@ class Inbox:
             return 0
         self._wake.clear()
         async with self.db.connection() as conn:
+            # The rows handled last time go with the next claim: one call, not two.
+            await inbox_store.remove(conn, self._handled)
+            self._handled = []
             rows = await inbox_store.claim(
                 conn, self.worker_id, self.wall.now(), self.lease, self.batch
             )
         if not rows:
             return 0
         try:
-            done = await self._handle(rows)
+            self._handled = await self._handle(rows)
         finally:
             self._waiting.difference_update(r.id for r in rows)
             self._progress.set()
-        async with self.db.connection() as conn:
-            await inbox_store.remove(conn, done)
         return len(rows)
 
     async def _handle(self, rows: list[InboxRow]) -> list[int]:

@@ -7,6 +7,7 @@ thread) is looked up once for that key before posting again, so a redo never pos
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import Any
@@ -18,7 +19,7 @@ from bot.messages.internal import triage_card
 from bot.outbox.alert_payload import context_from_json
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
 from store.db import Database
-from store.models import OutboxEntry
+from store.models import OutboxEntry, Ticket
 from store.repositories import Repositories
 
 log = logging.getLogger("connectdesk.outbox")
@@ -27,6 +28,10 @@ log = logging.getLogger("connectdesk.outbox")
 LOOKBACK_SECONDS = 60.0
 
 REACT, RECEIPT, CARD, ALERT, REFRESH, DM = "react", "receipt", "card", "alert", "refresh", "dm"
+
+
+async def _none() -> None:
+    return None
 
 
 class DeskEffects:
@@ -38,14 +43,23 @@ class DeskEffects:
         self.presenter = presenter
         # What each receipt or card showed when posted, until its row is settled.
         self._rendered: dict[int, tuple[object, ...]] = {}
+        # What the ticket showed when that post's ts was stored (read in the same transaction).
+        self._shown: dict[int, tuple[object, ...] | None] = {}
 
-    async def perform(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
-        """Do the row's effect; a repeat finds the earlier result instead of doubling it."""
+    async def perform(
+        self, entry: OutboxEntry, uncertain: bool, known: object | None = None
+    ) -> Delivered:
+        """Do the row's effect; a repeat finds the earlier result instead of doubling it.
+
+        `known`: the ticket as its recording transaction committed it (a first try), so a
+        receipt or card is rendered without reading it back; `after_settled` catches changes.
+        """
         if entry.kind == REACT:
             p = entry.payload
             return await self.gateway.react_result(p["channel"], p["ts"], p["name"])
         if entry.kind in (RECEIPT, CARD):
-            return await self._ticket_post(entry, uncertain)
+            ticket = known if isinstance(known, Ticket) and known.id == entry.ticket_id else None
+            return await self._ticket_post(entry, uncertain, ticket)
         if entry.kind == ALERT:
             return await self._alert(entry, uncertain)
         if entry.kind == REFRESH:
@@ -79,18 +93,35 @@ class DeskEffects:
         except WallViolation as exc:
             return Delivered(error=str(exc)[:200], permanent=not exc.transient)
 
-    async def record_result(self, uow: Repositories, entry: OutboxEntry, result: Delivered) -> None:
-        """A receipt's or card's ts is kept on its ticket, so later changes edit that message."""
-        if entry.kind not in (RECEIPT, CARD) or result.ts is None or entry.ticket_id is None:
-            return
-        if entry.kind == RECEIPT:
-            await uow.tickets.record_post(entry.ticket_id, receipt_ts=result.ts)
-        elif result.channel:
-            await uow.tickets.record_post(entry.ticket_id, card=(result.channel, result.ts))
+    async def record_results(
+        self, uow: Repositories, done: list[tuple[OutboxEntry, Delivered]]
+    ) -> None:
+        """A receipt's or card's ts is kept on its ticket, so later changes edit that message.
 
-    async def _ticket_post(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
-        async with self.db.reading() as uow:
-            ticket = await uow.tickets.by_id(entry.ticket_id or 0)
+        What the ticket shows is read back right after (its row is now locked, so no change
+        can slip in between): `after_settled` compares it with what was posted.
+        """
+        posts = [
+            (e, r)
+            for e, r in done
+            if (e.kind == RECEIPT or (e.kind == CARD and r.channel))
+            and r.ts is not None
+            and e.ticket_id is not None
+        ]
+        await uow.tickets.record_posts(
+            [(e.ticket_id, r.ts, r.channel if e.kind == CARD else None) for e, r in posts]
+        )
+        rendered = [e for e, _r in posts if e.id in self._rendered]
+        shown = await uow.tickets.shown_states([e.ticket_id for e in rendered])
+        for entry in rendered:
+            self._shown[entry.id] = shown.get(entry.ticket_id)
+
+    async def _ticket_post(
+        self, entry: OutboxEntry, uncertain: bool, ticket: Ticket | None
+    ) -> Delivered:
+        if ticket is None:
+            async with self.db.reading() as uow:
+                ticket = await uow.tickets.by_id(entry.ticket_id or 0)
         if ticket is None:
             return Delivered(error="ticket gone", permanent=True)
         rendered = fingerprint(ticket)
@@ -115,11 +146,10 @@ class DeskEffects:
         before the ts was stored could not edit the message, so it is brought up to date here.
         """
         rendered = self._rendered.pop(entry.id, None)
-        if rendered is None or result.error is not None:
+        shown = self._shown.pop(entry.id, None)
+        if rendered is None or result.error is not None or shown == rendered:
             return
         async with self.db.reading() as uow:
-            if await uow.tickets.shown_state(entry.ticket_id or 0) == rendered:
-                return
             stored = await uow.tickets.by_id(entry.ticket_id or 0)
         if stored is not None:
             await self.presenter.refresh(stored)
@@ -146,17 +176,20 @@ class DeskEffects:
     async def _alert(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
         p: dict[str, Any] = entry.payload
         target = str(p["target"])
-        channel = target
-        if target[:1] in {"U", "W"}:
-            # A DM is looked up by its channel id, so learn it before the first try.
-            opened = await self.gateway.open_dm(target)
-            if opened is None:
-                return Delivered(error="conversations.open failed")
-            channel = opened
-        context = context_from_json(p["context"])
         root = p.get("root") or []
+        # A DM is looked up by its channel id, so learn it before the first try; both lookups
+        # go out together rather than one after the other.
+        is_dm = target[:1] in {"U", "W"}
+        opened, permalink = await asyncio.gather(
+            self.gateway.open_dm(target) if is_dm else _none(),
+            self.gateway.permalink(*root) if len(root) == 2 else _none(),
+        )
+        if is_dm and opened is None:
+            return Delivered(error="conversations.open failed")
+        channel = opened if is_dm else target
+        context = context_from_json(p["context"])
         if len(root) == 2:
-            context = replace(context, permalink=await self.gateway.permalink(*root))
+            context = replace(context, permalink=permalink)
         if p.get("style") == "manual":
             message = manual_escalation(context, p.get("actor") or "", p.get("reason") or "")
         elif context.percent >= 100:

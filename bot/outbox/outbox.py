@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import timedelta
 from typing import Any, Protocol
 
+from bot.batching import GroupWrite, sleep_until_woken
 from bot.clock import Clock, SystemClock
 from bot.gateway import Delivered
 from store.db import Database
@@ -29,15 +30,27 @@ MAX_ATTEMPTS = 12
 CONCURRENCY = 16
 
 
+# A freshly recorded row: its id, the row itself (from `record_many`), or None (not recorded).
+Fresh = int | OutboxEntry | None
+
+
 class Effects(Protocol):
     """Performs one outbox row; `uncertain` means an earlier try may already have landed."""
 
-    async def perform(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
-        """Do the effect (idempotently) and say what happened."""
+    async def perform(
+        self, entry: OutboxEntry, uncertain: bool, known: object | None = None
+    ) -> Delivered:
+        """Do the effect (idempotently) and say what happened.
+
+        `known`: what the recording transaction held (a ticket, say), given on a first try
+        only, so the effect need not read it back; a retry reads what it needs.
+        """
         ...
 
-    async def record_result(self, uow: Repositories, entry: OutboxEntry, result: Delivered) -> None:
-        """Store what a settled row produced (a post's ts), in the settling transaction."""
+    async def record_results(
+        self, uow: Repositories, done: list[tuple[OutboxEntry, Delivered]]
+    ) -> None:
+        """Store what rows that succeeded produced (posts' ts), in the settling transaction."""
         ...
 
     async def after_settled(self, entry: OutboxEntry, result: Delivered) -> None:
@@ -71,8 +84,10 @@ class Outbox:
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._stopping = False
         # Settled results wait here to be written together, one transaction for all of them.
-        self._to_settle: list[tuple[int, Delivered, asyncio.Future[bool]]] = []
-        self._settler: asyncio.Task[None] | None = None
+        # Outcomes arriving together are written in one transaction.
+        self._settles: GroupWrite[tuple[OutboxEntry, Delivered], bool] = GroupWrite(
+            self._settle_batch
+        )
 
     async def record(
         self,
@@ -99,6 +114,27 @@ class Outbox:
             claimed_by=self.worker_id,
         )
 
+    async def record_many(self, uow: Repositories, rows: list[OutboxEntry]) -> list[OutboxEntry]:
+        """`record` for many rows in one statement: the rows added, as the database holds them.
+
+        Handing these to `run`/`run_soon` after the commit spares each first try a read.
+        """
+        at = self.wall.now()
+        ids = await uow.outbox.add_many(rows, at, claimed_by=self.worker_id)
+        added = []
+        for row in rows:
+            if row.key in ids:
+                row.id, row.state, row.attempts = ids[row.key], "sending", 1
+                row.claimed_by, row.claimed_at, row.not_before, row.created_at = (
+                    self.worker_id,
+                    at,
+                    at,
+                    at,
+                )
+                row.payload = row.payload or {}
+                added.append(row)
+        return added
+
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Start the worker that retries failed rows and picks up those left by a crash."""
@@ -121,9 +157,8 @@ class Outbox:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        if self._settler is not None:
-            # Outcomes already known are written before the connections close.
-            await asyncio.gather(self._settler, return_exceptions=True)
+        # Outcomes already known are written before the connections close.
+        await self._settles.flushed()
 
     def kick(self) -> None:
         """Look for due rows now rather than at the next poll."""
@@ -137,11 +172,7 @@ class Outbox:
                 log.exception("outbox pass failed; trying again shortly")
             if self._stopping:
                 return
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await sleep_until_woken(self._wake, self.poll)
 
     # ---- work ------------------------------------------------------------------------------
     async def drain(self) -> int:
@@ -151,122 +182,152 @@ class Outbox:
             ids = await uow.outbox.due(now, now - self.lease)
         return sum(await asyncio.gather(*(self._tracked(i) for i in ids)))
 
-    async def run(self, ids: Iterable[int | None], *, together: bool = False) -> None:
+    async def run(
+        self, ids: Iterable[Fresh], *, together: bool = False, known: object | None = None
+    ) -> None:
         """Perform freshly recorded rows at once (after their transaction committed).
 
-        In order by default (a ticket's 👀, receipt, card); `together` runs them side by side.
+        In order by default (a ticket's 👀, receipt, card: each starts once the one before it
+        has been performed, while its outcome is still being written); `together` runs them
+        side by side. A row is given by id, or as `record_many` returned it (not read again);
+        `known` is handed to the effects of their first try (see `Effects.perform`).
         """
         wanted = [i for i in ids if i is not None]
         if together:
-            await asyncio.gather(*(self._tracked(i, fresh=True) for i in wanted))
+            await asyncio.gather(*(self._tracked(i, fresh=True, known=known) for i in wanted))
             return
-        for entry_id in wanted:
-            await self._tracked(entry_id, fresh=True)
+        settling = []
+        for row in wanted:
+            step = await self._try(row, True, known)
+            if not isinstance(step, bool):
+                settling.append(asyncio.ensure_future(step))
+        await asyncio.gather(*settling)
 
-    def run_soon(self, ids: Iterable[int | None]) -> None:
+    def run_soon(self, ids: Iterable[Fresh], known: object | None = None) -> None:
         """Perform freshly recorded rows in the background (the caller need not wait)."""
         wanted = [i for i in ids if i is not None]
         if wanted:
-            task = asyncio.create_task(self.run(wanted))
+            task = asyncio.create_task(self.run(wanted, known=known))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
 
-    async def _tracked(self, entry_id: int, *, fresh: bool = False) -> bool:
+    async def _tracked(
+        self, row: int | OutboxEntry, *, fresh: bool = False, known: object | None = None
+    ) -> bool:
+        """One try at one row; True when it is settled (done or failed for good)."""
         # Callers' own tasks are drained by their owners (InFlight, the scheduler); this
         # object waits only for the tasks it started itself.
-        async with self._slots:
-            return await self._attempt(entry_id, fresh)
+        step = await self._try(row, fresh, known)
+        return step if isinstance(step, bool) else await step
 
-    async def _attempt(self, entry_id: int, fresh: bool = False) -> bool:
-        """One try at one row; True when it is settled (done or failed for good).
+    async def _try(
+        self, row: int | OutboxEntry, fresh: bool, known: object | None = None
+    ) -> bool | Awaitable[bool]:
+        """Perform one row (holding one of the concurrency slots); then what writes its outcome.
 
-        `fresh`: recorded by this worker a moment ago and claimed with it, so the first try
-        goes ahead without a claiming transaction (unless the claim has somehow lapsed).
+        A bool when there is nothing to write: True if the row is settled already, False if
+        it is not this worker's to try now. `fresh`: recorded by this worker a moment ago and
+        claimed with it, so the first try goes ahead without a claiming transaction (unless the
+        claim has somehow lapsed).
         """
+        entry_id = row if isinstance(row, int) else row.id
         if entry_id in self._busy or self.effects is None:
             return False
         self._busy.add(entry_id)
+        settling = False
         try:
-            now = self.wall.now()
+            async with self._slots:
+                performed = await self._perform(row, entry_id, fresh, known, self.effects)
+            if isinstance(performed, bool):
+                return performed
+            settling = True
+            return self._settle(*performed)
+        finally:
+            if not settling:
+                self._busy.discard(entry_id)
+
+    async def _perform(
+        self,
+        row: int | OutboxEntry,
+        entry_id: int,
+        fresh: bool,
+        known: object | None,
+        effects: Effects,
+    ) -> bool | tuple[OutboxEntry, Delivered]:
+        now = self.wall.now()
+        if isinstance(row, int):
             async with self.db.reading() as uow:
                 entry = await uow.outbox.get(entry_id)
-            if entry is None or entry.state in ("done", "failed"):
-                return True
-            ours = (
-                fresh
-                and entry.state == "sending"
-                and entry.claimed_by == self.worker_id
-                and entry.attempts == 1
-                and entry.claimed_at is not None
-                and entry.claimed_at >= now - self.lease
-            )
-            # A try that may have landed (crash mid-call, lost answer) is checked for first.
-            uncertain = not ours and (entry.state == "sending" or entry.result == "uncertain")
-            if not ours:
-                async with self.db.unit_of_work() as uow:
-                    entry = await uow.outbox.get(entry_id)
-                    if entry is None or entry.state in ("done", "failed"):
-                        return True
-                    uncertain = entry.state == "sending" or entry.result == "uncertain"
-                    if not await uow.outbox.claim(entry, self.worker_id, now, now - self.lease):
-                        return False
-            try:
-                result = await self.effects.perform(entry, uncertain)
-            except Exception as exc:  # an effect bug must not stop the queue; retried later
-                log.exception("outbox %s (%s) raised", entry.key, entry.kind)
-                result = Delivered(error=type(exc).__name__, uncertain=True)
-            try:
-                return await self._settle(entry_id, result)
-            finally:
-                await self.effects.after_settled(entry, result)
-        finally:
-            self._busy.discard(entry_id)
-
-    async def _settle(self, entry_id: int, result: Delivered) -> bool:
-        """Write the outcome; outcomes arriving together share one transaction."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._to_settle.append((entry_id, result, done))
-        if self._settler is None or self._settler.done():
-            self._settler = asyncio.create_task(self._settle_queued())
-        return await done
-
-    async def _settle_queued(self) -> None:
-        while self._to_settle:
-            batch, self._to_settle = self._to_settle, []
-            try:
-                async with self.db.unit_of_work() as uow:
-                    outcomes = [await self._settle_one(uow, i, r) for i, r, _f in batch]
-            except Exception as exc:  # the rows stay claimed; their claim lapses and they rerun
-                for _i, _r, waiter in batch:
-                    if not waiter.done():
-                        waiter.set_exception(exc)
-                continue
-            for (_i, _r, waiter), settled in zip(batch, outcomes, strict=True):
-                if not waiter.done():
-                    waiter.set_result(settled)
-
-    async def _settle_one(self, uow: Repositories, entry_id: int, result: Delivered) -> bool:
-        now = self.wall.now()
-        entry = await uow.outbox.get(entry_id)
-        if entry is None:
-            return True
-        if result.error is None and self.effects is not None:
-            await self.effects.record_result(uow, entry, result)
-        if result.error is None:
-            entry.state, entry.result, entry.error, entry.done_at = "done", result.ts, None, now
-        elif result.permanent or entry.attempts >= MAX_ATTEMPTS:
-            entry.state, entry.error = "failed", result.error[:200]
-            log.error("outbox %s gave up: %s", entry.key, result.error)
         else:
+            entry = row
+        if entry is None or entry.state in ("done", "failed"):
+            return True
+        ours = (
+            fresh
+            and entry.state == "sending"
+            and entry.claimed_by == self.worker_id
+            and entry.attempts == 1
+            and entry.claimed_at is not None
+            and entry.claimed_at >= now - self.lease
+        )
+        # A try that may have landed (crash mid-call, lost answer) is checked for first.
+        uncertain = not ours and (entry.state == "sending" or entry.result == "uncertain")
+        if not ours:
+            async with self.db.unit_of_work() as uow:
+                entry = await uow.outbox.get(entry_id)
+                if entry is None or entry.state in ("done", "failed"):
+                    return True
+                uncertain = entry.state == "sending" or entry.result == "uncertain"
+                if not await uow.outbox.claim(entry, self.worker_id, now, now - self.lease):
+                    return False
+            entry.attempts += 1  # what the claim wrote
+        try:
+            return entry, await effects.perform(entry, uncertain, known if ours else None)
+        except Exception as exc:  # an effect bug must not stop the queue; retried later
+            log.exception("outbox %s (%s) raised", entry.key, entry.kind)
+            return entry, Delivered(error=type(exc).__name__, uncertain=True)
+
+    async def _settle(self, entry: OutboxEntry, result: Delivered) -> bool:
+        """Write the outcome; outcomes arriving together share one transaction."""
+        try:
+            try:
+                return await self._settles.submit((entry, result))
+            finally:
+                if self.effects is not None:
+                    await self.effects.after_settled(entry, result)
+        finally:
+            self._busy.discard(entry.id)
+
+    async def _settle_batch(self, batch: list[tuple[OutboxEntry, Delivered]]) -> list[bool]:
+        # If this fails the rows stay claimed; their claim lapses and they rerun.
+        async with self.db.unit_of_work() as uow:
+            return await self._settle_many(uow, batch)
+
+    async def _settle_many(
+        self, uow: Repositories, batch: list[tuple[OutboxEntry, Delivered]]
+    ) -> list[bool]:
+        """Mark rows done (one statement for all), failed or due again, in one transaction."""
+        now = self.wall.now()
+        done = [(e, r) for e, r in batch if r.error is None]
+        await uow.outbox.mark_done([(e.id, r.ts) for e, r in done], now)
+        if done and self.effects is not None:
+            await self.effects.record_results(uow, done)
+        for entry, result in batch:
+            if result.error is None:
+                continue
+            error = result.error[:200]
+            if result.permanent or entry.attempts >= MAX_ATTEMPTS:
+                await uow.outbox.mark_failed(entry.id, error)
+                log.error("outbox %s gave up: %s", entry.key, result.error)
+                continue
             # Uncertain or not, the next try is a fresh claim; `sending` would make it wait
             # out the lease, so an uncertain result keeps a marker in `result` instead.
-            entry.state = "pending"
-            entry.error = result.error[:200]
-            entry.result = "uncertain" if result.uncertain else entry.result
             delay = BACKOFF_SECONDS[min(entry.attempts - 1, len(BACKOFF_SECONDS) - 1)]
-            entry.not_before = now + timedelta(seconds=delay)
+            await uow.outbox.retry_later(
+                entry.id, error, now + timedelta(seconds=delay), uncertain=result.uncertain
+            )
             log.warning("outbox %s: %s; retry in %.1fs", entry.key, result.error, delay)
-        return entry.state in ("done", "failed")
+        return [r.error is None or r.permanent or e.attempts >= MAX_ATTEMPTS for e, r in batch]
 
     async def settled(self, within: float = 30.0) -> dict[str, int]:
         """Wait until no row is pending or sending (tests, demo); the counts per state."""

@@ -13,6 +13,7 @@ from bot.inflight import InFlight
 from bot.outbox.effects import DeskEffects
 from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
+from bot.services.cards import CardRefresher
 from bot.services.desk import DeskService
 from bot.services.escalation import EscalationService
 from bot.services.incidents import IncidentService
@@ -67,7 +68,9 @@ def build_services(
     intake = IntakeService(db, config, clock, gateway, people, presenter, sla, outbox, incidents)
     tickets = TicketOps(db, clock, presenter, sla, outbox)
     accounts = AccountService(db, config, clock, gateway)
-    escalation = EscalationService(db, config, clock, gateway, sla, presenter, outbox)
+    escalation = EscalationService(
+        db, config, clock, gateway, sla, CardRefresher(db, presenter), outbox
+    )
     desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox)
     return Services(
         db=db,

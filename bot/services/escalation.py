@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
-from bot.domain.sla import due_firings
+from bot.domain.sla import StepFiring, due_firings
 from bot.gateway import SlackGateway
 from bot.messages.alerts import AlertContext
 from bot.messages.base import InternalMessage
@@ -18,11 +19,11 @@ from bot.messages.internal import notice
 from bot.outbox.alert_payload import context_to_json
 from bot.outbox.effects import ALERT
 from bot.outbox.outbox import Outbox
-from bot.services.presenter import TicketPresenter
+from bot.services.cards import CardRefresher
 from bot.services.sla import SlaService, run_of
 from bot.services.tickets import TicketNotFound, TicketRef
 from store.db import Database
-from store.models import SlaClock, Ticket
+from store.models import AuditEntry, OutboxEntry, SlaClock, Ticket
 from store.repositories import Repositories
 
 log = logging.getLogger("connectdesk.escalation")
@@ -37,6 +38,7 @@ class Alert:
     """A decided notification: the message context and whom it goes to."""
 
     ticket_id: int
+    team_id: str
     context: AlertContext
     notify: tuple[str, ...]
     internal_channel: str
@@ -53,7 +55,7 @@ class EscalationService:
         clock: Clock,
         gateway: SlackGateway,
         sla: SlaService,
-        presenter: TicketPresenter,
+        cards: CardRefresher,
         outbox: Outbox,
     ) -> None:
         self.db = db
@@ -62,7 +64,7 @@ class EscalationService:
         self.clock = clock
         self.gateway = gateway
         self.sla = sla
-        self.presenter = presenter
+        self.cards = cards
         self._lock = asyncio.Lock()
 
     async def sweep(self) -> int:
@@ -81,23 +83,26 @@ class EscalationService:
     async def _sweep_once(self) -> tuple[int, int]:
         async with self._lock:  # one sweep at a time per process; the ledger guards replicas
             now = self.clock.now()
-            fired = 0
-            rows: list[int | None] = []
-            touched: dict[int, Ticket] = {}
             async with self.db.unit_of_work() as uow:
                 due = await uow.sla.due(now)
-                for clock in due.clocks:
-                    for key, alert in await self._fire(uow, clock, now):
-                        fired += 1
-                        rows += await self._record(uow, key, alert)
-                    touched[clock.ticket_id] = clock.ticket
-                for ticket in touched.values():
-                    await self.sla.refresh(uow, ticket, now)
-        # The ledger entry and the outbox rows committed together: each alert is sent once.
-        await self.outbox.run(rows, together=True)
-        # Each card is its own message; the gateway paces channels and the edit budget.
-        await asyncio.gather(*(self.presenter.refresh(t, receipt=False) for t in touched.values()))
-        return fired, due.skipped
+                alerts = await self._fire(uow, due.clocks, now)
+                rows = [row for key, alert in alerts for row in self._rows(key, alert)]
+                recorded = await self.outbox.record_many(uow, rows)
+                touched = {clock.ticket_id: clock.ticket for clock in due.clocks}
+                await self.sla.refresh_many(uow, touched.values(), now)
+        # The ledger entries and the outbox rows committed together: each alert is sent once,
+        # by the outbox in the background, so a slow recipient never holds up the next sweep.
+        self._deliver(recorded)
+        self.cards.want(t.id for t in touched.values() if t.card_ts and t.card_channel_id)
+        return len(alerts), due.skipped
+
+    def _deliver(self, recorded: list[OutboxEntry]) -> None:
+        """One run per recipient, in order: only its own posts wait for its 1 post/s slot."""
+        by_target: dict[str, list[OutboxEntry]] = {}
+        for entry in recorded:
+            by_target.setdefault(entry.payload["target"], []).append(entry)
+        for entries in by_target.values():
+            self.outbox.run_soon(entries)
 
     async def next_due(self) -> datetime | None:
         """When the sweep next has work."""
@@ -105,34 +110,58 @@ class EscalationService:
             return await uow.sla.earliest_next_step()
 
     async def _fire(
-        self, uow: Repositories, clock: SlaClock, now: datetime
+        self, uow: Repositories, clocks: Sequence[SlaClock], now: datetime
     ) -> list[tuple[str, Alert]]:
-        ticket = clock.ticket
-        policy = self.sla.policy_for(ticket)
+        """Claim the due steps of all `clocks` in one statement; the alerts this sweep won."""
+        fired = await uow.sla.fired_for(clock.id for clock in clocks)
+        wanted: list[tuple[SlaClock, StepFiring]] = []
+        for clock in clocks:
+            ladder = self.sla.policy_for(clock.ticket).ladder
+            calendar = self.sla.calendar(clock.calendar)
+            done = fired.get(clock.id, set())
+            for firing in due_firings(run_of(clock), ladder, calendar, now, done):
+                wanted.append((clock, firing))
+        won = await uow.sla.claim_firings(
+            [(c, f.index, f.repeat, f.step.at.percent) for c, f in wanted], now
+        )
+        # A firing missing from `won` was recorded first by another sweep or replica.
+        mine: dict[int, list[StepFiring]] = {}
+        for clock, firing in wanted:
+            if (clock.id, firing.index, firing.repeat) in won:
+                mine.setdefault(clock.id, []).append(firing)
+        last = await uow.messages.last_customer_texts(c.ticket_id for c in clocks if c.id in mine)
+        alerts: list[tuple[str, Alert]] = []
+        steps: list[AuditEntry] = []
+        for clock in clocks:
+            # In clock order, so a renewal-risk count sees this sweep's earlier breaches only.
+            self._mark_breach(clock, now)
+            ticket = clock.ticket
+            for firing in mine.get(clock.id, ()):
+                percent = firing.step.at.percent
+                text = last.get(ticket.id, "")
+                alert = await self._alert(
+                    uow, ticket, clock, percent, firing.step.notify, now, text
+                )
+                alerts.append((f"alert:{clock.id}:{firing.index}:{firing.repeat}", alert))
+                detail = {"clock": clock.kind, "percent": percent, "repeat": firing.repeat}
+                steps.append(
+                    AuditEntry(
+                        team_id=ticket.team_id,
+                        ticket_id=ticket.id,
+                        actor="connectdesk",
+                        action="sla_step",
+                        detail=detail,
+                        at=now,
+                    )
+                )
+        await uow.audit.record_many(steps)
+        return alerts
+
+    def _mark_breach(self, clock: SlaClock, now: datetime) -> None:
         calendar = self.sla.calendar(clock.calendar)
         run = run_of(clock)
         if clock.breached_at is None and run.elapsed(now, calendar) >= run.target:
             clock.breached_at = run.due_at(calendar) or now
-        fired = await uow.sla.fired(clock.id)
-        due = due_firings(run, policy.ladder, calendar, now, fired)
-        alerts = []
-        for firing in due:
-            percent = firing.step.at.percent
-            if not await uow.sla.claim_firing(clock, firing.index, firing.repeat, percent, now):
-                continue  # another sweep or replica fired it
-            alert = await self._alert(uow, ticket, clock, percent, firing.step.notify, now)
-            alerts.append((f"alert:{clock.id}:{firing.index}:{firing.repeat}", alert))
-            await uow.audit.record(
-                ticket.team_id,
-                "connectdesk",
-                "sla_step",
-                now,
-                ticket.id,
-                clock=clock.kind,
-                percent=percent,
-                repeat=firing.repeat,
-            )
-        return alerts
 
     async def _alert(
         self,
@@ -142,6 +171,7 @@ class EscalationService:
         percent: int,
         notify: tuple[str, ...],
         now: datetime,
+        last_customer_message: str,
     ) -> Alert:
         account = ticket.account
         tier = self.config.tiers.get(account.tier)
@@ -150,8 +180,6 @@ class EscalationService:
             renewal = datetime.combine(account.renewal_date, datetime.min.time(), now.tzinfo)
             if renewal - RENEWAL_WINDOW <= now <= renewal + timedelta(days=1):
                 risk = await uow.sla.breaches_since(account.id, renewal - RENEWAL_WINDOW) >= 2
-        messages = await uow.messages.for_ticket(ticket.id)
-        last = next((m.text for m in reversed(messages) if not m.is_internal), "")
         context = AlertContext(
             number=ticket.number,
             account=account.name,
@@ -164,28 +192,23 @@ class EscalationService:
             now=now,
             owner=ticket.owner_user_id,
             permalink=None,
-            last_customer_message=last,
+            last_customer_message=last_customer_message,
             renewal_date=account.renewal_date,
             renewal_risk=risk,
         )
         return Alert(
             ticket.id,
+            ticket.team_id,
             context,
             tuple(notify),
             account.internal_channel_id,
             (ticket.channel_id, ticket.root_ts),
         )
 
-    async def _record(
-        self,
-        uow: Repositories,
-        key: str,
-        alert: Alert,
-        style: str = "ladder",
-        actor: str = "",
-        reason: str = "",
-    ) -> list[int | None]:
-        """One outbox row per recipient, in the transaction that decided the alert."""
+    def _rows(
+        self, key: str, alert: Alert, style: str = "ladder", actor: str = "", reason: str = ""
+    ) -> list[OutboxEntry]:
+        """One outbox row per recipient, for the transaction that decided the alert."""
         payload = {
             "context": context_to_json(alert.context),
             "root": list(alert.root),
@@ -193,13 +216,11 @@ class EscalationService:
             "actor": actor,
             "reason": reason,
         }
-        team = (await uow.tickets.by_id(alert.ticket_id)).team_id
         return [
-            await self.outbox.record(
-                uow,
-                f"{key}:{target}",
-                ALERT,
-                team,
+            OutboxEntry(
+                key=f"{key}:{target}",
+                kind=ALERT,
+                team_id=alert.team_id,
                 ticket_id=alert.ticket_id,
                 payload={**payload, "target": target},
             )
@@ -237,15 +258,17 @@ class EscalationService:
                 return notice(f":warning: Ticket #{ticket.number} is resolved; reopen it first.")
             clocks = [c for c in await uow.sla.active(ticket.id) if c.due_at is not None]
             clock = min(clocks, key=lambda c: c.due_at) if clocks else None
+            last = (await uow.messages.last_customer_texts([ticket.id])).get(ticket.id, "")
             alert = await self._alert(
-                uow, ticket, clock, 0, ("managers", "escalation_channel"), now
+                uow, ticket, clock, 0, ("managers", "escalation_channel"), now, last
             )
             await uow.audit.record(
                 ref.team_id, actor, "escalated", now, ticket.id, reason=reason[:500]
             )
             key = f"escalate:{ticket.id}:{uuid.uuid4().hex}"
-            rows = await self._record(uow, key, alert, "manual", actor, reason[:500])
-        await self.outbox.run(rows)
+            rows = self._rows(key, alert, "manual", actor, reason[:500])
+            recorded = await self.outbox.record_many(uow, rows)
+        await self.outbox.run(recorded)
         return notice(
             f":mega: Ticket #{ticket.number} escalated to the managers and"
             f" <#{self.config.team.escalation_channel}>."

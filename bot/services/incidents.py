@@ -231,9 +231,20 @@ class IncidentService:
             )
 
     # ---- tickets -----------------------------------------------------------------------------
-    async def incident_for(self, uow: Repositories, account: Account) -> Incident | None:
-        """The newest open incident affecting this account, to link a new ticket to."""
-        for incident in await uow.incidents.open_for(account.team_id):
+    async def incident_for(
+        self,
+        uow: Repositories,
+        account: Account,
+        known: dict[str, list[Incident]] | None = None,
+    ) -> Incident | None:
+        """The newest open incident affecting this account, to link a new ticket to.
+
+        `known`: open incidents per workspace already read in this transaction (filled in).
+        """
+        known = {} if known is None else known
+        if account.team_id not in known:
+            known[account.team_id] = list(await uow.incidents.open_for(account.team_id))
+        for incident in known[account.team_id]:
             audience = incident.audience or {}
             if Audience(
                 everyone=bool(audience.get("everyone")),

@@ -10,24 +10,21 @@ from enum import StrEnum
 
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
-from bot.domain.triage import classify_priority, is_pleasantry
+from bot.domain.triage import is_request
 from bot.gateway import SlackGateway
 from bot.messages.base import clip
-from bot.outbox.effects import CARD, REACT, RECEIPT
-from bot.outbox.outbox import Outbox
+from bot.outbox.outbox import Fresh, Outbox
 from bot.services.incidents import IncidentService
 from bot.services.inputs import IncomingMessage
+from bot.services.opening import STORED_TEXT_LIMIT, Opening, TicketOpener, react_row
 from bot.services.people import People
-from bot.services.presenter import EYES, TicketPresenter
+from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService
 from bot.services.tickets import record_refresh
 from store.db import Database
 from store.models import Ticket, TicketMessage
 
 log = logging.getLogger("connectdesk.intake")
-
-SUMMARY_LIMIT = 500
-STORED_TEXT_LIMIT = 4000
 
 
 class Outcome(StrEnum):
@@ -80,6 +77,7 @@ class IntakeService:
         self.sla = sla
         self.outbox = outbox
         self.incidents = incidents
+        self.opener = TicketOpener(config, sla, outbox, incidents)
 
     def wants(self, msg: IncomingMessage) -> bool:
         """Whether a message event can touch a ticket: a person's new post (never an edit, a
@@ -91,6 +89,8 @@ class IntakeService:
 
         Each event counts once (per `event_id`); its side effects are recorded in the same
         transaction and run once it commits, each ticket's in order, tickets side by side.
+        Posts that open tickets are written together (`TicketOpener`) before anything else in
+        the batch reads tickets, so the outcome is as if each post were decided in turn.
         """
         identity = await self.gateway.identity()
         # Who is internal may take a users.info call: asked before the transaction opens.
@@ -101,30 +101,101 @@ class IntakeService:
             else:
                 who.append(SKIP)
         results: list[IntakeResult] = []
-        effects: list[list[int | None]] = []
+        effects: list[tuple[list[Fresh], Ticket | None]] = []
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
+            people = [(m, w) for m, w in zip(msgs, who, strict=True) if not isinstance(w, _Skip)]
+            fresh = await uow.events.claim_many([m.event_id for m, _w in people], now)
+            links = await self._links(uow, [m for m, _w in people])
+            openers = await self._first_posts(uow, people, links, now)
+            pending: list[tuple[int, Opening]] = []
             for msg, internal in zip(msgs, who, strict=True):
                 if isinstance(internal, _Skip):
                     results.append(IntakeResult(Outcome.IGNORED, reason="not a person's new post"))
                     continue
-                done: list[int | None] = []
-                results.append(await self._decide(uow, msg, internal, now, done))
-                effects.append(done)
+                if msg.event_id not in fresh:
+                    results.append(IntakeResult(Outcome.DUPLICATE, reason="event already handled"))
+                    continue
+                fresh.discard(msg.event_id)  # the same id again in this batch is a repeat
+                link = links.get((msg.team_id, msg.channel_id))
+                if link is None or not link.is_shared:
+                    results.append(IntakeResult(Outcome.IGNORED, reason="channel not linked"))
+                    continue
+                requester = (msg.team_id, msg.channel_id, msg.user_id or "")
+                if requester in openers and self._opens(msg, internal):
+                    openers.discard(requester)  # their next post in this batch joins this one
+                    pending.append((len(results), Opening(msg, link.account)))
+                    results.append(IntakeResult(Outcome.OPENED))
+                    continue
+                await self._open(uow, pending, results, effects, now)
+                done: list[Fresh] = []
+                results.append(await self._decide(uow, msg, link, internal, now, done))
+                effects.append((done, None))
+            await self._open(uow, pending, results, effects, now)
         # Committed with the tickets, so a crash from here on loses none of them; not awaited.
-        for ticket_effects in effects:
-            self.outbox.run_soon(ticket_effects)
+        for ticket_effects, ticket in effects:
+            self.outbox.run_soon(ticket_effects, known=ticket)
         return results
 
+    @staticmethod
+    def _opens(msg: IncomingMessage, internal: bool | None) -> bool:
+        """A post that opens a ticket unless its author has one open: a customer's request."""
+        return not msg.is_reply and not internal and is_request(msg.text)
+
+    @staticmethod
+    async def _links(uow, msgs: Sequence[IncomingMessage]) -> dict[tuple[str, str], object]:
+        links = {}
+        for team_id in dict.fromkeys(m.team_id for m in msgs):
+            found = await uow.accounts.channels(
+                team_id, [m.channel_id for m in msgs if m.team_id == team_id]
+            )
+            links.update({(team_id, c): link for c, link in found.items()})
+        return links
+
+    async def _first_posts(
+        self, uow, people: Sequence[tuple[IncomingMessage, bool | None]], links: dict, now
+    ) -> set[tuple[str, str, str]]:
+        """Requesters whose post opens a new ticket: no open ticket within the grouping window.
+
+        Locked first (PostgreSQL), so no replica opens one for them until this commits.
+        """
+        candidates = {
+            (m.team_id, m.channel_id, m.user_id or "")
+            for m, internal in people
+            if (m.team_id, m.channel_id) in links and self._opens(m, internal)
+        }
+        await uow.tickets.lock_requesters(list(candidates))
+        since = now - self.config.grouping_window
+        taken: set[tuple[str, str, str]] = set()
+        for team_id in {t for t, _c, _u in candidates}:
+            pairs = [(c, u) for t, c, u in candidates if t == team_id]
+            found = await uow.tickets.requesters_with_open(team_id, pairs, since)
+            taken |= {(team_id, c, u) for c, u in found}
+        return candidates - taken
+
+    async def _open(
+        self,
+        uow,
+        pending: list[tuple[int, Opening]],
+        results: list[IntakeResult],
+        effects: list[tuple[list[Fresh], Ticket | None]],
+        now: datetime,
+    ) -> None:
+        """Write the tickets the posts so far open (then the batch may read them)."""
+        if not pending:
+            return
+        await self.opener.open(uow, [o for _i, o in pending], now)
+        for index, opening in pending:
+            assert opening.ticket is not None
+            results[index] = IntakeResult(Outcome.OPENED, opening.ticket.number)
+            # The new ticket as committed: its receipt and card need not read it back.
+            effects.append((list(opening.effects), opening.ticket))
+        pending.clear()
+
     async def _decide(
-        self, uow, msg: IncomingMessage, internal: bool | None, now: datetime, effects: list
+        self, uow, msg: IncomingMessage, link, internal: bool | None, now: datetime, effects: list
     ) -> IntakeResult:
         """What one new post means, inside the caller's transaction; effects are appended."""
-        if not await uow.events.claim(msg.event_id, now):
-            return IntakeResult(Outcome.DUPLICATE, reason="event already handled")
-        link = await uow.accounts.channel(msg.team_id, msg.channel_id)
-        if link is None or not link.is_shared:
-            return IntakeResult(Outcome.IGNORED, reason="channel not linked")
         if msg.is_reply:
             ticket = await uow.tickets.by_thread(
                 msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
@@ -136,57 +207,28 @@ class IntakeService:
             return IntakeResult(Outcome.REPLY, ticket.number)
         if internal:
             return IntakeResult(Outcome.IGNORED, reason="staff post")
-        if is_pleasantry(msg.text) or not msg.text.strip():
+        if not is_request(msg.text):
             return IntakeResult(Outcome.IGNORED, reason="pleasantry")
         since = now - self.config.grouping_window
         await uow.tickets.lock_requester(msg.team_id, msg.channel_id, msg.user_id)
         ticket = await uow.tickets.latest_open_for_requester(
             msg.team_id, msg.channel_id, msg.user_id, since
         )
-        if ticket is not None:
-            await self._add_message(uow, ticket, msg, False, now)
-            ticket.last_customer_at = now
-            ticket.updated_at = now
-            await uow.audit.record(
-                msg.team_id, msg.user_id, "message_grouped", now, ticket.id, ts=msg.ts
-            )
-            if link.account.receipts:
-                effects.append(await self._react(uow, ticket, msg.channel_id, msg.ts))
-            return IntakeResult(Outcome.JOINED, ticket.number)
-        ticket = await self._open(uow, msg, link.account, now)
-        effects += await self._announce(uow, ticket)
-        return IntakeResult(Outcome.OPENED, ticket.number)
-
-    async def _open(self, uow, msg: IncomingMessage, account, now: datetime) -> Ticket:
-        priority = classify_priority(
-            msg.text, self.config.triage_rules, self.config.default_priority
-        )
-        number = await uow.tickets.next_number(msg.team_id)
-        ticket = Ticket(
-            team_id=msg.team_id,
-            number=number,
-            account_id=account.id,
-            channel_id=msg.channel_id,
-            root_ts=msg.ts,
-            requester_user_id=msg.user_id,
-            summary=clip(msg.text.strip(), SUMMARY_LIMIT),
-            priority=priority.value,
-            status="open",
-            opened_at=now,
-            last_customer_at=now,
-            updated_at=now,
-            card_channel_id=account.internal_channel_id,
-        )
-        ticket.account = account
-        if self.incidents is not None:
-            ticket.incident = await self.incidents.incident_for(uow, account)
-        await uow.tickets.add(ticket)
-        await self.sla.start(uow, ticket, now)
+        if ticket is None:
+            # Checked before the batch (and locked): only a ticket closed since gets here.
+            opening = Opening(msg, link.account)
+            await self.opener.open(uow, [opening], now)
+            effects += opening.effects
+            return IntakeResult(Outcome.OPENED, opening.ticket.number if opening.ticket else None)
         await self._add_message(uow, ticket, msg, False, now)
+        ticket.last_customer_at = now
+        ticket.updated_at = now
         await uow.audit.record(
-            msg.team_id, msg.user_id, "opened", now, ticket.id, priority=priority.value, ts=msg.ts
+            msg.team_id, msg.user_id, "message_grouped", now, ticket.id, ts=msg.ts
         )
-        return ticket
+        if link.account.receipts:
+            effects.append(await self._react(uow, ticket, msg.channel_id, msg.ts))
+        return IntakeResult(Outcome.JOINED, ticket.number)
 
     async def _record_reply(
         self, uow, ticket: Ticket, msg: IncomingMessage, internal: bool, now: datetime
@@ -252,29 +294,6 @@ class IntakeService:
             )
         )
 
-    async def _react(self, uow, ticket: Ticket, channel: str, ts: str) -> int | None:
-        return await self.outbox.record(
-            uow,
-            f"t{ticket.id}:react:{channel}:{ts}",
-            REACT,
-            ticket.team_id,
-            ticket_id=ticket.id,
-            payload={"channel": channel, "ts": ts, "name": EYES},
-        )
-
-    async def _announce(self, uow, ticket: Ticket) -> list[int | None]:
-        """Record 👀, the receipt (if the account wants them) and the triage card."""
-        effects = []
-        if ticket.account.receipts:
-            effects.append(await self._react(uow, ticket, ticket.channel_id, ticket.root_ts))
-            effects.append(
-                await self.outbox.record(
-                    uow, f"t{ticket.id}:receipt", RECEIPT, ticket.team_id, ticket_id=ticket.id
-                )
-            )
-        effects.append(
-            await self.outbox.record(
-                uow, f"t{ticket.id}:card", CARD, ticket.team_id, ticket_id=ticket.id
-            )
-        )
-        return effects
+    async def _react(self, uow, ticket: Ticket, channel: str, ts: str) -> Fresh:
+        added = await self.outbox.record_many(uow, [react_row(ticket, channel, ts)])
+        return added[0] if added else None

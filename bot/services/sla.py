@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from bot.config.desk import DeskConfig
@@ -56,21 +56,26 @@ class SlaService:
         return self.config.calendars.get(name) or self.config.calendars["24/7"]
 
     # ---- lifecycle hooks, each inside the caller's unit of work ------------------------------
-    async def start(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
-        """A new ticket: the first-response and resolution clocks start."""
-        # A new ticket has no earlier runs and nothing fired, so its clocks are planned without
-        # asking the database: this is intake's hot path, run under SQLite's one write lock.
+    def plan_start(self, ticket: Ticket, now: datetime) -> tuple[list[SlaClock], datetime | None]:
+        """A new ticket's clocks, planned, and when its first ladder step falls due.
+
+        A new ticket has no earlier runs and nothing fired, so its clocks are planned without
+        asking the database: this is intake's hot path, run under SQLite's one write lock.
+        The ticket's SLA summary is filled in; the clocks are for the caller to store.
+        """
         ladder = self.policy_for(ticket).ladder
         clocks = [
             self._new_clock(ticket, kind, now, cycle=1)
             for kind in (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION)
         ]
         wake = [at for at in (self._plan(c, ladder, set()) for c in clocks) if at is not None]
-        for clock in clocks:
-            await uow.sla.add(clock)
         self.summarise(ticket, clocks, now)
-        if wake and self._waker is not None:
-            self._waker(min(wake))
+        return clocks, min(wake) if wake else None
+
+    def wake(self, times: Sequence[datetime]) -> None:
+        """Tell the sweep scheduler about the earliest of these ladder steps."""
+        if times and self._waker is not None:
+            self._waker(min(times))
 
     async def on_team_reply(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """An internal reply answers the customer: response clocks stop."""
@@ -176,14 +181,24 @@ class SlaService:
 
     async def refresh(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """Recompute due times, the next ladder step and the ticket's SLA summary."""
-        ladder = self.policy_for(ticket).ladder
-        clocks = await uow.sla.active(ticket.id)
+        await self.refresh_many(uow, [ticket], now)
+
+    async def refresh_many(
+        self, uow: Repositories, tickets: Iterable[Ticket], now: datetime
+    ) -> None:
+        """`refresh` for many tickets, with two reads in all (the sweep's batch)."""
+        by_id = {t.id: t for t in tickets}
+        clocks: dict[int, list[SlaClock]] = {i: [] for i in by_id}
+        for clock in await uow.sla.active_for(by_id):
+            clocks[clock.ticket_id].append(clock)
+        fired = await uow.sla.fired_for(c.id for cs in clocks.values() for c in cs)
         wake: list[datetime] = []
-        for clock in clocks:
-            fired: set[StepKey] = await uow.sla.fired(clock.id)
-            if (at := self._plan(clock, ladder, fired)) is not None:
-                wake.append(at)
-        self.summarise(ticket, clocks, now)
+        for ticket_id, ticket in by_id.items():
+            ladder = self.policy_for(ticket).ladder
+            for clock in clocks[ticket_id]:
+                if (at := self._plan(clock, ladder, fired.get(clock.id, set()))) is not None:
+                    wake.append(at)
+            self.summarise(ticket, clocks[ticket_id], now)
         if wake and self._waker is not None:
             self._waker(min(wake))
 

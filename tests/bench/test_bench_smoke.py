@@ -32,6 +32,7 @@ async def test_timers_smoke_fires_every_due_warning_once():
     assert report["expected"] >= 100
     assert report["fired"] == report["expected"] == report["delivered"]
     assert report["missed"] == 0
+    assert report["caught_up_fired"] == report["caught_up"]  # due before start: fired too
     # A step is never claimed before it is due, and on this load not absurdly late.
     assert 0 <= report["claim_p50_s"] <= report["claim_p99_s"] < 30
     assert 0 <= report["dm_p50_s"] <= report["dm_p99_s"] < 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -25,10 +26,13 @@ def clock() -> ManualClock:
 
 @asynccontextmanager
 async def checked_sandbox(
-    config: DeskConfig, clock: Clock | None, database_url: str
+    config: DeskConfig, clock: Clock | None, database_url: str, **options: Any
 ) -> AsyncIterator[Sandbox]:
-    """A sandbox on the test world; on a clean exit the wall and the spec are checked."""
-    box = Sandbox(config, workspace=world.workspace(), clock=clock, database_url=database_url)
+    """A sandbox on the test world (`options` go to Sandbox); on a clean exit the wall and the
+    spec are checked."""
+    box = Sandbox(
+        config, workspace=world.workspace(), clock=clock, database_url=database_url, **options
+    )
     await box.start()
     try:
         yield box

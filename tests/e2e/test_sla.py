@@ -29,6 +29,13 @@ def sla_calls(box: Sandbox, word: str) -> list:
     return [c for c in box.emu.calls_to("chat.postMessage") if word in c.params.get("text", "")]
 
 
+async def sweep(box: Sandbox) -> int:
+    """One sweep, then its alerts delivered (the sweep hands them to the outbox and returns)."""
+    fired = await box.desk.services.escalation.sweep()
+    await box.desk.services.outbox.settled()
+    return fired
+
+
 def to(box: Sandbox, call) -> str:
     """Who a post reached: the user for a DM channel, else the channel."""
     channel = box.emu.ws.channels.get(call.params["channel"])
@@ -163,7 +170,7 @@ async def test_priority_change_keeps_elapsed_and_reopen_restarts(sandbox: Sandbo
     clocks, ticket = await _clocks(sandbox)
     assert ticket.first_response_due_at == START + timedelta(minutes=15)
     assert ticket.resolution_due_at == START + timedelta(hours=4)
-    await sandbox.desk.services.escalation.sweep()
+    await sweep(sandbox)
     clocks, ticket = await _clocks(sandbox)
     assert ticket.sla_flag == "breached"
     await desk(sandbox, w.ALICE, "resolve 1")
@@ -208,13 +215,13 @@ async def test_queue_sorts_by_due_and_marks_risk(sandbox: Sandbox, clock):
     await open_ticket(sandbox, "Exports are slow")  # P3: due in 4h
     await open_ticket(sandbox, "The API is down", user=w.DAVE)  # P1: due in 15m
     clock.advance(timedelta(minutes=12))
-    await sandbox.desk.services.escalation.sweep()
+    await sweep(sandbox)
     queue = await desk(sandbox, w.MIA, "queue")
     assert queue.index("*#2*") < queue.index("*#1*")
     line2 = next(line for line in queue.splitlines() if "*#2*" in line)
     assert ":warning: at risk" in line2
     clock.advance(timedelta(minutes=5))
-    await sandbox.desk.services.escalation.sweep()
+    await sweep(sandbox)
     assert ":red_circle: breached" in await desk(sandbox, w.MIA, "queue")
 
 
@@ -233,13 +240,13 @@ async def test_second_breach_near_renewal_is_flagged(sandbox: Sandbox, clock):
     clock.set(START.replace(month=12, day=1))  # renewal 2027-01-15 is 45 days away
     await open_ticket(sandbox, "The API is down")
     clock.advance(timedelta(minutes=20))
-    await sandbox.desk.services.escalation.sweep()
+    await sweep(sandbox)
     first = bot_posts(sandbox, w.MIA, "SLA breached")
     assert first and "Renewal risk" not in first[0].raw_text
     clock.advance(timedelta(minutes=10))
     await open_ticket(sandbox, "Login is down", user=w.DAVE)
     clock.advance(timedelta(minutes=20))
-    await sandbox.desk.services.escalation.sweep()
+    await sweep(sandbox)
     second = [a for a in bot_posts(sandbox, w.MIA, "SLA breached") if "#2 ·" in a.raw_text]
     assert "Renewal risk" in second[0].raw_text and "2027-01-15" in second[0].raw_text
 

@@ -54,19 +54,18 @@ async def _ticket_with_due_clock(db: Database, number: int = 1) -> tuple[int, in
                     created_at=NOW,
                 )
             )
-        ticket = await uow.tickets.add(
-            Ticket(
-                team_id=TEAM,
-                number=number,
-                account_id=account.id,
-                channel_id="C0SHARED",
-                root_ts=f"{number}.000",
-                requester_user_id="U0CAROL",
-                priority="P3",
-                opened_at=NOW,
-                updated_at=NOW,
-            )
+        ticket = Ticket(
+            team_id=TEAM,
+            number=number,
+            account_id=account.id,
+            channel_id="C0SHARED",
+            root_ts=f"{number}.000",
+            requester_user_id="U0CAROL",
+            priority="P3",
+            opened_at=NOW,
+            updated_at=NOW,
         )
+        await uow.tickets.add_new([ticket])
         clock = await uow.sla.add(
             SlaClock(
                 team_id=TEAM,
@@ -98,24 +97,32 @@ async def test_same_event_claimed_once_across_replicas(two) -> None:
 async def test_ticket_numbers_are_unique_across_replicas(two) -> None:
     a, b = two
 
-    async def number(db: Database) -> int:
+    async def numbers(db: Database, count: int) -> list[int]:
         async with db.unit_of_work() as uow:
-            return await uow.tickets.next_number(TEAM)
+            return list(await uow.tickets.next_numbers(TEAM, count))
 
-    numbers = await asyncio.gather(*(number(db) for db in (a, b) * 10))
-    assert sorted(numbers) == list(range(1, 21))
+    # Blocks of numbers, as intake takes them for a batch: none shared, none skipped.
+    blocks = await asyncio.gather(
+        *(numbers(db, n) for db, n in zip((a, b) * 5, range(1, 11), strict=True))
+    )
+    assert sorted(n for block in blocks for n in block) == list(range(1, 56))
+    assert all(block == list(range(block[0], block[0] + len(block))) for block in blocks)
 
 
 async def test_ladder_step_claimed_once_across_replicas(two) -> None:
     a, b = two
     _, clock_id = await _ticket_with_due_clock(a)
 
-    async def fire(db: Database) -> bool:
+    async def fire(db: Database, *steps: int) -> set[tuple[int, int, int]]:
         async with db.unit_of_work() as uow:
             clock = await uow.session.get(SlaClock, clock_id)
-            return await uow.sla.claim_firing(clock, 0, 0, 75, NOW)
+            return await uow.sla.claim_firings([(clock, s, 0, 75) for s in steps], NOW)
 
-    assert sorted(await asyncio.gather(fire(a), fire(b), fire(a))) == [False, False, True]
+    won = await asyncio.gather(fire(a, 0), fire(b, 0), fire(a, 0))
+    assert sorted(won, key=len) == [set(), set(), {(clock_id, 0, 0)}]
+    # A batch answers only what it won: step 0 was taken above, step 1 is new.
+    assert await fire(b, 0, 1) == {(clock_id, 1, 0)}
+    assert await fire(a, 1) == set()
 
 
 async def test_sweeps_skip_rows_another_replica_holds(two_pg) -> None:
