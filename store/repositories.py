@@ -88,6 +88,13 @@ class AccountRepository:
         """An account by id."""
         return await self.session.get(Account, account_id)
 
+    async def names(self, team_id: str) -> dict[int, str]:
+        """Every account's name by id (no account objects: views that list many rows)."""
+        result = await self.session.execute(
+            select(Account.id, Account.name).where(Account.team_id == team_id)
+        )
+        return {account_id: name for account_id, name in result}
+
     async def all(self, team_id: str) -> Sequence[Account]:
         """Every account of a workspace, by name."""
         rows = await self.session.scalars(

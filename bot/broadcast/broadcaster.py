@@ -12,14 +12,18 @@ import contextlib
 import logging
 import time
 import uuid
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
 
+from bot.batching import GroupWrite
 from bot.broadcast.content import message_of, notice_of
 from bot.broadcast.progress import ProgressReporter
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.gateway import Delivered, SlackGateway
 from store.db import Database
+from store.models import IncidentDelivery
 
 log = logging.getLogger("connectdesk.broadcast")
 
@@ -28,6 +32,8 @@ MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0)
 CONCURRENCY = 64
 RESUME_EVERY_SECONDS = 10.0
+
+Item = TypeVar("Item")
 
 
 class Broadcaster:
@@ -54,6 +60,8 @@ class Broadcaster:
         self._drivers: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
         self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._marks: GroupWrite[int, bool] = GroupWrite(self._mark_batch)
+        self._settles: GroupWrite[tuple[int, Delivered, int], bool] = GroupWrite(self._settle_batch)
         self._watch: asyncio.Task[None] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -179,9 +187,7 @@ class Broadcaster:
                 return
             seq = min(r.seq for r in rows)
             batch = [r for r in rows if r.seq == seq]
-            async with asyncio.TaskGroup() as group:  # cancelling the driver waits for these
-                for row in batch:
-                    group.create_task(self._deliver(row.id))
+            await _each([row.id for row in batch], self._deliver)
 
     async def _deliver(self, delivery_id: int) -> None:
         async with self._slots:
@@ -189,16 +195,22 @@ class Broadcaster:
                 if await self._attempt(delivery_id):
                     return
                 await asyncio.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
-            async with self.db.unit_of_work() as uow:
-                row = await uow.incidents.delivery(delivery_id, for_update=True)
-                if row is not None and row.state != "sent":
-                    row.state = "failed"
-                    row.error = (row.error or "gave up")[:200]
-            self.progress.changed(row.incident_id if row else 0)
+            await self._fail(delivery_id, None)
+
+    async def _fail(self, delivery_id: int, error: str | None) -> None:
+        """Settle a row as failed for good (`error`, else the last one it had)."""
+        async with self.db.unit_of_work() as uow:
+            row = await uow.incidents.delivery(delivery_id, for_update=True)
+            if row is not None and row.state != "sent":
+                row.state = "failed"
+                row.error = (error or row.error or "gave up")[:200]
+        self.progress.changed(row.incident_id if row else 0)
 
     async def _attempt(self, delivery_id: int) -> bool:
         """One try at one row; True when the row is settled (sent or failed for good)."""
-        async with self.db.unit_of_work() as uow:
+        # Reads only: on SQLite they need not queue for the write lock behind other rows'
+        # settles (a wait that would hold this row's budget slot).
+        async with self.db.reading() as uow:
             row = await uow.incidents.delivery(delivery_id)
             if row is None or row.state in ("sent", "failed"):
                 return True
@@ -206,65 +218,77 @@ class Broadcaster:
             post = (await uow.incidents.posts(row.incident_id))[row.post_id]
             thread_ts = None
             if row.seq > 0:
-                notice = (await uow.incidents.notices(row.incident_id)).get(row.channel_id)
-                if notice is None or notice.state == "failed" or not notice.ts:
-                    row.state, row.error = "failed", "the notice never reached this channel"
-                    self.progress.changed(row.incident_id)
-                    return True
-                thread_ts = notice.ts
+                notice = await uow.incidents.notice(row.incident_id, row.channel_id)
+                thread_ts = notice.ts if notice is not None and notice.state != "failed" else None
             uncertain = row.state == "sending"
             claimed = row.claimed_at
+            channel = row.channel_id
+        if incident is None:
+            return True
+        if row.seq > 0 and not thread_ts:
+            await self._fail(delivery_id, "the notice never reached this channel")
+            return True
         key = {"delivery": delivery_id}
         if uncertain and claimed is not None:
             # An earlier try may have landed: look once before posting again.
             try:
                 found = await self.gateway.find_own_post(
-                    row.channel_id, key, thread_ts=thread_ts, oldest=claimed.timestamp() - 60
+                    channel, key, thread_ts=thread_ts, oldest=claimed.timestamp() - 60
                 )
             except Exception:
                 return False
             if found:
-                await self._settle(delivery_id, Delivered(ts=found), incident.version)
-                return True
+                return await self._settle(delivery_id, Delivered(ts=found), incident.version)
 
         async def mark_sending() -> bool:
             # Marked only once the budget lets the call go: after a crash, just the posts that
             # were really in flight need a look in the channel (conversations.history is scarce).
-            async with self.db.unit_of_work() as uow:
-                row = await uow.incidents.delivery(delivery_id, for_update=True)
-                if row is None or row.state in ("sent", "failed"):
-                    return False
-                row.state, row.attempts = "sending", row.attempts + 1
-                row.claimed_at = self.clock.now()
-                return True
+            # Rows let go together are marked in one write (their slots wait for it).
+            return await self._marks.submit(delivery_id)
 
         message = message_of(incident, post)
         result = await self.gateway.deliver(
-            row.channel_id, message, thread_ts=thread_ts, key=key, just_before=mark_sending
+            channel, message, thread_ts=thread_ts, key=key, just_before=mark_sending
         )
         if result.withdrawn:
             return True  # settled meanwhile (sent or failed) by an earlier try
         return await self._settle(delivery_id, result, incident.version)
 
     async def _settle(self, delivery_id: int, result: Delivered, version: int) -> bool:
+        """Record what a post did; True when the row is settled (written with others')."""
+        return await self._settles.submit((delivery_id, result, version))
+
+    async def _mark_batch(self, delivery_ids: list[int]) -> list[bool]:
+        now = self.clock.now()
+        marked = []
         async with self.db.unit_of_work() as uow:
-            row = await uow.incidents.delivery(delivery_id, for_update=True)
-            if row is None:
-                return True
-            if result.ts:
-                row.state, row.ts, row.error = "sent", result.ts, None
-                row.sent_at = self.clock.now()
-                if row.seq == 0:
-                    row.shown_version = version
-            elif result.permanent:
-                row.state, row.error = "failed", (result.error or "refused")[:200]
-            elif not result.uncertain:
-                row.state, row.error = "pending", (result.error or "error")[:200]
-            else:
-                row.error = (result.error or "no answer")[:200]  # stays `sending`: check first
-            settled = row.state in ("sent", "failed")
-            incident_id = row.incident_id
-        self.progress.changed(incident_id)
+            rows = await uow.incidents.deliveries_by_id(delivery_ids, for_update=True)
+            for delivery_id in delivery_ids:
+                row = rows.get(delivery_id)
+                if row is None or row.state in ("sent", "failed"):
+                    marked.append(False)
+                    continue
+                row.state, row.attempts, row.claimed_at = "sending", row.attempts + 1, now
+                marked.append(True)
+        return marked
+
+    async def _settle_batch(self, outcomes: list[tuple[int, Delivered, int]]) -> list[bool]:
+        now = self.clock.now()
+        settled, touched = [], set()
+        async with self.db.unit_of_work() as uow:
+            rows = await uow.incidents.deliveries_by_id(
+                [delivery_id for delivery_id, _r, _v in outcomes], for_update=True
+            )
+            for delivery_id, result, version in outcomes:
+                row = rows.get(delivery_id)
+                if row is None:
+                    settled.append(True)
+                    continue
+                _record(row, result, version, now)
+                settled.append(row.state in ("sent", "failed"))
+                touched.add(row.incident_id)
+        for incident_id in touched:
+            self.progress.changed(incident_id)
         return settled
 
     async def _refresh_notices(self, incident_id: int) -> None:
@@ -291,12 +315,43 @@ class Broadcaster:
                         row.shown_version = version
 
         started = time.monotonic()
-        async with asyncio.TaskGroup() as group:
-            for item in stale:
-                group.create_task(edit(*item))
+        await _each(stale, lambda item: edit(*item))
         log.info(
             "incident %s: %d status lines refreshed in %.1fs",
             incident_id,
             len(stale),
             time.monotonic() - started,
         )
+
+
+async def _each(items: Sequence[Item], work: Callable[[Item], Awaitable[None]]) -> None:
+    """Run `work` on every item, CONCURRENCY at a time; cancelling this waits for them.
+
+    A fixed set of runners takes the items in turn rather than one task per item: a thousand
+    tasks parked on a semaphore live for the whole broadcast, and every full collection of
+    the garbage collector walks them (a stall of the event loop each time).
+    """
+    pending = iter(items)
+
+    async def runner() -> None:
+        for item in pending:  # shared: each runner takes the next item when it is free
+            await work(item)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(CONCURRENCY, len(items))):
+            group.create_task(runner())
+
+
+def _record(row: IncidentDelivery, result: Delivered, version: int, now: datetime) -> None:
+    """What one post's outcome makes of its row."""
+    if result.ts:
+        row.state, row.ts, row.error = "sent", result.ts, None
+        row.sent_at = now
+        if row.seq == 0:
+            row.shown_version = version
+    elif result.permanent:
+        row.state, row.error = "failed", (result.error or "refused")[:200]
+    elif not result.uncertain:
+        row.state, row.error = "pending", (result.error or "error")[:200]
+    else:
+        row.error = (result.error or "no answer")[:200]  # stays `sending`: check first

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from bot.gateway import SlackGateway
 from bot.messages import incident_internal as view
 from store.db import Database
-from store.models import Account, Incident, IncidentDelivery, IncidentPost
+from store.models import Incident, IncidentDelivery, IncidentPost
 
 log = logging.getLogger("connectdesk.broadcast")
 
@@ -33,17 +34,17 @@ def incident_view(incident: Incident, linked: list[int] | None = None) -> view.I
 
 
 def delivery_rows(
-    deliveries: list[IncidentDelivery],
+    deliveries: Sequence[IncidentDelivery],
     posts: dict[int, IncidentPost],
-    accounts: dict[int, Account],
+    accounts: dict[int, str],
 ) -> list[view.DeliveryRow]:
-    """Delivery rows as the internal messages show them."""
+    """Delivery rows as the internal messages show them (`accounts`: names by id)."""
     return [
         view.DeliveryRow(
             seq=d.seq,
             kind=posts[d.post_id].kind,
             channel_id=d.channel_id,
-            account=accounts[d.account_id].name if d.account_id in accounts else "?",
+            account=accounts.get(d.account_id, "?"),
             state=d.state,
             ts=d.ts,
             error=d.error,
@@ -96,13 +97,16 @@ class ProgressReporter:
 
     async def _show(self, incident_id: int) -> None:
         try:
-            async with self.db.unit_of_work() as uow:
+            # Reads only, once a second during a broadcast: no write lock (on SQLite the
+            # broadcast's own writes would queue behind it), and names rather than account
+            # objects (a thousand of those a second kept the garbage collector busy).
+            async with self.db.reading() as uow:
                 incident = await uow.incidents.by_id(incident_id)
                 if incident is None:
                     return
-                deliveries = list(await uow.incidents.deliveries(incident_id))
+                deliveries = await uow.incidents.deliveries(incident_id)
                 posts = await uow.incidents.posts(incident_id)
-                accounts = {a.id: a for a in await uow.accounts.all(incident.team_id)}
+                accounts = await uow.accounts.names(incident.team_id)
                 message = view.progress(
                     incident_view(incident), delivery_rows(deliveries, posts, accounts)
                 )

@@ -224,7 +224,7 @@ class IncidentService:
                 raise IncidentInputError(f"There is no incident #{number}.")
             deliveries = list(await uow.incidents.deliveries(incident.id))
             posts = await uow.incidents.posts(incident.id)
-            accounts = {a.id: a for a in await uow.accounts.all(team_id)}
+            accounts = await uow.accounts.names(team_id)
             linked = [t.number for t in await uow.incidents.linked_tickets(incident.id)]
             return incident_internal.status(
                 incident_view(incident, linked), delivery_rows(deliveries, posts, accounts)
