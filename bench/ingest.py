@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench import procs, sender, world
-from bench.machine import describe
+from bench.machine import children, cpu_seconds, describe
 from bench.stats import median, percentile, table
 from bench.tracking import Ticket, Tracker
 from bot.emulator import Delivery, Emulator
@@ -50,6 +50,9 @@ class Round:
     processed_tps: float = float("nan")
     e2e_ms: list[float] | None = None
     stored: int | None = None
+    # CPU the bot spent per finished ticket (ms): its serving process, its event workers.
+    edge_cpu_ms: float = float("nan")
+    worker_cpu_ms: float = float("nan")
 
 
 class Load:
@@ -103,6 +106,18 @@ class Load:
         return outcome.ack_ms, outcome.lag_ms, failed, outcome.seconds
 
 
+class CpuMeter:
+    """CPU time of a served process and of its children (the event workers), from /proc."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def read(self) -> tuple[float, float]:
+        """(serving process, its children) CPU seconds so far."""
+        workers = sum(cpu_seconds(child) for child in children(self.pid))
+        return cpu_seconds(self.pid), workers
+
+
 async def _round(
     load: Load,
     server: str,
@@ -113,24 +128,33 @@ async def _round(
     tracker: Tracker | None,
     db: Database | None,
     settle: float,
+    meter: CpuMeter | None = None,
 ) -> Round:
     batch = load.posts(count)
     tickets = [t for _i, t, _d in batch]
     if tracker is not None:
         for i, ticket, _d in batch:
             tracker.expect(i, ticket)
+    cpu_before = meter.read() if meter else (0.0, 0.0)
     acks, lags, failed, seconds = await load.send(url, batch, rate, concurrency)
     if tracker is None or db is None:
         return Round(server, rate, count, seconds, acks, lags, failed)
     with contextlib.suppress(TimeoutError):  # what never finished is reported, not hidden
         await load.emu.wait_for(lambda: tracker.done(tickets), within=settle, interval=0.05)
+    cpu_after = meter.read() if meter else (float("nan"), float("nan"))
     finished = [t.done_at for t in tickets if t.done_at is not None]
     first = min(t.sent_at for t in tickets)
     tps = len(finished) / (max(finished) - first) if finished else 0.0
     e2e = [(t.done_at - t.sent_at) * 1000 for t in tickets if t.done_at is not None]
     async with db.unit_of_work() as uow:
         stored = await uow.session.scalar(select(func.count(StoredTicket.id)))
-    return Round(server, rate, count, seconds, acks, lags, failed, tps, e2e, int(stored or 0))
+    per_ticket = [
+        (after - before) * 1000 / max(1, len(finished))
+        for before, after in zip(cpu_before, cpu_after, strict=True)
+    ]
+    return Round(
+        server, rate, count, seconds, acks, lags, failed, tps, e2e, int(stored or 0), *per_ticket
+    )
 
 
 async def run(
@@ -163,6 +187,7 @@ async def run(
                     procs.bare_bolt(emu.api_url, tmp) as bare,
                 ):
                     load, tracker = Load(emu, sizes), Tracker(emu)
+                    meter = CpuMeter(ours.pid)
                     await _round(load, "bare", bare.events_url, MAX, warmup, 8, None, None, 0)
                     await _round(load, "ours", ours.events_url, MAX, warmup, 8, tracker, db, settle)
                     plan = [*rates, MAX]
@@ -193,6 +218,7 @@ async def run(
                                     tracker,
                                     db,
                                     settle,
+                                    meter,
                                 )
                             )
             finally:
@@ -221,6 +247,8 @@ def summarise(rounds: list[Round]) -> dict:
             "e2e_p99_ms": median([percentile(r.e2e_ms or [], 99) for r in runs]),
             "lost": sum(r.sent - len(r.e2e_ms or []) for r in runs) if server == "ours" else 0,
             "stored": max((r.stored or 0) for r in runs),
+            "edge_cpu_ms": median([r.edge_cpu_ms for r in runs]),
+            "worker_cpu_ms": median([r.worker_cpu_ms for r in runs]),
             "runs": len(runs),
         }
     for entry in figures.values():
@@ -244,6 +272,8 @@ def summarise(rounds: list[Round]) -> dict:
                     f["e2e_p99_ms"] if server == "ours" else "",
                     f["lost"] if server == "ours" else "",
                     f["lag_p99_ms"],
+                    f["edge_cpu_ms"] if server == "ours" else "",
+                    f["worker_cpu_ms"] if server == "ours" else "",
                 ]
             )
     return {"figures": figures, "rows": rows, "rounds": len(rounds)}
@@ -260,6 +290,8 @@ HEADERS = [
     "done p99 ms",
     "unfinished",
     "gen lag p99 ms",
+    "edge cpu ms/t",
+    "worker cpu ms/t",
 ]
 
 

@@ -65,7 +65,12 @@ class ConnectDesk:
         self.inbox_db = (
             self.db
             if inbox_url == settings.database_url
-            else Database(inbox_url, autocommit=inbox_url.startswith("sqlite"))
+            else Database(
+                inbox_url,
+                autocommit=inbox_url.startswith("sqlite"),
+                # Its workers checkpoint it (Inbox.work_once), never an ack's commit.
+                checkpoint_on_commit=False,
+            )
         )
         self.inbox = Inbox(
             self.inbox_db,

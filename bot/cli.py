@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from bot.config.desk import ConfigError, DeskConfig, load_desk_config
 from bot.config.settings import Settings
@@ -33,6 +34,20 @@ def cmd_check(settings: Settings) -> int:
     print(policy_table(config))
     print(f"{settings.config_path}: OK")
     return 0
+
+
+def _run_fast(main: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived process on uvloop where it is installed, else on asyncio's own loop.
+
+    With uvloop the edge spent 15% and a worker 5-12% less CPU per ticket than on asyncio's
+    loop in paired benchmark runs (bench/README.md); the code runs the same on either.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 def cmd_serve(
@@ -64,7 +79,7 @@ def cmd_serve(
     else:
         run = serve(settings, config, upgrade_db=upgrade_db, workers=workers, log_level=log_level)
     try:
-        asyncio.run(run)
+        _run_fast(run)
     except SchemaNotReady as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -25,6 +26,24 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
+# Objects allocated between young-generation collections (Python's default: 700). Each event
+# and Web API call allocates thousands of short-lived objects that die by reference count; at
+# 700 the collector ran hundreds of times a second for nothing (about a tenth of a worker's
+# CPU per ticket: bench/README.md). A young collection stays cheap at this size.
+YOUNG_COLLECTION_THRESHOLD = 50_000
+
+
+def _tune_collector() -> None:
+    # What exists once the app is up (modules, Bolt, the desk's config, caches) lives as long
+    # as the process; left to the collector, every full collection walks it all again: with
+    # a thousand accounts that was 100-270 ms every few seconds of a broadcast, a stall of
+    # the event loop each time (bench/README.md). Frozen, collections walk new objects only.
+    gc.collect()
+    gc.freeze()
+    _young, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
+
+
 async def serve(
     settings: Settings,
     config: DeskConfig,
@@ -44,6 +63,7 @@ async def serve(
     except BaseException:
         await desk.close()
         raise
+    _tune_collector()
     stop = _stop_on_signals()
     pool = WorkerPool(workers, log_level) if workers else None
     if pool is not None:
@@ -88,6 +108,7 @@ async def work(settings: Settings, config: DeskConfig) -> None:
     except BaseException:
         await desk.close()
         raise
+    _tune_collector()
     log.warning("connectdesk event worker running (pid %d)", os.getpid())
     try:
         await _stop_on_signals().wait()

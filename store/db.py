@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -21,11 +21,26 @@ from store.repositories import Repositories
 class Database:
     """One database: its engine and units of work (the schema comes from `store.migrate`)."""
 
-    def __init__(self, url: str, *, echo: bool = False, autocommit: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        autocommit: bool = False,
+        checkpoint_on_commit: bool = True,
+    ) -> None:
         """`autocommit`: every statement is its own transaction (the SQLite inbox file, whose
-        writers are different processes: a lock held across round trips would make each wait)."""
+        writers are different processes: a lock held across round trips would make each wait).
+
+        `checkpoint_on_commit=False`: no commit copies SQLite's write-ahead log back into the
+        file (that costs whichever commit crosses the threshold milliseconds of writing and an
+        fsync: on the inbox, an ack); whoever owns the file calls `checkpoint` instead.
+        """
         self.url = url
-        self.engine: AsyncEngine = make_engine(url, echo=echo, autocommit=autocommit)
+        self.autocommit = autocommit
+        self.engine: AsyncEngine = make_engine(
+            url, echo=echo, autocommit=autocommit, checkpoint_on_commit=checkpoint_on_commit
+        )
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer; queueing here beats "database is locked" under load.
@@ -49,7 +64,15 @@ class Database:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction on a plain Core connection (short hot paths that skip the ORM)."""
+        """One transaction on a plain Core connection (short hot paths that skip the ORM).
+
+        In autocommit mode each statement is its own transaction: there is nothing to commit
+        or roll back, so neither is sent (each would be one more trip to the driver's thread).
+        """
+        if self.autocommit:
+            async with self._writer(), self.engine.connect() as conn:
+                yield conn
+            return
         if self._write_lock is not None:
             async with self._write_lock, self.engine.begin() as conn:
                 yield conn
@@ -57,12 +80,24 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
 
+    async def checkpoint(self) -> None:
+        """Copy SQLite's write-ahead log into the database file; writers go on meanwhile."""
+        if self.is_sqlite:
+            async with self.connection() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _writer(self) -> AbstractAsyncContextManager[object]:
+        # This process's writers queue here rather than in SQLite's busy handler, which sleeps.
+        return self._write_lock if self._write_lock is not None else nullcontext()
+
     async def close(self) -> None:
         """Release every pooled connection."""
         await self.engine.dispose()
 
 
-def make_engine(url: str, *, echo: bool = False, autocommit: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str, *, echo: bool = False, autocommit: bool = False, checkpoint_on_commit: bool = True
+) -> AsyncEngine:
     """An async engine for `url`; on PostgreSQL `?search_path=<schema>` picks the schema."""
     parsed = make_url(url)
     options: dict[str, object] = {}
@@ -71,6 +106,7 @@ def make_engine(url: str, *, echo: bool = False, autocommit: bool = False) -> As
         # round trip (each costs a hop to the driver's thread on the ack path).
         options["isolation_level"] = "AUTOCOMMIT"
         options["pool_reset_on_return"] = None
+        options["skip_autocommit_rollback"] = True
     if parsed.get_backend_name() == "sqlite":
         options["connect_args"] = {"timeout": 30}
     else:
@@ -83,6 +119,13 @@ def make_engine(url: str, *, echo: bool = False, autocommit: bool = False) -> As
     engine = create_async_engine(parsed, echo=echo, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if not autocommit:
+            event.listen(engine.sync_engine, "connect", _no_implicit_begin)
+            event.listen(engine.sync_engine, "begin", _begin_immediate)
+        if autocommit:
+            event.listen(engine.sync_engine, "connect", _no_busy_handler)
+        if not checkpoint_on_commit:
+            event.listen(engine.sync_engine, "connect", _no_checkpoint_on_commit)
     return engine
 
 
@@ -93,3 +136,33 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _no_busy_handler(dbapi_connection: object, _record: object) -> None:
+    # SQLite's busy handler sleeps 1, 2, 5, 10, 15... ms while another process holds the write
+    # lock, so an ack that met the worker's claim waited 10-100 ms for a lock held for 0.2 ms.
+    # Each autocommit statement is its own transaction, so one that found the lock taken did
+    # nothing and is simply tried again: `store.one_trip.Prepared` does that, at once.
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.close()
+
+
+def _no_checkpoint_on_commit(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+def _no_implicit_begin(dbapi_connection: object, _record: object) -> None:
+    # The sqlite3 driver sends BEGIN only before the first write, so what a unit of work read
+    # before it was outside the transaction: another process (the edge and `serve --workers`
+    # children share the file) could commit in between and be overwritten. SQLAlchemy's
+    # recipe: the driver sends no BEGIN of its own, `_begin_immediate` sends ours.
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+
+def _begin_immediate(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock at the start: a unit of work reads and writes one state
+    # of the file, and a second process's writer waits (busy_timeout) rather than failing.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

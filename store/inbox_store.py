@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import BindParameter, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.models import InboxEvent
+from store.one_trip import Prepared
 
 TABLE = InboxEvent.__table__
 
@@ -44,8 +46,98 @@ def inbox_url_for(database_url: str) -> str:
     return str(url.set(database=str(path.with_name(f"{path.stem}-inbox{path.suffix or '.db'}"))))
 
 
-def _insert(conn: AsyncConnection):  # noqa: ANN202 - dialect-specific Insert
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(TABLE)
+# Statements compiled once per row count (the edge runs `add` for every group of acks).
+#
+# On the SQLite inbox file no write returns rows: a plain INSERT, UPDATE or DELETE runs and
+# commits in one step of SQLite, with Python's lock released, so the write lock is held for
+# SQLite's own work only. With RETURNING it stays held from the first row to the last, and
+# between rows the driver's thread has to win Python's lock back from a busy event loop: that
+# is how a 0.2 ms claim held the file for 5-200 ms while an ack waited (bench/README.md). What
+# a write did is read afterwards; reads take no lock on a write-ahead log.
+CHUNK = 100
+_ROW = ("event_id", "body", "received_at", "state", "attempts", "not_before")
+
+
+def _ids(count: int, name: str = "id") -> list[BindParameter[object]]:
+    return [bindparam(f"{name}_{n}") for n in range(count)]
+
+
+@lru_cache(maxsize=2 * CHUNK)
+def _insert_rows(dialect: str, count: int) -> Prepared:
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(TABLE)
+    stmt = insert.values(
+        [{column: bindparam(f"{column}_{n}") for column in _ROW} for n in range(count)]
+    ).on_conflict_do_nothing(index_elements=["event_id"])
+    return Prepared(stmt.returning(TABLE.c.event_id) if dialect == "postgresql" else stmt)
+
+
+@lru_cache(maxsize=CHUNK)
+def _stored_already(count: int) -> Prepared:
+    return Prepared(select(TABLE.c.event_id).where(TABLE.c.event_id.in_(_ids(count, "event"))))
+
+
+@lru_cache(maxsize=CHUNK)
+def _delete_rows(count: int) -> Prepared:
+    return Prepared(delete(TABLE).where(TABLE.c.id.in_(_ids(count))))
+
+
+@lru_cache(maxsize=CHUNK)
+def _confirm_claims(count: int) -> Prepared:
+    # Re-checked under the write lock: another worker may have taken some meanwhile.
+    return Prepared(
+        update(TABLE)
+        .where(
+            TABLE.c.id.in_(_ids(count)),
+            TABLE.c.state == "pending",
+            or_(TABLE.c.claimed_until.is_(None), TABLE.c.claimed_until < bindparam("now")),
+        )
+        .values(
+            claimed_by=bindparam("worker"),
+            claimed_until=bindparam("until"),
+            attempts=TABLE.c.attempts + 1,
+        )
+    )
+
+
+@lru_cache(maxsize=CHUNK)
+def _claimed_by(count: int) -> Prepared:
+    return Prepared(
+        select(TABLE.c.id, TABLE.c.attempts).where(
+            TABLE.c.id.in_(_ids(count)),
+            TABLE.c.claimed_by == bindparam("worker"),
+            TABLE.c.claimed_until == bindparam("until"),
+        )
+    )
+
+
+_DUE = (
+    select(TABLE.c.id, TABLE.c.event_id, TABLE.c.body, TABLE.c.attempts)
+    .where(
+        TABLE.c.state == "pending",
+        TABLE.c.not_before <= bindparam("now"),
+        or_(TABLE.c.claimed_until.is_(None), TABLE.c.claimed_until < bindparam("now")),
+    )
+    .order_by(TABLE.c.id)
+    .limit(bindparam("limit"))
+)
+_READ_DUE = Prepared(_DUE)
+_RETRY_LATER = Prepared(
+    update(TABLE)
+    .where(TABLE.c.id == bindparam("row_id"))
+    .values(
+        state=bindparam("state"),
+        error=bindparam("error"),
+        not_before=bindparam("not_before"),
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+_COUNTS = Prepared(select(TABLE.c.state, func.count()).group_by(TABLE.c.state))
+_RELEASE = Prepared(
+    update(TABLE)
+    .where(TABLE.c.claimed_by == bindparam("worker"), TABLE.c.state == "pending")
+    .values(claimed_by=None, claimed_until=None)
+)
 
 
 async def create(conn: AsyncConnection) -> None:
@@ -53,61 +145,66 @@ async def create(conn: AsyncConnection) -> None:
     await conn.run_sync(lambda sync: TABLE.create(sync, checkfirst=True))
 
 
-async def add(
-    conn: AsyncConnection, rows: Sequence[tuple[str, str]], at: datetime
-) -> dict[str, int]:
-    """Store deliveries (event id, body) once per event id; the row id of each one stored now.
+async def add(conn: AsyncConnection, rows: Sequence[tuple[str, str]], at: datetime) -> set[str]:
+    """Store deliveries (event id, body) once per event id; the event ids stored now.
 
-    One statement for all of them; an event id already stored (a redelivery) is left out.
+    One statement per hundred of them; an event id already stored (a redelivery) is left out.
+    On SQLite the edge is the file's only inserter and its inserts queue in the process, so
+    what was not there before the insert is what it stored.
     """
-    if not rows:
-        return {}
-    stmt = (
-        _insert(conn)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(TABLE.c.event_id, TABLE.c.id)
-    )
-    values = [
-        {
-            "event_id": event_id,
-            "body": body,
-            "received_at": at,
-            "state": "pending",
-            "attempts": 0,
-            "not_before": at,
-        }
-        for event_id, body in dict(rows).items()
-    ]
-    return {event_id: row_id for event_id, row_id in await conn.execute(stmt, values)}
+    unique = list(dict(rows).items())
+    stored: set[str] = set()
+    for start in range(0, len(unique), CHUNK):
+        chunk = unique[start : start + CHUNK]
+        params: dict[str, object] = {}
+        for n, (event_id, body) in enumerate(chunk):
+            params.update(
+                {
+                    f"event_id_{n}": event_id,
+                    f"body_{n}": body,
+                    f"received_at_{n}": at,
+                    f"state_{n}": "pending",
+                    f"attempts_{n}": 0,
+                    f"not_before_{n}": at,
+                }
+            )
+        insert = _insert_rows(conn.dialect.name, len(chunk))
+        if conn.dialect.name == "postgresql":
+            stored.update(event_id for (event_id,) in await insert.fetch_all(conn, params))
+            continue
+        there = await _stored_already(len(chunk)).fetch_all(
+            conn, {f"event_{n}": event_id for n, (event_id, _body) in enumerate(chunk)}
+        )
+        await insert.fetch_all(conn, params)
+        stored.update({event_id for event_id, _body in chunk} - {e for (e,) in there})
+    return stored
 
 
 async def claim(
     conn: AsyncConnection, worker: str, now: datetime, lease: timedelta, limit: int
 ) -> list[InboxRow]:
     """Take up to `limit` due rows, oldest first, for `lease` (others skip them meanwhile)."""
-    due = (
-        select(TABLE.c.id, TABLE.c.event_id, TABLE.c.body, TABLE.c.attempts)
-        .where(
-            TABLE.c.state == "pending",
-            TABLE.c.not_before <= now,
-            or_(TABLE.c.claimed_until.is_(None), TABLE.c.claimed_until < now),
-        )
-        .order_by(TABLE.c.id)
-        .limit(limit)
-    )
     if conn.dialect.name != "postgresql":
-        # One statement: on the SQLite inbox file (autocommit) the write lock is held only
-        # while it runs, never across a round trip to this process.
-        result = await conn.execute(
-            update(TABLE)
-            .where(TABLE.c.id.in_(select(due.subquery().c.id)))
-            .values(claimed_by=worker, claimed_until=now + lease, attempts=TABLE.c.attempts + 1)
-            .returning(TABLE.c.id, TABLE.c.event_id, TABLE.c.body, TABLE.c.attempts)
-        )
-        rows = [InboxRow(r.id, r.event_id, r.body, r.attempts) for r in result]
-        return sorted(rows, key=lambda row: row.id)
-    due = due.with_for_update(skip_locked=True)
-    rows = [InboxRow(r.id, r.event_id, r.body, r.attempts + 1) for r in await conn.execute(due)]
+        # Read, claim by id, read what we got: on the SQLite inbox file (autocommit) only the
+        # UPDATE takes the write lock (an idle poll none at all), for one step of SQLite, so
+        # the edge's inserts seldom find it taken.
+        due = await _READ_DUE.fetch_all(conn, {"now": now, "limit": limit})
+        if not due:
+            return []
+        ids = {f"id_{n}": row[0] for n, row in enumerate(due)}
+        mine = {"worker": worker, "until": now + lease, **ids}
+        await _confirm_claims(len(due)).fetch_all(conn, {"now": now, **mine})
+        claimed = dict(await _claimed_by(len(due)).fetch_all(conn, mine))
+        return [
+            InboxRow(row_id, event_id, body, claimed[row_id])
+            for row_id, event_id, body, _attempts in due
+            if row_id in claimed
+        ]
+    due = _DUE.with_for_update(skip_locked=True)
+    rows = [
+        InboxRow(r.id, r.event_id, r.body, r.attempts + 1)
+        for r in await conn.execute(due, {"now": now, "limit": limit})
+    ]
     if rows:
         await conn.execute(
             update(TABLE)
@@ -119,37 +216,33 @@ async def claim(
 
 async def remove(conn: AsyncConnection, ids: Sequence[int]) -> None:
     """Drop handled rows."""
-    if ids:
-        await conn.execute(delete(TABLE).where(TABLE.c.id.in_(list(ids))))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        await _delete_rows(len(chunk)).fetch_all(
+            conn, {f"id_{n}": row_id for n, row_id in enumerate(chunk)}
+        )
 
 
 async def retry_later(
     conn: AsyncConnection, row_id: int, error: str, not_before: datetime, give_up: bool
 ) -> None:
     """Release a row that failed: due again at `not_before`, or kept as failed for good."""
-    await conn.execute(
-        update(TABLE)
-        .where(TABLE.c.id == row_id)
-        .values(
-            state="failed" if give_up else "pending",
-            error=error[:200],
-            not_before=not_before,
-            claimed_by=None,
-            claimed_until=None,
-        )
+    await _RETRY_LATER.fetch_all(
+        conn,
+        {
+            "row_id": row_id,
+            "state": "failed" if give_up else "pending",
+            "error": error[:200],
+            "not_before": not_before,
+        },
     )
 
 
 async def release(conn: AsyncConnection, worker: str) -> None:
     """Give up a stopping worker's claims so the next process need not wait for them to lapse."""
-    await conn.execute(
-        update(TABLE)
-        .where(TABLE.c.claimed_by == worker, TABLE.c.state == "pending")
-        .values(claimed_by=None, claimed_until=None)
-    )
+    await _RELEASE.fetch_all(conn, {"worker": worker})
 
 
 async def counts(conn: AsyncConnection) -> dict[str, int]:
     """Rows per state (health checks, tests)."""
-    rows = await conn.execute(select(TABLE.c.state, func.count()).group_by(TABLE.c.state))
-    return {state: int(n) for state, n in rows}
+    return {state: int(n) for state, n in await _COUNTS.fetch_all(conn)}

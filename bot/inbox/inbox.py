@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.batching import GroupWrite, sleep_until_woken
 from bot.clock import Clock, SystemClock
@@ -25,11 +25,18 @@ from store import inbox_store
 from store.db import Database
 from store.inbox_store import InboxRow
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
 log = logging.getLogger("connectdesk.inbox")
 
 BATCH = 100
 BACKOFF_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
 MAX_ATTEMPTS = 8
+CHECKPOINT_SECONDS = 1.0
+# At most a quarter of the lease, so handled rows go long before anyone could claim them again.
+REMOVE_EVERY_SECONDS = 1.0
+REMOVE_AT_ROWS = 500
 
 
 class EventHandlers(Protocol):
@@ -80,13 +87,16 @@ class Inbox:
         # Rows accepted here and not yet worked, kept only when someone waits for them (the
         # sandbox's `drained`); a serving process whose rows go to other workers keeps none.
         self.tracking = False
-        self._waiting: set[int] = set()
+        self._waiting: set[str] = set()  # event ids
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         # Deliveries arriving together are stored in one write.
-        self._stores: GroupWrite[tuple[str, str], int | None] = GroupWrite(self._store_batch)
+        self._stores: GroupWrite[tuple[str, str], bool] = GroupWrite(self._store_batch)
         # Rows handled and not yet deleted (deleted with the next claim, or at close).
         self._handled: list[int] = []
+        self._checkpointed = float("-inf")
+        self._handled_since = 0.0  # when the oldest row in `_handled` was handled
+        self._remove_every = min(REMOVE_EVERY_SECONDS, lease / 4)
 
     # ---- the ack path ------------------------------------------------------------------------
     def wants(self, body: dict[str, Any]) -> bool:
@@ -99,20 +109,24 @@ class Inbox:
         Deliveries that arrive while a write is under way go into the next one together (group
         commit): under load one transaction serves many acks; when idle none waits for another.
         """
-        row_id = await self._stores.submit((event_key(body, raw), raw))
-        if row_id is None:
+        key = event_key(body, raw)
+        if not await self._stores.submit((key, raw)):
             return False
         if self.tracking:
-            self._waiting.add(row_id)
+            self._waiting.add(key)
         self._wake.set()
         return True
 
-    async def _store_batch(self, batch: list[tuple[str, str]]) -> list[int | None]:
+    async def _store_batch(self, batch: list[tuple[str, str]]) -> list[bool]:
         # Nothing of a failed write is stored: each of its callers answers 500 and Slack retries.
         async with self.db.connection() as conn:
-            ids = await inbox_store.add(conn, batch, self.wall.now())
+            stored = await inbox_store.add(conn, batch, self.wall.now())
         # The first of the same id in one batch is the stored one; the rest are repeats.
-        return [ids.pop(key, None) for key, _raw in batch]
+        firsts = []
+        for key, _raw in batch:
+            firsts.append(key in stored)
+            stored.discard(key)
+        return firsts
 
     # ---- lifecycle ---------------------------------------------------------------------------
     async def start(self, *, work: bool = True) -> None:
@@ -182,20 +196,46 @@ class Inbox:
             return 0
         self._wake.clear()
         async with self.db.connection() as conn:
-            # The rows handled last time go with the next claim: one call, not two.
-            await inbox_store.remove(conn, self._handled)
-            self._handled = []
+            await self._remove_handled(conn)
             rows = await inbox_store.claim(
                 conn, self.worker_id, self.wall.now(), self.lease, self.batch
             )
+        await self._checkpoint()
         if not rows:
             return 0
         try:
-            self._handled = await self._handle(rows)
+            handled = await self._handle(rows)
+            if handled and not self._handled:
+                self._handled_since = asyncio.get_running_loop().time()
+            self._handled.extend(handled)
         finally:
-            self._waiting.difference_update(r.id for r in rows)
+            self._waiting.difference_update(r.event_id for r in rows)
             self._progress.set()
         return len(rows)
+
+    async def _remove_handled(self, conn: AsyncConnection) -> None:
+        # Handled rows stay claimed (nobody takes them) until deleted; deleting them about once
+        # a REMOVE_EVERY_SECONDS rather than with every claim halves this worker's writes to
+        # the file the edge writes every ack into (each write is a chance to collide).
+        waited = asyncio.get_running_loop().time() - self._handled_since
+        if not self._handled or (
+            waited < self._remove_every and len(self._handled) < REMOVE_AT_ROWS
+        ):
+            return
+        await inbox_store.remove(conn, self._handled)
+        self._handled = []
+
+    async def _checkpoint(self) -> None:
+        # The inbox file's commits do not checkpoint its log (Database.checkpoint_on_commit):
+        # an ack would pay for it; the worker does it, at most once per CHECKPOINT_SECONDS.
+        now = asyncio.get_running_loop().time()
+        if now - self._checkpointed < CHECKPOINT_SECONDS:
+            return
+        self._checkpointed = now
+        try:
+            await self.db.checkpoint()
+        except Exception:  # the log only grows until the next one; the work goes on
+            log.warning("inbox checkpoint failed; trying again later", exc_info=True)
 
     async def _handle(self, rows: list[InboxRow]) -> list[int]:
         """Handle the batch in one go; if that fails, each row alone. The ids handled."""

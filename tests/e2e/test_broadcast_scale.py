@@ -124,7 +124,10 @@ async def test_broadcast_to_200_channels_once_each_within_the_bound(big: Sandbox
     )
     assert all(len(calls) == 1 for calls in notices.values())
     assert len(made) <= CHANNELS + 1
-    assert ratio <= 1.2
+    # How close to the bound is the broadcast benchmark's figure (bench/README.md), not a timed
+    # test's on a shared machine (1.07 alone, over 1.2 in a full run on a busy day). Here: paced
+    # by the budget, not by a second pass over the channels (2x) or a stall of seconds.
+    assert elapsed <= bound(len(made)) + 3 * WINDOW
     await big.desk.services.broadcaster.idle()
     await emu.slash_command(
         w.ALICE, w.RANDOM_INTERNAL, "incident update 1 Rolling back the release."
