@@ -119,11 +119,11 @@ def make_engine(
     engine = create_async_engine(parsed, echo=echo, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        if not autocommit:
-            event.listen(engine.sync_engine, "connect", _no_implicit_begin)
-            event.listen(engine.sync_engine, "begin", _begin_immediate)
         if autocommit:
             event.listen(engine.sync_engine, "connect", _no_busy_handler)
+        else:
+            event.listen(engine.sync_engine, "connect", _no_implicit_begin)
+            event.listen(engine.sync_engine, "begin", _begin_immediate)
         if not checkpoint_on_commit:
             event.listen(engine.sync_engine, "connect", _no_checkpoint_on_commit)
     return engine

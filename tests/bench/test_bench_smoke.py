@@ -21,6 +21,11 @@ async def test_ingest_smoke_processes_every_post_and_compares_with_bare_bolt():
         assert ours["lost"] == 0, "every post became a fully handled ticket"
         assert ours["tickets_per_s"] > 0
         assert math.isfinite(report["figures"][rate]["p99_ratio"])
+    # CPU per ticket, read from /proc: the worker is a child of the serving process and did
+    # the work (0 if the meter missed it, NaN if it could not read it).
+    paced = report["figures"][40]["ours"]
+    assert paced["worker_cpu_ms"] > 0 and math.isfinite(paced["worker_cpu_ms"])
+    assert paced["edge_cpu_ms"] >= 0 and math.isfinite(paced["edge_cpu_ms"])
     # warm-up 5 + 20 at 40/s + 30 flat out: every one stored once.
     assert report["figures"][ingest.MAX]["ours"]["stored"] == 5 + 20 + 30
     assert "p99 ours/bare" in text and "target flat out" in text
