@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench import procs, world
+from bench import arguments, procs, world
 from bench.machine import describe
 from bench.stats import median, table
 from bot.emulator import Emulator
@@ -181,10 +181,14 @@ async def run(channels: int, per_second: int, repeat: int, within: float) -> dic
 def main(argv: Sequence[str] | None = None) -> dict:
     """Command line entry: run, print, return the report."""
     parser = argparse.ArgumentParser(prog="python -m bench.broadcast", description=__doc__)
-    parser.add_argument("--channels", type=int, default=1000, help="shared channels (accounts)")
-    parser.add_argument("--per-second", type=int, default=50, help="workspace-wide posts/s")
-    parser.add_argument("--repeat", type=int, default=3, help="runs (medians)")
-    parser.add_argument("--within", type=float, default=300, help="give up after (s)")
+    parser.add_argument(
+        "--channels", type=arguments.positive_int, default=1000, help="shared channels (accounts)"
+    )
+    parser.add_argument(
+        "--per-second", type=arguments.positive_int, default=50, help="workspace-wide posts/s"
+    )
+    parser.add_argument("--repeat", type=arguments.positive_int, default=3, help="runs (medians)")
+    parser.add_argument("--within", type=arguments.seconds, default=300, help="give up after (s)")
     args = parser.parse_args(argv)
     report = asyncio.run(run(args.channels, args.per_second, args.repeat, args.within))
     print(render(report))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench import procs, sender, world
+from bench import arguments, procs, sender, world
 from bench.machine import children, cpu_seconds, describe
 from bench.stats import median, percentile, table
 from bench.tracking import Ticket, Tracker
@@ -325,21 +325,38 @@ def render(report: dict) -> str:
 def main(argv: Sequence[str] | None = None) -> dict:
     """Command line entry: run, print, return the report."""
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of each fixed-rate run")
-    parser.add_argument("--rates", default="100,200,400", help="fixed rates, events/s")
-    parser.add_argument("--max-events", type=int, default=2000, help="events in the flat-out run")
-    parser.add_argument("--concurrency", type=int, default=32, help="senders in the flat-out run")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each round (medians)")
-    parser.add_argument("--accounts", type=int, default=1000, help="accounts (channel pairs)")
-    parser.add_argument("--warmup", type=int, default=100, help="events sent first, not counted")
     parser.add_argument(
-        "--workers", type=int, default=1, help="`serve --workers N` (0: events in one process)"
+        "--seconds", type=arguments.seconds, default=5.0, help="length of each fixed-rate run"
+    )
+    parser.add_argument(
+        "--rates", type=arguments.rates, default="100,200,400", help="fixed rates, events/s"
+    )
+    parser.add_argument(
+        "--max-events", type=arguments.positive_int, default=2000, help="events in the flat-out run"
+    )
+    parser.add_argument(
+        "--concurrency", type=arguments.positive_int, default=32, help="senders in the flat-out run"
+    )
+    parser.add_argument(
+        "--repeat", type=arguments.positive_int, default=3, help="runs of each round (medians)"
+    )
+    parser.add_argument(
+        "--accounts", type=arguments.positive_int, default=1000, help="accounts (channel pairs)"
+    )
+    parser.add_argument(
+        "--warmup", type=arguments.count, default=100, help="events sent first, not counted"
+    )
+    parser.add_argument(
+        "--workers",
+        type=arguments.count,
+        default=1,
+        help="`serve --workers N` (0: events in one process)",
     )
     args = parser.parse_args(argv)
     report = asyncio.run(
         run(
             seconds=args.seconds,
-            rates=[int(r) for r in args.rates.split(",") if r],
+            rates=args.rates,
             max_events=args.max_events,
             concurrency=args.concurrency,
             repeat=args.repeat,

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bench import procs, seed, world
+from bench import arguments, procs, seed, world
 from bench.machine import describe, rss_mb
 from bench.stats import median, percentile, table
 from bot.emulator import Emulator
@@ -235,18 +235,26 @@ async def run(
 def main(argv: Sequence[str] | None = None) -> dict:
     """Command line entry: run, print, return the report."""
     parser = argparse.ArgumentParser(prog="python -m bench.timers", description=__doc__)
-    parser.add_argument("--tickets", type=int, default=100_000, help="open tickets")
-    parser.add_argument("--spread", type=float, default=1800, help="warnings fall due over (s)")
-    parser.add_argument("--watch", type=float, default=60, help="seconds of due warnings watched")
+    parser.add_argument(
+        "--tickets", type=arguments.positive_int, default=100_000, help="open tickets"
+    )
+    parser.add_argument(
+        "--spread", type=arguments.seconds, default=1800, help="warnings fall due over (s)"
+    )
+    parser.add_argument(
+        "--watch", type=arguments.seconds, default=60, help="seconds of due warnings watched"
+    )
     parser.add_argument(
         "--lead",
-        type=float,
+        type=arguments.seconds,
         default=90,
         help="seconds from the start of seeding to the first due step (the watched window "
         "opens then, or when the bot is up if that is later); seeding alone took 20-47 s",
     )
-    parser.add_argument("--owners", type=int, default=2000, help="people warned (DM targets)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs (medians)")
+    parser.add_argument(
+        "--owners", type=arguments.positive_int, default=2000, help="people warned (DM targets)"
+    )
+    parser.add_argument("--repeat", type=arguments.positive_int, default=3, help="runs (medians)")
     args = parser.parse_args(argv)
     report = asyncio.run(
         run(args.tickets, args.spread, args.watch, args.repeat, args.lead, args.owners)
