@@ -16,7 +16,9 @@ from bot.clock import Clock, SystemClock
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
 from bot.gateway import ChannelPacer, SlackGateway, make_client
-from bot.http.server import build_web_app
+from bot.edge.entry import SlackEntry
+from bot.edge.http import build_web_app
+from bot.edge.socket_mode import PING_INTERVAL, SocketModeEdge
 from bot.http_session import SharedSession
 from bot.inbox.inbox import Inbox
 from bot.pacing import WindowBudget
@@ -115,6 +117,8 @@ class ConnectDesk:
         register_commands(self.bolt, self.services)
         register_actions(self.bolt, self.services)
         register_views(self.bolt, self.services)
+        # HTTP and Socket Mode both feed this: events to the inbox, the rest to Bolt.
+        self.entry = SlackEntry(self.bolt, self.inbox)
 
     async def start(self, *, upgrade_db: bool = False, work_events: bool = True) -> None:
         """Check (or upgrade) the schema, learn who we are, load configured accounts.
@@ -145,11 +149,16 @@ class ConnectDesk:
         )
 
     def web_app(self) -> web.Application:
-        """The aiohttp application (POST /slack/events, GET /healthz)."""
-        app = build_web_app(
-            self.bolt, self.settings.slack_signing_secret.get_secret_value(), inbox=self.inbox
-        )
-        return app
+        """The aiohttp application (POST /slack/events and the probes)."""
+        return build_web_app(self.entry, self.settings.slack_signing_secret.get_secret_value())
+
+    def probes_app(self) -> web.Application:
+        """The aiohttp application of Socket Mode: the probes only, no Slack endpoint."""
+        return build_web_app(None)
+
+    def socket_mode(self, app_token: str, *, ping_interval: float = PING_INTERVAL) -> SocketModeEdge:
+        """A Socket Mode connection feeding the same entry as HTTP (connect it to start)."""
+        return SocketModeEdge(self.entry, app_token, self.client, ping_interval=ping_interval)
 
     async def close(self) -> None:
         """Let listener work finish, stop the timers, then release connections."""

@@ -15,12 +15,17 @@ from bot.app import ConnectDesk, create_app
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
+from bot.edge.socket_mode import SocketModeEdge
 from bot.emulator import Emulator, Workspace
 from store import migrate
 from store.db import Database
 
 SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox-token"
+APP_TOKEN = "xapp-1-A0CONNECTDESK-sandbox"
+TRANSPORTS = ("http", "socket")
+# A dropped websocket is noticed within a few pings; tests should not wait long for that.
+SOCKET_PING_INTERVAL = 1.0
 
 
 class Sandbox:
@@ -36,7 +41,9 @@ class Sandbox:
         emulator_options: dict | None = None,
         channel_interval: float = 1.0,
         outbox_lease: float = 30.0,
+        transport: str = "http",
     ) -> None:
+        """`transport`: how Slack's requests reach the bot, "http" or "socket" (Socket Mode)."""
         self.config = config
         self.workspace = workspace or Workspace.default()
         self.clock = clock
@@ -47,14 +54,18 @@ class Sandbox:
         self.database_url = database_url
         self.channel_interval = channel_interval
         self.outbox_lease = outbox_lease
+        self.transport = transport
         self.emu = Emulator(
             self.workspace,
             signing_secret=SIGNING_SECRET,
             bot_token=BOT_TOKEN,
+            app_token=APP_TOKEN,
+            transport=transport,
             **(emulator_options or {}),
         )
         self.desk: ConnectDesk | None = None
         self._runner: web.AppRunner | None = None
+        self._socket: SocketModeEdge | None = None
 
     def settings(self) -> Settings:
         """The settings the bot runs with: the emulator's Web API, a local database."""
@@ -64,6 +75,7 @@ class Sandbox:
             SLACK_API_URL=self.emu.api_url,
             CONNECTDESK_DATABASE_URL=self.database_url,
             CONNECTDESK_OUTBOX_LEASE=self.outbox_lease,
+            SLACK_APP_TOKEN=SecretStr(APP_TOKEN) if self.transport == "socket" else None,
         )
 
     async def start(self) -> Sandbox:
@@ -80,13 +92,19 @@ class Sandbox:
             self.settings(), self.config, clock=self.clock, channel_interval=self.channel_interval
         )
         await desk.start()
-        runner = web.AppRunner(desk.web_app())
+        socket = self.transport == "socket"
+        runner = web.AppRunner(desk.probes_app() if socket else desk.web_app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        port = runner.addresses[0][1]
-        self.emu.app_url = f"http://127.0.0.1:{port}/slack/events"
+        self.port = runner.addresses[0][1]
         self.desk, self._runner = desk, runner
+        if socket:
+            self._socket = desk.socket_mode(APP_TOKEN, ping_interval=SOCKET_PING_INTERVAL)
+            await self._socket.connect()
+            await self.emu.wait_for(lambda: self.emu.socket.connected)
+        else:
+            self.emu.app_url = f"http://127.0.0.1:{self.port}/slack/events"
         # Tests and the demo read the outcome right after a delivery, as they did when events
         # were worked before the ack; the bot itself no longer waits.
         desk.inbox.tracking = True
@@ -96,6 +114,9 @@ class Sandbox:
     async def stop_bot(self) -> None:
         """Stop the bot (as a crash or deploy would), leaving the emulator and database."""
         self.emu.deliverer.after_send = None
+        if self._socket is not None:
+            await self._socket.close()
+            self._socket = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -68,33 +68,29 @@ async def serve(
     pool = WorkerPool(workers, log_level) if workers else None
     if pool is not None:
         pool.start()
-    runner = None
-    socket_handler = None
+    socket_edge = None
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
+    runner = web.AppRunner(desk.probes_app() if app_token else desk.web_app(), access_log=None)
     try:
-        if settings.slack_app_token and settings.slack_app_token.get_secret_value():
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            socket_handler = AsyncSocketModeHandler(
-                desk.bolt, settings.slack_app_token.get_secret_value()
-            )
-            await socket_handler.connect_async()
-            log.warning("connectdesk running in Socket Mode")
-        else:
-            runner = web.AppRunner(desk.web_app())
-            await runner.setup()
-            await web.TCPSite(runner, settings.host, settings.port).start()
-            log.warning(
-                "connectdesk listening on %s:%s; events worked %s",
-                settings.host,
-                settings.port,
-                f"by {workers} worker process(es)" if workers else "in this process",
-            )
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        if app_token:
+            # Events, commands and buttons arrive over the websocket, into the same entry as
+            # HTTP's; the port serves only the probes (and metrics) for the orchestrator.
+            socket_edge = desk.socket_mode(app_token)
+            await socket_edge.connect()
+        log.warning(
+            "connectdesk %s; probes on %s:%s; events worked %s",
+            "connected in Socket Mode" if app_token else "listening for Slack over HTTP",
+            settings.host,
+            settings.port,
+            f"by {workers} worker process(es)" if workers else "in this process",
+        )
         await stop.wait()
     finally:
-        if socket_handler is not None:
-            await socket_handler.close_async()
-        if runner is not None:
-            await runner.cleanup()
+        if socket_edge is not None:
+            await socket_edge.close()
+        await runner.cleanup()
         if pool is not None:
             await pool.stop()
         await desk.close()

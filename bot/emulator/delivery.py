@@ -21,6 +21,8 @@ class Delivery:
     body: bytes
     content_type: str
     event_id: str | None = None
+    # Socket Mode's envelope type: events_api, slash_commands or interactive.
+    kind: str = "events_api"
     ts: str | None = None
     status: int | str = 0
     response_body: str = ""

@@ -18,6 +18,7 @@ from bot.emulator.delivery import Deliverer, Delivery
 from bot.emulator.faults import RATE_LIMITED, SERVER_ERROR, SLOW, Faults
 from bot.emulator.limits import Limits
 from bot.emulator.render import render
+from bot.emulator.socket_mode import SocketModeHub
 from bot.emulator.webapi import ApiError, WebApi
 from bot.emulator.workspace import StoredMessage, Workspace
 
@@ -65,6 +66,8 @@ class Emulator:
         echo_bot_messages: bool = True,
         trigger_ttl: float = 3.0,
         faults: Faults | None = None,
+        app_token: str = "xapp-1-A0CONNECTDESK-emulator",
+        transport: str = "http",
     ) -> None:
         self.ws = workspace
         self.faults = faults or Faults()
@@ -78,6 +81,14 @@ class Emulator:
         self.echo_bot_messages = echo_bot_messages
         self.api = WebApi(workspace, self._echo, trigger_ttl=trigger_ttl)
         self.deliverer = Deliverer(signing_secret, retry_delays, ack_timeout, self.faults)
+        # Socket Mode: the app opens websockets (app-level token) and takes envelopes there.
+        self.app_token = app_token
+        self.socket = SocketModeHub(self.deliverer, self.api.app_id)
+        self.api.methods["apps.connections.open"] = self.socket.connections_open
+        if transport not in ("http", "socket"):
+            raise ValueError(f"unknown transport {transport!r}: http or socket")
+        # How requests reach the app: signed HTTP POSTs, or envelopes over its websockets.
+        self.transport = transport
         self._responses: dict[str, dict[str, Any]] = {}
         self._event_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -101,11 +112,13 @@ class Emulator:
         app.router.add_post("/api/{method}", self._handle_api)
         app.router.add_get("/api/{method}", self._handle_api)
         app.router.add_post("/response_url/{token}", self._handle_response_url)
+        self.socket.mount(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        self.socket.serve_at(self.base_url)
         await self.deliverer.start()
         return self
 
@@ -113,6 +126,7 @@ class Emulator:
         """Stop serving and delivering."""
         for task in list(self._tasks):
             task.cancel()
+        await self.socket.close()
         await self.deliverer.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -159,9 +173,13 @@ class Emulator:
             return self._answer(
                 method, recorded, {"ok": False, "error": "not_authed"}, at=arrived, sent=sent
             )
-        if token != self.bot_token:
+        # apps.connections.open takes the app-level token and nothing else takes it.
+        expected = self.app_token if method == "apps.connections.open" else self.bot_token
+        if token != expected:
+            known = token in (self.app_token, self.bot_token)
+            error = "not_allowed_token_type" if known else "invalid_auth"
             return self._answer(
-                method, recorded, {"ok": False, "error": "invalid_auth"}, at=arrived, sent=sent
+                method, recorded, {"ok": False, "error": error}, at=arrived, sent=sent
             )
         handler = self.api.methods.get(method)
         if handler is None:
@@ -238,7 +256,7 @@ class Emulator:
 
     async def _echo(self, message: StoredMessage) -> None:
         """Slack sends the app its own posts as message events too."""
-        if not self.echo_bot_messages or not self.app_url:
+        if not self.echo_bot_messages or not self.app_reachable:
             return
         event = {
             "type": "message",
@@ -313,6 +331,29 @@ class Emulator:
     def app_url(self, url: str | None) -> None:
         self.app_urls = [url] if url else []
 
+    @property
+    def app_reachable(self) -> bool:
+        """Whether the app can be sent anything now (a request URL, or an open websocket)."""
+        return self.socket.connected if self.transport == "socket" else bool(self.app_urls)
+
+    async def _deliver(
+        self,
+        delivery: Delivery,
+        *,
+        retries: bool = True,
+        extra_headers: dict[str, str] | None = None,
+        retry_num: int = 0,
+        reason: str = "timeout",
+    ) -> Delivery:
+        """Send a request to the app by the transport in use; retried like Slack if `retries`."""
+        if self.transport == "socket":
+            return await self.socket.send(
+                delivery, retries=retries, first_attempt=retry_num, reason=reason
+            )
+        return await self.deliverer.send(
+            self._next_url, delivery, retries=retries, extra_headers=extra_headers
+        )
+
     def _next_url(self) -> str:
         """Spread requests over the app's URLs in turn, as a load balancer would."""
         if not self.app_urls:
@@ -325,6 +366,10 @@ class Emulator:
         """The same envelope (one event_id) to every app URL at once: a retry race."""
         envelope = self._envelope(event, team_id, None, event.get("channel"))
         body = json.dumps(envelope).encode()
+        if self.transport == "socket":
+            return await self.socket.send_everywhere(
+                Delivery(body, "application/json", envelope["event_id"], event.get("ts"))
+            )
         deliveries = [
             Delivery(
                 body=body,
@@ -399,8 +444,8 @@ class Emulator:
         )
 
     async def send(self, delivery: Delivery, *, retries: bool = True) -> Delivery:
-        """Sign and post a prepared delivery to the app (signed afresh on each attempt)."""
-        return await self.deliverer.send(self._next_url, delivery, retries=retries)
+        """Send a prepared delivery to the app (over HTTP signed afresh on each attempt)."""
+        return await self._deliver(delivery, retries=retries)
 
     async def deliver_raw(
         self, body: bytes, headers: dict[str, str], content_type: str = "application/json"
@@ -420,12 +465,14 @@ class Emulator:
             content_type=delivery.content_type,
             event_id=delivery.event_id,
             ts=delivery.ts,
+            kind=delivery.kind,
         )
-        return await self.deliverer.send(
-            self._next_url,
+        return await self._deliver(
             again,
             retries=False,
             extra_headers={"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": reason},
+            retry_num=retry_num,
+            reason=reason,
         )
 
     async def post_message(
@@ -625,9 +672,11 @@ class Emulator:
             "trigger_id": self.api.issue_trigger(user_id),
         }
         delivery = Delivery(
-            body=urlencode(form).encode(), content_type="application/x-www-form-urlencoded"
+            body=urlencode(form).encode(),
+            content_type="application/x-www-form-urlencoded",
+            kind="slash_commands",
         )
-        delivery = await self.deliverer.send(self._next_url, delivery, retries=False)
+        delivery = await self._deliver(delivery, retries=False)
         self._record_ack(user_id, channel_id, delivery)
         return delivery
 
@@ -686,8 +735,9 @@ class Emulator:
         delivery = Delivery(
             body=urlencode({"payload": json.dumps(payload)}).encode(),
             content_type="application/x-www-form-urlencoded",
+            kind="interactive",
         )
-        delivery = await self.deliverer.send(self._next_url, delivery, retries=False)
+        delivery = await self._deliver(delivery, retries=False)
         self._record_ack(user_id, channel_id, delivery)
         return delivery
 
@@ -720,8 +770,9 @@ class Emulator:
         delivery = Delivery(
             body=urlencode({"payload": json.dumps(payload)}).encode(),
             content_type="application/x-www-form-urlencoded",
+            kind="interactive",
         )
-        return await self.deliverer.send(self._next_url, delivery, retries=False)
+        return await self._deliver(delivery, retries=False)
 
     def views_opened(self, user_id: str) -> list[dict[str, Any]]:
         """Every modal opened for a person with views.open, newest last."""

@@ -43,9 +43,18 @@ async def checked_sandbox(
 
 
 @pytest.fixture
-async def sandbox(clock: ManualClock, database_url: str) -> AsyncIterator[Sandbox]:
+def transport(request: pytest.FixtureRequest) -> str:
+    """How Slack's requests reach the bot: HTTP, unless a module is marked `BOTH_TRANSPORTS`
+    (tests/support/transports.py) to run over HTTP and Socket Mode."""
+    return getattr(request, "param", "http")
+
+
+@pytest.fixture
+async def sandbox(clock: ManualClock, database_url: str, transport: str) -> AsyncIterator[Sandbox]:
     """The bot serving the test world (each database engine); wall and spec checked after."""
-    async with checked_sandbox(world.desk_config(), clock, database_url) as box:
+    async with checked_sandbox(
+        world.desk_config(), clock, database_url, transport=transport
+    ) as box:
         yield box
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from bot.sandbox import Sandbox
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.transports import BOTH_TRANSPORTS
+
+pytestmark = BOTH_TRANSPORTS
 
 
 async def desk(box: Sandbox, user: str, text: str, channel: str = w.GLOBEX_INTERNAL) -> str:

@@ -6,6 +6,9 @@ from datetime import timedelta
 
 from bot.sandbox import Sandbox
 from tests.support import world as w
+from tests.support.transports import BOTH_TRANSPORTS
+
+pytestmark = BOTH_TRANSPORTS
 
 
 async def bot_replies(box: Sandbox, channel: str, thread_ts: str) -> list:

@@ -12,6 +12,7 @@ from bot.messages.base import CustomerMessage, InternalMessage
 from bot.messages.internal import help_text
 from bot.sandbox import Sandbox
 from tests.support import world as w
+from tests.support.transports import BOTH_TRANSPORTS
 
 
 def test_customer_messages_come_only_from_the_customer_set():
@@ -20,6 +21,7 @@ def test_customer_messages_come_only_from_the_customer_set():
     assert customer.receipt(7, None).text.startswith(":eyes:")
 
 
+@BOTH_TRANSPORTS
 async def test_gateway_refuses_internal_messages_to_shared_channels(sandbox: Sandbox, caplog):
     gateway = sandbox.desk.gateway
     before = len(sandbox.emu.calls_to("chat.postMessage"))
@@ -38,6 +40,7 @@ async def test_gateway_refuses_internal_messages_to_shared_channels(sandbox: San
     assert await gateway.post(w.GLOBEX_SHARED, customer.receipt_resolved(3))
 
 
+@BOTH_TRANSPORTS
 async def test_a_channel_that_becomes_shared_is_walled_at_once(sandbox: Sandbox):
     gateway = sandbox.desk.gateway
     assert await gateway.post(w.RANDOM_INTERNAL, InternalMessage(text="hello team"))

@@ -16,10 +16,12 @@ import socket
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bench.procs import wait_healthy
 from bot.emulator import Emulator, Faults
+from bot.sandbox import TRANSPORTS
 from store.db import Database
 from store.models import Ticket
 from tests.reliability import world as rw
@@ -28,6 +30,7 @@ from tests.support.slack_spec import check_call
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN, SECRET = "xoxb-kill-test-token", "kill-test-signing-secret"
+APP_TOKEN = "xapp-1-A0CONNECTDESK-kill-test"
 FIRST_RESPONSE_SECONDS = 4
 LADDER = (
     "    ladder:\n"
@@ -77,7 +80,8 @@ class Bot:
         return self.proc.returncode
 
 
-async def test_sigkill_during_burst_loses_and_doubles_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_sigkill_during_burst_loses_and_doubles_nothing(tmp_path: Path, transport: str) -> None:
     sizes = rw.KILL_SIZES
     config = tmp_path / "desk.yml"
     config.write_text(
@@ -86,7 +90,7 @@ async def test_sigkill_during_burst_loses_and_doubles_nothing(tmp_path: Path) ->
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
     faults = Faults(server_error=0.03, event_unacked=0.1, seed=11)
     rng = random.Random(7)
-    figures = Figures("kill")
+    figures = Figures("kill" if transport == "http" else "kill/socket")
     expected: set[tuple[str, str]] = set()
     # Events whose every delivery failed (the bot was down for each try): Slack gave up on them,
     # so either outcome is right for them, but never two tickets.
@@ -98,6 +102,8 @@ async def test_sigkill_during_burst_loses_and_doubles_nothing(tmp_path: Path) ->
         faults=faults,
         # Slack retries after about 1 and 5 minutes; compressed, still longer than a restart.
         retry_delays=(1.0, 4.0, 10.0),
+        app_token=APP_TOKEN,
+        transport=transport,
     ) as emu:
         port = _free_port()
         env = {
@@ -112,9 +118,12 @@ async def test_sigkill_during_burst_loses_and_doubles_nothing(tmp_path: Path) ->
             "CONNECTDESK_OUTBOX_LEASE": "1",
             "CONNECTDESK_SWEEP_INTERVAL": "1",
         }
+        if transport == "socket":
+            env["SLACK_APP_TOKEN"] = APP_TOKEN
         bot = Bot(env, port, tmp_path / "serve.log")
         await bot.start()
-        emu.app_url = f"http://127.0.0.1:{port}/slack/events"
+        if transport == "http":
+            emu.app_url = f"http://127.0.0.1:{port}/slack/events"
 
         async def customer(i: int) -> None:
             for r in range(sizes.rounds):
@@ -198,6 +207,6 @@ async def test_sigkill_during_burst_loses_and_doubles_nothing(tmp_path: Path) ->
         assert all(n == 1 for n in figures.alerts.values()), figures.alerts
         assert figures.outbox == {"done": figures.outbox.get("done", 0)}
         assert figures.leaks == 0
-        assert TOKEN not in log and SECRET not in log
+        assert TOKEN not in log and SECRET not in log and APP_TOKEN not in log
         problems = [p for call in emu.calls for p in check_call(call.method, call.params)]
         assert not problems, problems

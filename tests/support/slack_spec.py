@@ -12,8 +12,11 @@ SPEC = SPECS / "web-api" / "slack_web_openapi_v2_without_examples.json"
 
 # Not Web API methods at all: Slack's response_url webhooks for commands and buttons.
 NOT_WEB_API = {"response_url"}
-# Methods newer than the 2020 spec that the bot or emulator use: none so far.
-NEWER_THAN_SPEC: dict[str, str] = {}
+# Methods newer than the 2020 spec that the bot or emulator use.
+NEWER_THAN_SPEC: dict[str, str] = {
+    # Socket Mode (2021): the app-level token asks for a websocket URL.
+    "apps.connections.open": "Socket Mode (2021)",
+}
 # Arguments newer than the 2020 spec.
 NEWER_ARGS: dict[tuple[str, str], str] = {
     # slack_bolt's per-request client adds team_id as a default param to its own auth.test
