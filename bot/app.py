@@ -15,10 +15,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock, SystemClock
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
-from bot.gateway import ChannelPacer, SlackGateway, make_client
 from bot.edge.entry import SlackEntry
 from bot.edge.http import build_web_app
 from bot.edge.socket_mode import PING_INTERVAL, SocketModeEdge
+from bot.gateway import ChannelPacer, SlackGateway, make_client
 from bot.http_session import SharedSession
 from bot.inbox.inbox import Inbox
 from bot.pacing import WindowBudget
@@ -156,7 +156,9 @@ class ConnectDesk:
         """The aiohttp application of Socket Mode: the probes only, no Slack endpoint."""
         return build_web_app(None)
 
-    def socket_mode(self, app_token: str, *, ping_interval: float = PING_INTERVAL) -> SocketModeEdge:
+    def socket_mode(
+        self, app_token: str, *, ping_interval: float = PING_INTERVAL
+    ) -> SocketModeEdge:
         """A Socket Mode connection feeding the same entry as HTTP (connect it to start)."""
         return SocketModeEdge(self.entry, app_token, self.client, ping_interval=ping_interval)
 

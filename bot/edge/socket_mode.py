@@ -23,6 +23,7 @@ from bot.edge.entry import Answer, SlackEntry
 
 log = logging.getLogger("connectdesk.socket_mode")
 
+
 class SocketModeRefused(RuntimeError):
     """Slack would not open a Socket Mode connection (the app-level token, usually)."""
 
@@ -126,4 +127,3 @@ class SocketModeEdge:
             return  # not kept: left for Slack to send again
         response = SocketModeResponse(envelope_id=req.envelope_id, payload=_payload(answer))
         await client.send_socket_mode_response(response)
-

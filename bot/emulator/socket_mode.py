@@ -43,6 +43,7 @@ class SocketModeHub:
         self.app_id = app_id
         self.connections: list[web.WebSocketResponse] = []
         self._transports: dict[int, Any] = {}  # id(ws) -> its TCP transport, to cut it
+        self._labels: dict[int, str] = {}  # id(ws) -> "socket-N", N in order of opening
         self.opened = 0  # connections ever opened (reconnects included)
         self.envelopes_sent = 0
         self._tickets: set[str] = set()
@@ -81,6 +82,7 @@ class SocketModeHub:
         self.connections.append(ws)
         self._transports[id(ws)] = request.transport
         self.opened += 1
+        self._labels[id(ws)] = f"socket-{self.opened}"
         await ws.send_str(
             json.dumps(
                 {
@@ -111,6 +113,10 @@ class SocketModeHub:
         waiting = self._acks.get(str(ack.get("envelope_id")))
         if waiting is not None and not waiting.done():
             waiting.set_result(ack)
+
+    def label(self, ws: web.WebSocketResponse | None) -> str:
+        """Which connection an attempt went to (`socket-N`), like a URL names a replica."""
+        return self._labels.get(id(ws), "socket-none") if ws is not None else "socket-none"
 
     def _next(self) -> web.WebSocketResponse | None:
         live = [ws for ws in self.connections if not ws.closed]
@@ -164,14 +170,15 @@ class SocketModeHub:
         delays = self.deliverer.retry_delays if retries else ()
         for index in range(len(delays) + 1):
             attempt = first_attempt + index
-            fault = self.deliverer.faults.event_attempt(last=index == len(delays)) if retries else None
+            last = index == len(delays)
+            fault = self.deliverer.faults.event_attempt(last=last) if retries else None
             ws = self._next()
             if fault == NOT_DELIVERED:
                 status, text = "connection_failed: injected", ""
             else:
                 status, text = await self._one(ws, delivery, attempt, reason, fault == ACK_LOST)
             delivery.attempts.append(status)
-            delivery.urls.append("socket")
+            delivery.urls.append(self.label(ws))
             delivery.status, delivery.response_body = status, text
             if status == 200:
                 break
@@ -186,15 +193,13 @@ class SocketModeHub:
         live = [ws for ws in self.connections if not ws.closed]
         copies = [Delivery(delivery.body, delivery.content_type, delivery.event_id) for _ in live]
 
-        async def one(ws: web.WebSocketResponse, copy: Delivery, attempt: int) -> Delivery:
-            copy.status, copy.response_body = await self._one(ws, copy, attempt, "timeout")
+        async def one(ws: web.WebSocketResponse, copy: Delivery) -> Delivery:
+            copy.status, copy.response_body = await self._one(ws, copy, 0, "timeout")
             copy.attempts.append(copy.status)
-            copy.urls.append("socket")
+            copy.urls.append(self.label(ws))
             return copy
 
-        return list(
-            await asyncio.gather(*(one(ws, c, i) for i, (ws, c) in enumerate(zip(live, copies))))
-        )
+        return list(await asyncio.gather(*(one(ws, c) for ws, c in zip(live, copies, strict=True))))
 
     async def drop(self) -> int:
         """Cut every connection at once, as a network failure would (no closing handshake);

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from bench.procs import wait_healthy
 from bot.emulator import Channel, Emulator, Team, User, Workspace
 from bot.gateway import REPLICA_HEADER
+from bot.sandbox import TRANSPORTS
 from store.db import Database
 from store.models import Incident, LadderFiring, Ticket
 from tests.e2e.conftest import assert_calls_match_spec, assert_wall_held
@@ -32,7 +33,7 @@ from tests.e2e.test_sla import FAST_YML
 from tests.support import world as w
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET, TOKEN = "replica-secret", "xoxb-replica"
+SECRET, TOKEN, APP_TOKEN = "replica-secret", "xoxb-replica", "xapp-1-A0CONNECTDESK-replica"
 FLEET, PER_FLEET = 4, 6  # extra strategic accounts and their shared channels
 LEASE_SECONDS = 3
 POSTS_PER_SECOND = 3
@@ -117,6 +118,14 @@ class Replica:
         return await asyncio.wait_for(self.proc.wait(), 20)
 
 
+def _spread(by_url: Counter, pair: list[Replica]) -> str:
+    """How many copies each replica's URL, or each Socket Mode connection, took."""
+    sockets = sorted((u, n) for u, n in by_url.items() if u.startswith("socket"))
+    if sockets:
+        return ", ".join(f"{u}: {n}" for u, n in sockets)
+    return ", ".join(f"{name}: {by_url[r.url]}" for r, name in zip(pair, "ab", strict=True))
+
+
 def replica_of(call) -> str:
     return call.headers.get(REPLICA_HEADER, "?")
 
@@ -140,11 +149,20 @@ def notices(emu: Emulator, channels: list[str]) -> dict[str, list]:
     return by_channel
 
 
-@pytest.fixture
-async def replicas(postgres_database_url: str, tmp_path: Path):
+@pytest.fixture(params=TRANSPORTS)
+async def replicas(postgres_database_url: str, tmp_path: Path, request: pytest.FixtureRequest):
+    """Two replicas behind the emulator: HTTP behind a balancer, or two Socket Mode
+    connections over which the emulator spreads envelopes (as Slack does over up to 10)."""
+    transport = request.param
     config = tmp_path / "desk.yml"
     config.write_text(replica_yml())
-    async with Emulator(replica_workspace(), signing_secret=SECRET, bot_token=TOKEN) as emu:
+    async with Emulator(
+        replica_workspace(),
+        signing_secret=SECRET,
+        bot_token=TOKEN,
+        app_token=APP_TOKEN,
+        transport=transport,
+    ) as emu:
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": TOKEN,
@@ -156,15 +174,20 @@ async def replicas(postgres_database_url: str, tmp_path: Path):
             "CONNECTDESK_SWEEP_INTERVAL": "1",
             "CONNECTDESK_BROADCAST_LEASE": str(LEASE_SECONDS),
         }
+        if transport == "socket":
+            env["SLACK_APP_TOKEN"] = APP_TOKEN
         pair = [Replica(n, env, tmp_path / f"replica-{n}.log") for n in ("a", "b")]
         try:
             # Started together: both run the migrations' upgrade and load desk.yml at once.
             await asyncio.gather(*(r.start() for r in pair))
             await asyncio.gather(*(r.healthy() for r in pair))
-            emu.app_urls = [r.url for r in pair]
+            if transport == "socket":
+                await emu.wait_for(lambda: len(emu.socket.connections) == 2, within=10)
+            else:
+                emu.app_urls = [r.url for r in pair]
             db = Database(postgres_database_url)
             try:
-                yield SimpleNamespace(emu=emu, replicas=pair, db=db)
+                yield SimpleNamespace(emu=emu, replicas=pair, db=db, transport=transport)
             finally:
                 await db.close()
         finally:
@@ -190,6 +213,7 @@ async def test_two_replicas_one_postgres(replicas) -> None:
         retry = await emu.redeliver(delivery, retry_num=1, reason="http_timeout")
         assert delivery.attempts == [200, 200] and retry.status == 200
     deliveries = sum(len(d.urls) for _, d in sent) + len(sent)
+    # Where each copy went: a replica's URL, or a Socket Mode connection.
     by_url = Counter(u for _, d in sent for u in d.urls)
 
     def receipts(channel: str, ts: str) -> list:
@@ -239,7 +263,9 @@ async def test_two_replicas_one_postgres(replicas) -> None:
     killed_rc = await victim.stop(signal.SIGKILL)
     killed_at = time.time()
     posted_before = sum(map(bool, notices(emu, shared).values()))
-    emu.app_urls = [survivor.url]  # the balancer's health check drops the dead one
+    if replicas.transport == "http":
+        emu.app_urls = [survivor.url]  # the balancer's health check drops the dead one
+    # (In Socket Mode the dead replica's connection closed with it.)
     await emu.wait_for(lambda: all(notices(emu, shared).values()), within=60)
     counts = {c: len(calls) for c, calls in notices(emu, shared).items()}
     calls = sorted((c for cs in notices(emu, shared).values() for c in cs), key=lambda c: c.at)
@@ -262,10 +288,10 @@ async def test_two_replicas_one_postgres(replicas) -> None:
     )
 
     print(
-        f"\nreplicas: 2 `connectdesk serve` processes (a, b) on one PostgreSQL schema\n"
+        f"\nreplicas ({replicas.transport}): 2 `connectdesk serve` processes (a, b) on one"
+        f" PostgreSQL schema\n"
         f"events sent: {len(asks)} event ids in {deliveries} deliveries "
-        f"({', '.join(f'{n}: {by_url[r.url]}' for r, n in zip(pair, 'ab', strict=True))} "
-        f"at once, + {len(sent)} retries spread), all acknowledged\n"
+        f"({_spread(by_url, pair)} at once, + {len(sent)} retries spread), all acknowledged\n"
         f"tickets: {tickets} (receipts per message: {[len(receipts(c, d.ts)) for c, d in sent]})\n"
         f"ladder steps fired: {firings} (warnings {sum(map(len, warnings.values()))}, breach "
         f"alerts {sum(map(len, breaches.values()))}, sent by {dict(alert_senders)}); "

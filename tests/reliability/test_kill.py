@@ -81,7 +81,9 @@ class Bot:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_sigkill_during_burst_loses_and_doubles_nothing(tmp_path: Path, transport: str) -> None:
+async def test_sigkill_during_burst_loses_and_doubles_nothing(
+    tmp_path: Path, transport: str
+) -> None:
     sizes = rw.KILL_SIZES
     config = tmp_path / "desk.yml"
     config.write_text(
