@@ -126,4 +126,11 @@ class SocketModeEdge:
         if not answer.acked:
             return  # not kept: left for Slack to send again
         response = SocketModeResponse(envelope_id=req.envelope_id, payload=_payload(answer))
-        await client.send_socket_mode_response(response)
+        try:
+            await client.send_socket_mode_response(response)
+        except (ConnectionError, RuntimeError) as exc:
+            # The connection went down between receiving and acking: Slack sends the envelope
+            # again on the next one, and what was stored is not stored twice.
+            log.warning(
+                "could not ack envelope %s (%s); Slack will resend it", req.envelope_id, exc
+            )

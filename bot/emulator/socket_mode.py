@@ -201,6 +201,25 @@ class SocketModeHub:
 
         return list(await asyncio.gather(*(one(ws, c) for ws, c in zip(live, copies, strict=True))))
 
+    async def send_payload(self, kind: str, payload: object) -> bool:
+        """One envelope with exactly this type and payload (hostile-input tests); acked?"""
+        ws = self._next()
+        if ws is None:
+            return False
+        envelope_id = str(uuid.uuid4())
+        waiting: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._acks[envelope_id] = waiting
+        try:
+            await ws.send_str(
+                json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload})
+            )
+            await asyncio.wait_for(waiting, self.deliverer.ack_timeout)
+        except (TimeoutError, ConnectionError, RuntimeError):
+            return False
+        finally:
+            self._acks.pop(envelope_id, None)
+        return True
+
     async def drop(self) -> int:
         """Cut every connection at once, as a network failure would (no closing handshake);
         envelopes waiting for their ack on them are sent again. How many were cut."""

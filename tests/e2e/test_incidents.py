@@ -9,6 +9,7 @@ from bot.sandbox import Sandbox
 from tests.e2e.test_desk_command import desk
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.transports import BOTH_TRANSPORTS
 
 SHARED = (w.GLOBEX_SHARED, w.INITECH_SHARED)
 
@@ -148,6 +149,7 @@ async def test_ticket_during_incident_is_linked_and_noted_on_resolve(sandbox: Sa
     assert not [m for m in sandbox.emu.messages(w.INITECH_SHARED) if "may have affected" in m.text]
 
 
+@BOTH_TRANSPORTS
 async def test_declare_without_arguments_opens_a_form_that_checks_and_declares(sandbox: Sandbox):
     reply = await desk(sandbox, w.ALICE, "incident declare sev1")
     assert "Fill in the incident form" in reply
@@ -188,6 +190,7 @@ async def test_declare_without_arguments_opens_a_form_that_checks_and_declares(s
     )
 
 
+@BOTH_TRANSPORTS
 async def test_form_fields_are_checked_one_by_one(sandbox: Sandbox):
     await desk(sandbox, w.ALICE, "incident declare")
     [view] = sandbox.emu.views_opened(w.ALICE)
