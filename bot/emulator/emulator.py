@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -12,15 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import aiohttp
 from aiohttp import web
 
 from bot.emulator.delivery import Deliverer, Delivery
 from bot.emulator.faults import RATE_LIMITED, SERVER_ERROR, SLOW, Faults
 from bot.emulator.limits import Limits
+from bot.emulator.oauth import OAuthServer
 from bot.emulator.render import render
 from bot.emulator.socket_mode import SocketModeHub
 from bot.emulator.webapi import ApiError, WebApi
-from bot.emulator.workspace import StoredMessage, Workspace
+from bot.emulator.workspace import Install, StoredMessage, Workspace
 
 
 @dataclass
@@ -85,6 +89,9 @@ class Emulator:
         self.app_token = app_token
         self.socket = SocketModeHub(self.deliverer, self.api.app_id)
         self.api.methods["apps.connections.open"] = self.socket.connections_open
+        # Installs by OAuth; the bot token given here is the workspace's own install.
+        self.oauth = OAuthServer(workspace)
+        self.oauth.add_token(bot_token, workspace.primary)
         if transport not in ("http", "socket"):
             raise ValueError(f"unknown transport {transport!r}: http or socket")
         # How requests reach the app: signed HTTP POSTs, or envelopes over its websockets.
@@ -113,6 +120,7 @@ class Emulator:
         app.router.add_get("/api/{method}", self._handle_api)
         app.router.add_post("/response_url/{token}", self._handle_response_url)
         self.socket.mount(app)
+        self.oauth.mount(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -173,11 +181,25 @@ class Emulator:
             return self._answer(
                 method, recorded, {"ok": False, "error": "not_authed"}, at=arrived, sent=sent
             )
-        # apps.connections.open takes the app-level token and nothing else takes it.
-        expected = self.app_token if method == "apps.connections.open" else self.bot_token
-        if token != expected:
-            known = token in (self.app_token, self.bot_token)
-            error = "not_allowed_token_type" if known else "invalid_auth"
+        caller: Install | None = None
+        if method == "oauth.v2.access":
+            # No token: the app's client id and secret (form fields or HTTP Basic auth).
+            try:
+                answer = await self.oauth.access(params, request.headers.get("Authorization", ""))
+            except ApiError as exc:
+                answer = {"ok": False, "error": exc.code}
+            return self._answer(method, recorded, answer, at=arrived, sent=sent)
+        if method == "apps.connections.open":
+            # The app-level token, which nothing else takes.
+            error = None if token == self.app_token else "invalid_auth"
+            if token != self.app_token and not isinstance(self.oauth.check(token), str):
+                error = "not_allowed_token_type"
+        elif token == self.app_token:
+            error = "not_allowed_token_type"
+        else:
+            checked = self.oauth.check(token)
+            error, caller = (checked, None) if isinstance(checked, str) else (None, checked)
+        if error is not None:
             return self._answer(
                 method, recorded, {"ok": False, "error": error}, at=arrived, sent=sent
             )
@@ -219,7 +241,7 @@ class Emulator:
                 sent=sent,
             )
         try:
-            answer = await handler(params)
+            answer = await handler(params, caller or self.ws.primary)
         except ApiError as exc:
             answer = {"ok": False, "error": exc.code}
         return self._answer(method, recorded, answer, at=arrived, sent=sent)
@@ -268,7 +290,9 @@ class Emulator:
         }
         if message.thread_ts:
             event["thread_ts"] = message.thread_ts
-        self._background(self.deliver_event(event, team_id=self.ws.our_team.id))
+        install = next((i for i in self.ws.installs if i.bot_user_id == message.user), None)
+        if install is not None:
+            self._background(self.deliver_event(event, team_id=install.team.id, install=install))
 
     def _background(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -278,7 +302,12 @@ class Emulator:
     # ---- response_url ----------------------------------------------------------------------
     def _response_url(self, user_id: str, channel_id: str, message_ts: str | None) -> str:
         token = uuid.uuid4().hex
-        self._responses[token] = {"user": user_id, "channel": channel_id, "ts": message_ts}
+        self._responses[token] = {
+            "user": user_id,
+            "channel": channel_id,
+            "ts": message_ts,
+            "install": self.install_of(user_id),
+        }
         return f"{self.base_url}/response_url/{token}"
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
@@ -308,10 +337,10 @@ class Emulator:
             StoredMessage(
                 channel_id=target["channel"],
                 ts=self.ws.next_ts(),
-                user=self.ws.bot_user_id,
+                user=target.get("install", self.ws.primary).bot_user_id,
                 text=text,
                 blocks=blocks,
-                bot_id=self.ws.bot_id,
+                bot_id=target.get("install", self.ws.primary).bot_id,
                 kind="message" if in_channel else "ephemeral",
                 target_user=None if in_channel else target["user"],
             )
@@ -394,30 +423,37 @@ class Emulator:
         team_id: str | None,
         event_id: str | None,
         channel_id: str | None,
+        install: Install | None = None,
     ) -> dict[str, Any]:
+        """Slack's envelope; `authorizations` names the one install that receives it (the one
+        whose bot is in the channel), while the outer team can be another org's."""
         channel = self.ws.channels.get(channel_id or "")
+        install = install or self.ws.install_in(channel_id or "")
         now = int(time.time())
-        return {
+        envelope = {
             "token": "emulator-verification-token",
-            "team_id": team_id or self.ws.our_team.id,
+            "team_id": team_id or install.team.id,
             "api_app_id": "A0CONNECTDESK",
             "event": {**event, "event_ts": event.get("ts") or f"{time.time():.6f}"},
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._event_ids):010d}",
             "event_time": now,
-            "authed_users": [self.ws.bot_user_id],  # deprecated by Slack, still sent
+            "authed_users": [install.bot_user_id],  # deprecated by Slack, still sent
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": self.ws.our_team.id,
-                    "user_id": self.ws.bot_user_id,
+                    "enterprise_id": install.enterprise_id,
+                    "team_id": install.team.id,
+                    "user_id": install.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": install.is_enterprise_install,
                 }
             ],
             "is_ext_shared_channel": bool(channel and channel.is_ext_shared),
             "event_context": uuid.uuid4().hex,
         }
+        if install.enterprise_id:
+            envelope["enterprise_id"] = install.enterprise_id
+        return envelope
 
     async def deliver_event(
         self,
@@ -426,16 +462,22 @@ class Emulator:
         team_id: str | None = None,
         event_id: str | None = None,
         retries: bool = True,
+        install: Install | None = None,
     ) -> Delivery:
         """Deliver an Events API envelope around `event` (signed, retried like Slack)."""
-        delivery = self.prepare_event(event, team_id=team_id, event_id=event_id)
+        delivery = self.prepare_event(event, team_id=team_id, event_id=event_id, install=install)
         return await self.send(delivery, retries=retries)
 
     def prepare_event(
-        self, event: dict[str, Any], *, team_id: str | None = None, event_id: str | None = None
+        self,
+        event: dict[str, Any],
+        *,
+        team_id: str | None = None,
+        event_id: str | None = None,
+        install: Install | None = None,
     ) -> Delivery:
         """The envelope around `event`, ready to `send` (benchmarks build these ahead of time)."""
-        envelope = self._envelope(event, team_id, event_id, event.get("channel"))
+        envelope = self._envelope(event, team_id, event_id, event.get("channel"), install)
         return Delivery(
             body=json.dumps(envelope).encode(),
             content_type="application/json",
@@ -650,6 +692,66 @@ class Emulator:
             team_id=self.ws.users[user_id].team_id,
         )
 
+    def install_of(self, user_id: str) -> Install:
+        """The install serving a person's workspace (or org); the primary one otherwise."""
+        team = self.ws.users[user_id].team_id if user_id in self.ws.users else ""
+        enterprise = self.ws.enterprise_of(team)
+        for install in self.ws.installs:
+            if install.team.id == team or (
+                install.is_enterprise_install and enterprise and install.enterprise_id == enterprise
+            ):
+                return install
+        return self.ws.primary
+
+    def _org_fields(self, user_id: str, *, as_form: bool = False) -> dict[str, Any]:
+        """Enterprise Grid fields of a command (form strings) or an interaction payload."""
+        install = self.install_of(user_id)
+        enterprise = self.ws.enterprise_of(self.ws.users[user_id].team_id)
+        if as_form:
+            fields = {"is_enterprise_install": str(install.is_enterprise_install).lower()}
+            if enterprise:
+                fields["enterprise_id"] = enterprise
+            return fields
+        return {
+            "is_enterprise_install": install.is_enterprise_install,
+            "enterprise": {"id": enterprise, "name": f"Org {enterprise}"} if enterprise else None,
+        }
+
+    async def install_app(self, install_url: str, user_id: str, *, org_wide: bool = False) -> str:
+        """Someone installs the app by OAuth, as in a browser: the app's install page, Slack's
+        Allow (as `user_id`), back to the app's redirect. The page the app ends on (its text)."""
+        async with aiohttp.ClientSession() as browser:  # keeps the app's state cookie
+            async with browser.get(install_url, allow_redirects=False) as page:
+                text = await page.text()
+                if page.status in (301, 302, 303):
+                    authorize = page.headers["Location"]
+                else:
+                    found = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', text)
+                    if found is None:
+                        raise ValueError(f"no Add to Slack link on the install page: {text[:300]}")
+                    authorize = html.unescape(found.group(1))
+            extra = {"user": user_id, **({"org_wide": "1"} if org_wide else {})}
+            allow = f"{authorize}&{urlencode(extra)}"
+            async with browser.get(allow) as done:  # follows the redirect back to the app
+                return await done.text()
+
+    async def uninstall(self, key: str) -> list[Delivery]:
+        """The app is removed from a workspace (or org): its tokens stop working, and the app
+        hears `tokens_revoked` and `app_uninstalled`, as from Slack."""
+        install = next((i for i in self.ws.installs if i.key == key), None)
+        if install is None:
+            raise ValueError(f"the app is not installed in {key}")
+        self.oauth.revoke(key)
+        sent = [
+            await self.deliver_event(
+                {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [install.bot_user_id]}},
+                install=install,
+            ),
+            await self.deliver_event({"type": "app_uninstalled"}, install=install),
+        ]
+        self.ws.remove_install(key)
+        return sent
+
     async def slash_command(
         self, user_id: str, channel_id: str, text: str, command: str = "/desk"
     ) -> Delivery:
@@ -667,7 +769,7 @@ class Emulator:
             "command": command,
             "text": text,
             "api_app_id": "A0CONNECTDESK",
-            "is_enterprise_install": "false",
+            **self._org_fields(user_id, as_form=True),
             "response_url": self._response_url(user_id, channel_id, None),
             "trigger_id": self.api.issue_trigger(user_id),
         }
@@ -704,6 +806,7 @@ class Emulator:
             "api_app_id": "A0CONNECTDESK",
             "token": "emulator-verification-token",
             "team": {"id": user.team_id, "domain": user.team_id.lower()},
+            **self._org_fields(user_id),
             "channel": {"id": channel_id, "name": channel.name},
             "container": {
                 "type": "message",
@@ -764,8 +867,7 @@ class Emulator:
             "trigger_id": self.api.issue_trigger(user_id),
             "view": submitted,
             "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **self._org_fields(user_id),
         }
         delivery = Delivery(
             body=urlencode({"payload": json.dumps(payload)}).encode(),
@@ -787,7 +889,15 @@ class Emulator:
         except json.JSONDecodeError:
             parsed = {"text": body}
         if isinstance(parsed, dict) and (parsed.get("text") or parsed.get("blocks")):
-            self._record_response({"user": user_id, "channel": channel_id, "ts": None}, parsed)
+            self._record_response(
+                {
+                    "user": user_id,
+                    "channel": channel_id,
+                    "ts": None,
+                    "install": self.install_of(user_id),
+                },
+                parsed,
+            )
 
     # ---- questions a test can ask ----------------------------------------------------------
     def messages(
@@ -870,7 +980,7 @@ class Emulator:
         return [
             m
             for m in self.ws.messages
-            if m.user == self.ws.bot_user_id
+            if self.ws.is_app_bot(m.user)
             and self.ws.channels.get(m.channel_id) is not None
             and self.ws.channels[m.channel_id].is_ext_shared
         ]

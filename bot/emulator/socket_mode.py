@@ -64,7 +64,7 @@ class SocketModeHub:
         """Whether any app connection is open."""
         return any(not ws.closed for ws in self.connections)
 
-    async def connections_open(self, _params: dict[str, Any]) -> Answer:
+    async def connections_open(self, _params: dict[str, Any], _caller: object = None) -> Answer:
         """`apps.connections.open`: a single-use websocket URL."""
         if len(self.connections) >= MAX_CONNECTIONS:
             raise ApiError("too_many_websockets")

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.emulator.workspace import Channel, StoredMessage, Workspace, ts_key
+from bot.emulator.workspace import Channel, Install, StoredMessage, Workspace, ts_key
 
 Answer = dict[str, Any]
 
@@ -136,7 +136,7 @@ class WebApi:
         self._triggers: dict[str, list[Any]] = {}
         self._trigger_seq = itertools.count(1)
         self._view_seq = itertools.count(1)
-        self.methods: dict[str, Callable[[dict[str, Any]], Awaitable[Answer]]] = {
+        self.methods: dict[str, Callable[[dict[str, Any], Install], Awaitable[Answer]]] = {
             "auth.test": self.auth_test,
             "chat.postMessage": self.chat_post_message,
             "chat.update": self.chat_update,
@@ -153,13 +153,15 @@ class WebApi:
             "views.open": self.views_open,
         }
 
-    def _channel(self, channel_id: str, *, post: bool = False):
+    def _channel(self, channel_id: str, caller: Install, *, post: bool = False):
         if channel_id[:1] in {"U", "W"} and channel_id in self.ws.users:
-            return self.ws.im_for(channel_id)
+            return self.ws.im_for(channel_id, caller.bot_user_id)
         channel = self.ws.channels.get(channel_id)
         if channel is None:
             raise ApiError("channel_not_found")
-        if post and self.ws.bot_user_id not in channel.member_ids:
+        if channel.is_im and caller.bot_user_id not in channel.member_ids:
+            raise ApiError("channel_not_found")  # another bot's DM does not exist for this one
+        if post and caller.bot_user_id not in channel.member_ids:
             raise ApiError("not_in_channel")
         return channel
 
@@ -190,11 +192,11 @@ class WebApi:
             body["metadata"] = m.metadata
         return body
 
-    def _readable(self, channel_id: str) -> Channel:
+    def _readable(self, channel_id: str, caller: Install) -> Channel:
         channel = self.ws.channels.get(channel_id)
         if channel is None:
             raise ApiError("channel_not_found")
-        if self.ws.bot_user_id not in channel.member_ids:
+        if caller.bot_user_id not in channel.member_ids:
             # Private conversations the bot is not in do not exist as far as it can tell.
             hidden = channel.is_private or channel.is_im
             raise ApiError("channel_not_found" if hidden else "not_in_channel")
@@ -211,8 +213,8 @@ class WebApi:
             thread.sort(key=lambda r: ts_key(r.ts))
         return replies
 
-    async def conversations_history(self, params: dict[str, Any]) -> Answer:
-        channel = self._readable(_need(params, "channel"))
+    async def conversations_history(self, params: dict[str, Any], caller: Install) -> Answer:
+        channel = self._readable(_need(params, "channel"), caller)
         oldest, latest = _bound(params, "oldest"), _bound(params, "latest")
         inclusive, cursor = _flag(params, "inclusive"), _cursor(params)
         limit = _limit(params, 100, 999)
@@ -240,8 +242,8 @@ class WebApi:
             "response_metadata": {"next_cursor": _next_cursor(more[0].ts) if more else ""},
         }
 
-    async def conversations_replies(self, params: dict[str, Any]) -> Answer:
-        channel = self._readable(_need(params, "channel"))
+    async def conversations_replies(self, params: dict[str, Any], caller: Install) -> Answer:
+        channel = self._readable(_need(params, "channel"), caller)
         ts = _need(params, "ts")
         asked = self.ws.find(channel.id, ts)
         if asked is None or asked.deleted or asked.kind != "message":
@@ -270,21 +272,24 @@ class WebApi:
             "response_metadata": {"next_cursor": _next_cursor(more[0].ts) if more else ""},
         }
 
-    async def auth_test(self, params: dict[str, Any]) -> Answer:
-        team = self.ws.our_team
-        return {
+    async def auth_test(self, params: dict[str, Any], caller: Install) -> Answer:
+        team = caller.team
+        answer = {
             "ok": True,
             "url": f"https://{team.id.lower()}.slack.test/",
             "team": team.name,
-            "user": self.ws.users[self.ws.bot_user_id].name,
+            "user": self.ws.users[caller.bot_user_id].name,
             "team_id": team.id,
-            "user_id": self.ws.bot_user_id,
-            "bot_id": self.ws.bot_id,
-            "is_enterprise_install": False,
+            "user_id": caller.bot_user_id,
+            "bot_id": caller.bot_id,
+            "is_enterprise_install": caller.is_enterprise_install,
         }
+        if caller.enterprise_id:
+            answer["enterprise_id"] = caller.enterprise_id
+        return answer
 
-    async def chat_post_message(self, params: dict[str, Any]) -> Answer:
-        channel = self._channel(_need(params, "channel"), post=True)
+    async def chat_post_message(self, params: dict[str, Any], caller: Install) -> Answer:
+        channel = self._channel(_need(params, "channel"), caller, post=True)
         blocks = _blocks(params)
         text = params.get("text") or ""
         if not text and not blocks:
@@ -299,11 +304,11 @@ class WebApi:
             StoredMessage(
                 channel_id=channel.id,
                 ts=self.ws.next_ts(),
-                user=self.ws.bot_user_id,
+                user=caller.bot_user_id,
                 text=text,
                 blocks=blocks,
                 thread_ts=thread_ts,
-                bot_id=self.ws.bot_id,
+                bot_id=caller.bot_id,
                 metadata=metadata,
             )
         )
@@ -315,12 +320,12 @@ class WebApi:
             "message": self._message_json(message),
         }
 
-    async def chat_update(self, params: dict[str, Any]) -> Answer:
-        channel = self._channel(_need(params, "channel"))
+    async def chat_update(self, params: dict[str, Any], caller: Install) -> Answer:
+        channel = self._channel(_need(params, "channel"), caller)
         message = self.ws.find(channel.id, _need(params, "ts"))
         if message is None or message.deleted:
             raise ApiError("message_not_found")
-        if message.user != self.ws.bot_user_id:
+        if message.user != caller.bot_user_id:
             raise ApiError("cant_update_message")
         blocks = _blocks(params) if "blocks" in params else message.blocks
         text = params.get("text") if params.get("text") is not None else message.text
@@ -336,8 +341,8 @@ class WebApi:
             "message": self._message_json(message),
         }
 
-    async def chat_post_ephemeral(self, params: dict[str, Any]) -> Answer:
-        channel = self._channel(_need(params, "channel"), post=True)
+    async def chat_post_ephemeral(self, params: dict[str, Any], caller: Install) -> Answer:
+        channel = self._channel(_need(params, "channel"), caller, post=True)
         user = _need(params, "user")
         if user not in self.ws.users:
             raise ApiError("user_not_found")
@@ -350,19 +355,19 @@ class WebApi:
             StoredMessage(
                 channel_id=channel.id,
                 ts=self.ws.next_ts(),
-                user=self.ws.bot_user_id,
+                user=caller.bot_user_id,
                 text=params.get("text") or "",
                 blocks=blocks,
                 thread_ts=params.get("thread_ts"),
-                bot_id=self.ws.bot_id,
+                bot_id=caller.bot_id,
                 kind="ephemeral",
                 target_user=user,
             )
         )
         return {"ok": True, "message_ts": message.ts}
 
-    async def chat_get_permalink(self, params: dict[str, Any]) -> Answer:
-        channel = self._channel(_need(params, "channel"))
+    async def chat_get_permalink(self, params: dict[str, Any], caller: Install) -> Answer:
+        channel = self._channel(_need(params, "channel"), caller)
         ts = _need(params, "message_ts")
         if self.ws.find(channel.id, ts) is None:
             raise ApiError("message_not_found")
@@ -372,28 +377,28 @@ class WebApi:
             "permalink": f"https://slack.test/archives/{channel.id}/p{ts.replace('.', '')}",
         }
 
-    async def reactions_add(self, params: dict[str, Any]) -> Answer:
-        message = self._reacted(params)
+    async def reactions_add(self, params: dict[str, Any], caller: Install) -> Answer:
+        message = self._reacted(params, caller)
         name = _need(params, "name")
         users = message.reactions.setdefault(name, [])
-        if self.ws.bot_user_id in users:
+        if caller.bot_user_id in users:
             raise ApiError("already_reacted")
-        users.append(self.ws.bot_user_id)
+        users.append(caller.bot_user_id)
         return {"ok": True}
 
-    async def reactions_remove(self, params: dict[str, Any]) -> Answer:
-        message = self._reacted(params)
+    async def reactions_remove(self, params: dict[str, Any], caller: Install) -> Answer:
+        message = self._reacted(params, caller)
         name = _need(params, "name")
         users = message.reactions.get(name, [])
-        if self.ws.bot_user_id not in users:
+        if caller.bot_user_id not in users:
             raise ApiError("no_reaction")
-        users.remove(self.ws.bot_user_id)
+        users.remove(caller.bot_user_id)
         if not users:
             del message.reactions[name]
         return {"ok": True}
 
-    def _reacted(self, params: dict[str, Any]) -> StoredMessage:
-        channel = self._channel(_need(params, "channel"))
+    def _reacted(self, params: dict[str, Any], caller: Install) -> StoredMessage:
+        channel = self._channel(_need(params, "channel"), caller)
         message = self.ws.find(channel.id, _need(params, "timestamp"))
         if message is None or message.deleted:
             raise ApiError("message_not_found")
@@ -402,11 +407,13 @@ class WebApi:
             raise ApiError("invalid_name")
         return message
 
-    async def users_info(self, params: dict[str, Any]) -> Answer:
+    async def users_info(self, params: dict[str, Any], caller: Install) -> Answer:
         user = self.ws.users.get(_need(params, "user"))
         if user is None:
             raise ApiError("user_not_found")
-        stranger = user.team_id != self.ws.our_team.id
+        stranger = user.team_id != caller.team.id and not (
+            caller.enterprise_id and self.ws.enterprise_of(user.team_id) == caller.enterprise_id
+        )
         return {
             "ok": True,
             "user": {
@@ -422,11 +429,16 @@ class WebApi:
                     "real_name": user.real_name,
                     "team": user.team_id,
                 },
+                **(
+                    {"enterprise_user": {"enterprise_id": enterprise, "teams": [user.team_id]}}
+                    if (enterprise := self.ws.enterprise_of(user.team_id))
+                    else {}
+                ),
             },
         }
 
-    async def conversations_info(self, params: dict[str, Any]) -> Answer:
-        channel = self._channel(_need(params, "channel"))
+    async def conversations_info(self, params: dict[str, Any], caller: Install) -> Answer:
+        channel = self._channel(_need(params, "channel"), caller)
         shared_teams = sorted(
             {self.ws.users[m].team_id for m in channel.member_ids if m in self.ws.users}
         )
@@ -443,19 +455,19 @@ class WebApi:
                 "is_ext_shared": channel.is_ext_shared,
                 "is_org_shared": False,
                 "is_pending_ext_shared": False,
-                "context_team_id": self.ws.our_team.id,
-                "shared_team_ids": shared_teams if channel.is_ext_shared else [self.ws.our_team.id],
-                "is_member": self.ws.bot_user_id in channel.member_ids,
+                "context_team_id": caller.team.id,
+                "shared_team_ids": shared_teams if channel.is_ext_shared else [caller.team.id],
+                "is_member": caller.bot_user_id in channel.member_ids,
             },
         }
 
-    async def conversations_open(self, params: dict[str, Any]) -> Answer:
+    async def conversations_open(self, params: dict[str, Any], caller: Install) -> Answer:
         users = _need(params, "users").split(",")
         if len(users) != 1 or users[0] not in self.ws.users:
             raise ApiError("user_not_found")
-        return {"ok": True, "channel": {"id": self.ws.im_for(users[0]).id}}
+        return {"ok": True, "channel": {"id": self.ws.im_for(users[0], caller.bot_user_id).id}}
 
-    async def views_publish(self, params: dict[str, Any]) -> Answer:
+    async def views_publish(self, params: dict[str, Any], caller: Install) -> Answer:
         user = _need(params, "user_id")
         view = _view(params)
         self.views[user] = view
@@ -469,7 +481,7 @@ class WebApi:
         self._triggers[trigger] = [user_id, time.monotonic(), False]
         return trigger
 
-    async def views_open(self, params: dict[str, Any]) -> Answer:
+    async def views_open(self, params: dict[str, Any], caller: Install) -> Answer:
         trigger = _need(params, "trigger_id")
         view = _view(params)
         issued = self._triggers.get(trigger)
@@ -488,11 +500,13 @@ class WebApi:
         if len(str(view.get("private_metadata") or "")) > 3000:
             raise ApiError("invalid_arguments")
         issued[2] = True
-        opened = self._modal_json(view, blocks)
+        opened = self._modal_json(view, blocks, caller)
         self.opened.setdefault(user, []).append(opened)
         return {"ok": True, "view": copy.deepcopy(opened)}
 
-    def _modal_json(self, view: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    def _modal_json(
+        self, view: dict[str, Any], blocks: list[dict[str, Any]], caller: Install
+    ) -> dict[str, Any]:
         view_id = f"V{next(self._view_seq):010d}"
         blocks = copy.deepcopy(blocks)
         for n, block in enumerate(blocks):
@@ -501,7 +515,7 @@ class WebApi:
             element = block.get("element")
             if isinstance(element, dict):
                 element.setdefault("action_id", f"act{n}")
-        team = self.ws.our_team.id
+        team = caller.team.id
         return {
             "id": view_id,
             "team_id": team,
@@ -521,7 +535,7 @@ class WebApi:
             "app_id": self.app_id,
             "external_id": view.get("external_id") or "",
             "app_installed_team_id": team,
-            "bot_id": self.ws.bot_id,
+            "bot_id": caller.bot_id,
         }
 
 

@@ -9,10 +9,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Team:
-    """A Slack organisation (workspace)."""
+    """A Slack organisation (workspace), part of an Enterprise Grid org if `enterprise_id`."""
 
     id: str
     name: str
+    enterprise_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,22 @@ class User:
     team_id: str
     real_name: str = ""
     is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class Install:
+    """The app installed in a workspace (or, org-wide, in an Enterprise Grid org): its bot."""
+
+    team: Team
+    bot_user_id: str
+    bot_id: str
+    enterprise_id: str | None = None
+    is_enterprise_install: bool = False
+
+    @property
+    def key(self) -> str:
+        """What the app's data is kept under: the workspace, or the org for an org install."""
+        return (self.enterprise_id or self.team.id) if self.is_enterprise_install else self.team.id
 
 
 @dataclass
@@ -72,6 +89,8 @@ class Workspace:
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.teams: dict[str, Team] = {our_team.id: our_team}
+        # Where the app is installed; the first is `our_team` with the bot given here.
+        self.installs: list[Install] = [Install(our_team, bot_user_id, bot_id)]
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.messages: list[StoredMessage] = []
@@ -102,6 +121,46 @@ class Workspace:
         ws.add_channel(Channel("C0ESCALATE", "support-escalations", False, {"U0BOT", "U0MIA"}))
         return ws
 
+    def add_install(self, install: Install, bot_name: str = "connectdesk") -> Install:
+        """The app installed in another workspace (its bot user joins that team)."""
+        self.add_team(install.team)
+        self.installs = [i for i in self.installs if i.key != install.key] + [install]
+        self.add_user(
+            User(install.bot_user_id, bot_name, install.team.id, real_name=bot_name, is_bot=True)
+        )
+        return install
+
+    def remove_install(self, key: str) -> Install | None:
+        """The app uninstalled from a workspace; the install it was, if any."""
+        gone = next((i for i in self.installs if i.key == key), None)
+        self.installs = [i for i in self.installs if i.key != key]
+        return gone
+
+    @property
+    def primary(self) -> Install:
+        """The install made with the workspace (`our_team`), if it is still installed."""
+        return next((i for i in self.installs if i.team.id == self.our_team.id), None) or Install(
+            self.our_team, self.bot_user_id, self.bot_id
+        )
+
+    def install_in(self, channel_id: str) -> Install:
+        """The install that hears what happens in a channel: the one whose bot is a member."""
+        channel = self.channels.get(channel_id)
+        if channel is not None:
+            for install in self.installs:
+                if install.bot_user_id in channel.member_ids:
+                    return install
+        return self.primary
+
+    def is_app_bot(self, user_id: str | None) -> bool:
+        """Whether a user is one of the app's bot users (in any workspace)."""
+        return user_id == self.bot_user_id or any(i.bot_user_id == user_id for i in self.installs)
+
+    def enterprise_of(self, team_id: str) -> str | None:
+        """The Enterprise Grid org a workspace belongs to, if any."""
+        team = self.teams.get(team_id)
+        return team.enterprise_id if team else None
+
     def add_team(self, team: Team) -> None:
         """Add an organisation."""
         self.teams[team.id] = team
@@ -120,15 +179,18 @@ class Workspace:
         self._last_micros = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def im_for(self, user_id: str) -> Channel:
-        """The bot's DM channel with a user (opened on first use)."""
+    def im_for(self, user_id: str, bot_user_id: str | None = None) -> Channel:
+        """A bot's DM channel with a user (opened on first use); the primary bot by default."""
+        bot = bot_user_id or self.bot_user_id
         for channel in self.channels.values():
-            if channel.is_im and channel.im_user == user_id:
+            if channel.is_im and channel.im_user == user_id and bot in channel.member_ids:
                 return channel
+        # The primary bot's DMs are "D" + the user's id without its "U"; another bot's differ.
+        suffix = "" if bot == self.bot_user_id else f"X{bot[1:]}"
         channel = Channel(
-            id="D" + user_id[1:],
+            id="D" + user_id[1:] + suffix,
             name=f"dm-{user_id}",
-            member_ids={user_id, self.bot_user_id},
+            member_ids={user_id, bot},
             is_im=True,
             im_user=user_id,
         )

@@ -1,0 +1,1 @@
+"""Installations of the app: one workspace by token, or many installed with OAuth."""
