@@ -77,11 +77,13 @@ class Delivered:
 
 @dataclass(frozen=True)
 class Identity:
-    """Who the bot is in the installing workspace (from auth.test)."""
+    """Who the bot is in the install it serves: `team_id` is the install's key (the workspace,
+    or the org of an org-wide install), the one everything it stores is kept under."""
 
     team_id: str
     bot_user_id: str
     bot_id: str | None
+    enterprise_id: str | None = None
 
 
 REPLICA_HEADER = "X-Connectdesk-Replica"
@@ -194,14 +196,16 @@ class SlackGateway:
         pacer: ChannelPacer | None = None,
         posts: WindowBudget | None = None,
         edits: WindowBudget | None = None,
+        identity: Identity | None = None,
     ) -> None:
+        """`identity`: who the bot is, when the install already says (else auth.test tells)."""
         self.client = client
         self.channels = SharedChannels(client)
         self.pacer = pacer or ChannelPacer()
         # Workspace-wide: every chat.postMessage and every chat.update share one budget each.
         self.posts = posts or WindowBudget(10, 6.0)
         self.edits = edits or WindowBudget(50, 60.0)
-        self._identity: Identity | None = None
+        self._identity: Identity | None = identity
         self._users: dict[str, dict[str, Any] | None] = {}
         self._dms: dict[str, str] = {}
         self._permalinks: OrderedDict[tuple[str, str], str] = OrderedDict()
@@ -210,8 +214,13 @@ class SlackGateway:
         """The installing team and the bot's user id (auth.test, asked once)."""
         if self._identity is None:
             auth = await self.client.auth_test()
+            org_wide = bool(auth.get("is_enterprise_install"))
+            enterprise = auth.get("enterprise_id")
             self._identity = Identity(
-                team_id=auth["team_id"], bot_user_id=auth["user_id"], bot_id=auth.get("bot_id")
+                team_id=(enterprise if org_wide and enterprise else auth["team_id"]),
+                bot_user_id=auth["user_id"],
+                bot_id=auth.get("bot_id"),
+                enterprise_id=enterprise,
             )
         return self._identity
 

@@ -16,7 +16,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import (
     AsyncSQLAlchemyInstallationStore,
     SQLAlchemyInstallationStore,
 )
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, desc, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.installs.cipher import TokenCipher
@@ -130,6 +130,36 @@ class EncryptedInstallationStore(AsyncInstallationStore):
                 bot = SQLAlchemyInstallationStore.build_bot_entity(row)
                 newest[(bot.enterprise_id, bot.team_id)] = bot  # later rows win
         return [self._opened(bot) for bot in newest.values()]  # type: ignore[misc]
+
+    async def find_by_key(self, key: str) -> Bot | None:
+        """The newest bot of the install kept under `key`: a workspace (team id, in an org or
+        not) or an org-wide install (enterprise id)."""
+        c = slack_bots.c
+        mine = c.client_id == self.client_id
+        if key.startswith("E"):
+            where = and_(mine, c.enterprise_id == key, c.is_enterprise_install.is_(True))
+        else:
+            where = and_(mine, c.team_id == key, c.is_enterprise_install.is_(False))
+        query = (
+            select(slack_bots)
+            .where(where, c.bot_token.is_not(None))
+            .order_by(desc(c.installed_at))
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return self._opened(SQLAlchemyInstallationStore.build_bot_entity(row)) if row else None
+
+    async def delete_by_key(self, key: str) -> None:
+        """Forget every token of the install kept under `key` (its data stays)."""
+        async with self.engine.begin() as conn:
+            for table in (slack_bots, slack_installations):
+                c = table.c
+                if key.startswith("E"):
+                    where = and_(c.enterprise_id == key, c.is_enterprise_install.is_(True))
+                else:
+                    where = and_(c.team_id == key, c.is_enterprise_install.is_(False))
+                await conn.execute(delete(table).where(c.client_id == self.client_id, where))
 
     async def reencrypt(self) -> int:
         """Encrypt every stored token with the newest key (after adding one); rows changed."""
