@@ -9,9 +9,24 @@ import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 from bot.config.desk import ConfigError, DeskConfig, load_desk_config
 from bot.config.settings import Settings
 from bot.db_cli import add_db_parser, cmd_db
+
+
+def _read_settings() -> Settings | None:
+    """The environment's settings, or None after one line per problem (no traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            # A URL error is a whole sentence that names its variable already.
+            line = error["msg"] if error["type"] == "database_url" else f"{where}: {error['msg']}"
+            print(line, file=sys.stderr)
+        return None
 
 
 def _load_config(settings: Settings) -> DeskConfig | None:
@@ -124,7 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "demo":
         return cmd_demo(args.speed)
-    settings = Settings()
+    settings = _read_settings()
+    if settings is None:
+        return 1
     if args.command == "check":
         if args.config:
             settings = settings.model_copy(update={"config_path": args.config})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -62,6 +63,57 @@ PERMANENT_ERRORS = frozenset(
 
 
 @dataclass(frozen=True)
+class ApiFailure:
+    """What a failed Web API call answered, whatever its body was (see `api_failure`)."""
+
+    # Slack's `error`, or `http_<status>` when the answer was not Slack's JSON (a proxy's page).
+    code: str
+    status: int | None
+    # The start of a body that was not JSON, on one line ("" for Slack's own answers).
+    body: str = ""
+    json: bool = True
+
+    @property
+    def uncertain(self) -> bool:
+        """The call may have been done: a 5xx, or an answer that was not Slack's."""
+        return self.status is None or self.status >= 500 or not self.json
+
+    def __str__(self) -> str:
+        if self.json:
+            return self.code
+        shown = f": {self.body!r}" if self.body else ""
+        return f"HTTP {self.status}, not Slack's JSON answer{shown}"
+
+
+NON_JSON_PREFIX = "Received a response in a non-JSON format: "
+BODY_SHOWN = 80
+
+
+def api_failure(exc: SlackApiError) -> ApiFailure:
+    """The error code of any SlackApiError, whatever its body.
+
+    slack_sdk puts Slack's JSON in `exc.response.data`, but a proxy's HTML 502 arrives as a
+    string there (`text/plain`), as `{}` (`text/html`), or not at all (`application/json`
+    that is not JSON: `exc.response` is then aiohttp's response and the body is in the message).
+    """
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return ApiFailure(str(data["error"]), status)
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+    if isinstance(data, str):
+        body = data
+    else:
+        message = str(exc.args[0]) if exc.args else ""
+        body = message.split(NON_JSON_PREFIX, 1)[1] if NON_JSON_PREFIX in message else ""
+        body = body.split("\nThe server responded with:", 1)[0]
+    body = re.sub(r"\s+", " ", body).strip()[:BODY_SHOWN]
+    return ApiFailure(f"http_{status}" if status else "no_answer", status, body, json=False)
+
+
+@dataclass(frozen=True)
 class Delivered:
     """What became of one post: its ts, or why not and whether trying again can help."""
 
@@ -92,7 +144,8 @@ PERMALINKS_KEPT = 10_000
 
 
 class ReadSafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
-    """Retries 500/503 with backoff, except for a post: a 5xx may come after Slack posted it.
+    """Retries any 5xx with backoff (a proxy's 502 / 504 too, JSON or not), except for a post:
+    a 5xx may come after Slack posted it.
 
     A failed post goes back to its caller as "maybe sent"; the outbox and the broadcaster look
     for it by its metadata key before posting again, which a blind resend cannot do.
@@ -101,9 +154,10 @@ class ReadSafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
     async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
         if request.url.rstrip("/").endswith("chat.postMessage"):
             return False
-        return await super()._can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
+        if response is not None:
+            return response.status_code >= 500
+        # A body labelled JSON that is not: slack_sdk raises before it has a response for us.
+        return isinstance(error, SlackApiError) and (api_failure(error).status or 0) >= 500
 
 
 def make_client(token: str, base_url: str | None, replica: str | None = None) -> AsyncWebClient:
@@ -174,7 +228,11 @@ class SharedChannels:
         try:
             info = (await self._client.conversations_info(channel=channel_id))["channel"]
         except SlackApiError as exc:
-            log.warning("conversations.info %s failed (%s): treating as shared", channel_id, exc)
+            log.warning(
+                "conversations.info %s failed (%s): treating as shared",
+                channel_id,
+                api_failure(exc),
+            )
             return None
         shared = bool(
             info.get("is_ext_shared")
@@ -249,7 +307,7 @@ class SlackGateway:
                     channel=channel, thread_ts=thread_ts, unfurl_links=False, **message.payload()
                 )
         except SlackApiError as exc:
-            log.warning("chat.postMessage to %s failed: %s", channel, exc.response.get("error"))
+            log.warning("chat.postMessage to %s failed: %s", channel, api_failure(exc))
             return None
         return response["ts"]
 
@@ -283,12 +341,13 @@ class SlackGateway:
                     **extra,
                 )
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
-            log.warning("chat.postMessage to %s failed: %s", channel, error)
-            # A 5xx may come after Slack did the work: check before posting again.
-            server_side = exc.response.status_code >= 500
+            failure = api_failure(exc)
+            log.warning("chat.postMessage to %s failed: %s", channel, failure)
+            # A 5xx or a proxy's page may come after Slack did the work: check before posting.
             return Delivered(
-                error=error, permanent=error in PERMANENT_ERRORS, uncertain=server_side
+                error=failure.code,
+                permanent=failure.code in PERMANENT_ERRORS,
+                uncertain=failure.uncertain,
             )
         except (TimeoutError, OSError) as exc:  # aiohttp's client errors are OSErrors
             log.warning("chat.postMessage to %s may not have arrived: %r", channel, exc)
@@ -309,9 +368,7 @@ class SlackGateway:
                     channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True
                 )
         except SlackApiError as exc:
-            log.warning(
-                "could not check %s for an earlier post: %s", channel, exc.response.get("error")
-            )
+            log.warning("could not check %s for an earlier post: %s", channel, api_failure(exc))
             raise
         for message in response.get("messages") or []:
             meta = message.get("metadata") or {}
@@ -325,7 +382,7 @@ class SlackGateway:
             try:
                 response = await self.client.conversations_open(users=user_id)
             except SlackApiError as exc:
-                log.warning("conversations.open %s failed: %s", user_id, exc.response.get("error"))
+                log.warning("conversations.open %s failed: %s", user_id, api_failure(exc))
                 return None
             self._dms[user_id] = str(response["channel"]["id"])
         return self._dms[user_id]
@@ -335,12 +392,12 @@ class SlackGateway:
         try:
             await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
-            if error == "already_reacted":
+            failure = api_failure(exc)
+            if failure.code == "already_reacted":
                 return Delivered(ts=ts, channel=channel)
-            log.warning("reactions.add %s on %s failed: %s", name, ts, error)
-            gone = error in PERMANENT_ERRORS or error == "message_not_found"
-            return Delivered(error=error, permanent=gone)
+            log.warning("reactions.add %s on %s failed: %s", name, ts, failure)
+            gone = failure.code in PERMANENT_ERRORS or failure.code == "message_not_found"
+            return Delivered(error=failure.code, permanent=gone)
         except (TimeoutError, OSError) as exc:
             return Delivered(error=type(exc).__name__, uncertain=True)
         return Delivered(ts=ts, channel=channel)
@@ -350,7 +407,7 @@ class SlackGateway:
         try:
             await self.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error"))
+            log.warning("views.open failed: %s", api_failure(exc))
             return False
         return True
 
@@ -365,7 +422,7 @@ class SlackGateway:
             async with self.edits.slot():
                 await self.client.chat_update(channel=channel, ts=ts, **message.payload())
         except SlackApiError as exc:
-            log.warning("chat.update %s/%s failed: %s", channel, ts, exc.response.get("error"))
+            log.warning("chat.update %s/%s failed: %s", channel, ts, api_failure(exc))
             return False
         return True
 
@@ -374,9 +431,10 @@ class SlackGateway:
         try:
             await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
         except SlackApiError as exc:
-            if exc.response.get("error") == "already_reacted":
+            failure = api_failure(exc)
+            if failure.code == "already_reacted":
                 return True
-            log.warning("reactions.add %s on %s failed: %s", name, ts, exc.response.get("error"))
+            log.warning("reactions.add %s on %s failed: %s", name, ts, failure)
             return False
         return True
 
@@ -385,9 +443,10 @@ class SlackGateway:
         try:
             await self.client.reactions_remove(channel=channel, timestamp=ts, name=name)
         except SlackApiError as exc:
-            if exc.response.get("error") == "no_reaction":
+            failure = api_failure(exc)
+            if failure.code == "no_reaction":
                 return True
-            log.warning("reactions.remove %s on %s failed: %s", name, ts, exc.response.get("error"))
+            log.warning("reactions.remove %s on %s failed: %s", name, ts, failure)
             return False
         return True
 
@@ -397,7 +456,7 @@ class SlackGateway:
             try:
                 self._users[user_id] = (await self.client.users_info(user=user_id))["user"]
             except SlackApiError as exc:
-                log.info("users.info %s failed: %s", user_id, exc.response.get("error"))
+                log.info("users.info %s failed: %s", user_id, api_failure(exc))
                 return None
         return self._users[user_id]
 
@@ -406,7 +465,7 @@ class SlackGateway:
         try:
             return (await self.client.conversations_info(channel=channel))["channel"]
         except SlackApiError as exc:
-            log.info("conversations.info %s failed: %s", channel, exc.response.get("error"))
+            log.info("conversations.info %s failed: %s", channel, api_failure(exc))
             return None
 
     async def permalink(self, channel: str, ts: str) -> str | None:

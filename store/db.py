@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from store.repositories import Repositories
+from store.urls import database_url
 
 
 class Database:
@@ -98,8 +99,9 @@ class Database:
 def make_engine(
     url: str, *, echo: bool = False, autocommit: bool = False, checkpoint_on_commit: bool = True
 ) -> AsyncEngine:
-    """An async engine for `url`; on PostgreSQL `?search_path=<schema>` picks the schema."""
-    parsed = make_url(url)
+    """An async engine for `url` (any form `store.urls` takes); on PostgreSQL
+    `?search_path=<schema>` picks the schema."""
+    parsed = make_url(database_url(url))
     options: dict[str, object] = {}
     if autocommit:
         # Nothing is left open to reset when a connection goes back to the pool: skip that

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from store.urls import DatabaseUrlError, database_url
 
 
 class Settings(BaseSettings):
@@ -36,3 +39,16 @@ class Settings(BaseSettings):
     # Names this process (logs, User-Agent, the incident broadcast lease); default host-pid.
     replica_id: str | None = Field(default=None, alias="CONNECTDESK_REPLICA_ID")
     broadcast_lease_seconds: float = Field(default=30.0, alias="CONNECTDESK_BROADCAST_LEASE")
+
+    @field_validator("database_url", "inbox_url")
+    @classmethod
+    def _usable_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """`postgresql://…` and the other forms deployers write, as the async drivers take them."""
+        if value is None:
+            return None
+        alias = cls.model_fields[info.field_name or ""].alias or info.field_name or "URL"
+        try:
+            return database_url(value, alias)
+        except DatabaseUrlError as exc:
+            # A custom error keeps the sentence as it is (no "Value error, " in front).
+            raise PydanticCustomError("database_url", str(exc)) from None

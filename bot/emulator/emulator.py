@@ -18,7 +18,14 @@ import aiohttp
 from aiohttp import web
 
 from bot.emulator.delivery import Deliverer, Delivery
-from bot.emulator.faults import RATE_LIMITED, SERVER_ERROR, SLOW, Faults
+from bot.emulator.faults import (
+    BAD_GATEWAY,
+    BAD_GATEWAY_PAGE,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    SLOW,
+    Faults,
+)
 from bot.emulator.limits import Limits
 from bot.emulator.oauth import OAuthServer
 from bot.emulator.render import render
@@ -229,6 +236,8 @@ class Emulator:
             )
         if fault == SLOW:
             await asyncio.sleep(self.faults.slow_seconds)
+        if fault == BAD_GATEWAY:
+            return await self._bad_gateway(method, recorded, handler, params, arrived)
         wait = self.limits.check(method, params.get("channel"))
         if wait:
             return self._answer(
@@ -245,6 +254,27 @@ class Emulator:
         except ApiError as exc:
             answer = {"ok": False, "error": exc.code}
         return self._answer(method, recorded, answer, at=arrived, sent=sent)
+
+    async def _bad_gateway(
+        self,
+        method: str,
+        recorded: dict[str, Any],
+        handler: Callable[[dict[str, Any]], Any],
+        params: dict[str, Any],
+        arrived: float,
+    ) -> web.Response:
+        """A proxy's HTML 502 instead of Slack's answer; the method may have run behind it."""
+        content_type, after_work = self.faults.bad_gateway_answer()
+        if after_work:
+            try:
+                await handler(params)
+            except ApiError:
+                pass
+        call = ApiCall(method, recorded, {"ok": False, "html": BAD_GATEWAY_PAGE}, 502, at=arrived)
+        self.calls.append(call)
+        return web.Response(
+            status=502, text=BAD_GATEWAY_PAGE, content_type=content_type, charset="utf-8"
+        )
 
     def _answer(
         self,

@@ -1,4 +1,4 @@
-"""Slack's markup as a person reads it: dates, mentions and links."""
+"""Slack's markup as a person reads it: dates, mentions, links and the three escapes."""
 
 from __future__ import annotations
 
@@ -8,14 +8,24 @@ from collections.abc import Mapping
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 _CHANNEL = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
+# @channel, @here, @everyone; a user group shows its handle (or its id without one).
+_BROADCAST = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>")
+_SUBTEAM = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_CHARACTER = {"amp": "&", "lt": "<", "gt": ">"}
 
 
 def render(text: str, user_names: Mapping[str, str], channel_names: Mapping[str, str]) -> str:
-    """Replace date tokens by their fallback, mentions by @name / #name, links by label."""
+    """Replace date tokens by their fallback, mentions by @name / #name, links by label, and
+    `&amp;` `&lt;` `&gt;` by the characters they stand for (last, and in one pass, so escaped
+    text never turns into markup)."""
     text = _DATE.sub(lambda m: m.group(1), text)
     text = _USER.sub(lambda m: "@" + (user_names.get(m.group(1)) or m.group(2) or m.group(1)), text)
     text = _CHANNEL.sub(
         lambda m: "#" + (channel_names.get(m.group(1)) or m.group(2) or m.group(1)), text
     )
-    return _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _BROADCAST.sub(lambda m: "@" + m.group(1), text)
+    text = _SUBTEAM.sub(lambda m: m.group(2) or "@" + m.group(1), text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    return _ENTITY.sub(lambda m: _CHARACTER[m.group(1)], text)

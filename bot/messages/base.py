@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.messages.markup import Mrkdwn, clip
 
 # Slack truncates `text` past 40,000 characters; we keep well under (SLACK_FACTS.md).
 MAX_TEXT = 3900
 MAX_SECTION = 2900
 
 
-def clip(text: str, limit: int = MAX_TEXT) -> str:
-    """Shorten text to a Slack-safe length, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 @dataclass(frozen=True)
 class OutboundMessage:
-    """Text (the notification and accessibility fallback) and optional Block Kit blocks."""
+    """Text (the notification and accessibility fallback) and optional Block Kit blocks.
+
+    Text that is not `Mrkdwn` (built with `bot.messages.markup`) is someone's words and is
+    escaped whole, in `text` and in the blocks' mrkdwn text objects alike.
+    """
 
     text: str
     blocks: tuple[dict[str, Any], ...] = field(default=())
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "text", clip(self.text))
+        object.__setattr__(self, "text", clip(Mrkdwn.escape(self.text), MAX_TEXT))
         if len(self.blocks) > 50:
             raise ValueError("Slack allows at most 50 blocks per message")
+        object.__setattr__(
+            self, "blocks", tuple(_mrkdwn_texts(b, Mrkdwn.escape) for b in self.blocks)
+        )
 
     def payload(self) -> dict[str, Any]:
         """The `text` / `blocks` arguments for chat.postMessage and chat.update."""
@@ -53,6 +58,24 @@ class CustomerMessage(OutboundMessage):
         super().__post_init__()
         if self.origin is not _CUSTOMER_SET:
             raise TypeError("customer messages are built only by bot.messages.customer")
+
+
+def stored_message(payload: dict[str, Any]) -> InternalMessage:
+    """An internal message back from the payload it was stored as (built, so markup, already)."""
+    blocks = tuple(_mrkdwn_texts(b, Mrkdwn) for b in payload.get("blocks") or ())
+    return InternalMessage(text=Mrkdwn(str(payload.get("text") or "")), blocks=blocks)
+
+
+def _mrkdwn_texts(value: Any, treat: Callable[[str], Mrkdwn]) -> Any:
+    """`value` with `treat` applied to the text of every mrkdwn text object in it."""
+    if isinstance(value, dict):
+        out = {k: _mrkdwn_texts(v, treat) for k, v in value.items()}
+        if value.get("type") == "mrkdwn" and isinstance(value.get("text"), str):
+            out["text"] = treat(value["text"])
+        return out
+    if isinstance(value, list | tuple):
+        return [_mrkdwn_texts(v, treat) for v in value]
+    return value
 
 
 def customer_message(text: str, blocks: tuple[dict[str, Any], ...] = ()) -> CustomerMessage:

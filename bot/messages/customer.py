@@ -1,7 +1,8 @@
 """The customer-facing message set: the only words the bot ever says in a shared channel.
 
 Nothing here may take internal data (tier, ARR, owner notes, other accounts): the builders
-take only a ticket number, times and the customer's own context.
+take only a ticket number, times and the customer's own context. Words someone typed are
+escaped here (`bot.messages.markup`), so a staff member's text never pings a customer channel.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.messages.base import CustomerMessage, customer_message
+from bot.messages.markup import Mrkdwn, md
 
 
-def slack_time(at: datetime) -> str:
+def slack_time(at: datetime) -> Mrkdwn:
     """A time each reader sees in their own time zone, with a UTC fallback."""
     epoch = int(at.timestamp())
     fallback = at.strftime("%a %d %b %Y, %H:%M UTC")
-    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    return md("<!date^{}^{{date_short_pretty}} at {{time}}|{}>", epoch, fallback)
 
 
 def receipt(
@@ -23,19 +25,27 @@ def receipt(
 ) -> CustomerMessage:
     """The reply in a new request's thread: its number and when to expect a first answer."""
     expect = (
-        f" You can expect a first reply from the team by {slack_time(first_reply_by)}."
+        md(" You can expect a first reply from the team by {}.", slack_time(first_reply_by))
         if first_reply_by
         else " The team will reply here as soon as possible."
     )
     known = (
-        f"\nWe're aware of an ongoing issue that may be related (*{incident_title}*);"
-        " updates are posted in this channel."
+        md(
+            "\nWe're aware of an ongoing issue that may be related (*{}*);"
+            " updates are posted in this channel.",
+            incident_title,
+        )
         if incident_title
         else ""
     )
     return customer_message(
-        f":eyes: Thanks, we've got your request. It's ticket *#{number}*.{expect}"
-        f" Add any details by replying in this thread.{known}"
+        md(
+            ":eyes: Thanks, we've got your request. It's ticket *#{}*.{}"
+            " Add any details by replying in this thread.{}",
+            number,
+            expect,
+            known,
+        )
     )
 
 

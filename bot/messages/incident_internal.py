@@ -6,8 +6,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.messages.base import InternalMessage, clip
+from bot.messages.base import MAX_TEXT, InternalMessage
 from bot.messages.internal import when
+from bot.messages.markup import Mrkdwn, channel, clip, md, mention
 
 POST_LABELS = {"notice": "notice", "update": "update", "closing": "closing reply"}
 MAX_LISTED = 40  # channels listed by name in `incident status`; the rest are counted
@@ -40,8 +41,8 @@ class IncidentView:
     linked_tickets: Sequence[int] = ()
 
 
-def _header(view: IncidentView) -> str:
-    return f"Incident #{view.number} · {view.severity} · {view.status} · {view.title}"
+def _header(view: IncidentView) -> Mrkdwn:
+    return md("Incident #{} · {} · {} · {}", view.number, view.severity, view.status, view.title)
 
 
 def _post_counts(rows: Sequence[DeliveryRow]) -> list[str]:
@@ -63,21 +64,26 @@ def _post_counts(rows: Sequence[DeliveryRow]) -> list[str]:
 def progress(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage:
     """The declarer's progress message, updated in place as the broadcast goes."""
     lines = [
-        f":satellite_antenna: *{_header(view)}*",
-        *(f"• {line}" for line in _post_counts(rows)),
+        md(":satellite_antenna: *{}*", _header(view)),
+        *(md("• {}", line) for line in _post_counts(rows)),
     ]
     if not rows:
         lines.append("• no affected shared channels")
-    return InternalMessage(text=clip("\n".join(lines)))
+    return InternalMessage(text=clip(Mrkdwn("\n").join(lines), MAX_TEXT))
 
 
 def status(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage:
     """`/desk incident status`: the incident and each channel's delivery state."""
+    due = md(" · next update due {}", when(view.next_update_at))
     lines = [
-        f"*{_header(view)}*",
-        f"Affects: {view.audience} · declared by <@{view.declared_by}>"
-        + (f" · next update due {when(view.next_update_at)}" if view.status != "resolved" else ""),
-        *(f"• {line}" for line in _post_counts(rows)),
+        md("*{}*", _header(view)),
+        md(
+            "Affects: {} · declared by {}{}",
+            view.audience,
+            mention(view.declared_by),
+            due if view.status != "resolved" else "",
+        ),
+        *(md("• {}", line) for line in _post_counts(rows)),
     ]
     if view.linked_tickets:
         lines.append("Linked tickets: " + ", ".join(f"#{n}" for n in view.linked_tickets))
@@ -89,7 +95,9 @@ def status(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage:
         detail = f"sent ({row.ts})" if row.state == "sent" else row.state
         if row.error:
             detail += f": {row.error}"
-        lines.append(f"• <#{row.channel_id}> ({row.account}) — post {row.seq}: {detail}")
+        lines.append(
+            md("• {} ({}) — post {}: {}", channel(row.channel_id), row.account, row.seq, detail)
+        )
     if len(listed) > MAX_LISTED:
         lines.append(f"…and {len(listed) - MAX_LISTED} more")
-    return InternalMessage(text=clip("\n".join(lines)))
+    return InternalMessage(text=clip(Mrkdwn("\n").join(lines), MAX_TEXT))

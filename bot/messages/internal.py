@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.commands import USAGE
-from bot.messages.base import MAX_SECTION, InternalMessage, clip
+from bot.messages.base import MAX_SECTION, MAX_TEXT, InternalMessage
+from bot.messages.markup import Mrkdwn, channel, clip, link, md, mention, quote
 
 CLAIM_ACTION = "ticket_claim"
 RESOLVE_ACTION = "ticket_resolve"
@@ -29,54 +30,62 @@ class TicketCard:
     owner: str | None
     requester: str
     channel_id: str
-    summary: str
+    summary: str  # the customer's words, as Slack sent them
     opened_at: datetime
     first_response_due: datetime | None
     first_response_at: datetime | None
     resolution_due: datetime | None
     permalink: str | None = None
     sla_state: str = ""
-    incident: str = ""
+    incident: str = ""  # plain text (its title was typed by staff)
 
 
-def when(at: datetime | None) -> str:
+def when(at: datetime | None) -> Mrkdwn:
     """A time each reader sees in their own zone (Slack date token, UTC fallback)."""
     if at is None:
-        return "—"
+        return Mrkdwn("—")
     fallback = at.strftime("%d %b %H:%M UTC")
-    return f"<!date^{int(at.timestamp())}^{{date_short}} {{time}}|{fallback}>"
+    return md("<!date^{}^{{date_short}} {{time}}|{}>", int(at.timestamp()), fallback)
+
+
+def block_quote(text: str, limit: int) -> Mrkdwn:
+    """A person's words as a quote block (each line behind `>`), escaped and clipped."""
+    lines = Mrkdwn("\n> ").join(quote(line) for line in text.split("\n"))
+    return clip(Mrkdwn("> ") + lines, limit)
 
 
 def triage_card(card: TicketCard) -> InternalMessage:
     """The card in the account's internal channel, kept current with chat.update."""
-    owner = f"<@{card.owner}>" if card.owner else "_unassigned_"
+    owner = mention(card.owner) if card.owner else Mrkdwn("_unassigned_")
     status = STATUS_LABEL.get(card.status, card.status)
-    title = f"#{card.number} · {card.account} ({card.tier}) · {card.priority} · {status}"
-    link = f" · <{card.permalink}|open thread>" if card.permalink else ""
-    first = (
-        f"answered {when(card.first_response_at)}"
-        if card.first_response_at
-        else f"due {when(card.first_response_due)}"
+    title = md(
+        "#{} · {} ({}) · {} · {}", card.number, card.account, card.tier, card.priority, status
     )
+    thread = md(" · {}", link(card.permalink, "open thread")) if card.permalink else ""
+    first = (
+        md("answered {}", when(card.first_response_at))
+        if card.first_response_at
+        else md("due {}", when(card.first_response_due))
+    )
+    resolution = "done" if card.status == "resolved" else md("due {}", when(card.resolution_due))
     fields = [
-        f"*Requester*\n<@{card.requester}> in <#{card.channel_id}>{link}",
-        f"*Owner*\n{owner}",
-        f"*First response*\n{first}",
-        "*Resolution*\n"
-        + ("done" if card.status == "resolved" else "due " + when(card.resolution_due)),
+        md("*Requester*\n{} in {}{}", mention(card.requester), channel(card.channel_id), thread),
+        md("*Owner*\n{}", owner),
+        md("*First response*\n{}", first),
+        md("*Resolution*\n{}", resolution),
     ]
     if card.sla_state:
-        fields.append(f"*SLA*\n{card.sla_state}")
+        fields.append(md("*SLA*\n{}", card.sla_state))
     if card.incident:
-        fields.append(f"*Incident*\n:rotating_light: {card.incident}")
+        fields.append(md("*Incident*\n:rotating_light: {}", quote(card.incident, MAX_SECTION)))
     blocks: list[dict] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"*{title}*", MAX_SECTION)}},
         {
             "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": clip("> " + card.summary.replace("\n", "\n> "), MAX_SECTION),
-            },
+            "text": {"type": "mrkdwn", "text": clip(md("*{}*", title), MAX_SECTION)},
+        },
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": block_quote(card.summary, MAX_SECTION)},
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
@@ -90,7 +99,7 @@ def triage_card(card: TicketCard) -> InternalMessage:
         blocks.append(
             {"type": "actions", "block_id": f"ticket:{card.ticket_id}", "elements": buttons}
         )
-    text = f"Ticket {title} — owner: {card.owner and '<@' + card.owner + '>' or 'unassigned'}"
+    text = md("Ticket {} — owner: {}", title, mention(card.owner) if card.owner else "unassigned")
     return InternalMessage(text=text, blocks=tuple(blocks))
 
 
@@ -109,11 +118,13 @@ def _button(label: str, action_id: str, ticket_id: int, style: str | None = None
 def link_hint(channel_id: str, tiers: Sequence[str]) -> InternalMessage:
     """Told to the team when the bot lands in a shared channel no account claims yet."""
     return InternalMessage(
-        text=(
-            f":link: I was added to <#{channel_id}>, which is shared with another organisation,"
+        text=md(
+            ":link: I was added to {channel}, which is shared with another organisation,"
             " but it is not linked to an account, so I'm not tracking requests there yet."
-            f" Link it with `/desk link <#{channel_id}> <account> [tier]`"
-            f" (tiers: {', '.join(tiers)})."
+            " Link it with `/desk link {channel} {usage}` (tiers: {tiers}).",
+            channel=channel(channel_id),
+            usage="<account> [tier]",
+            tiers=", ".join(tiers),
         )
     )
 
@@ -122,20 +133,20 @@ def help_text() -> InternalMessage:
     """The `/desk help` reply."""
     lines = [
         "*connectdesk* — tickets are refs like `42` or `#42`.",
-        *(f"• `{usage}`" for usage in USAGE.values()),
+        *(md("• `{}`", usage) for usage in USAGE.values()),
         "Buttons on the triage card: Claim, Resolve, Escalate.",
     ]
-    return InternalMessage(text="\n".join(lines))
+    return InternalMessage(text=Mrkdwn("\n").join(lines))
 
 
 def command_error(problem: str, usage: str | None) -> InternalMessage:
-    """A command that could not run: what was wrong, and the right usage."""
-    hint = f"\nUsage: `{usage}`" if usage else ""
-    return InternalMessage(text=f":warning: {problem}{hint}")
+    """A command that could not run: what was wrong (plain text, or Mrkdwn), the right usage."""
+    hint = md("\nUsage: `{}`", usage) if usage else ""
+    return InternalMessage(text=md(":warning: {}{}", problem, hint))
 
 
 def notice(text: str) -> InternalMessage:
-    """A short internal confirmation or refusal."""
+    """A short internal confirmation or refusal: plain text is escaped whole, Mrkdwn is kept."""
     return InternalMessage(text=text)
 
 
@@ -157,18 +168,23 @@ class QueueLine:
 def ticket_list(title: str, rows: Sequence[QueueLine], empty: str) -> InternalMessage:
     """A list of tickets for `/desk mine` and `/desk queue`."""
     if not rows:
-        return InternalMessage(text=f"*{title}*\n{empty}")
-    lines = [f"*{title}* ({len(rows)})"]
+        return InternalMessage(text=md("*{}*\n{}", title, empty))
+    lines = [md("*{}* ({})", title, len(rows))]
     for row in rows:
-        owner = f"<@{row.owner}>" if row.owner else "unassigned"
-        flag = f" {row.sla_state}" if row.sla_state else ""
-        due = f" · due {when(row.due)}" if row.due else ""
-        summary = clip(row.summary.replace("\n", " "), 80)
         lines.append(
-            f"• *#{row.number}* {row.priority} · {row.account} · "
-            f"{STATUS_LABEL.get(row.status, row.status)} · {owner}{due}{flag} — {summary}"
+            md(
+                "• *#{}* {} · {} · {} · {}{}{} — {}",
+                row.number,
+                row.priority,
+                row.account,
+                STATUS_LABEL.get(row.status, row.status),
+                mention(row.owner) if row.owner else "unassigned",
+                md(" · due {}", when(row.due)) if row.due else "",
+                f" {row.sla_state}" if row.sla_state else "",
+                quote(row.summary.replace("\n", " "), 80),
+            )
         )
-    return InternalMessage(text=clip("\n".join(lines)))
+    return InternalMessage(text=clip(Mrkdwn("\n").join(lines), MAX_TEXT))
 
 
 @dataclass(frozen=True)
@@ -188,16 +204,22 @@ class AccountSummary:
 
 def account_card(summary: AccountSummary) -> InternalMessage:
     """The `/desk account` reply (internal: tier, ARR and renewal included)."""
-    channels = ", ".join(f"<#{c}>" for c in summary.channels) or "none linked"
-    owners = ", ".join(f"<@{o}>" for o in summary.owners) or "none"
+    channels = Mrkdwn(", ").join(channel(c) for c in summary.channels) or "none linked"
+    owners = Mrkdwn(", ").join(mention(o) for o in summary.owners) or "none"
     arr = f"${summary.arr:,.0f}" if summary.arr is not None else "—"
     renewal = summary.renewal_date.isoformat() if summary.renewal_date else "—"
     return InternalMessage(
-        text=(
-            f"*{summary.name}* · tier *{summary.tier}*\n"
-            f"Shared channels: {channels}\nInternal channel: <#{summary.internal_channel}>\n"
-            f"Account team: {owners}\nOpen tickets: {summary.open_tickets}\n"
-            f"ARR: {arr} · Renewal: {renewal} · Receipts to customer: "
-            f"{'on' if summary.receipts else 'off'}"
+        text=md(
+            "*{}* · tier *{}*\nShared channels: {}\nInternal channel: {}\n"
+            "Account team: {}\nOpen tickets: {}\nARR: {} · Renewal: {} · Receipts to customer: {}",
+            summary.name,
+            summary.tier,
+            channels,
+            channel(summary.internal_channel),
+            owners,
+            summary.open_tickets,
+            arr,
+            renewal,
+            "on" if summary.receipts else "off",
         )
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.gateway import Delivered, SlackGateway, WallViolation
 from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
-from bot.messages.base import InternalMessage, OutboundMessage
+from bot.messages.base import OutboundMessage, stored_message
 from bot.messages.internal import triage_card
 from bot.outbox.alert_payload import context_from_json
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
@@ -170,7 +170,7 @@ class DeskEffects:
         channel = await self.gateway.open_dm(str(p["target"]))
         if channel is None:
             return Delivered(error="conversations.open failed")
-        message = InternalMessage(text=str(p["text"]), blocks=tuple(p.get("blocks") or ()))
+        message = stored_message(p)
         return await self._post_once(entry, uncertain, channel, message)
 
     async def _alert(self, entry: OutboxEntry, uncertain: bool) -> Delivered:

@@ -9,6 +9,7 @@ from bot.config.desk import AccountSpec, DeskConfig
 from bot.gateway import SlackGateway
 from bot.messages.base import InternalMessage
 from bot.messages.internal import AccountSummary, account_card, link_hint, notice
+from bot.messages.markup import channel, md
 from bot.services.inputs import ChannelJoined
 from store.db import Database
 from store.models import Account
@@ -60,13 +61,19 @@ class AccountService:
             )
         if await self.gateway.conversation(channel_id) is None:
             return notice(
-                f":warning: I can't see <#{channel_id}>. Add me to it first"
-                " (`/invite @connectdesk` in that channel), then link it."
+                md(
+                    ":warning: I can't see {}. Add me to it first"
+                    " (`/invite @connectdesk` in that channel), then link it.",
+                    channel(channel_id),
+                )
             )
         if not await self.gateway.channels.is_shared(channel_id):
             return notice(
-                f":warning: <#{channel_id}> is not shared with another organisation, so there are"
-                " no customers to track there. Share it via Slack Connect first."
+                md(
+                    ":warning: {} is not shared with another organisation, so there are"
+                    " no customers to track there. Share it via Slack Connect first.",
+                    channel(channel_id),
+                )
             )
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
@@ -105,13 +112,18 @@ class AccountService:
                 created=created,
                 previous=existing.account.name if existing else None,
             )
-            summary = f"*{account.name}* (tier {account.tier})"
+            summary = md("*{}* (tier {})", account.name, account.tier)
             internal_channel = account.internal_channel_id
         self.gateway.channels.mark_shared([channel_id])
         verb = "Created" if created else "Updated"
         return notice(
-            f":link: {verb} {summary}: <#{channel_id}> is now tracked. Triage cards go to"
-            f" <#{internal_channel}>."
+            md(
+                ":link: {} {}: {} is now tracked. Triage cards go to {}.",
+                verb,
+                summary,
+                channel(channel_id),
+                channel(internal_channel),
+            )
         )
 
     async def describe(
@@ -122,13 +134,13 @@ class AccountService:
             if channel_id:
                 link = await uow.accounts.channel(team_id, channel_id)
                 account = link.account if link else None
-                missing = f"<#{channel_id}> is not linked to an account."
+                missing = md("{} is not linked to an account.", channel(channel_id))
             else:
                 account = await uow.accounts.by_name(team_id, name or "")
-                missing = f"There is no account named '{name}'."
+                missing = md("There is no account named '{}'.", name)
             if account is None:
                 names = ", ".join(a.name for a in await uow.accounts.all(team_id)) or "none yet"
-                return notice(f":warning: {missing} Accounts: {names}.")
+                return notice(md(":warning: {} Accounts: {}.", missing, names))
             await uow.session.refresh(account, ["channels"])
             open_count = await uow.tickets.count_open(team_id, account.id)
             return account_card(

@@ -25,6 +25,7 @@ from bot.messages.internal import (
     notice,
     ticket_list,
 )
+from bot.messages.markup import md, mention
 from bot.outbox.effects import DM
 from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
@@ -155,10 +156,15 @@ class DeskService:
             case cmd.Assign(ticket=n, user_id=owner):
                 owner_internal = await self.people.is_internal(owner)
                 if owner_internal is None:
-                    return notice(f":warning: I can't find <@{owner}> in this workspace.")
+                    return notice(
+                        md(":warning: I can't find {} in this workspace.", mention(owner))
+                    )
                 if not owner_internal:
                     return notice(
-                        f":warning: <@{owner}> is not on our team, so cannot own tickets."
+                        md(
+                            ":warning: {} is not on our team, so cannot own tickets.",
+                            mention(owner),
+                        )
                     )
                 return await self.tickets.assign(TicketRef(team, n), user, owner)
             case cmd.Resolve(ticket=n, note=note):
@@ -174,7 +180,9 @@ class DeskService:
                     return command_error("Escalation is not available.", None)
                 return await self.escalate.escalate(TicketRef(team, n), user, reason)
             case cmd.Mine():
-                return await self._list(team, f"Your open tickets, <@{user}>", owner=user)
+                return await self._list(
+                    team, md("Your open tickets, {}", mention(user)), owner=user
+                )
             case cmd.Queue(account=name):
                 return await self._queue(team, name)
             case cmd.AccountInfo(name=name, channel_id=channel):

@@ -16,6 +16,7 @@ from bot.gateway import SlackGateway
 from bot.messages.alerts import AlertContext
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
+from bot.messages.markup import channel, md
 from bot.outbox.alert_payload import context_to_json
 from bot.outbox.effects import ALERT
 from bot.outbox.outbox import Outbox
@@ -270,6 +271,9 @@ class EscalationService:
             recorded = await self.outbox.record_many(uow, rows)
         await self.outbox.run(recorded)
         return notice(
-            f":mega: Ticket #{ticket.number} escalated to the managers and"
-            f" <#{self.config.team.escalation_channel}>."
+            md(
+                ":mega: Ticket #{} escalated to the managers and {}.",
+                ticket.number,
+                channel(self.config.team.escalation_channel),
+            )
         )

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.domain.tickets import Priority
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
+from bot.messages.markup import Mrkdwn, md, mention
 from bot.outbox.effects import REFRESH
 from bot.outbox.outbox import Outbox
 from bot.services.presenter import TicketPresenter
@@ -47,6 +48,7 @@ class TicketRef:
         return f"#{self.number}" if self.number is not None else "that ticket"
 
 
+# A change returns None, or why it cannot be made (plain text, or Mrkdwn with a mention).
 Change = Callable[[Repositories, Ticket], Awaitable[str | None]]
 
 
@@ -72,7 +74,7 @@ class TicketOps:
             ticket = await self._find(uow, ref)
             problem = await change(uow, ticket)
             if problem:
-                return notice(f":warning: {problem}")
+                return notice(md(":warning: {}", problem))
             ticket.updated_at = self.clock.now()
             refresh = await record_refresh(self.outbox, uow, ticket)
         await self.outbox.run([refresh])
@@ -93,11 +95,15 @@ class TicketOps:
         return ticket
 
     @staticmethod
-    def _confirmation(ticket: Ticket, actor: str) -> str:
-        owner = f"<@{ticket.owner_user_id}>" if ticket.owner_user_id else "nobody"
-        return (
-            f"Ticket #{ticket.number} ({ticket.account.name}, {ticket.priority}) is"
-            f" {ticket.status}, owned by {owner}."
+    def _confirmation(ticket: Ticket, actor: str) -> Mrkdwn:
+        owner = mention(ticket.owner_user_id) if ticket.owner_user_id else "nobody"
+        return md(
+            "Ticket #{} ({}, {}) is {}, owned by {}.",
+            ticket.number,
+            ticket.account.name,
+            ticket.priority,
+            ticket.status,
+            owner,
         )
 
     async def claim(self, ref: TicketRef, actor: str) -> InternalMessage:
@@ -111,7 +117,7 @@ class TicketOps:
             if ticket.status == "resolved":
                 return f"Ticket #{ticket.number} is resolved; `/desk reopen {ticket.number}` first."
             if ticket.owner_user_id == owner:
-                return f"Ticket #{ticket.number} is already owned by <@{owner}>."
+                return md("Ticket #{} is already owned by {}.", ticket.number, mention(owner))
             previous = ticket.owner_user_id
             ticket.owner_user_id = owner
             await uow.audit.record(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -16,6 +18,9 @@ from tests.support import world
 from tests.support.slack_spec import check_call
 
 START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday
+# Mentions that notify a whole channel or group: the bot never means to send one, so one in a
+# bot message is somebody's words quoted unescaped.
+BROADCAST_MENTION = re.compile(r"<!(?:channel|here|everyone)(?:\|[^>]*)?>|<!subteam\^")
 
 
 @pytest.fixture
@@ -37,6 +42,7 @@ async def checked_sandbox(
     try:
         yield box
         assert_wall_held(box)
+        assert_no_broadcast_mentions(box)
         assert_calls_match_spec(box)
     finally:
         await box.stop()
@@ -73,6 +79,28 @@ def assert_wall_held(box: Sandbox) -> None:
             if seen.author_id == world.BOT and pattern.search(seen.raw_text or seen.text or ""):
                 leaks.append((seen.channel_id, seen.text[:200]))
     assert not leaks, f"internal content reached customers: {leaks}"
+
+
+def bot_message_versions(box: Sandbox) -> list[tuple[str, str]]:
+    """Every version (text and blocks) of every message the bot sent: (channel, raw markup)."""
+    versions = []
+    for message in box.emu.ws.messages:
+        if message.user != world.BOT:
+            continue
+        for version in [{"text": message.text, "blocks": message.blocks}, *message.edits]:
+            raw = (version.get("text") or "") + json.dumps(version.get("blocks") or [])
+            versions.append((message.channel_id, raw))
+    return versions
+
+
+def assert_no_broadcast_mentions(box: Sandbox) -> None:
+    """No bot message, ever, carries an @channel, @here, @everyone or user group mention."""
+    found = [
+        (channel, match.group(0), raw[:200])
+        for channel, raw in bot_message_versions(box)
+        for match in BROADCAST_MENTION.finditer(raw)
+    ]
+    assert not found, f"the bot sent broadcast mentions (quoted unescaped?): {found}"
 
 
 def assert_calls_match_spec(box: Sandbox) -> None:

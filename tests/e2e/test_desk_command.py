@@ -32,7 +32,10 @@ def card_of(box: Sandbox, number: int):
 
 async def test_help_and_unknown(sandbox: Sandbox):
     text = await desk(sandbox, w.ALICE, "help")
-    assert "/desk claim <ticket>" in text and "/desk link #channel <account> [tier]" in text
+    # The placeholders are escaped: unescaped, Slack would read `<ticket>` as a link.
+    assert "/desk claim &lt;ticket&gt;" in text
+    seen = sandbox.emu.render(text)
+    assert "/desk claim <ticket>" in seen and "/desk link #channel <account> [tier]" in seen
     text = await desk(sandbox, w.ALICE, "frobnicate")
     assert "don't know the command 'frobnicate'" in text and "Usage: `/desk help`" in text
 
@@ -91,8 +94,8 @@ async def test_mine_queue_account(sandbox: Sandbox):
 async def test_unknown_ticket_and_malformed_commands(sandbox: Sandbox):
     assert "no ticket #99" in await desk(sandbox, w.ALICE, "claim 99")
     assert "'soon' is not a ticket number" in await desk(sandbox, w.ALICE, "resolve soon")
-    assert "Usage: `/desk priority <ticket> P1|P2|P3|P4`" in await desk(
-        sandbox, w.ALICE, "priority 1 urgent"
+    assert "Usage: `/desk priority <ticket> P1|P2|P3|P4`" in sandbox.emu.render(
+        await desk(sandbox, w.ALICE, "priority 1 urgent")
     )
 
 

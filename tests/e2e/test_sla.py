@@ -233,7 +233,8 @@ async def test_manual_escalation_and_button(sandbox: Sandbox, clock):
     assert {a.channel_id for a in alerts} == {"D0MIA", w.ESCALATION}
     assert "customer is furious" in alerts[0].raw_text and "ARR $250,000" in alerts[0].raw_text
     assert "no ticket #9" in await desk(sandbox, w.BOB, "escalate 9")
-    assert "`/desk escalate <ticket> [reason]`" in await desk(sandbox, w.BOB, "escalate")
+    usage = sandbox.emu.render(await desk(sandbox, w.BOB, "escalate"))
+    assert "`/desk escalate <ticket> [reason]`" in usage
 
 
 async def test_second_breach_near_renewal_is_flagged(sandbox: Sandbox, clock):

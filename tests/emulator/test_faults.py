@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from bot.emulator import Channel, Emulator, Faults, Workspace
@@ -73,3 +74,44 @@ async def test_lost_acks_are_redelivered_with_retry_num_and_the_last_try_spared(
     reached = faults.counts["ack_lost"] + 1
     assert len(app.requests) == reached
     assert retry_nums[-1] == "3" and all(n in (None, "1", "2", "3") for n in retry_nums)
+
+
+async def test_a_proxys_html_502_is_a_retryable_failure_never_a_crash(caplog):
+    ws = Workspace.default()
+    channels = [f"C6{i:04d}" for i in range(3)]
+    for cid in channels:
+        ws.add_channel(Channel(id=cid, name=cid.lower(), member_ids={ws.bot_user_id}))
+    # Every call answered by the proxy's page, before Slack did anything; labelled in turn
+    # text/html, text/plain and application/json (three different ways into slack_sdk).
+    faults = Faults(bad_gateway=1.0, bad_gateway_after_work=0.0)
+    caplog.set_level(logging.INFO)
+    async with Emulator(ws, signing_secret=SECRET, bot_token=TOKEN, faults=faults) as emu:
+        gateway = SlackGateway(make_client(TOKEN, emu.api_url))
+        sent = [await gateway.deliver(cid, receipt_resolved(1)) for cid in channels]
+    # A post is never resent blind after a 502: the caller hears "maybe sent", to look first.
+    assert [(d.error, d.uncertain, d.ts) for d in sent] == [("http_502", True, None)] * 3
+    assert [c.status for c in emu.calls_to("chat.postMessage")] == [502] * 3
+    assert not [m for cid in channels for m in emu.messages(cid)]
+    lines = [r.getMessage() for r in caplog.records if r.name == "connectdesk.gateway"]
+    assert len(lines) == 3 and all("HTTP 502, not Slack's JSON answer" in line for line in lines)
+    # Where slack_sdk kept the body (text/plain; JSON that is not), its start is shown.
+    assert sum("<title>502 Bad Gateway</title>" in line for line in lines) == 2
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_reads_answered_by_a_proxys_502_are_retried_until_they_succeed():
+    ws = Workspace.default()
+    channels = [f"C7{i:04d}" for i in range(4)]
+    for cid in channels:
+        ws.add_channel(Channel(id=cid, name=cid.lower(), member_ids={ws.bot_user_id}))
+    faults = Faults(bad_gateway=0.4, seed=1)
+    # The first page is labelled application/json (slack_sdk fails before it has a response,
+    # so only the error tells the retry handler it was a 502), the next text/html.
+    faults.counts["bad_gateway"] = 2
+    async with Emulator(ws, signing_secret=SECRET, bot_token=TOKEN, faults=faults) as emu:
+        gateway = SlackGateway(make_client(TOKEN, emu.api_url))
+        infos = [await gateway.conversation(cid) for cid in channels]
+    assert [info["id"] for info in infos if info] == channels
+    answers = [c.status for c in emu.calls_to("conversations.info")]
+    assert answers.count(502) == faults.counts["bad_gateway"] - 2 >= 2
+    assert answers.count(200) == len(channels)
