@@ -20,6 +20,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.edge.entry import Answer, SlackEntry
+from bot.gateway import api_failure
 
 log = logging.getLogger("connectdesk.socket_mode")
 
@@ -33,14 +34,6 @@ class SocketModeRefused(RuntimeError):
             " (an app-level `xapp-` token with the connections:write scope) and that Socket"
             " Mode is enabled for the app."
         )
-
-
-def api_error(exc: SlackApiError) -> str:
-    """The error code of a failed call, whatever the shape of Slack's answer."""
-    data = getattr(exc.response, "data", None)
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])
-    return f"http_{getattr(exc.response, 'status_code', '?')}"
 
 
 # Seconds between the client's pings; a connection silent for four of them is replaced.
@@ -101,7 +94,7 @@ class SocketModeEdge:
                 app_token=self.client.app_token
             )
         except SlackApiError as exc:
-            raise SocketModeRefused(api_error(exc)) from None
+            raise SocketModeRefused(api_failure(exc).code) from None
         self.client.wss_uri = opened["url"]
         await self.client.connect()
 
