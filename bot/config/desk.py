@@ -54,6 +54,15 @@ class TeamModel(_Strict):
     groups: dict[str, StrList] = Field(default_factory=dict)
 
 
+class WorkspaceTeamModel(_Strict):
+    """`team` for one workspace installed by OAuth; what it leaves out comes from `team`."""
+
+    internal_team_ids: StrList | None = None
+    managers: StrList | None = Field(default=None, min_length=1)
+    escalation_channel: str | None = None
+    groups: dict[str, StrList] | None = None
+
+
 class CalendarModel(_Strict):
     timezone: str = "UTC"
     hours: str | dict[str, str | list[str]] = ALWAYS_OPEN
@@ -98,6 +107,9 @@ class AccountModel(_Strict):
     arr: float | None = Field(default=None, ge=0)
     receipts: bool = True
     calendar: str | None = None
+    # The workspace (team id, or org id for an org-wide install) the account is served from;
+    # needed only when several workspaces install the app by OAuth.
+    workspace: str | None = None
 
 
 class TriageRuleModel(_Strict):
@@ -132,6 +144,8 @@ class IncidentsModel(_Strict):
 
 class DeskFile(_Strict):
     team: TeamModel
+    # Per-workspace overrides of `team`, keyed by team id (or org id), for OAuth installs.
+    workspaces: dict[str, WorkspaceTeamModel] = Field(default_factory=dict)
     incidents: IncidentsModel = Field(default_factory=IncidentsModel)
     pacing: PacingModel = Field(default_factory=PacingModel)
     grouping_window: Duration = timedelta(minutes=5)
@@ -189,6 +203,7 @@ class AccountSpec:
     arr: float | None = None
     receipts: bool = True
     calendar: str | None = None
+    workspace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +231,21 @@ class DeskConfig:
     incidents: IncidentSettings = field(default_factory=IncidentSettings)
     pacing: Pacing = field(default_factory=Pacing)
     source: str = field(default="desk.yml", compare=False)
+    # `team` as each OAuth-installed workspace overrides it (keyed by its install key).
+    workspaces: dict[str, TeamConfig] = field(default_factory=dict)
+
+    def team_for(self, workspace: str) -> TeamConfig:
+        """Who is internal, the managers and the escalation channel of one install."""
+        return self.workspaces.get(workspace, self.team)
+
+    def accounts_for(self, workspace: str, *, one_workspace: bool) -> tuple[AccountSpec, ...]:
+        """The configured accounts served from an install: those naming it, and, when the app
+        serves one workspace by token, those naming none."""
+        return tuple(
+            a
+            for a in self.accounts
+            if a.workspace == workspace or (a.workspace is None and one_workspace)
+        )
 
     def policy(self, tier: str, priority: Priority, calendar: str | None = None) -> SlaPolicy:
         """The SLA policy for a tier and priority, with an optional account calendar override."""
@@ -282,6 +312,10 @@ def parse_desk_config(text: str, source: str = "desk.yml") -> DeskConfig:
             problems.append(at(loc, message))
         raise ConfigError(problems) from None
     return _resolve(model, at, source)
+
+
+def _ladder_groups(model: DeskFile) -> set[str]:
+    return {target for tier in model.tiers.values() for s in tier.ladder for target in s.notify}
 
 
 def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
@@ -383,17 +417,47 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
                 arr=acct.arr,
                 receipts=acct.receipts,
                 calendar=acct.calendar,
+                workspace=acct.workspace,
             )
         )
+    team = TeamConfig(
+        internal_team_ids=frozenset(model.team.internal_team_ids),
+        managers=tuple(model.team.managers),
+        escalation_channel=model.team.escalation_channel,
+        groups=groups,
+    )
+    workspaces = {
+        key: TeamConfig(
+            internal_team_ids=(
+                frozenset(ws.internal_team_ids)
+                if ws.internal_team_ids is not None
+                else team.internal_team_ids
+            ),
+            managers=tuple(ws.managers) if ws.managers is not None else team.managers,
+            escalation_channel=ws.escalation_channel or team.escalation_channel,
+            groups=(
+                {n: tuple(u) for n, u in ws.groups.items()} if ws.groups is not None else groups
+            ),
+        )
+        for key, ws in model.workspaces.items()
+    }
+    for key, ws in model.workspaces.items():
+        if ws.groups is None:
+            continue
+        # A ladder names groups; a workspace that defines its own groups must have them all.
+        missing = sorted(_ladder_groups(model) - set(NOTIFY_BUILTINS) - set(ws.groups))
+        if missing:
+            problems.append(
+                at(
+                    ("workspaces", key, "groups"),
+                    f"the ladders notify {', '.join(missing)}, which this workspace lacks",
+                )
+            )
     if problems:
         raise ConfigError(problems)
     return DeskConfig(
-        team=TeamConfig(
-            internal_team_ids=frozenset(model.team.internal_team_ids),
-            managers=tuple(model.team.managers),
-            escalation_channel=model.team.escalation_channel,
-            groups=groups,
-        ),
+        team=team,
+        workspaces=workspaces,
         calendars=calendars,
         tiers=tiers,
         accounts=tuple(accounts),

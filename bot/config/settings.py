@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     # Names this process (logs, User-Agent, the incident broadcast lease); default host-pid.
     replica_id: str | None = Field(default=None, alias="CONNECTDESK_REPLICA_ID")
     broadcast_lease_seconds: float = Field(default=30.0, alias="CONNECTDESK_BROADCAST_LEASE")
+    # OAuth installs (many workspaces): the app's credentials; with them set the desk serves
+    # /slack/install and /slack/oauth_redirect and keeps each install's tokens, encrypted with
+    # CONNECTDESK_TOKEN_KEYS (Fernet keys, comma-separated, the newest first).
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    # Where Slack sends the installer back; by default the one in the app's settings.
+    slack_redirect_uri: str | None = Field(default=None, alias="SLACK_REDIRECT_URI")
+    token_keys: SecretStr | None = Field(default=None, alias="CONNECTDESK_TOKEN_KEYS")
+
+    @property
+    def oauth(self) -> bool:
+        """Whether the app is installed by OAuth (many workspaces) rather than by one token."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @field_validator("database_url", "inbox_url")
     @classmethod
