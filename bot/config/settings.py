@@ -36,3 +36,6 @@ class Settings(BaseSettings):
     # Names this process (logs, User-Agent, the incident broadcast lease); default host-pid.
     replica_id: str | None = Field(default=None, alias="CONNECTDESK_REPLICA_ID")
     broadcast_lease_seconds: float = Field(default=30.0, alias="CONNECTDESK_BROADCAST_LEASE")
+    # Where processes sharing one /metrics write their samples (prometheus_client's multiprocess
+    # mode); `serve --workers` sets it for itself and its children.
+    metrics_dir: str | None = Field(default=None, alias="PROMETHEUS_MULTIPROC_DIR")

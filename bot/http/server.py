@@ -1,9 +1,10 @@
-"""The HTTP edge: one signed endpoint for events, commands and buttons, plus a health check."""
+"""The HTTP edge: one signed endpoint for events, commands and buttons (probes: probes.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -80,12 +81,14 @@ def _parsed(body: str, content_type: str) -> dict[str, Any] | None:
         return None
 
 
-async def _store_event(inbox: Inbox, parsed: dict[str, Any], body: str) -> web.Response:
+async def _store_event(
+    inbox: Inbox, parsed: dict[str, Any], body: str, arrived: float
+) -> web.Response:
     """Keep the event for the inbox worker and ack; what cannot matter is acked and dropped."""
     if not inbox.wants(parsed):
         return web.Response(status=200, text="")
     try:
-        await inbox.accept(parsed, body)
+        await inbox.accept(parsed, body, arrived=arrived)
     except Exception:
         # Not stored, so not acknowledged: Slack retries it.
         log.exception("could not store an event")
@@ -96,7 +99,7 @@ async def _store_event(inbox: Inbox, parsed: dict[str, Any], body: str) -> web.R
 def build_web_app(
     bolt: AsyncApp, signing_secret: str, *, inbox: Inbox, path: str = "/slack/events"
 ) -> web.Application:
-    """The aiohttp application serving Slack requests and `/healthz`.
+    """The aiohttp application serving Slack requests (the app adds the probes: probes.py).
 
     Events are stored in the inbox and acknowledged as soon as that commits; their work
     happens after the ack. Commands, buttons and modals go to Bolt.
@@ -104,6 +107,7 @@ def build_web_app(
     verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
+        arrived = time.perf_counter()  # the start of connectdesk_ack_seconds (Inbox.accept)
         raw = await request.read()
         if len(raw) > MAX_BODY:
             return _json_error(413, "request too large")
@@ -123,7 +127,7 @@ def build_web_app(
             log.warning("ignored a signed request with fields of unexpected types")
             return web.Response(status=200, text="")
         if parsed.get("type") == "event_callback":
-            return await _store_event(inbox, parsed, body)
+            return await _store_event(inbox, parsed, body, arrived)
         try:
             bolt_request = AsyncBoltRequest(
                 body=body, query=request.query_string, headers=dict(request.headers)
@@ -142,10 +146,6 @@ def build_web_app(
             return web.Response(status=200, text="")
         return await to_aiohttp_response(response)
 
-    async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
-
     app = web.Application(client_max_size=MAX_BODY * 2)
     app.router.add_post(path, slack_events)
-    app.router.add_get("/healthz", healthz)
     return app
