@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -17,12 +18,16 @@ from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
 from bot.edge.entry import SlackEntry
 from bot.edge.http import build_web_app
+from bot.edge.probes import add_probes
 from bot.edge.socket_mode import PING_INTERVAL, SocketModeEdge
 from bot.gateway import ChannelPacer, SlackGateway, make_client
 from bot.http_session import SharedSession
 from bot.inbox.inbox import Inbox
+from bot.metrics import Metrics
 from bot.pacing import WindowBudget
+from bot.readiness import Readiness
 from bot.services.container import Services, build_services
+from bot.slack_calls import CallCounter
 from handlers.actions import register_actions
 from handlers.commands import register_commands
 from handlers.errors import register_error_handler
@@ -54,13 +59,21 @@ class ConnectDesk:
         clock: Clock | None = None,
         client: AsyncWebClient | None = None,
         channel_interval: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
+        # With PROMETHEUS_MULTIPROC_DIR (serve --workers) every process's samples add up.
+        self.metrics = metrics or Metrics(settings.metrics_dir)
         token = settings.slack_bot_token.get_secret_value()
         replica = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
         self._owns_client = client is None
-        self.client = client or make_client(token, settings.slack_api_url, replica)
+        if client is not None and client.retry_handlers is not None:
+            # A client handed in (tests, benchmarks) is counted too: every Web API call is.
+            client.retry_handlers.insert(0, CallCounter(self.metrics.slack_call))
+        self.client = client or make_client(
+            token, settings.slack_api_url, replica, count_calls=self.metrics.slack_call
+        )
         self.db = Database(settings.database_url)
         inbox_url = settings.inbox_url or inbox_url_for(settings.database_url)
         # A separate SQLite file: the ack path never queues behind the worker's transactions.
@@ -80,6 +93,7 @@ class ConnectDesk:
             lease=settings.inbox_lease_seconds,
             poll=settings.inbox_poll_seconds,
             worker_id=replica,
+            metrics=self.metrics,
         )
         pacing = config.pacing
         self.gateway = SlackGateway(
@@ -93,6 +107,7 @@ class ConnectDesk:
             config,
             clock or SystemClock(),
             self.gateway,
+            self.metrics,
             broadcast_lease=timedelta(seconds=settings.broadcast_lease_seconds),
             replica=replica,
             outbox_lease=settings.outbox_lease_seconds,
@@ -112,6 +127,8 @@ class ConnectDesk:
             interval=settings.sweep_interval_seconds,
         )
         self.services.sla.set_waker(self.scheduler.wake_at)
+        self.readiness = Readiness(settings.database_url, self.gateway.auth_problem)
+        self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)
         self.inbox.handlers = EventListeners(self.services)
         register_commands(self.bolt, self.services)
@@ -149,18 +166,34 @@ class ConnectDesk:
         )
 
     def web_app(self) -> web.Application:
-        """The aiohttp application (POST /slack/events and the probes)."""
-        return build_web_app(self.entry, self.settings.slack_signing_secret.get_secret_value())
+        """The aiohttp application (POST /slack/events, GET /healthz, /readyz, /metrics)."""
+        app = build_web_app(self.entry, self.settings.slack_signing_secret.get_secret_value())
+        add_probes(app, readiness=self.readiness, metrics=self.metrics)
+        return app
 
     def probes_app(self) -> web.Application:
         """The aiohttp application of Socket Mode: the probes only, no Slack endpoint."""
-        return build_web_app(None)
+        app = build_web_app(None)
+        add_probes(app, readiness=self.readiness, metrics=self.metrics)
+        return app
 
     def socket_mode(
         self, app_token: str, *, ping_interval: float = PING_INTERVAL
     ) -> SocketModeEdge:
         """A Socket Mode connection feeding the same entry as HTTP (connect it to start)."""
         return SocketModeEdge(self.entry, app_token, self.client, ping_interval=ping_interval)
+
+    async def _depths(self) -> dict[str, int]:
+        """The queue depths /metrics shows, read from the database (the same in every process)."""
+        (inbox, inbox_failed), (outbox, outbox_failed) = await asyncio.gather(
+            self.inbox.depth(), self.services.outbox.depth()
+        )
+        return {
+            "connectdesk_inbox_depth": inbox,
+            "connectdesk_inbox_failed": inbox_failed,
+            "connectdesk_outbox_depth": outbox,
+            "connectdesk_outbox_failed": outbox_failed,
+        }
 
     async def close(self) -> None:
         """Let listener work finish, stop the timers, then release connections."""
@@ -185,8 +218,14 @@ def create_app(
     clock: Clock | None = None,
     client: AsyncWebClient | None = None,
     channel_interval: float = 1.0,
+    metrics: Metrics | None = None,
 ) -> ConnectDesk:
     """Build a connectdesk app; `channel_interval` (Slack: ~1 post/s/channel) tests compress."""
     return ConnectDesk(
-        settings, config, clock=clock, client=client, channel_interval=channel_interval
+        settings,
+        config,
+        clock=clock,
+        client=client,
+        channel_interval=channel_interval,
+        metrics=metrics,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.config.desk import ConfigError, DeskConfig, load_desk_config
 from bot.config.settings import Settings
 from bot.db_cli import add_db_parser, cmd_db
+from bot.logs import LOG_FORMAT_ENV, LOG_FORMATS, configure_logging
 
 
 def _read_settings() -> Settings | None:
@@ -72,6 +73,7 @@ def cmd_serve(
     workers: int = 0,
     log_level: str = "WARNING",
     worker_only: bool = False,
+    log_format: str = "text",
 ) -> int:
     """Run the bot until interrupted (refuses an out-of-date schema unless `upgrade_db`)."""
     from bot.app import SchemaNotReady
@@ -92,7 +94,14 @@ def cmd_serve(
     if worker_only:
         run = work(settings, config)
     else:
-        run = serve(settings, config, upgrade_db=upgrade_db, workers=workers, log_level=log_level)
+        run = serve(
+            settings,
+            config,
+            upgrade_db=upgrade_db,
+            workers=workers,
+            log_level=log_level,
+            log_format=log_format,
+        )
     try:
         _run_fast(run)
     except SchemaNotReady as exc:
@@ -112,6 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `connectdesk` and `python -m bot`."""
     parser = argparse.ArgumentParser(prog="connectdesk", description=__doc__)
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help=f"text (default) or json: one object per line (also ${LOG_FORMAT_ENV})",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
         "serve", help="run the bot (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)"
@@ -134,9 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--config", help="config file (default $CONNECTDESK_CONFIG or desk.yml)")
     add_db_parser(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    log_format = args.log_format or os.environ.get(LOG_FORMAT_ENV) or "text"
+    if log_format not in LOG_FORMATS:
+        print(f"{LOG_FORMAT_ENV} must be text or json, not {log_format!r}", file=sys.stderr)
+        return 2
+    configure_logging(args.log_level, log_format)
     if args.command == "demo":
         return cmd_demo(args.speed)
     settings = _read_settings()
@@ -154,7 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("--workers must be 0 or more", file=sys.stderr)
         return 2
     return cmd_serve(
-        settings, upgrade_db=args.upgrade_db, workers=args.workers, log_level=args.log_level
+        settings,
+        upgrade_db=args.upgrade_db,
+        workers=args.workers,
+        log_level=args.log_level,
+        log_format=log_format,
     )
 
 

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages.base import CustomerMessage, InternalMessage, OutboundMessage
 from bot.pacing import WindowBudget
+from bot.slack_calls import CallCounter, Count
 
 log = logging.getLogger("connectdesk.gateway")
 
@@ -160,9 +161,20 @@ class ReadSafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
         return isinstance(error, SlackApiError) and (api_failure(error).status or 0) >= 500
 
 
-def make_client(token: str, base_url: str | None, replica: str | None = None) -> AsyncWebClient:
-    """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections."""
+def make_client(
+    token: str,
+    base_url: str | None,
+    replica: str | None = None,
+    *,
+    count_calls: Count | None = None,
+) -> AsyncWebClient:
+    """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections.
+
+    `count_calls(method, outcome)` hears of every request, retries included (bot/slack_calls).
+    """
+    counter = [CallCounter(count_calls)] if count_calls is not None else []
     handlers = [
+        *counter,
         AsyncRateLimitErrorRetryHandler(max_retry_count=8),
         ReadSafeServerErrorRetryHandler(max_retry_count=5),
         AsyncConnectionErrorRetryHandler(max_retry_count=3),
@@ -281,6 +293,16 @@ class SlackGateway:
                 enterprise_id=enterprise,
             )
         return self._identity
+
+    async def auth_problem(self) -> str | None:
+        """Ask Slack now whether our token works (auth.test): None if so, else why not."""
+        try:
+            await self.client.auth_test()
+        except SlackApiError as exc:
+            return f"auth.test failed: {api_failure(exc).code}"
+        except Exception as exc:  # unreachable, timed out...: a probe answers, never raises
+            return f"auth.test failed: {type(exc).__name__}"
+        return None
 
     async def _guard(self, channel: str, message: OutboundMessage) -> None:
         if isinstance(message, CustomerMessage):

@@ -7,12 +7,16 @@ import gc
 import logging
 import os
 import signal
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aiohttp import web
 
 from bot.app import create_app
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
+from bot.metrics import MULTIPROC_ENV
 from bot.workers import WorkerPool
 
 log = logging.getLogger("connectdesk.serve")
@@ -44,6 +48,26 @@ def _tune_collector() -> None:
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
 
 
+@contextmanager
+def _shared_metrics(settings: Settings, workers: int) -> Iterator[Settings]:
+    """With worker processes: a private directory where each process writes its metrics.
+
+    prometheus_client takes it from the environment (in this process as in the children,
+    which inherit it), so it is set there until serving ends, then removed with the files.
+    A directory the operator set is theirs: used as it is, and left alone.
+    """
+    if not workers or settings.metrics_dir:
+        yield settings
+        return
+    with tempfile.TemporaryDirectory(prefix="connectdesk-metrics-") as path:
+        log.info("metrics of this process and its workers are gathered in %s", path)
+        os.environ[MULTIPROC_ENV] = path
+        try:
+            yield settings.model_copy(update={"metrics_dir": path})
+        finally:
+            os.environ.pop(MULTIPROC_ENV, None)
+
+
 async def serve(
     settings: Settings,
     config: DeskConfig,
@@ -51,12 +75,26 @@ async def serve(
     upgrade_db: bool = False,
     workers: int = 0,
     log_level: str = "WARNING",
+    log_format: str = "text",
 ) -> None:
     """Start the app and run until SIGINT/SIGTERM (SchemaNotReady if the schema is behind).
 
     `workers`: events are worked by that many `connectdesk work` child processes instead of
-    this one, which then only acks, answers commands and buttons, and runs the timers.
+    this one, which then only acks, answers commands and buttons, and runs the timers; their
+    metrics are added up in this one's /metrics.
     """
+    with _shared_metrics(settings, workers) as settings:
+        await _serve(settings, config, upgrade_db, workers, log_level, log_format)
+
+
+async def _serve(
+    settings: Settings,
+    config: DeskConfig,
+    upgrade_db: bool,
+    workers: int,
+    log_level: str,
+    log_format: str,
+) -> None:
     desk = create_app(settings, config)
     try:
         await desk.start(upgrade_db=upgrade_db, work_events=workers == 0)
@@ -65,7 +103,9 @@ async def serve(
         raise
     _tune_collector()
     stop = _stop_on_signals()
-    pool = WorkerPool(workers, log_level) if workers else None
+    pool = (
+        WorkerPool(workers, log_level, log_format, desk.metrics.process_exited) if workers else None
+    )
     if pool is not None:
         pool.start()
     socket_edge = None

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import sys
+from collections.abc import Callable
 
 log = logging.getLogger("connectdesk.workers")
 
@@ -23,11 +24,22 @@ STOP_GRACE_SECONDS = 15.0
 
 
 class WorkerPool:
-    """Runs `python -m bot work` N times, restarting any that exits, until stopped."""
+    """Runs `python -m bot work` N times, restarting any that exits, until stopped.
 
-    def __init__(self, count: int, log_level: str = "WARNING") -> None:
+    `exited(pid)` hears of each child that ended (its metrics' live values are dropped).
+    """
+
+    def __init__(
+        self,
+        count: int,
+        log_level: str = "WARNING",
+        log_format: str = "text",
+        exited: Callable[[int], None] | None = None,
+    ) -> None:
         self.count = count
         self.log_level = log_level
+        self.log_format = log_format
+        self._exited = exited
         self._procs: list[asyncio.subprocess.Process | None] = [None] * count
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -41,12 +53,21 @@ class WorkerPool:
             # The edge cannot wake another process's worker: it polls the inbox instead.
             env = {"CONNECTDESK_INBOX_POLL": str(CHILD_POLL_SECONDS), **os.environ}
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--log-level", self.log_level, "work", env=env
+                sys.executable,
+                "-m",
+                "bot",
+                "--log-level",
+                self.log_level,
+                "--log-format",
+                self.log_format,
+                "work",
+                env=env,
             )
             self._procs[index] = proc
             with contextlib.suppress(OSError):  # a platform without priorities runs it as is
                 os.setpriority(os.PRIO_PROCESS, proc.pid, WORKER_NICENESS)
             code = await proc.wait()
+            self._gone(proc.pid)
             if self._stopping:
                 return
             log.error("event worker %d exited with %s; restarting", index, code)
@@ -64,7 +85,15 @@ class WorkerPool:
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+            self._gone(proc.pid)
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    def _gone(self, pid: int) -> None:
+        if self._exited is not None:
+            try:
+                self._exited(pid)
+            except OSError:  # its files were already gone: nothing left to drop
+                log.debug("nothing to clean up after worker %d", pid, exc_info=True)

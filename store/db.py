@@ -49,13 +49,21 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[Repositories]:
-        """One transaction: commit on success, roll back on error."""
+        """One transaction: commit on success, roll back on error.
+
+        After a commit (and the write lock's release) its `on_commit` callbacks run.
+        """
         if self._write_lock is not None:
-            async with self._write_lock, self._sessions() as session, session.begin():
-                yield Repositories(session)
+            async with self._write_lock, self._sessions() as session:
+                async with session.begin():
+                    uow = Repositories(session)
+                    yield uow
         else:
-            async with self._sessions() as session, session.begin():
-                yield Repositories(session)
+            async with self._sessions() as session:
+                async with session.begin():
+                    uow = Repositories(session)
+                    yield uow
+        uow.committed()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Repositories]:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import BindParameter, bindparam, delete, func, or_, select, update
+from sqlalchemy import BindParameter, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -241,6 +241,23 @@ async def retry_later(
 async def release(conn: AsyncConnection, worker: str) -> None:
     """Give up a stopping worker's claims so the next process need not wait for them to lapse."""
     await _RELEASE.fetch_all(conn, {"worker": worker})
+
+
+async def depth(conn: AsyncConnection, now: datetime) -> tuple[int, int]:
+    """Rows waiting for a worker (never claimed, or a claim that lapsed), and rows failed.
+
+    Rows in a batch being worked, or handled and not yet deleted, are claimed: not counted.
+    """
+    unclaimed = or_(TABLE.c.claimed_until.is_(None), TABLE.c.claimed_until < now)
+    waiting, failed = (
+        await conn.execute(
+            select(
+                func.count().filter(and_(TABLE.c.state == "pending", unclaimed)),
+                func.count().filter(TABLE.c.state == "failed"),
+            )
+        )
+    ).one()
+    return int(waiting), int(failed)
 
 
 async def counts(conn: AsyncConnection) -> dict[str, int]:

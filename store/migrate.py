@@ -35,6 +35,12 @@ def head() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+def ships(revision: str) -> bool:
+    """Whether this version has `revision` among its migrations (False: a newer one wrote it)."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return revision in {r.revision for r in script.walk_revisions()}
+
+
 def _next_id() -> str:
     # Numbered revisions (0001, 0002, ...) read in order, unlike Alembic's random hex ids.
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))

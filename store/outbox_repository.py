@@ -150,6 +150,15 @@ class OutboxRepository:
         )
         return {state: int(n) for state, n in rows.all()}
 
+    async def unfinished(self) -> dict[str, int]:
+        """Rows pending, sending and failed (through the state index: done rows are not read)."""
+        rows = await self.session.execute(
+            select(OutboxEntry.state, func.count(OutboxEntry.id))
+            .where(OutboxEntry.state.in_(("pending", "sending", "failed")))
+            .group_by(OutboxEntry.state)
+        )
+        return {state: int(n) for state, n in rows.all()}
+
     async def all(self) -> Sequence[OutboxEntry]:
         """Every row, oldest first (tests and reports)."""
         return (await self.session.scalars(select(OutboxEntry).order_by(OutboxEntry.id))).all()

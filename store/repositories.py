@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,8 @@ from store.models import (
 )
 from store.outbox_repository import OutboxRepository
 from store.sla_repository import SlaRepository
+
+log = logging.getLogger("connectdesk.store")
 
 OPEN_STATES = ("open", "waiting")
 
@@ -487,3 +490,21 @@ class Repositories:
         self.sla = SlaRepository(session)
         self.incidents = IncidentRepository(session)
         self.outbox = OutboxRepository(session)
+        self._after_commit: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this unit of work has committed (never if it rolls back).
+
+        For what must count a change exactly once, such as a metric: inside the transaction
+        it could count a change that is then rolled back and redone.
+        """
+        self._after_commit.append(callback)
+
+    def committed(self) -> None:
+        """The transaction committed: run the `on_commit` callbacks (the unit of work calls it)."""
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # what committed stays committed; the caller must not redo it
+                log.exception("an after-commit callback failed")

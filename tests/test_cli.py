@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from bot.emulator import Emulator
 from bot.sandbox import TRANSPORTS
 from bot.workers import WORKER_NICENESS
 from tests.support import world as w
+from tests.support.scrape import Scrape, get_json, scrape
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -167,3 +169,114 @@ def test_serve_without_tokens_explains(capsys, monkeypatch, tmp_path: Path) -> N
 def test_serve_with_a_negative_worker_count_explains(capsys) -> None:
     assert main(["serve", "--workers", "-1"]) == 2
     assert "--workers must be 0 or more" in capsys.readouterr().err
+
+
+async def _children(pid: int) -> list[int]:
+    listed = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(k) for k in (await asyncio.to_thread(listed.read_text)).split()]
+
+
+async def _scrape_until(base: str, done, within: float = 10.0) -> Scrape:
+    """Scrape /metrics until `done(scrape)` (a child's samples land when its commit does)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        metrics = await scrape(base)
+        if done(metrics) or asyncio.get_running_loop().time() > deadline:
+            return metrics
+        await asyncio.sleep(0.05)
+
+
+async def test_serve_with_a_worker_adds_up_its_metrics_and_logs_json(
+    tmp_path: Path, database_url: str
+) -> None:
+    """`serve --workers 1`: the child opens the ticket, the parent's /metrics shows it."""
+    config = tmp_path / "desk.yml"
+    config.write_text(w.DESK_YML)
+    async with Emulator(w.workspace(), signing_secret="real-secret", bot_token="xoxb-real") as emu:
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": "xoxb-real",
+            "SLACK_SIGNING_SECRET": "real-secret",
+            "SLACK_API_URL": emu.api_url,
+            "PORT": str(port),
+            "CONNECTDESK_HOST": "127.0.0.1",
+            "CONNECTDESK_CONFIG": str(config),
+            "CONNECTDESK_DATABASE_URL": database_url,
+        }
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        args = ["--log-level", "INFO", "--log-format", "json", "serve", "--upgrade-db"]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+            "--workers",
+            "1",
+            env=env,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            await wait_healthy(f"{base}/healthz", proc, "its output below", 10)
+            emu.app_url = f"{base}/slack/events"
+            delivery = await emu.post_message(w.CAROL, w.GLOBEX_SHARED, "The API is down")
+            receipt = await emu.wait_for(
+                lambda: [s for s in emu.seen_by(w.CAROL) if s.author_id == w.BOT], within=10
+            )
+            assert "ticket *#1*" in receipt[0].text and receipt[0].thread_ts == delivery.ts
+            metrics = await _scrape_until(
+                base, lambda m: m.value("connectdesk_event_to_receipt_seconds_count") == 1
+            )
+            # The parent acked; the child opened the ticket and posted: one /metrics for both.
+            assert 'connectdesk_tickets_opened_total{tier="strategic"} 1.0' in metrics.text
+            assert metrics.value("connectdesk_event_to_receipt_seconds_count") == 1
+            assert metrics.value("connectdesk_ack_seconds_count") >= 1
+            calls = "connectdesk_slack_api_calls_total"
+            assert metrics.value(calls, method="chat.postMessage", outcome="ok") >= 2
+            assert metrics.value(calls, method="auth.test", outcome="ok") == 2  # one each
+            assert (await get_json(f"{base}/readyz"))[0] == 200  # the parent asks auth.test
+
+            # A worker that dies takes nothing it counted with it; its replacement adds on.
+            [child] = await _children(proc.pid)
+            os.kill(child, signal.SIGKILL)
+            replaced = await _scrape_until(
+                base,
+                lambda m: m.value(calls, method="auth.test", outcome="ok") == 4,
+                within=15,
+            )
+            assert replaced.value(calls, method="auth.test", outcome="ok") == 4
+            assert replaced.value("connectdesk_tickets_opened_total", tier="strategic") == 1.0
+            assert await _children(proc.pid) not in ([], [child])
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output = (await asyncio.wait_for(proc.communicate(), 15))[0].decode()
+        assert proc.returncode == 0, output
+    records = [json.loads(line) for line in output.splitlines()]  # every line is one object
+    assert all({"time", "level", "logger", "message"} <= r.keys() for r in records)
+    opened = [r for r in records if r["logger"] == "connectdesk.intake"]
+    assert [(r["event_id"], r["ticket"], r["workspace"]) for r in opened] == [
+        (delivery.event_id, 1, w.VENDOR)
+    ]
+    assert opened[0]["message"] == "message opened ticket #1"
+    # Both processes wrote JSON: the edge's lines and the worker's (the intake line above too).
+    messages = [r["message"] for r in records]
+    assert any(m.startswith("connectdesk listening on 127.0.0.1") for m in messages)
+    assert any(m.startswith("connectdesk event worker running") for m in messages)
+    assert any("event worker 0 exited with -9; restarting" in m for m in messages)
+    # The metrics directory lived as long as serve did.
+    [gathered] = [m for m in messages if m.startswith("metrics of this process")]
+    assert not await asyncio.to_thread(Path(gathered.rsplit(" ", 1)[1]).exists)
+    assert "xoxb-real" not in output and "real-secret" not in output
+
+
+def test_a_bad_log_format_explains(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("CONNECTDESK_LOG_FORMAT", "xml")
+    assert main(["check", "--config", str(ROOT / "desk.example.yml")]) == 2
+    assert "CONNECTDESK_LOG_FORMAT must be text or json, not 'xml'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["--log-format", "yaml", "check"])
+    assert exited.value.code == 2
+    assert "argument --log-format: invalid choice: 'yaml'" in capsys.readouterr().err

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # Names this process (logs, User-Agent, the incident broadcast lease); default host-pid.
     replica_id: str | None = Field(default=None, alias="CONNECTDESK_REPLICA_ID")
     broadcast_lease_seconds: float = Field(default=30.0, alias="CONNECTDESK_BROADCAST_LEASE")
+    # Where processes sharing one /metrics write their samples (prometheus_client's multiprocess
+    # mode); `serve --workers` sets it for itself and its children.
+    metrics_dir: str | None = Field(default=None, alias="PROMETHEUS_MULTIPROC_DIR")
     # OAuth installs (many workspaces): the app's credentials; with them set the desk serves
     # /slack/install and /slack/oauth_redirect and keeps each install's tokens, encrypted with
     # CONNECTDESK_TOKEN_KEYS (Fernet keys, comma-separated, the newest first).

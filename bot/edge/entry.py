@@ -91,25 +91,31 @@ class SlackEntry:
         self.inbox = inbox
 
     async def receive(
-        self, body: dict[str, Any], raw: str, request: Callable[[], AsyncBoltRequest]
+        self,
+        body: dict[str, Any],
+        raw: str,
+        request: Callable[[], AsyncBoltRequest],
+        *,
+        arrived: float | None = None,
     ) -> Answer:
         """Route one parsed request: `raw` is the body as stored for an event, `request` builds
-        Bolt's view of anything else (only then: events skip that cost on the ack path)."""
+        Bolt's view of anything else (only then: events skip that cost on the ack path);
+        `arrived`: `time.perf_counter()` when the transport got it (the ack time's start)."""
         if not shape_ok(body):
             # From Slack but not a shape we act on: acknowledged (so it is not sent again and
             # again) and ignored; nothing reaches a listener.
             log.warning("ignored a request with fields of unexpected types")
             return ACK
         if body.get("type") == "event_callback":
-            return await self.event(body, raw)
+            return await self.event(body, raw, arrived)
         return await self.dispatch(request())
 
-    async def event(self, body: dict[str, Any], raw: str) -> Answer:
+    async def event(self, body: dict[str, Any], raw: str, arrived: float | None = None) -> Answer:
         """Keep the event for the inbox workers and ack; what cannot matter is acked and dropped."""
         if not self.inbox.wants(body):
             return ACK
         try:
-            await self.inbox.accept(body, raw)
+            await self.inbox.accept(body, raw, arrived=arrived)
         except Exception:
             # Not stored, so not acknowledged: Slack sends it again.
             log.exception("could not store an event")

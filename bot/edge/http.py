@@ -1,9 +1,10 @@
-"""The HTTP edge: one signed endpoint for events, commands and buttons, plus the probes."""
+"""The HTTP edge: one signed endpoint for events, commands and buttons."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -51,6 +52,7 @@ def slack_route(entry: SlackEntry, signing_secret: str):
     verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
+        arrived = time.perf_counter()  # where connectdesk_ack_seconds starts
         raw = await request.read()
         if len(raw) > MAX_BODY:
             return _json_error(413, "request too large")
@@ -70,26 +72,17 @@ def slack_route(entry: SlackEntry, signing_secret: str):
                 body=body, query=request.query_string, headers=dict(request.headers)
             )
 
-        return _response(await entry.receive(parsed, body, bolt_request))
+        return _response(await entry.receive(parsed, body, bolt_request, arrived=arrived))
 
     return slack_events
-
-
-def add_probe_routes(app: web.Application) -> None:
-    """`GET /healthz`: the process is alive (readiness and metrics join it here)."""
-
-    async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
-
-    app.router.add_get("/healthz", healthz)
 
 
 def build_web_app(
     entry: SlackEntry | None, signing_secret: str = "", *, path: str = EVENTS_PATH
 ) -> web.Application:
-    """The aiohttp application: Slack's requests at `path` (none in Socket Mode) and probes."""
+    """The aiohttp application: Slack's requests at `path` (none in Socket Mode); the app
+    adds the probes (bot/edge/probes.py)."""
     app = web.Application(client_max_size=MAX_BODY * 2)
     if entry is not None:
         app.router.add_post(path, slack_route(entry, signing_secret))
-    add_probe_routes(app)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -103,6 +104,7 @@ class SocketModeEdge:
         await self.client.close()
 
     async def _on_request(self, client: SocketModeClient, req: SocketModeRequest) -> None:
+        arrived = time.perf_counter()  # where connectdesk_ack_seconds starts
         if req.type in ("events_api", "slash_commands", "interactive"):
             # The event is stored as HTTP would have carried it (the payload is that body).
             raw = json.dumps(req.payload) if req.type == "events_api" else ""
@@ -112,6 +114,7 @@ class SocketModeEdge:
                 lambda: AsyncBoltRequest(
                     body=req.payload, mode="socket_mode", headers=_retry_headers(req)
                 ),
+                arrived=arrived,
             )
         else:
             log.info("acknowledged a Socket Mode envelope of unknown type %r", req.type)

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.batching import GroupWrite, sleep_until_woken
 from bot.clock import Clock, SystemClock
+from bot.metrics import Metrics
 from store import inbox_store
 from store.db import Database
 from store.inbox_store import InboxRow
@@ -72,8 +74,10 @@ class Inbox:
         poll: float = 1.0,
         wall: Clock | None = None,
         worker_id: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics
         self.own_schema = own_schema
         self.lease = timedelta(seconds=lease)
         self.batch = batch
@@ -103,14 +107,20 @@ class Inbox:
         """Whether this event is worth storing (the bot's own posts, edits... are not)."""
         return self.handlers is not None and self.handlers.wants(body)
 
-    async def accept(self, body: dict[str, Any], raw: str) -> bool:
+    async def accept(self, body: dict[str, Any], raw: str, *, arrived: float | None = None) -> bool:
         """Store one delivery durably; False if it was stored before (a redelivery).
 
         Deliveries that arrive while a write is under way go into the next one together (group
         commit): under load one transaction serves many acks; when idle none waits for another.
+        `arrived`: the transport's `time.perf_counter()` when the request came in; the time
+        from then until the delivery may be acknowledged goes to `connectdesk_ack_seconds`.
         """
+        arrived = time.perf_counter() if arrived is None else arrived
         key = event_key(body, raw)
-        if not await self._stores.submit((key, raw)):
+        stored = await self._stores.submit((key, raw))
+        if self.metrics is not None:
+            self.metrics.acked(time.perf_counter() - arrived)
+        if not stored:
             return False
         if self.tracking:
             self._waiting.add(key)
@@ -172,6 +182,14 @@ class Inbox:
                 await asyncio.wait_for(self._progress.wait(), timeout=min(left, 0.5))
             except TimeoutError:
                 pass
+
+    async def depth(self) -> tuple[int, int]:
+        """Events waiting for a worker, and those given up (for /metrics).
+
+        Read outside the write lock the acks take, so a scrape never holds up an ack.
+        """
+        async with self.db.reading() as uow:
+            return await inbox_store.depth(await uow.session.connection(), self.wall.now())
 
     async def counts(self) -> dict[str, int]:
         """Rows per state."""
@@ -260,11 +278,14 @@ class Inbox:
         return done
 
     async def _failed(self, row: InboxRow) -> None:
-        log.exception("event %s failed (attempt %d)", row.event_id, row.attempts)
+        about = {"event_id": row.event_id}
+        log.exception("event %s failed (attempt %d)", row.event_id, row.attempts, extra=about)
         give_up = row.attempts >= MAX_ATTEMPTS
         delay = BACKOFF_SECONDS[min(row.attempts - 1, len(BACKOFF_SECONDS) - 1)]
         if give_up:
-            log.error("event %s kept as failed after %d attempts", row.event_id, row.attempts)
+            log.error(
+                "event %s kept as failed after %d attempts", row.event_id, row.attempts, extra=about
+            )
         async with self.db.connection() as conn:
             await inbox_store.retry_later(
                 conn,

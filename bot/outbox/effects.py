@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from bot.gateway import Delivered, SlackGateway, WallViolation
 from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
 from bot.messages.base import OutboundMessage, stored_message
 from bot.messages.internal import triage_card
+from bot.metrics import Metrics
 from bot.outbox.alert_payload import context_from_json
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
 from store.db import Database
@@ -34,13 +36,26 @@ async def _none() -> None:
     return None
 
 
+def _seconds_between(earlier_ts: str, later_ts: str) -> float | None:
+    """Seconds between two Slack message timestamps ("1700000000.000100"); None if unreadable."""
+    try:
+        return float(later_ts) - float(earlier_ts)
+    except ValueError:
+        return None
+
+
 class DeskEffects:
     """Performs outbox rows against Slack through the gateway."""
 
-    def __init__(self, db: Database, gateway: SlackGateway, presenter: TicketPresenter) -> None:
+    def __init__(
+        self, db: Database, gateway: SlackGateway, presenter: TicketPresenter, metrics: Metrics
+    ) -> None:
         self.db = db
         self.gateway = gateway
         self.presenter = presenter
+        self.metrics = metrics
+        # The ts of the customer's message under each receipt posted, until its row is settled.
+        self._asked_at: dict[int, str] = {}
         # What each receipt or card showed when posted, until its row is settled.
         self._rendered: dict[int, tuple[object, ...]] = {}
         # What the ticket showed when that post's ts was stored (read in the same transaction).
@@ -111,6 +126,14 @@ class DeskEffects:
         await uow.tickets.record_posts(
             [(e.ticket_id, r.ts, r.channel if e.kind == CARD else None) for e, r in posts]
         )
+        for entry, result in posts:
+            asked = self._asked_at.pop(entry.id, None)
+            if entry.kind == RECEIPT and asked is not None and result.ts is not None:
+                # Both are Slack's timestamps, so no clock of ours is in the figure; counted
+                # when the row is done for good, so a redo of the row does not count again.
+                waited = _seconds_between(asked, result.ts)
+                if waited is not None:
+                    uow.on_commit(partial(self.metrics.receipt_posted, waited))
         rendered = [e for e, _r in posts if e.id in self._rendered]
         shown = await uow.tickets.shown_states([e.ticket_id for e in rendered])
         for entry in rendered:
@@ -129,6 +152,7 @@ class DeskEffects:
             result = await self._post_once(
                 entry, uncertain, ticket.channel_id, receipt_of(ticket), ticket.root_ts
             )
+            self._asked_at[entry.id] = ticket.root_ts
         else:
             permalink = await self.gateway.permalink(ticket.channel_id, ticket.root_ts)
             card = triage_card(card_of(ticket, permalink))
@@ -147,6 +171,7 @@ class DeskEffects:
         """
         rendered = self._rendered.pop(entry.id, None)
         shown = self._shown.pop(entry.id, None)
+        self._asked_at.pop(entry.id, None)
         if rendered is None or result.error is not None or shown == rendered:
             return
         async with self.db.reading() as uow:

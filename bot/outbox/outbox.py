@@ -329,6 +329,12 @@ class Outbox:
             log.warning("outbox %s: %s; retry in %.1fs", entry.key, result.error, delay)
         return [r.error is None or r.permanent or e.attempts >= MAX_ATTEMPTS for e, r in batch]
 
+    async def depth(self) -> tuple[int, int]:
+        """Rows waiting or under way, and rows failed for good (for /metrics)."""
+        async with self.db.reading() as uow:
+            counts = await uow.outbox.unfinished()
+        return counts.get("pending", 0) + counts.get("sending", 0), counts.get("failed", 0)
+
     async def settled(self, within: float = 30.0) -> dict[str, int]:
         """Wait until no row is pending or sending (tests, demo); the counts per state."""
         deadline = asyncio.get_running_loop().time() + within

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.gateway import SlackGateway
 from bot.inflight import InFlight
+from bot.metrics import Metrics
 from bot.outbox.effects import DeskEffects
 from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
@@ -52,6 +53,7 @@ def build_services(
     config: DeskConfig,
     clock: Clock,
     gateway: SlackGateway,
+    metrics: Metrics,
     *,
     broadcast_lease: timedelta = LEASE,
     replica: str | None = None,
@@ -61,15 +63,17 @@ def build_services(
     people = People(gateway, config.team.internal_team_ids)
     presenter = TicketPresenter(gateway)
     outbox = Outbox(db, lease=outbox_lease)
-    outbox.effects = DeskEffects(db, gateway, presenter)
-    sla = SlaService(config)
+    outbox.effects = DeskEffects(db, gateway, presenter, metrics)
+    sla = SlaService(config, metrics)
     broadcaster = Broadcaster(db, config, clock, gateway, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateway, presenter, broadcaster)
-    intake = IntakeService(db, config, clock, gateway, people, presenter, sla, outbox, incidents)
+    intake = IntakeService(
+        db, config, clock, gateway, people, presenter, sla, outbox, metrics, incidents
+    )
     tickets = TicketOps(db, clock, presenter, sla, outbox)
     accounts = AccountService(db, config, clock, gateway)
     escalation = EscalationService(
-        db, config, clock, gateway, sla, CardRefresher(db, presenter), outbox
+        db, config, clock, gateway, sla, CardRefresher(db, presenter), outbox, metrics
     )
     desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox)
     return Services(

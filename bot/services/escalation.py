@@ -17,6 +17,7 @@ from bot.messages.alerts import AlertContext
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
 from bot.messages.markup import channel, md
+from bot.metrics import Metrics
 from bot.outbox.alert_payload import context_to_json
 from bot.outbox.effects import ALERT
 from bot.outbox.outbox import Outbox
@@ -58,8 +59,10 @@ class EscalationService:
         sla: SlaService,
         cards: CardRefresher,
         outbox: Outbox,
+        metrics: Metrics,
     ) -> None:
         self.db = db
+        self.metrics = metrics
         self.outbox = outbox
         self.config = config
         self.clock = clock
@@ -93,6 +96,7 @@ class EscalationService:
                 await self.sla.refresh_many(uow, touched.values(), now)
         # The ledger entries and the outbox rows committed together: each alert is sent once,
         # by the outbox in the background, so a slow recipient never holds up the next sweep.
+        self.metrics.steps_fired(len(alerts))
         self._deliver(recorded)
         self.cards.want(t.id for t in touched.values() if t.card_ts and t.card_channel_id)
         return len(alerts), due.skipped
@@ -135,7 +139,8 @@ class EscalationService:
         steps: list[AuditEntry] = []
         for clock in clocks:
             # In clock order, so a renewal-risk count sees this sweep's earlier breaches only.
-            self._mark_breach(clock, now)
+            if self._mark_breach(clock, now):
+                self.sla.count_breach(uow, clock.ticket, clock)
             ticket = clock.ticket
             for firing in mine.get(clock.id, ()):
                 percent = firing.step.at.percent
@@ -144,6 +149,13 @@ class EscalationService:
                     uow, ticket, clock, percent, firing.step.notify, now, text
                 )
                 alerts.append((f"alert:{clock.id}:{firing.index}:{firing.repeat}", alert))
+                log.info(
+                    "ticket #%d: %s ladder step at %d%% fires",
+                    ticket.number,
+                    clock.kind,
+                    percent,
+                    extra={"ticket": ticket.number, "workspace": ticket.team_id},
+                )
                 detail = {"clock": clock.kind, "percent": percent, "repeat": firing.repeat}
                 steps.append(
                     AuditEntry(
@@ -158,11 +170,14 @@ class EscalationService:
         await uow.audit.record_many(steps)
         return alerts
 
-    def _mark_breach(self, clock: SlaClock, now: datetime) -> None:
+    def _mark_breach(self, clock: SlaClock, now: datetime) -> bool:
+        """Mark the clock run breached if it is past its target; True if this marked it."""
         calendar = self.sla.calendar(clock.calendar)
         run = run_of(clock)
         if clock.breached_at is None and run.elapsed(now, calendar) >= run.target:
             clock.breached_at = run.due_at(calendar) or now
+            return True
+        return False
 
     async def _alert(
         self,

@@ -13,6 +13,7 @@ from bot.config.desk import DeskConfig
 from bot.domain.triage import is_request
 from bot.gateway import SlackGateway
 from bot.messages.base import clip
+from bot.metrics import Metrics
 from bot.outbox.outbox import Fresh, Outbox
 from bot.services.incidents import IncidentService
 from bot.services.inputs import IncomingMessage
@@ -46,6 +47,23 @@ class IntakeResult:
     reason: str = ""
 
 
+def _log_outcomes(msgs: Sequence[IncomingMessage], results: Sequence[IntakeResult]) -> None:
+    """One line per message that touched a ticket, with its event id, ticket and workspace."""
+    for msg, result in zip(msgs, results, strict=True):
+        if result.ticket_number is None:
+            continue
+        log.info(
+            "message %s ticket #%d",
+            result.outcome,
+            result.ticket_number,
+            extra={
+                "event_id": msg.event_id,
+                "ticket": result.ticket_number,
+                "workspace": msg.team_id,
+            },
+        )
+
+
 class _Skip:
     """A message intake does not look at (not a person's new post, or our own)."""
 
@@ -66,6 +84,7 @@ class IntakeService:
         presenter: TicketPresenter,
         sla: SlaService,
         outbox: Outbox,
+        metrics: Metrics,
         incidents: IncidentService | None = None,
     ) -> None:
         self.db = db
@@ -77,7 +96,7 @@ class IntakeService:
         self.sla = sla
         self.outbox = outbox
         self.incidents = incidents
-        self.opener = TicketOpener(config, sla, outbox, incidents)
+        self.opener = TicketOpener(config, sla, outbox, metrics, incidents)
 
     def wants(self, msg: IncomingMessage) -> bool:
         """Whether a message event can touch a ticket: a person's new post (never an edit, a
@@ -135,6 +154,8 @@ class IntakeService:
         # Committed with the tickets, so a crash from here on loses none of them; not awaited.
         for ticket_effects, ticket in effects:
             self.outbox.run_soon(ticket_effects, known=ticket)
+        if log.isEnabledFor(logging.INFO):
+            _log_outcomes(msgs, results)
         return results
 
     @staticmethod

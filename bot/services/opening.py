@@ -7,12 +7,15 @@ ticket costs about ten statements in all, whatever its size (bench/README.md).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from bot.config.desk import DeskConfig
 from bot.domain.triage import classify_priority
 from bot.messages.base import clip
+from bot.metrics import Metrics
 from bot.outbox.effects import CARD, REACT, RECEIPT
 from bot.outbox.outbox import Outbox
 from bot.services.incidents import IncidentService
@@ -52,11 +55,13 @@ class TicketOpener:
         config: DeskConfig,
         sla: SlaService,
         outbox: Outbox,
+        metrics: Metrics,
         incidents: IncidentService | None = None,
     ) -> None:
         self.config = config
         self.sla = sla
         self.outbox = outbox
+        self.metrics = metrics
         self.incidents = incidents
 
     async def open(self, uow: Repositories, openings: list[Opening], now: datetime) -> None:
@@ -108,6 +113,9 @@ class TicketOpener:
         for opening in openings:
             assert opening.ticket is not None
             opening.effects = [by_key[r.key] for r in rows[opening.ticket.id] if r.key in by_key]
+        # Counted when they commit: a batch that rolls back is redone, and counts then.
+        for tier, count in Counter(self.sla.tier_of(t) for t in tickets).items():
+            uow.on_commit(partial(self.metrics.ticket_opened, tier, count))
 
     def _ticket(self, opening: Opening, number: int, now: datetime) -> Ticket:
         msg, account = opening.msg, opening.account

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.config.desk import DeskConfig
 from bot.domain.calendar import Calendar
@@ -11,6 +12,7 @@ from bot.domain.ladder import EscalationStep
 from bot.domain.policy import ClockKind, SlaPolicy
 from bot.domain.sla import AT_RISK_PERCENT, ClockRun, StepKey, next_firing_at, outcome, percent_used
 from bot.domain.tickets import Priority
+from bot.metrics import Metrics
 from store.models import SlaClock, Ticket
 from store.repositories import Repositories
 
@@ -36,8 +38,9 @@ def store_run(clock: SlaClock, run: ClockRun) -> None:
 class SlaService:
     """Keeps each ticket's clock runs, due times and next ladder step in the database."""
 
-    def __init__(self, config: DeskConfig, waker: Waker | None = None) -> None:
+    def __init__(self, config: DeskConfig, metrics: Metrics, waker: Waker | None = None) -> None:
         self.config = config
+        self.metrics = metrics
         self._waker = waker
 
     def set_waker(self, waker: Waker) -> None:
@@ -46,10 +49,18 @@ class SlaService:
 
     def policy_for(self, ticket: Ticket) -> SlaPolicy:
         """The policy of the ticket's account tier and priority (tier gone: default tier)."""
-        tier = ticket.account.tier if ticket.account.tier in self.config.tiers else None
         return self.config.policy(
-            tier or self.config.default_tier, Priority(ticket.priority), ticket.account.calendar
+            self.tier_of(ticket), Priority(ticket.priority), ticket.account.calendar
         )
+
+    def tier_of(self, ticket: Ticket) -> str:
+        """The tier whose policy the ticket follows: its account's, or the default if gone."""
+        tier = ticket.account.tier
+        return tier if tier in self.config.tiers else self.config.default_tier
+
+    def count_breach(self, uow: Repositories, ticket: Ticket, clock: SlaClock) -> None:
+        """Count a clock run's breach once the unit of work that marked it commits."""
+        uow.on_commit(partial(self.metrics.breach, self.tier_of(ticket), clock.kind))
 
     def calendar(self, name: str) -> Calendar:
         """A calendar by name (unknown: always open, so no clock silently stops)."""
@@ -81,7 +92,8 @@ class SlaService:
         """An internal reply answers the customer: response clocks stop."""
         for clock in await uow.sla.active(ticket.id):
             if clock.kind in (ClockKind.FIRST_RESPONSE, ClockKind.NEXT_RESPONSE):
-                self._stop(clock, now)
+                if self._stop(clock, now):
+                    self.count_breach(uow, ticket, clock)
         await self.refresh(uow, ticket, now)
 
     async def on_customer_reply(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
@@ -111,7 +123,8 @@ class SlaService:
     async def on_resolve(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """Resolved: every clock stops and its outcome is kept."""
         for clock in await uow.sla.active(ticket.id):
-            self._stop(clock, now)
+            if self._stop(clock, now):
+                self.count_breach(uow, ticket, clock)
         await self.refresh(uow, ticket, now)
 
     async def on_reopen(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
@@ -165,7 +178,8 @@ class SlaService:
         clock.next_step_at = min(times) if times else None
         return clock.next_step_at
 
-    def _stop(self, clock: SlaClock, now: datetime) -> None:
+    def _stop(self, clock: SlaClock, now: datetime) -> bool:
+        """Stop a clock run and keep its outcome; True if that marks it breached (late stop)."""
         calendar = self.calendar(clock.calendar)
         run = run_of(clock)
         result = outcome(run, clock.due_at or run.due_at(calendar), now, calendar)
@@ -178,6 +192,8 @@ class SlaService:
         clock.late_wall_seconds = result.late_wall.total_seconds()
         if not result.met and clock.breached_at is None:
             clock.breached_at = now
+            return True
+        return False
 
     async def refresh(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """Recompute due times, the next ladder step and the ticket's SLA summary."""
