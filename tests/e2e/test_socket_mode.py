@@ -113,11 +113,11 @@ async def test_an_event_that_could_not_be_stored_is_not_acked_and_comes_again(
     real = inbox.accept
     failures = []
 
-    async def failing_once(body, raw):
+    async def failing_once(body, raw, **kwargs):
         if not failures:
             failures.append(body["event_id"])
             raise OSError("disk full")
-        return await real(body, raw)
+        return await real(body, raw, **kwargs)
 
     monkeypatch.setattr(inbox, "accept", failing_once)
     delivery = await sandbox.emu.post_message(w.CAROL, w.GLOBEX_SHARED, "Exports fail")
