@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.app import create_app
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
+from bot.startup import announce
 from bot.workers import WorkerPool
 
 log = logging.getLogger("connectdesk.serve")
@@ -65,7 +66,7 @@ async def serve(
         raise
     _tune_collector()
     stop = _stop_on_signals()
-    pool = WorkerPool(workers, log_level) if workers else None
+    pool = WorkerPool(workers, log_level, settings.config_path) if workers else None
     if pool is not None:
         pool.start()
     runner = None
@@ -78,16 +79,15 @@ async def serve(
                 desk.bolt, settings.slack_app_token.get_secret_value()
             )
             await socket_handler.connect_async()
-            log.warning("connectdesk running in Socket Mode")
+            announce("connectdesk ready: connected to Slack in Socket Mode")
         else:
             runner = web.AppRunner(desk.web_app())
             await runner.setup()
             await web.TCPSite(runner, settings.host, settings.port).start()
-            log.warning(
-                "connectdesk listening on %s:%s; events worked %s",
-                settings.host,
-                settings.port,
-                f"by {workers} worker process(es)" if workers else "in this process",
+            announce(
+                f"connectdesk ready: listening on http://{settings.host}:{settings.port}"
+                " (POST /slack/events, GET /healthz); events worked "
+                + (f"by {workers} worker process(es)" if workers else "in this process")
             )
         await stop.wait()
     finally:
@@ -109,7 +109,7 @@ async def work(settings: Settings, config: DeskConfig) -> None:
         await desk.close()
         raise
     _tune_collector()
-    log.warning("connectdesk event worker running (pid %d)", os.getpid())
+    announce(f"connectdesk event worker running (pid {os.getpid()})")
     try:
         await _stop_on_signals().wait()
     finally:

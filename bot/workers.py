@@ -25,9 +25,13 @@ STOP_GRACE_SECONDS = 15.0
 class WorkerPool:
     """Runs `python -m bot work` N times, restarting any that exits, until stopped."""
 
-    def __init__(self, count: int, log_level: str = "WARNING") -> None:
+    def __init__(
+        self, count: int, log_level: str = "WARNING", config_path: str | None = None
+    ) -> None:
         self.count = count
         self.log_level = log_level
+        # `serve --config` reaches the children, which otherwise read only the environment.
+        self.config_args = ["--config", config_path] if config_path else []
         self._procs: list[asyncio.subprocess.Process | None] = [None] * count
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -41,7 +45,14 @@ class WorkerPool:
             # The edge cannot wake another process's worker: it polls the inbox instead.
             env = {"CONNECTDESK_INBOX_POLL": str(CHILD_POLL_SECONDS), **os.environ}
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--log-level", self.log_level, "work", env=env
+                sys.executable,
+                "-m",
+                "bot",
+                "--log-level",
+                self.log_level,
+                "work",
+                *self.config_args,
+                env=env,
             )
             self._procs[index] = proc
             with contextlib.suppress(OSError):  # a platform without priorities runs it as is
