@@ -1,33 +1,35 @@
-"""The `connectdesk` command line: serve, demo, check, db."""
+"""The `connectdesk` command line: serve, work, demo, check, db.
+
+Exit codes: 0 done, 1 refused or failed (the message says what to fix), 2 a usage error
+(including `connectdesk` with no command, which prints the help).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
-from collections.abc import Coroutine, Sequence
+import textwrap
+from collections.abc import Callable, Coroutine, Sequence
+from functools import partial
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from bot.config.desk import ConfigError, DeskConfig, load_desk_config
 from bot.config.settings import Settings
 from bot.db_cli import add_db_parser, cmd_db
 from bot.logs import LOG_FORMAT_ENV, LOG_FORMATS, configure_logging
 
+log = logging.getLogger("connectdesk.cli")
 
-def _read_settings() -> Settings | None:
-    """The environment's settings, or None after one line per problem (no traceback)."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"])
-            # A URL error is a whole sentence that names its variable already.
-            line = error["msg"] if error["type"] == "database_url" else f"{where}: {error['msg']}"
-            print(line, file=sys.stderr)
-        return None
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_LOG_LEVEL = "WARNING"
+HELP_WIDTH = 100
 
 
 def _load_config(settings: Settings) -> DeskConfig | None:
@@ -36,6 +38,12 @@ def _load_config(settings: Settings) -> DeskConfig | None:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        if not Path(settings.config_path).exists():
+            print(
+                "Start from the annotated example: cp desk.example.yml desk.yml"
+                " (or point CONNECTDESK_CONFIG or --config at your file).",
+                file=sys.stderr,
+            )
         return None
 
 
@@ -45,7 +53,8 @@ def cmd_check(settings: Settings) -> int:
 
     config = _load_config(settings)
     if config is None:
-        print(f"{settings.config_path}: invalid, see above", file=sys.stderr)
+        if Path(settings.config_path).exists():
+            print(f"{settings.config_path}: invalid, see above", file=sys.stderr)
         return 1
     print(policy_table(config))
     print(f"{settings.config_path}: OK")
@@ -66,18 +75,29 @@ def _run_fast(main: Coroutine[Any, Any, None]) -> None:
     uvloop.run(main)
 
 
+async def _checked(
+    settings: Settings, upgrade_db: bool, run: Callable[[], Coroutine[Any, Any, None]]
+) -> None:
+    """The start-up checks, then the process itself (built only once they pass)."""
+    from bot.startup import check_startup
+
+    await check_startup(settings, upgrade_db=upgrade_db)
+    await run()
+
+
 def cmd_serve(
     settings: Settings,
     *,
     upgrade_db: bool = False,
     workers: int = 0,
-    log_level: str = "WARNING",
+    log_level: str = DEFAULT_LOG_LEVEL,
     worker_only: bool = False,
     log_format: str = "text",
 ) -> int:
-    """Run the bot until interrupted (refuses an out-of-date schema unless `upgrade_db`)."""
+    """Run the bot until interrupted; a start that cannot work is refused in a sentence (1)."""
     from bot.app import SchemaNotReady
     from bot.serve import serve, work
+    from bot.startup import StartupError
 
     config = _load_config(settings)
     if config is None:
@@ -92,9 +112,10 @@ def cmd_serve(
         )
         return 1
     if worker_only:
-        run = work(settings, config)
+        run = partial(work, settings, config)
     else:
-        run = serve(
+        run = partial(
+            serve,
             settings,
             config,
             upgrade_db=upgrade_db,
@@ -103,9 +124,20 @@ def cmd_serve(
             log_format=log_format,
         )
     try:
-        _run_fast(run)
-    except SchemaNotReady as exc:
+        _run_fast(_checked(settings, upgrade_db, run))
+    except (StartupError, SchemaNotReady) as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # before the signal handlers are in place: stop quietly
+        return 130
+    except Exception as exc:  # a start-up failure no check foresaw still ends in a sentence
+        log.debug("connectdesk stopped", exc_info=True)
+        name = "work" if worker_only else "serve"
+        print(
+            f"connectdesk {name} stopped: {type(exc).__name__}: {exc}"
+            "\n(--log-level DEBUG shows where)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -117,19 +149,93 @@ def cmd_demo(speed: float) -> int:
     return asyncio.run(run_demo(speed=speed))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `connectdesk` and `python -m bot`."""
-    parser = argparse.ArgumentParser(prog="connectdesk", description=__doc__)
-    parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
-    parser.add_argument(
+def environment_help() -> str:
+    """The environment variables a process reads, one line each, from the Settings model."""
+    fields = list(Settings.model_fields.values())
+    width = max(len(field.alias or "") for field in fields)
+    lines = ["environment (read once at start-up):"]
+    for field in fields:
+        default = field.default
+        shown = (
+            ""
+            if default is None or default == "" or isinstance(default, SecretStr)
+            else f" (default {default})"
+        )
+        lines.append(
+            textwrap.fill(
+                f"{field.alias:<{width}}  {field.description}{shown}",
+                width=HELP_WIDTH,
+                initial_indent="  ",
+                subsequent_indent=" " * (width + 4),
+            )
+        )
+    return "\n".join(lines)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
+
+
+def _version() -> str:
+    try:
+        return version("connectdesk")
+    except PackageNotFoundError:
+        return "unknown (not installed as a package)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command, its options and its help."""
+    # Given after the command too (`connectdesk serve --log-level INFO`); SUPPRESS keeps a
+    # level given before the command from being reset by the subcommand's default.
+    logging_options = argparse.ArgumentParser(add_help=False)
+    logging_options.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default=argparse.SUPPRESS,
+        help=f"how much to log on stderr (default {DEFAULT_LOG_LEVEL})",
+    )
+    logging_options.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
+        default=argparse.SUPPRESS,
         help=f"text (default) or json: one object per line (also ${LOG_FORMAT_ENV})",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser(
-        "serve", help="run the bot (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)"
+    parser = argparse.ArgumentParser(
+        prog="connectdesk",
+        description="A self-hosted support desk for Slack Connect.",
+        epilog="`connectdesk COMMAND --help` tells more about each command.",
+        parents=[logging_options],
     )
+    parser.add_argument("--version", action="version", version=f"connectdesk {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    config_help = "the desk's config file (default $CONNECTDESK_CONFIG, else desk.yml)"
+
+    serve = sub.add_parser(
+        "serve",
+        parents=[logging_options],
+        help="run the bot (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)",
+        description=textwrap.fill(
+            "Run the bot until SIGINT/SIGTERM: HTTP on $PORT (POST /slack/events, GET /healthz),"
+            " or Socket Mode when SLACK_APP_TOKEN is set. It first checks desk.yml, the tokens,"
+            " Slack's answer to the bot token and the database schema, and refuses to start,"
+            " saying what to fix, if any of them is wrong.",
+            HELP_WIDTH,
+        ),
+        epilog=environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--config", help=config_help)
+    serve.add_argument(
+        "--host", help="address to listen on (default $CONNECTDESK_HOST, else 0.0.0.0)"
+    )
+    serve.add_argument("--port", type=_port, help="HTTP port (default $PORT, else 3000)")
     serve.add_argument(
         "--upgrade-db", action="store_true", help="migrate the database schema first if behind"
     )
@@ -139,41 +245,102 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         help="work events in N child processes (`connectdesk work`); 0: in this one (default)",
     )
-    sub.add_parser(
-        "work", help="work stored events, timers and side effects (no HTTP; see --workers)"
+    work = sub.add_parser(
+        "work",
+        parents=[logging_options],
+        help="work stored events, timers and side effects (no HTTP; see serve --workers)",
+        description=textwrap.fill(
+            "Work the events `connectdesk serve` stored, the SLA timers and the outbox, without"
+            " serving HTTP. `serve --workers N` runs N of these; it checks what serve checks.",
+            HELP_WIDTH,
+        ),
+        epilog=environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo = sub.add_parser("demo", help="play a scripted day on the local Slack emulator")
+    work.add_argument("--config", help=config_help)
+    demo = sub.add_parser(
+        "demo",
+        parents=[logging_options],
+        help="play a scripted day on the local Slack emulator (no tokens needed)",
+        description=(
+            "Start a local Slack emulator and the bot against it, play a day in a shared channel"
+            " (with time compressed) and print what the customer, the account team member and"
+            " the manager each saw, each message as first posted and then its edits."
+        ),
+    )
     demo.add_argument("--speed", type=float, default=1.0, help="pace multiplier (default 1)")
-    check = sub.add_parser("check", help="validate desk.yml and print the policy table")
-    check.add_argument("--config", help="config file (default $CONNECTDESK_CONFIG or desk.yml)")
-    add_db_parser(sub)
-    args = parser.parse_args(argv)
-    log_format = args.log_format or os.environ.get(LOG_FORMAT_ENV) or "text"
+    check = sub.add_parser(
+        "check",
+        parents=[logging_options],
+        help="validate desk.yml and print the policy table",
+        description=(
+            "Validate the config file and print the resolved policy table (tier x priority x"
+            " targets, calendar, ladder). Exit 1 with file:line: messages on any error."
+        ),
+    )
+    check.add_argument("--config", help=config_help)
+    add_db_parser(sub, parents=[logging_options])
+    return parser
+
+
+def _settings() -> Settings | None:
+    """The environment's settings, or None after one line per problem (no traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            # A URL error is a whole sentence that names its variable (never the URL itself).
+            if error["type"] == "database_url":
+                print(error["msg"], file=sys.stderr)
+            else:
+                print(f"{name}={error.get('input')!r}: {error['msg']}", file=sys.stderr)
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `connectdesk` and `python -m bot`."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error argparse explained
+        return exc.code if isinstance(exc.code, int) else 0
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    if args.command == "serve" and args.workers < 0:
+        print("connectdesk serve: --workers must be 0 or more", file=sys.stderr)
+        return 2
+    log_level = getattr(args, "log_level", DEFAULT_LOG_LEVEL)
+    log_format = getattr(args, "log_format", None) or os.environ.get(LOG_FORMAT_ENV) or "text"
     if log_format not in LOG_FORMATS:
         print(f"{LOG_FORMAT_ENV} must be text or json, not {log_format!r}", file=sys.stderr)
         return 2
-    configure_logging(args.log_level, log_format)
+    configure_logging(log_level, log_format)
     if args.command == "demo":
         return cmd_demo(args.speed)
-    settings = _read_settings()
+    settings = _settings()
     if settings is None:
         return 1
+    overrides = {
+        "config_path": getattr(args, "config", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+    }
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     if args.command == "check":
-        if args.config:
-            settings = settings.model_copy(update={"config_path": args.config})
         return cmd_check(settings)
     if args.command == "db":
         return cmd_db(settings, args)
     if args.command == "work":
-        return cmd_serve(settings, worker_only=True)
-    if args.workers < 0:
-        print("--workers must be 0 or more", file=sys.stderr)
-        return 2
+        return cmd_serve(
+            settings, worker_only=True, log_level=log_level, log_format=log_format
+        )
     return cmd_serve(
         settings,
         upgrade_db=args.upgrade_db,
         workers=args.workers,
-        log_level=args.log_level,
+        log_level=log_level,
         log_format=log_format,
     )
 

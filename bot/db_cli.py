@@ -9,22 +9,63 @@ import sys
 from bot.config.settings import Settings
 
 
-def add_db_parser(sub: argparse._SubParsersAction) -> None:
-    """Register `db upgrade|current|stamp|revision`."""
-    db = sub.add_parser("db", help="database schema: upgrade, current, stamp, revision")
-    actions = db.add_subparsers(dest="db_command", required=True)
-    up = actions.add_parser("upgrade", help="migrate $CONNECTDESK_DATABASE_URL to the newest")
+def add_db_parser(
+    sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser] | None = None
+) -> None:
+    """Register `db upgrade|current|stamp|revision` (`parents`: options every command takes)."""
+    parents = parents or []
+    db = sub.add_parser(
+        "db",
+        parents=parents,
+        help="database schema: upgrade, current, stamp, revision",
+        description=(
+            "Manage the schema of $CONNECTDESK_DATABASE_URL (default"
+            " sqlite+aiosqlite:///connectdesk.db) with its Alembic migrations."
+        ),
+    )
+    actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = actions.add_parser(
+        "upgrade",
+        parents=parents,
+        help="migrate $CONNECTDESK_DATABASE_URL to the newest",
+        description="Create the schema, or migrate it to a revision (default: the newest).",
+    )
     up.add_argument("revision", nargs="?", default="head", help="target (default head)")
-    actions.add_parser("current", help="print the schema revision and whether it is current")
-    stamp = actions.add_parser("stamp", help="record a revision without running migrations")
+    actions.add_parser(
+        "current",
+        parents=parents,
+        help="print the schema revision and whether it is current",
+        description="Print the database's schema revision; exit 1 if it is not the newest.",
+    )
+    stamp = actions.add_parser(
+        "stamp",
+        parents=parents,
+        help="record a revision without running migrations",
+        description=(
+            "Record a revision as the schema's state without running anything (e.g. to adopt"
+            " tables created before migrations: `db stamp head`)."
+        ),
+    )
     stamp.add_argument("revision", help="e.g. head, or 0001")
-    rev = actions.add_parser("revision", help="write a new migration from the models (dev)")
+    rev = actions.add_parser(
+        "revision",
+        parents=parents,
+        help="write a new migration from the models (dev)",
+        description="Write a new migration script: what the models add over the database.",
+    )
     rev.add_argument("-m", "--message", required=True, help="what the migration does")
     rev.add_argument("--empty", action="store_true", help="do not autogenerate; empty script")
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     """Run one `db` subcommand against $CONNECTDESK_DATABASE_URL."""
+    from bot.startup import StartupError, check_database_url
+
+    try:
+        check_database_url("CONNECTDESK_DATABASE_URL", settings.database_url)
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return asyncio.run(_run(settings.database_url, args))
 
 

@@ -1,6 +1,8 @@
 """`connectdesk demo`: a scripted day in a shared channel on the local emulator, no tokens needed.
 
-It prints what the customer, the account team and the manager each saw.
+It prints what the customer, the account team and the manager each saw: each message as first
+posted with its edits under it, replies under their parent, reactions, at the demo clock's time
+(its day moves on between steps as the narration says, and jumps ahead for the SLA part).
 """
 
 from __future__ import annotations
@@ -82,20 +84,32 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
     async with Sandbox(config, workspace=demo_workspace(), clock=clock) as box:
         emu = box.emu
 
-        async def later(delta: timedelta) -> None:
-            # Compressed time: jump the clock and wake the timer sweep as the due time would.
-            clock.advance(delta)
+        async def wake() -> None:
+            # Compressed time: after a jump of the clock, wake the timer sweep as the due time
+            # would have.
             if box.desk is not None:
                 box.desk.scheduler.wake_at(clock.now())
 
-        async def step(title: str, action: Any, settle: Callable[[], Any]) -> Any:
-            out(f"  · {title}")
+        async def step(
+            title: str,
+            action: Any,
+            settle: Callable[[], Any],
+            after: timedelta = timedelta(),
+        ) -> Any:
+            # The demo's day moves on `after` the previous step, as a real one would.
+            clock.advance(after)
+            out(f"  · {clock.now():%H:%M} {title}")
             result = await action
             await emu.wait_for(settle, within=10)
+            # Everything the step set off lands at this step's time, not after the clock moved.
+            await box.quiet()
             await asyncio.sleep(pause)
             return result
 
-        out("connectdesk demo: a day in the shared channel #globex-support\n")
+        out(
+            "connectdesk demo: a day in the shared channel #globex-support"
+            f" ({DEMO_START:%a %d %b %Y}; times in UTC on the demo's clock)\n"
+        )
         request = await step(
             "Carol (Globex) posts a request in the shared channel",
             emu.post_message(CAROL, SHARED, "Our exports are down since 9am, nothing downloads."),
@@ -105,17 +119,20 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             "Carol adds a detail a minute later (joins the same ticket)",
             emu.post_message(CAROL, SHARED, "Also the scheduled report did not arrive."),
             lambda: len([c for c in emu.calls_to("reactions.add")]) >= 2,
+            after=timedelta(minutes=1),
         )
         await step(
             "Carol says thanks (a pleasantry: no new ticket)",
             emu.post_message(CAROL, SHARED, "thanks!"),
             lambda: True,
+            after=timedelta(minutes=1),
         )
         card = _cards(emu)[0]
         await step(
             "Alice presses Claim on the triage card",
             emu.click_button(ALICE, INTERNAL, card.ts, "ticket_claim", _ticket_id(card)),
             lambda: "<@U0ALICE>" in (emu.message(INTERNAL, card.ts).text or ""),
+            after=timedelta(minutes=2),
         )
         await step(
             "Alice replies in the customer's thread (first response)",
@@ -126,32 +143,38 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
                 thread_ts=request.ts,
             ),
             lambda: "answered" in repr(emu.message(INTERNAL, card.ts).blocks),
+            after=timedelta(minutes=3),
         )
         await step(
             "Alice resolves it with /desk",
             emu.slash_command(ALICE, INTERNAL, "resolve 1 export workers restarted"),
             lambda: "white_check_mark" in emu.reactions(SHARED, request.ts),
+            after=timedelta(minutes=9),
         )
         question = await step(
             "Carol asks a new question (P3: first reply due within 4 hours)",
             emu.post_message(CAROL, SHARED, "Could you add SSO for our contractors' accounts?"),
             lambda: len(_cards(emu)) >= 2,
+            after=timedelta(minutes=15),
         )
         card2 = _cards(emu)[-1]
         await step(
             "Alice claims it, then gets pulled into a meeting",
             emu.click_button(ALICE, INTERNAL, card2.ts, "ticket_claim", _ticket_id(card2)),
             lambda: "<@U0ALICE>" in (emu.message(INTERNAL, card2.ts).text or ""),
+            after=timedelta(minutes=2),
         )
         await step(
-            "3 hours later (compressed): 75% of the target is used, Alice is warned",
-            later(timedelta(hours=3, minutes=1)),
+            "3 hours after the question (compressed): 75% of the target is used, Alice is warned",
+            wake(),
             lambda: _bot_dms(emu, ALICE, "SLA warning"),
+            after=timedelta(hours=2, minutes=59),
         )
         await step(
             "1 more hour: the first-response SLA is breached, Mia and #support-escalations alerted",
-            later(timedelta(hours=1)),
+            wake(),
             lambda: _bot_dms(emu, MIA, "SLA breached"),
+            after=timedelta(hours=1),
         )
         await step(
             "Alice answers Carol (first response, 1 minute late; the outcome is recorded)",
@@ -171,11 +194,13 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
                 "incident declare sev2 Scheduled report emails are delayed accounts: Globex",
             ),
             lambda: _notices(emu, "aware of an issue"),
+            after=timedelta(minutes=4),
         )
         await step(
             "Mia posts an update (a reply under the notice; its status line is edited)",
             emu.slash_command(MIA, INTERNAL, "incident update 1 The mail queue is draining."),
             lambda: _notices(emu, "*Update:*"),
+            after=timedelta(minutes=20),
         )
         await step(
             "Mia resolves the incident (a closing reply)",
@@ -184,16 +209,14 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             lambda: (
                 _notices(emu, "*Resolved:*") and _bot_dms(emu, MIA, "closing reply: posted 1/1")
             ),
+            after=timedelta(minutes=25),
         )
         await step(
             "Mia checks the queue",
             emu.slash_command(MIA, INTERNAL, "queue"),
             lambda: [s for s in emu.seen_by(MIA) if s.kind == "ephemeral"],
+            after=timedelta(minutes=2),
         )
-        if box.desk is not None:
-            # Let the last progress edit and any side effect still queued land before printing.
-            await box.desk.services.broadcaster.idle()
-            await box.desk.services.outbox.settled()
         out("")
         for user, label in PEOPLE:
             out(f"=== What {label} saw ===")

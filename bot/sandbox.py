@@ -61,6 +61,8 @@ class Sandbox:
             bot_token=BOT_TOKEN,
             app_token=APP_TOKEN,
             transport=transport,
+            # People see the bot's time on messages (the demo's compressed day).
+            **({"clock": clock} if clock is not None else {}),
             **(emulator_options or {}),
         )
         self.desk: ConnectDesk | None = None
@@ -110,6 +112,17 @@ class Sandbox:
         desk.inbox.tracking = True
         self.emu.deliverer.after_send = desk.inbox.drained
         return desk
+
+    async def quiet(self) -> None:
+        """Wait until the bot has nothing under way: listener work, broadcasts, side effects
+        and card edits (what a step set off has landed, before the clock moves on)."""
+        if self.desk is None:
+            return
+        services = self.desk.services
+        await services.inflight.drain(grace=30.0)
+        await services.broadcaster.idle()
+        await services.outbox.settled()
+        await services.escalation.cards.idle()
 
     async def stop_bot(self) -> None:
         """Stop the bot (as a crash or deploy would), leaving the emulator and database."""

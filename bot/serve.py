@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.app import create_app
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
+from bot.logs import announce
 from bot.metrics import MULTIPROC_ENV
 from bot.workers import WorkerPool
 
@@ -104,7 +105,15 @@ async def _serve(
     _tune_collector()
     stop = _stop_on_signals()
     pool = (
-        WorkerPool(workers, log_level, log_format, desk.metrics.process_exited) if workers else None
+        WorkerPool(
+            workers,
+            log_level,
+            log_format,
+            desk.metrics.process_exited,
+            config_path=settings.config_path,
+        )
+        if workers
+        else None
     )
     if pool is not None:
         pool.start()
@@ -114,18 +123,22 @@ async def _serve(
     try:
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
+        probes = f"http://{settings.host}:{settings.port}"
+        events = f"by {workers} worker process(es)" if workers else "in this process"
         if app_token:
             # Events, commands and buttons arrive over the websocket, into the same entry as
             # HTTP's; the port serves only the probes (and metrics) for the orchestrator.
             socket_edge = desk.socket_mode(app_token)
             await socket_edge.connect()
-        log.warning(
-            "connectdesk %s; probes on %s:%s; events worked %s",
-            "connected in Socket Mode" if app_token else "listening for Slack over HTTP",
-            settings.host,
-            settings.port,
-            f"by {workers} worker process(es)" if workers else "in this process",
-        )
+            announce(
+                f"connectdesk ready: connected to Slack in Socket Mode; probes on {probes}"
+                f" (GET /healthz, /readyz, /metrics); events worked {events}"
+            )
+        else:
+            announce(
+                f"connectdesk ready: listening on {probes} (POST /slack/events, GET /healthz,"
+                f" /readyz, /metrics); events worked {events}"
+            )
         await stop.wait()
     finally:
         if socket_edge is not None:
@@ -145,7 +158,7 @@ async def work(settings: Settings, config: DeskConfig) -> None:
         await desk.close()
         raise
     _tune_collector()
-    log.warning("connectdesk event worker running (pid %d)", os.getpid())
+    announce(f"connectdesk event worker running (pid {os.getpid()})")
     try:
         await _stop_on_signals().wait()
     finally:

@@ -35,11 +35,15 @@ class WorkerPool:
         log_level: str = "WARNING",
         log_format: str = "text",
         exited: Callable[[int], None] | None = None,
+        *,
+        config_path: str | None = None,
     ) -> None:
         self.count = count
         self.log_level = log_level
         self.log_format = log_format
         self._exited = exited
+        # `serve --config` reaches the children, which otherwise read only the environment.
+        self.config_args = ["--config", config_path] if config_path else []
         self._procs: list[asyncio.subprocess.Process | None] = [None] * count
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -61,6 +65,7 @@ class WorkerPool:
                 "--log-format",
                 self.log_format,
                 "work",
+                *self.config_args,
                 env=env,
             )
             self._procs[index] = proc

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import contextlib
+import io
 import os
 import signal
 import socket
+import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bench.procs import wait_healthy
-from bot.cli import main
+from bot.cli import build_parser, main
+from bot.config.settings import Settings
 from bot.emulator import Emulator
 from bot.sandbox import TRANSPORTS
 from bot.workers import WORKER_NICENESS
@@ -50,26 +56,83 @@ def test_check_missing_file(capsys, tmp_path: Path) -> None:
     assert "cannot read the config file" in capsys.readouterr().err
 
 
-def test_demo_runs_and_shows_each_person(capsys) -> None:
-    assert main(["demo", "--speed", "50"]) == 0
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def demo_output() -> str:
+    """`connectdesk demo` (paced 50 times faster), run once for the tests that read it."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["demo", "--speed", "50"]) == 0
+    return printed.getvalue()
+
+
+def _views(out: str) -> tuple[str, str, str]:
+    carol = out.split("=== What Carol")[1].split("=== What Alice")[0]
+    alice = out.split("=== What Alice")[1].split("=== What Mia")[0]
+    return carol, alice, out.split("=== What Mia")[1]
+
+
+def test_demo_runs_and_shows_each_person(demo_output: str) -> None:
+    out = demo_output
     for who in ("Carol (customer, Globex)", "Alice (account team)", "Mia (support manager)"):
         assert f"=== What {who} saw ===" in out
-    carol = out.split("=== What Carol")[1].split("=== What Alice")[0]
+    carol, alice, mia = _views(out)
     assert "Ticket *#1* is resolved" in carol and "strategic" not in carol
     assert "Internal details in the shared channel: 0" in out
-    alice = out.split("=== What Alice")[1].split("=== What Mia")[0]
-    mia = out.split("=== What Mia")[1]
     assert alice.count("*SLA warning* (75%) · #2") == 1 and "SLA breached" not in alice
     assert mia.count("[DM] connectdesk: :rotating_light: *SLA breached* (100%) · #2") == 1
     assert mia.count("[#support-escalations] connectdesk: :rotating_light: *SLA breached*") == 1
     assert "SLA" not in carol
-    # The incident: one notice for Carol, the update and the closing reply in its thread.
-    assert carol.count("*We're aware of an issue: Scheduled report emails are delayed*") == 1
+    # The incident: one notice for Carol (its edits under it), the update and the closing
+    # reply in its thread.
+    posted = [line for line in carol.splitlines() if "] connectdesk: " in line]  # not replies
+    assert len([line for line in posted if "We're aware of an issue: Scheduled" in line]) == 1
     assert "(thread) connectdesk: :mega: *Update:* The mail queue is draining." in carol
     assert "(thread) connectdesk: :white_check_mark: *Resolved:* All delayed reports" in carol
     assert "sev2" not in carol
     assert "• closing reply: posted 1/1, 0 failed" in mia
+
+
+def test_demo_shows_each_message_as_first_posted_then_its_edits(demo_output: str) -> None:
+    """The receipt as Carol first read it (number, first reply time), its edits after it at
+    the demo clock's times, replies under their parent, reactions, markup as read."""
+    carol, alice, mia = _views(demo_output)
+    lines = carol.strip().splitlines()
+    request = lines.index(
+        "14:00 [#globex-support] carol: Our exports are down since 9am, nothing downloads."
+        "  [:eyes: by connectdesk] [:white_check_mark: by connectdesk]"
+    )
+    assert lines[request + 1] == (
+        "      14:00 (thread) connectdesk: :eyes: Thanks, we've got your request. It's ticket"
+        " *#1*. You can expect a first reply from the team by Mon 23 Nov 2026, 14:15 UTC."
+        " Add any details by replying in this thread."
+    )
+    assert lines[request + 2].startswith("            ↳ edited at 14:07: :eyes: Ticket *#1*: ")
+    assert lines[request + 3].startswith(
+        "            ↳ edited at 14:16: :white_check_mark: Ticket *#1* is resolved."
+    )
+    assert lines[request + 4] == (
+        "      14:07 (thread) alice: Hi Carol, on it: the export workers are restarting."
+    )
+    assert lines[request + 5].startswith("14:01 [#globex-support] carol: Also the scheduled")
+    # The incident notice: its status line as first posted, then what each edit changed.
+    notice = next(i for i, line in enumerate(lines) if "We're aware of an issue" in line)
+    assert lines[notice].startswith("18:36 [#globex-support] connectdesk: :rotating_light:")
+    assert lines[notice + 1].startswith("      *Status:* Investigating · next update by")
+    edits = [line for line in lines[notice:] if "↳ edited at" in line]
+    assert [line.split(",")[0].strip() for line in edits] == [
+        "↳ edited at 18:56",
+        "↳ edited at 19:21",
+    ]
+    assert "*Status:* Resolved (Mon 23 Nov 2026, 19:21 UTC)" in carol
+    update = lines.index(
+        "      18:56 (thread) connectdesk: :mega: *Update:* The mail queue is draining."
+    )
+    assert update > notice
+    # Markup is rendered for every reader: names, not ids; times, not tokens; no escapes.
+    for view in (carol, alice, mia):
+        for raw in ("<@U", "<#C", "<!date", "&lt;", "&gt;", "&amp;"):
+            assert raw not in view
+    assert "↳ edited at 14:04: Ticket #1 · Globex (strategic) · P1 · Open — owner: @alice" in alice
 
 
 def _free_port() -> int:
@@ -84,7 +147,11 @@ async def test_serve_runs_for_real_against_slack_api(
     tmp_path: Path, database_url: str, workers: int, transport: str
 ) -> None:
     """`connectdesk serve --upgrade-db [--workers 1]` as a separate process, against Slack,
-    over HTTP or in Socket Mode (where the port serves the probes only)."""
+    over HTTP or in Socket Mode (where the port serves the probes only).
+
+    With a worker, the config file, address and port come as options that override the
+    environment (which names a missing file and a port nobody may use): the child gets them.
+    """
     config = tmp_path / "desk.yml"
     config.write_text(w.DESK_YML)
     async with Emulator(
@@ -95,15 +162,22 @@ async def test_serve_runs_for_real_against_slack_api(
         transport=transport,
     ) as emu:
         port = _free_port()
+        where = {
+            "PORT": str(port),
+            "CONNECTDESK_HOST": "127.0.0.1",
+            "CONNECTDESK_CONFIG": str(config),
+        }
+        options = []
+        if workers:
+            where = {"PORT": "1", "CONNECTDESK_CONFIG": str(tmp_path / "missing.yml")}
+            options = ["--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": "xoxb-real",
             "SLACK_SIGNING_SECRET": "real-secret",
             "SLACK_API_URL": emu.api_url,
-            "PORT": str(port),
-            "CONNECTDESK_HOST": "127.0.0.1",
-            "CONNECTDESK_CONFIG": str(config),
             "CONNECTDESK_DATABASE_URL": database_url,
+            **where,
         }
         if transport == "socket":
             env["SLACK_APP_TOKEN"] = "xapp-1-real"
@@ -115,6 +189,7 @@ async def test_serve_runs_for_real_against_slack_api(
             "--upgrade-db",
             "--workers",
             str(workers),
+            *options,
             env=env,
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
@@ -154,6 +229,15 @@ async def test_serve_runs_for_real_against_slack_api(
         # The edge left the events to its child (whose log shares this output), or kept them.
         expected = "by 1 worker process(es)" if workers else "events worked in this process"
         assert expected in output and ("event worker running" in output) == bool(workers)
+        # A normal start says it is ready in one line, and nothing looks like a problem.
+        ready = (
+            f"connectdesk ready: listening on http://127.0.0.1:{port} (POST /slack/events"
+            if transport == "http"
+            else "connectdesk ready: connected to Slack in Socket Mode; probes on"
+            f" http://127.0.0.1:{port}"
+        )
+        assert output.count(ready) == 1, output
+        assert "WARNING" not in output and "ERROR" not in output and "Traceback" not in output
         assert "xoxb-real" not in output and "real-secret" not in output
 
 
@@ -263,7 +347,7 @@ async def test_serve_with_a_worker_adds_up_its_metrics_and_logs_json(
     assert opened[0]["message"] == "message opened ticket #1"
     # Both processes wrote JSON: the edge's lines and the worker's (the intake line above too).
     messages = [r["message"] for r in records]
-    assert any(m.startswith("connectdesk listening on 127.0.0.1") for m in messages)
+    assert any(m.startswith("connectdesk ready: listening on http://127.0.0.1") for m in messages)
     assert any(m.startswith("connectdesk event worker running") for m in messages)
     assert any("event worker 0 exited with -9; restarting" in m for m in messages)
     # The metrics directory lived as long as serve did.
@@ -280,3 +364,103 @@ def test_a_bad_log_format_explains(capsys, monkeypatch) -> None:
         main(["--log-format", "yaml", "check"])
     assert exited.value.code == 2
     assert "argument --log-format: invalid choice: 'yaml'" in capsys.readouterr().err
+# ---- the command line itself: help, version, options --------------------------------------
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("connectdesk")  # what `uv run connectdesk` runs
+
+
+def _flat(text: str) -> str:
+    """Text with its line wrapping undone (argparse wraps help to the terminal's width)."""
+    return " ".join(text.split())
+
+
+def test_no_command_prints_the_help_as_a_usage_error(capsys) -> None:
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: connectdesk")
+    for command in ("serve", "work", "demo", "check", "db"):
+        assert f"\n    {command} " in err
+
+
+def test_version_comes_from_the_package(capsys) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"connectdesk {version('connectdesk')}\n"
+
+
+def test_the_installed_command_answers_version_and_help() -> None:
+    done = subprocess.run(
+        [CONSOLE_SCRIPT, "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, f"connectdesk {version('connectdesk')}\n")
+    done = subprocess.run([CONSOLE_SCRIPT], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "usage: connectdesk" in done.stderr and not done.stdout
+
+
+def test_serve_help_lists_every_environment_variable_it_reads(capsys) -> None:
+    assert main(["serve", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--config CONFIG", "--host HOST", "--port PORT", "--upgrade-db", "--workers"):
+        assert option in out
+    listed = out.split("environment (read once at start-up):")[1]
+    for field in Settings.model_fields.values():
+        assert field.alias and field.description, "every setting needs a one-line description"
+        line = next(line for line in listed.splitlines() if line.split()[:1] == [field.alias])
+        assert _flat(field.description)[:30] in _flat(line)
+    assert "PORT" in listed and "(default 3000)" in _flat(listed)
+
+
+def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from _commands(sub, (*path, name))
+
+
+def test_every_command_explains_itself_in_its_help(capsys) -> None:
+    commands = list(_commands(build_parser()))
+    assert {c for c, _ in commands} >= {
+        ("serve",), ("work",), ("demo",), ("check",), ("db",), ("db", "upgrade"),
+        ("db", "current"), ("db", "stamp"), ("db", "revision"),
+    }  # fmt: skip
+    for command, parser in commands:
+        assert parser.description, f"`connectdesk {' '.join(command)}` has no description"
+        assert main([*command, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert _flat(parser.description) in _flat(out), command
+        assert "--log-level {DEBUG,INFO,WARNING,ERROR}" in out, command
+
+
+def test_a_bad_log_level_is_a_usage_error_naming_the_choices(capsys) -> None:
+    for argv in (["serve", "--log-level", "LOUD"], ["--log-level", "LOUD", "check"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "invalid choice: 'LOUD' (choose from 'DEBUG', 'INFO', 'WARNING', 'ERROR')" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "informs"),
+    [
+        (["--log-level", "INFO", "db", "upgrade"], True),
+        (["db", "--log-level", "info", "upgrade"], True),
+        (["db", "upgrade", "--log-level", "INFO"], True),
+        (["db", "upgrade"], False),
+    ],
+)
+def test_log_level_works_before_or_after_the_command(
+    tmp_path: Path, argv: list[str], informs: bool
+) -> None:
+    """Alembic says what it does at INFO: shown when asked for, wherever the option is."""
+    env = {**os.environ, "CONNECTDESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/d.db"}
+    done = subprocess.run(
+        [CONSOLE_SCRIPT, *argv], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert ("INFO alembic.runtime.migration" in done.stderr) == informs, done.stderr
+
+
+def test_a_port_that_is_not_a_number_is_a_usage_error(capsys) -> None:
+    assert main(["serve", "--port", "eighty"]) == 2
+    assert "argument --port: 'eighty' is not a port number" in capsys.readouterr().err
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "argument --port: 70000 is not a port number (0-65535)" in capsys.readouterr().err

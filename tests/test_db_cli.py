@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from bot.emulator import Emulator
 from tests.support import world as w
 
 
 @pytest.fixture
-def deploy_env(monkeypatch, tmp_path: Path, database_url: str) -> str:
-    """The environment of a deployment on `database_url`, with tokens and a config."""
+async def deploy_env(monkeypatch, tmp_path: Path, database_url: str) -> AsyncIterator[str]:
+    """The environment of a deployment on `database_url`, with tokens, a config and Slack."""
     config = tmp_path / "desk.yml"
     config.write_text(w.DESK_YML)
     monkeypatch.setenv("CONNECTDESK_CONFIG", str(config))
     monkeypatch.setenv("CONNECTDESK_DATABASE_URL", database_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
-    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # never reached
-    return database_url
+    # serve asks Slack about its token before it looks at the database.
+    async with Emulator(w.workspace(), signing_secret="secret", bot_token="xoxb-test") as emu:
+        monkeypatch.setenv("SLACK_API_URL", emu.api_url)
+        yield database_url
 
 
 async def run(*argv: str) -> int:
@@ -83,3 +87,13 @@ async def test_revision_on_a_current_schema_writes_an_empty_migration(
     assert f"Revises: {head}" in body
     upgrade = body.split("def upgrade()")[1].split("def downgrade()")[0]
     assert "pass" in upgrade and "op." not in upgrade  # models and schema agree: nothing to do
+
+
+async def test_db_with_a_database_url_that_does_not_parse_explains(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("CONNECTDESK_DATABASE_URL", "postgres//desk:hunter2@db/desk")
+    assert await run("db", "current") == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "CONNECTDESK_DATABASE_URL is not a database URL: 'postgres//desk:***@db/desk'. Expected"
+        " sqlite+aiosqlite:///connectdesk.db or postgresql+asyncpg://user:password@host/db.\n"
+    )

@@ -10,46 +10,116 @@ from store.urls import DatabaseUrlError, database_url
 
 
 class Settings(BaseSettings):
-    """Environment of a connectdesk process (see DESIGN.md, "Environment")."""
+    """Environment of a connectdesk process (see DESIGN.md, "Environment").
+
+    Each field's description is what `connectdesk serve --help` prints for its variable.
+    """
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
 
-    slack_bot_token: SecretStr = Field(default=SecretStr(""), alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: SecretStr = Field(default=SecretStr(""), alias="SLACK_SIGNING_SECRET")
-    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
-    slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
-    database_url: str = Field(
-        default="sqlite+aiosqlite:///connectdesk.db", alias="CONNECTDESK_DATABASE_URL"
+    slack_bot_token: SecretStr = Field(
+        default=SecretStr(""),
+        alias="SLACK_BOT_TOKEN",
+        description="the app's bot token (xoxb-...); required unless installed by OAuth",
     )
-    # Where Events API deliveries wait between the ack and their handling; by default a file
-    # beside a SQLite database, or the same PostgreSQL database (store/inbox_store.py).
-    inbox_url: str | None = Field(default=None, alias="CONNECTDESK_INBOX_URL")
-    # How long a worker's claim on a batch of stored events lasts before another redoes it.
-    inbox_lease_seconds: float = Field(default=10.0, alias="CONNECTDESK_INBOX_LEASE")
-    # How often a worker looks for stored events another process accepted (within one process
-    # an accepted event wakes the worker at once; `serve --workers` children poll every 50 ms).
-    inbox_poll_seconds: float = Field(default=1.0, alias="CONNECTDESK_INBOX_POLL")
-    config_path: str = Field(default="desk.yml", alias="CONNECTDESK_CONFIG")
-    port: int = Field(default=3000, alias="PORT")
-    host: str = Field(default="0.0.0.0", alias="CONNECTDESK_HOST")
-    # How long a side effect under way is left to its worker before another retries it.
-    outbox_lease_seconds: float = Field(default=30.0, alias="CONNECTDESK_OUTBOX_LEASE")
-    sweep_interval_seconds: float = Field(default=30.0, alias="CONNECTDESK_SWEEP_INTERVAL")
-    # How long a replica's claim on driving an incident broadcast lasts without renewal.
-    # Names this process (logs, User-Agent, the incident broadcast lease); default host-pid.
-    replica_id: str | None = Field(default=None, alias="CONNECTDESK_REPLICA_ID")
-    broadcast_lease_seconds: float = Field(default=30.0, alias="CONNECTDESK_BROADCAST_LEASE")
-    # Where processes sharing one /metrics write their samples (prometheus_client's multiprocess
-    # mode); `serve --workers` sets it for itself and its children.
-    metrics_dir: str | None = Field(default=None, alias="PROMETHEUS_MULTIPROC_DIR")
-    # OAuth installs (many workspaces): the app's credentials; with them set the desk serves
-    # /slack/install and /slack/oauth_redirect and keeps each install's tokens, encrypted with
-    # CONNECTDESK_TOKEN_KEYS (Fernet keys, comma-separated, the newest first).
-    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
-    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
-    # Where Slack sends the installer back; by default the one in the app's settings.
-    slack_redirect_uri: str | None = Field(default=None, alias="SLACK_REDIRECT_URI")
-    token_keys: SecretStr | None = Field(default=None, alias="CONNECTDESK_TOKEN_KEYS")
+    slack_signing_secret: SecretStr = Field(
+        default=SecretStr(""),
+        alias="SLACK_SIGNING_SECRET",
+        description="the app's signing secret; required over HTTP",
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        alias="SLACK_APP_TOKEN",
+        description="an app-level token (xapp-...): use Socket Mode instead of HTTP",
+    )
+    slack_api_url: str | None = Field(
+        default=None,
+        alias="SLACK_API_URL",
+        description="base URL of the Web API, for the emulator and tests (default Slack's)",
+    )
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///connectdesk.db",
+        alias="CONNECTDESK_DATABASE_URL",
+        description="sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB",
+    )
+    # By default a file beside a SQLite database, or the same PostgreSQL database
+    # (store/inbox_store.py).
+    inbox_url: str | None = Field(
+        default=None,
+        alias="CONNECTDESK_INBOX_URL",
+        description="where acknowledged events wait (default: beside the database)",
+    )
+    # Within one process an accepted event wakes the worker at once; `serve --workers`
+    # children poll every 50 ms.
+    inbox_lease_seconds: float = Field(
+        default=10.0,
+        alias="CONNECTDESK_INBOX_LEASE",
+        description="seconds a worker's claim on stored events lasts",
+    )
+    inbox_poll_seconds: float = Field(
+        default=1.0,
+        alias="CONNECTDESK_INBOX_POLL",
+        description="seconds between looks for events another process stored",
+    )
+    config_path: str = Field(
+        default="desk.yml",
+        alias="CONNECTDESK_CONFIG",
+        description="the desk's config file; --config overrides it",
+    )
+    port: int = Field(default=3000, alias="PORT", description="HTTP port; --port overrides it")
+    host: str = Field(
+        default="0.0.0.0",
+        alias="CONNECTDESK_HOST",
+        description="HTTP address to listen on; --host overrides it",
+    )
+    outbox_lease_seconds: float = Field(
+        default=30.0,
+        alias="CONNECTDESK_OUTBOX_LEASE",
+        description="seconds a side effect under way is left to its worker",
+    )
+    sweep_interval_seconds: float = Field(
+        default=30.0,
+        alias="CONNECTDESK_SWEEP_INTERVAL",
+        description="seconds between safety sweeps of the SLA timers",
+    )
+    replica_id: str | None = Field(
+        default=None,
+        alias="CONNECTDESK_REPLICA_ID",
+        description="names this process in logs, User-Agent and leases (default host-pid)",
+    )
+    broadcast_lease_seconds: float = Field(
+        default=30.0,
+        alias="CONNECTDESK_BROADCAST_LEASE",
+        description="seconds a replica's claim on driving a broadcast lasts",
+    )
+
+    metrics_dir: str | None = Field(
+        default=None,
+        alias="PROMETHEUS_MULTIPROC_DIR",
+        description="where processes sharing one /metrics write samples (serve --workers sets it)",
+    )
+    # OAuth installs (many workspaces): with the app's credentials set, the desk serves
+    # /slack/install and /slack/oauth_redirect and keeps each install's tokens encrypted.
+    slack_client_id: str | None = Field(
+        default=None,
+        alias="SLACK_CLIENT_ID",
+        description="OAuth installs in many workspaces: the app's client id",
+    )
+    slack_client_secret: SecretStr | None = Field(
+        default=None,
+        alias="SLACK_CLIENT_SECRET",
+        description="OAuth installs: the app's client secret",
+    )
+    slack_redirect_uri: str | None = Field(
+        default=None,
+        alias="SLACK_REDIRECT_URI",
+        description="OAuth installs: where Slack sends installers back (default: the app's)",
+    )
+    token_keys: SecretStr | None = Field(
+        default=None,
+        alias="CONNECTDESK_TOKEN_KEYS",
+        description="OAuth installs: Fernet keys for tokens at rest, newest first, comma-separated",
+    )
 
     @property
     def oauth(self) -> bool:

@@ -11,12 +11,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 from aiohttp import web
 
+from bot.clock import Clock
 from bot.emulator.delivery import Deliverer, Delivery
 from bot.emulator.faults import (
     BAD_GATEWAY,
@@ -30,6 +32,7 @@ from bot.emulator.limits import Limits
 from bot.emulator.oauth import OAuthServer
 from bot.emulator.render import render
 from bot.emulator.socket_mode import SocketModeHub
+from bot.emulator.transcript import format_transcript
 from bot.emulator.webapi import ApiError, WebApi
 from bot.emulator.workspace import Install, StoredMessage, Workspace
 
@@ -61,6 +64,11 @@ class SeenMessage:
     blocks: list[dict[str, Any]]
     kind: str
     edited: bool
+    posted_at: datetime | None = None
+    # Every version as the person read it, first to current: (when it took effect, text).
+    versions: tuple[tuple[datetime | None, str], ...] = ()
+    # Reactions on it now: (name, names of who reacted).
+    reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class Emulator:
@@ -79,8 +87,12 @@ class Emulator:
         faults: Faults | None = None,
         app_token: str = "xapp-1-A0CONNECTDESK-emulator",
         transport: str = "http",
+        clock: Clock | None = None,
     ) -> None:
+        """`clock`: the time people see on messages (the bot's clock in the demo and tests)."""
         self.ws = workspace
+        if clock is not None:
+            workspace.clock = clock
         self.faults = faults or Faults()
         self.bot_token = bot_token
         self.signing_secret = signing_secret
@@ -359,8 +371,7 @@ class Emulator:
             return
         text, blocks = body.get("text") or "", body.get("blocks") or []
         if body.get("replace_original") and original:
-            original.edits.append({"text": original.text, "blocks": original.blocks})
-            original.text, original.blocks = text, blocks
+            self.ws.edit(original, text, blocks)
             return
         in_channel = body.get("response_type") == "in_channel"
         self.ws.store(
@@ -619,8 +630,7 @@ class Emulator:
         message = self.ws.find(channel_id, ts)
         if message is None:
             raise ValueError("no such message")
-        message.edits.append({"text": message.text, "blocks": message.blocks})
-        message.text = text
+        self.ws.edit(message, text, message.blocks)
         event = {
             "type": "message",
             "subtype": "message_changed",
@@ -988,6 +998,8 @@ class Emulator:
             else:
                 continue
             author = self.ws.users.get(m.user or "")
+            texts = [e["text"] for e in m.edits] + [m.text]
+            times = [m.posted_at] + [e.get("at") for e in m.edits]
             seen.append(
                 SeenMessage(
                     channel_id=m.channel_id,
@@ -1001,6 +1013,12 @@ class Emulator:
                     blocks=m.blocks,
                     kind=kind,
                     edited=bool(m.edits),
+                    posted_at=m.posted_at,
+                    versions=tuple(zip(times, map(self.render, texts), strict=True)),
+                    reactions=tuple(
+                        (name, tuple(self._name(u) for u in users))
+                        for name, users in m.reactions.items()
+                    ),
                 )
             )
         return seen
@@ -1031,16 +1049,13 @@ class Emulator:
                 raise TimeoutError(f"condition not met within {within}s")
             await asyncio.sleep(interval)
 
+    def _name(self, user_id: str) -> str:
+        user = self.ws.users.get(user_id)
+        return user.name if user else user_id
+
     def transcript(self, user_id: str) -> str:
-        """What a person saw, one line each: `[#channel] (thread) author: text`."""
-        lines = []
-        for s in self.seen_by(user_id):
-            thread = " (thread)" if s.thread_ts and s.thread_ts != s.ts else ""
-            tag = {"ephemeral": " (only you)", "dm": ""}.get(s.kind, "")
-            where = "DM" if s.kind == "dm" else f"#{s.channel_name}"
-            edited = " (edited)" if s.edited else ""
-            lines.append(f"[{where}]{thread}{tag} {s.author_name}: {s.text}{edited}")
-        return "\n".join(lines)
+        """What a person saw, as they would tell it (bot/emulator/transcript.py)."""
+        return format_transcript(self.seen_by(user_id))
 
 
 def _state_values(

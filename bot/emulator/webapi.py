@@ -331,8 +331,7 @@ class WebApi:
         text = params.get("text") if params.get("text") is not None else message.text
         if not text and not blocks:
             raise ApiError("no_text")
-        message.edits.append({"text": message.text, "blocks": message.blocks})
-        message.text, message.blocks = text, blocks
+        self.ws.edit(message, text, blocks)
         return {
             "ok": True,
             "channel": channel.id,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from bot.clock import Clock, SystemClock
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,11 @@ class Channel:
 
 @dataclass
 class StoredMessage:
-    """A message as it stands now (text, blocks, reactions) plus its earlier versions."""
+    """A message as it stands now (text, blocks, reactions) plus its earlier versions.
+
+    Each entry of `edits` is an earlier version (`text`, `blocks`) and `at`, when it was
+    replaced; `posted_at` and `at` are the workspace clock's times (a test's or the demo's).
+    """
 
     channel_id: str
     ts: str
@@ -73,6 +80,7 @@ class StoredMessage:
     edits: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
     metadata: dict[str, Any] | None = None  # chat.postMessage `metadata`: event_type + payload
+    posted_at: datetime | None = None
 
 
 class Workspace:
@@ -96,6 +104,8 @@ class Workspace:
         self.messages: list[StoredMessage] = []
         self._by_key: dict[tuple[str, str], StoredMessage] = {}
         self._last_micros = 0
+        # What time people see on their messages; the emulator sets it to the bot's clock.
+        self.clock: Clock = SystemClock()
         self.add_user(User(bot_user_id, bot_name, our_team.id, real_name=bot_name, is_bot=True))
 
     @classmethod
@@ -198,10 +208,19 @@ class Workspace:
         return channel
 
     def store(self, message: StoredMessage) -> StoredMessage:
-        """Keep a new message."""
+        """Keep a new message, stamped with the workspace clock's time."""
+        if message.posted_at is None:
+            message.posted_at = self.clock.now()
         self.messages.append(message)
         self._by_key[(message.channel_id, message.ts)] = message
         return message
+
+    def edit(self, message: StoredMessage, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Replace a message's text and blocks, keeping the version it had and when it changed."""
+        message.edits.append(
+            {"text": message.text, "blocks": message.blocks, "at": self.clock.now()}
+        )
+        message.text, message.blocks = text, blocks
 
     def find(self, channel_id: str, ts: str) -> StoredMessage | None:
         """A stored message by channel and ts."""

@@ -52,6 +52,11 @@ class CardRefresher:
                 if isinstance(outcome, Exception):
                     log.error("card of ticket %s not refreshed: %r", ticket.id, outcome)
 
+    async def idle(self) -> None:
+        """Wait until no card is being refreshed (tests, demo)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
+
     async def close(self, grace: float = 10.0) -> None:
         """Let a pass under way finish within `grace` seconds, then cancel it."""
         task, self._task = self._task, None

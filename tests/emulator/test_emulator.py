@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import jsonschema
@@ -14,7 +15,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import Channel, Emulator, Workspace
+from bot.clock import ManualClock
+from bot.emulator import Channel, Emulator, StoredMessage, Workspace
 from tests.support.slack_spec import NEWER_THAN_SPEC, known_methods
 from tests.support.specs import SPECS
 
@@ -152,9 +154,54 @@ async def test_seen_by_tells_who_saw_what(emu: Emulator):
     assert carol[1].thread_ts == root.ts
     assert [s.text for s in emu.seen_by("U0ALICE") if s.kind == "ephemeral"] == ["psst"]
     assert [(s.text, s.kind) for s in emu.seen_by("U0MIA")] == [("a DM for mia", "dm")]
-    assert "[#acme-support] (thread) connectdesk: on it @alice" in emu.transcript("U0CAROL")
+    lines = emu.transcript("U0CAROL").splitlines()
+    assert lines[0].endswith(" [#acme-support] carol: help please")
+    assert lines[1].startswith("      ") and lines[1].endswith(
+        " (thread) connectdesk: on it @alice"
+    )
     shared = [m.text for m in emu.shared_channel_messages()]
     assert shared == ["on it <@U0ALICE>", "psst"]
+
+
+async def test_transcript_tells_each_version_at_the_clocks_time():
+    """First versions, then edits (changed lines only when some stayed), replies under their
+    parent, reactions with who, markup as read; times from the clock, not the wall."""
+    clock = ManualClock(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))
+    async with Emulator(
+        Workspace.default(), signing_secret=SECRET, bot_token=TOKEN, clock=clock
+    ) as emu:
+        client = AsyncWebClient(token=TOKEN, base_url=emu.api_url)
+        root = emu.ws.store(StoredMessage("C0SHARED1", emu.ws.next_ts(), "U0CAROL", "a &lt;b&gt;"))
+        clock.advance(timedelta(minutes=1))
+        receipt = await client.chat_postMessage(
+            channel="C0SHARED1", thread_ts=root.ts, text="ticket *#1*, <@U0ALICE> in <#C0SHARED1>"
+        )
+        await client.reactions_add(channel="C0SHARED1", timestamp=root.ts, name="eyes")
+        emu.ws.find("C0SHARED1", root.ts).reactions["eyes"].append("U0DAVE")
+        clock.advance(timedelta(minutes=6))
+        await client.chat_update(channel="C0SHARED1", ts=receipt["ts"], text="ticket *#1*: on it")
+        await client.chat_update(channel="C0SHARED1", ts=receipt["ts"], text="ticket *#1*: on it")
+        notice = await client.chat_postMessage(channel="C0SHARED1", text="Title\nStatus: open\nBye")
+        clock.advance(timedelta(hours=2))
+        await client.chat_update(
+            channel="C0SHARED1", ts=notice["ts"], text="Title\nStatus: <!here> fixed\nBye"
+        )
+        when = int(datetime(2026, 11, 23, 16, 0, tzinfo=UTC).timestamp())
+        await client.chat_postMessage(
+            channel="C0SHARED1", thread_ts=root.ts, text=f"due <!date^{when}^{{time}}|16:00 UTC>"
+        )
+        assert emu.transcript("U0CAROL") == "\n".join(
+            [
+                "14:00 [#acme-support] carol: a <b>  [:eyes: by connectdesk, dave]",
+                "      14:01 (thread) connectdesk: ticket *#1*, @alice in #acme-support",
+                "            ↳ edited at 14:07: ticket *#1*: on it",
+                "      16:07 (thread) connectdesk: due 16:00 UTC",
+                "14:07 [#acme-support] connectdesk: Title",
+                "      Status: open",
+                "      Bye",
+                "      ↳ edited at 16:07, changed lines: Status: @here fixed",
+            ]
+        )
 
 
 async def test_bot_posts_are_echoed_as_events(emu: Emulator):
