@@ -333,9 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return cmd_db(settings, args)
     if args.command == "work":
-        return cmd_serve(
-            settings, worker_only=True, log_level=log_level, log_format=log_format
-        )
+        return cmd_serve(settings, worker_only=True, log_level=log_level, log_format=log_format)
     return cmd_serve(
         settings,
         upgrade_db=args.upgrade_db,

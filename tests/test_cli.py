@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import contextlib
 import io
+import json
 import os
 import signal
 import socket
@@ -364,6 +364,8 @@ def test_a_bad_log_format_explains(capsys, monkeypatch) -> None:
         main(["--log-format", "yaml", "check"])
     assert exited.value.code == 2
     assert "argument --log-format: invalid choice: 'yaml'" in capsys.readouterr().err
+
+
 # ---- the command line itself: help, version, options --------------------------------------
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("connectdesk")  # what `uv run connectdesk` runs
