@@ -309,6 +309,16 @@ class SlackGateway:
             )
         return self._identity
 
+    async def api_problem(self) -> str | None:
+        """Ask Slack now whether its Web API answers (api.test, no token): None if so."""
+        try:
+            await self.client.api_test()
+        except SlackApiError as exc:
+            return f"api.test failed: {api_failure(exc).code}"
+        except Exception as exc:  # unreachable, timed out...: a probe answers, never raises
+            return f"api.test failed: {type(exc).__name__}"
+        return None
+
     async def auth_problem(self) -> str | None:
         """Ask Slack now whether our token works (auth.test): None if so, else why not."""
         try:

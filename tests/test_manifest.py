@@ -114,3 +114,10 @@ def test_app_registers_exactly_the_manifest_listeners() -> None:
         assert desk.inbox.wants(body) == (kind in registry.EVENTS), kind
     # Modals need interactivity, which also carries the buttons.
     assert manifest()["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_oauth_installs_ask_for_the_manifests_scopes() -> None:
+    asked = manifest()["oauth_config"]["scopes"]["bot"]
+    assert sorted(registry.BOT_SCOPES) == sorted(asked)
+    redirects = manifest()["oauth_config"]["redirect_urls"]
+    assert [u.rsplit("/", 2)[-2:] for u in redirects] == [["slack", "oauth_redirect"]]

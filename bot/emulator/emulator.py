@@ -249,7 +249,9 @@ class Emulator:
         if fault == SLOW:
             await asyncio.sleep(self.faults.slow_seconds)
         if fault == BAD_GATEWAY:
-            return await self._bad_gateway(method, recorded, handler, params, arrived)
+            return await self._bad_gateway(
+                method, recorded, handler, params, caller or self.ws.primary, arrived
+            )
         wait = self.limits.check(method, params.get("channel"))
         if wait:
             return self._answer(
@@ -271,15 +273,16 @@ class Emulator:
         self,
         method: str,
         recorded: dict[str, Any],
-        handler: Callable[[dict[str, Any]], Any],
+        handler: Callable[[dict[str, Any], Install], Any],
         params: dict[str, Any],
+        caller: Install,
         arrived: float,
     ) -> web.Response:
         """A proxy's HTML 502 instead of Slack's answer; the method may have run behind it."""
         content_type, after_work = self.faults.bad_gateway_answer()
         if after_work:
             try:
-                await handler(params)
+                await handler(params, caller)
             except ApiError:
                 pass
         call = ApiCall(method, recorded, {"ok": False, "html": BAD_GATEWAY_PAGE}, 502, at=arrived)
