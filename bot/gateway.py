@@ -189,19 +189,22 @@ def make_client(
     return AsyncWebClient(**kwargs)
 
 
-async def check_token(token: str, base_url: str | None, *, within: float) -> dict[str, Any]:
-    """auth.test on a client of its own, for a start-up check: who the token belongs to.
-
-    Raises SlackApiError when Slack refuses the token, aiohttp's errors when it cannot be
+async def check_token(token: str | None, base_url: str | None, *, within: float) -> None:
+    """For a start-up check: Slack accepts the token (auth.test) or, with none, answers at all
+    (api.test). Raises SlackApiError when Slack refuses, aiohttp's errors when it cannot be
     reached. A refused connection is not retried, a 429 or 5xx twice: the operator waits.
     """
-    client = make_client(token, base_url)
+    client = make_client(token or "", base_url)
     client.retry_handlers = [
         AsyncRateLimitErrorRetryHandler(max_retry_count=2),
         ReadSafeServerErrorRetryHandler(max_retry_count=2),
     ]
     client.timeout = int(within)
-    return dict((await client.auth_test()).data)
+    if token:
+        await client.auth_test()
+    else:
+        client.token = None
+        await client.api_test()
 
 
 class ChannelPacer:

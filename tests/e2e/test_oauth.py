@@ -18,6 +18,7 @@ from bot.sandbox import Sandbox
 from store.models import SlaClock, Ticket, slack_bots, slack_installations
 from tests.e2e.conftest import checked_sandbox
 from tests.support import world as w
+from tests.support.scrape import get_json, scrape
 from tests.support.transports import BOTH_TRANSPORTS
 
 INSTALLED = "Thank you!"  # Bolt's success page
@@ -82,6 +83,12 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
     assert "Hooli" in sam_queue and "Globex" not in sam_queue
     assert "There is no account named" in await desk(box, w.SAM, w.HOOLI_INTERNAL, "queue Globex")
     assert "owned by" in await desk(box, w.SAM, w.HOOLI_INTERNAL, "claim 1")
+    # The operator's view counts both workspaces' tickets; ready means Slack answers (api.test).
+    base = f"http://127.0.0.1:{box.port}"
+    metrics = await scrape(base)
+    assert metrics.value("connectdesk_tickets_opened_total", tier="strategic") == 2
+    status, ready = await get_json(f"{base}/readyz")
+    assert status == 200 and ready["checks"]["slack"] == "ok", ready
     async with box.desk.db.unit_of_work() as uow:
         assert (await uow.tickets.by_number(w.VENDOR, 1)).owner_user_id is None
         assert (await uow.tickets.by_number(w.SECOND, 1)).owner_user_id == w.SAM
