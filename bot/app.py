@@ -7,10 +7,11 @@ import logging
 import os
 import socket
 from datetime import timedelta
-from typing import Any
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, SystemClock
@@ -20,18 +21,22 @@ from bot.edge.entry import SlackEntry
 from bot.edge.http import build_web_app
 from bot.edge.probes import add_probes
 from bot.edge.socket_mode import PING_INTERVAL, SocketModeEdge
-from bot.gateway import ChannelPacer, SlackGateway, make_client
+from bot.gateway import SlackGateway, make_client
 from bot.http_session import SharedSession
 from bot.inbox.inbox import Inbox
+from bot.installs.cipher import TokenCipher
+from bot.installs.gateways import Gateways
+from bot.installs.oauth import add_oauth_routes, oauth_settings
+from bot.installs.registry import Installs, OAuthInstalls, TokenInstall
+from bot.installs.store import EncryptedInstallationStore
 from bot.metrics import Metrics
-from bot.pacing import WindowBudget
 from bot.readiness import Readiness
 from bot.services.container import Services, build_services
-from bot.slack_calls import CallCounter
 from handlers.actions import register_actions
 from handlers.commands import register_commands
 from handlers.errors import register_error_handler
 from handlers.events import EventListeners
+from handlers.registry import BOT_SCOPES
 from handlers.views import register_views
 from schedules.sweep import SweepScheduler
 from store import migrate
@@ -49,7 +54,7 @@ class SchemaNotReady(RuntimeError):
 
 
 class ConnectDesk:
-    """One running connectdesk: database, gateway, services, Bolt app and HTTP edge."""
+    """One running connectdesk: database, installs and their gateways, services, Bolt, edges."""
 
     def __init__(
         self,
@@ -57,7 +62,6 @@ class ConnectDesk:
         config: DeskConfig,
         *,
         clock: Clock | None = None,
-        client: AsyncWebClient | None = None,
         channel_interval: float = 1.0,
         metrics: Metrics | None = None,
     ) -> None:
@@ -65,15 +69,9 @@ class ConnectDesk:
         self.config = config
         # With PROMETHEUS_MULTIPROC_DIR (serve --workers) every process's samples add up.
         self.metrics = metrics or Metrics(settings.metrics_dir)
-        token = settings.slack_bot_token.get_secret_value()
-        replica = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
-        self._owns_client = client is None
-        if client is not None and client.retry_handlers is not None:
-            # A client handed in (tests, benchmarks) is counted too: every Web API call is.
-            client.retry_handlers.insert(0, CallCounter(self.metrics.slack_call))
-        self.client = client or make_client(
-            token, settings.slack_api_url, replica, count_calls=self.metrics.slack_call
-        )
+        self.replica = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+        # Bolt's client (commands, the OAuth flow) and, with one bot token, auth.test's.
+        self.client = self._client(settings.slack_bot_token.get_secret_value() or None)
         self.db = Database(settings.database_url)
         inbox_url = settings.inbox_url or inbox_url_for(settings.database_url)
         # A separate SQLite file: the ack path never queues behind the worker's transactions.
@@ -92,25 +90,54 @@ class ConnectDesk:
             own_schema=self.inbox_db is not self.db,
             lease=settings.inbox_lease_seconds,
             poll=settings.inbox_poll_seconds,
-            worker_id=replica,
+            worker_id=self.replica,
             metrics=self.metrics,
         )
+        self.installs: Installs
+        oauth: AsyncOAuthSettings | None = None
+        if settings.oauth:
+            secret = settings.slack_client_secret
+            client_id, client_secret = (
+                settings.slack_client_id or "",
+                (secret.get_secret_value() if secret else ""),
+            )
+            keys = settings.token_keys.get_secret_value() if settings.token_keys else ""
+            store = EncryptedInstallationStore(
+                client_id, self.db.engine, TokenCipher.from_setting(keys)
+            )
+            self.installs = OAuthInstalls(store, self.client, client_id, client_secret)
+            oauth = oauth_settings(
+                client_id=client_id,
+                client_secret=client_secret,
+                scopes=list(BOT_SCOPES),
+                store=store,
+                engine=self.db.engine,
+                api_url=settings.slack_api_url,
+                redirect_uri=settings.slack_redirect_uri,
+                on_installed=self._installed,
+            )
+        else:
+            self.installs = TokenInstall(self.client)
         pacing = config.pacing
-        self.gateway = SlackGateway(
-            self.client,
-            pacer=ChannelPacer(channel_interval),
-            posts=WindowBudget(pacing.posts.calls, pacing.posts.per.total_seconds()),
-            edits=WindowBudget(pacing.edits.calls, pacing.edits.per.total_seconds()),
+        self.gateways = Gateways(
+            self.installs,
+            self._client,
+            pacing=(
+                (pacing.posts.calls, pacing.posts.per.total_seconds()),
+                (pacing.edits.calls, pacing.edits.per.total_seconds()),
+            ),
+            channel_interval=channel_interval,
         )
         self.services: Services = build_services(
             self.db,
             config,
             clock or SystemClock(),
-            self.gateway,
+            self.gateways,
             self.metrics,
             broadcast_lease=timedelta(seconds=settings.broadcast_lease_seconds),
-            replica=replica,
+            replica=self.replica,
             outbox_lease=settings.outbox_lease_seconds,
+            one_workspace=not settings.oauth,
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -118,6 +145,7 @@ class ConnectDesk:
             # Events never reach Bolt (the edge stores them in the inbox and acks); commands and
             # buttons ack at once and work in lazy listeners.
             process_before_response=True,
+            oauth_settings=oauth,
             logger=logging.getLogger("connectdesk.bolt"),
         )
         self.scheduler = SweepScheduler(
@@ -127,7 +155,7 @@ class ConnectDesk:
             interval=settings.sweep_interval_seconds,
         )
         self.services.sla.set_waker(self.scheduler.wake_at)
-        self.readiness = Readiness(settings.database_url, self.gateway.auth_problem)
+        self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)
         self.inbox.handlers = EventListeners(self.services)
@@ -136,6 +164,35 @@ class ConnectDesk:
         register_views(self.bolt, self.services)
         # HTTP and Socket Mode both feed this: events to the inbox, the rest to Bolt.
         self.entry = SlackEntry(self.bolt, self.inbox)
+        self._session: SharedSession | None = None
+
+    def _client(self, token: str | None) -> AsyncWebClient:
+        """A Web API client for a token: every call counted, one pool of connections."""
+        client = make_client(
+            token or "",
+            self.settings.slack_api_url,
+            self.replica,
+            count_calls=self.metrics.slack_call,
+        )
+        if token is None:
+            client.token = None  # OAuth: Bolt's client acts for no install of its own
+        # Without a session slack_sdk opens a new connection per call, which cost more CPU
+        # than the call itself under load (bench/README.md); made at start, closed at close.
+        client.session = getattr(self, "_session", None)
+        return client
+
+    async def _installed(self, installation: Installation) -> None:
+        """After Bolt saved a new installation: its accounts of desk.yml, a fresh gateway."""
+        assert isinstance(self.installs, OAuthInstalls)
+        key = self.installs.saved(installation)
+        self.gateways.forget(key)
+        await self.services.installs.installed(key)
+
+    async def _slack_problem(self) -> str | None:
+        """Readiness: with one token, Slack accepts it (auth.test); with OAuth, Slack answers."""
+        if isinstance(self.installs, TokenInstall):
+            return await SlackGateway(self.client).auth_problem()
+        return await SlackGateway(self.client).api_problem()
 
     async def start(self, *, upgrade_db: bool = False, work_events: bool = True) -> None:
         """Check (or upgrade) the schema, learn who we are, load configured accounts.
@@ -149,12 +206,12 @@ class ConnectDesk:
         )
         if problem:
             raise SchemaNotReady(problem)
-        if self._owns_client and self.client.session is None:
-            # Without a session slack_sdk opens a new connection per call, which cost more CPU
-            # than the call itself under load (bench/README.md); `close` closes this one.
-            self.client.session = SharedSession()
-        identity = await self.gateway.identity()
-        count = await self.services.accounts.load_config_accounts(identity.team_id)
+        if self._session is None:
+            self._session = SharedSession()
+            self.client.session = self._session
+        if isinstance(self.installs, TokenInstall):
+            await self.installs.learn()  # who the token is for (auth.test)
+        loaded = await self.services.installs.start()
         self.scheduler.start()
         # Side effects a crashed process had decided but not done are picked up from here.
         self.services.outbox.start()
@@ -162,19 +219,24 @@ class ConnectDesk:
         # Events acked before a crash or restart are still in the inbox: worked from here on.
         await self.inbox.start(work=work_events)
         log.info(
-            "connectdesk ready in team %s with %d configured accounts", identity.team_id, count
+            "connectdesk ready: %s",
+            ", ".join(f"{key} with {n} configured account(s)" for key, n in loaded.items())
+            or "no workspace installed yet",
         )
 
     def web_app(self) -> web.Application:
         """The aiohttp application (POST /slack/events, GET /healthz, /readyz, /metrics)."""
         app = build_web_app(self.entry, self.settings.slack_signing_secret.get_secret_value())
         add_probes(app, readiness=self.readiness, metrics=self.metrics)
+        add_oauth_routes(app, self.bolt)  # with OAuth installs only
         return app
 
     def probes_app(self) -> web.Application:
-        """The aiohttp application of Socket Mode: the probes only, no Slack endpoint."""
+        """The aiohttp application of Socket Mode: no Slack endpoint, the probes (and the
+        OAuth install pages, which a browser reaches over HTTP whatever the transport)."""
         app = build_web_app(None)
         add_probes(app, readiness=self.readiness, metrics=self.metrics)
+        add_oauth_routes(app, self.bolt)
         return app
 
     def socket_mode(
@@ -206,9 +268,8 @@ class ConnectDesk:
         await self.db.close()
         if self.inbox_db is not self.db:
             await self.inbox_db.close()
-        session: Any = getattr(self.client, "session", None)
-        if session is not None and not session.closed:
-            await session.close()
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
 
 def create_app(
@@ -216,16 +277,10 @@ def create_app(
     config: DeskConfig,
     *,
     clock: Clock | None = None,
-    client: AsyncWebClient | None = None,
     channel_interval: float = 1.0,
     metrics: Metrics | None = None,
 ) -> ConnectDesk:
     """Build a connectdesk app; `channel_interval` (Slack: ~1 post/s/channel) tests compress."""
     return ConnectDesk(
-        settings,
-        config,
-        clock=clock,
-        client=client,
-        channel_interval=channel_interval,
-        metrics=metrics,
+        settings, config, clock=clock, channel_interval=channel_interval, metrics=metrics
     )

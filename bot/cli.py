@@ -24,6 +24,7 @@ from bot.config.desk import ConfigError, DeskConfig, load_desk_config
 from bot.config.settings import Settings
 from bot.db_cli import add_db_parser, cmd_db
 from bot.logs import LOG_FORMAT_ENV, LOG_FORMATS, configure_logging
+from bot.setup_cli import add_setup_parsers, cmd_manifest, cmd_token_key, cmd_tokens
 
 log = logging.getLogger("connectdesk.cli")
 
@@ -85,6 +86,29 @@ async def _checked(
     await run()
 
 
+def _tokens_problem(settings: Settings) -> str | None:
+    """What is wrong with how the app is installed: one bot token, or OAuth (not both)."""
+    token = bool(settings.slack_bot_token.get_secret_value())
+    client_id = bool(settings.slack_client_id)
+    client_secret = bool(
+        settings.slack_client_secret and settings.slack_client_secret.get_secret_value()
+    )
+    if token and (client_id or client_secret):
+        return (
+            "Set either SLACK_BOT_TOKEN (the app installed in one workspace) or SLACK_CLIENT_ID"
+            " and SLACK_CLIENT_SECRET (installs by OAuth in many workspaces), not both."
+        )
+    if client_id != client_secret:
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        return f"{missing} is not set: installs by OAuth need both the client id and secret."
+    if not token and not client_id:
+        return (
+            "SLACK_BOT_TOKEN is not set (or, to install in many workspaces by OAuth, set"
+            " SLACK_CLIENT_ID and SLACK_CLIENT_SECRET; see README, 'Running for real')"
+        )
+    return None
+
+
 def cmd_serve(
     settings: Settings,
     *,
@@ -96,14 +120,16 @@ def cmd_serve(
 ) -> int:
     """Run the bot until interrupted; a start that cannot work is refused in a sentence (1)."""
     from bot.app import SchemaNotReady
+    from bot.edge.socket_mode import SocketModeRefused
     from bot.serve import serve, work
     from bot.startup import StartupError
 
     config = _load_config(settings)
     if config is None:
         return 1
-    if not settings.slack_bot_token.get_secret_value():
-        print("SLACK_BOT_TOKEN is not set (see README, 'Running for real')", file=sys.stderr)
+    problem = _tokens_problem(settings)
+    if problem:
+        print(problem, file=sys.stderr)
         return 1
     if not settings.slack_app_token and not settings.slack_signing_secret.get_secret_value():
         print(
@@ -125,7 +151,7 @@ def cmd_serve(
         )
     try:
         _run_fast(_checked(settings, upgrade_db, run))
-    except (StartupError, SchemaNotReady) as exc:
+    except (StartupError, SchemaNotReady, SocketModeRefused) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # before the signal handlers are in place: stop quietly
@@ -280,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", help=config_help)
     add_db_parser(sub, parents=[logging_options])
+    add_setup_parsers(sub, parents=[logging_options])
     return parser
 
 
@@ -317,6 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{LOG_FORMAT_ENV} must be text or json, not {log_format!r}", file=sys.stderr)
         return 2
     configure_logging(log_level, log_format)
+    if args.command == "manifest":
+        return cmd_manifest(args)
+    if args.command == "token-key":
+        return cmd_token_key()
     if args.command == "demo":
         return cmd_demo(args.speed)
     settings = _settings()
@@ -330,6 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     if args.command == "check":
         return cmd_check(settings)
+    if args.command == "tokens":
+        return cmd_tokens(settings)
     if args.command == "db":
         return cmd_db(settings, args)
     if args.command == "work":

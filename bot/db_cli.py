@@ -58,14 +58,7 @@ def add_db_parser(
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
-    """Run one `db` subcommand against $CONNECTDESK_DATABASE_URL."""
-    from bot.startup import StartupError, check_database_url
-
-    try:
-        check_database_url("CONNECTDESK_DATABASE_URL", settings.database_url)
-    except StartupError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    """Run one `db` subcommand against $CONNECTDESK_DATABASE_URL (checked when read)."""
     return asyncio.run(_run(settings.database_url, args))
 
 

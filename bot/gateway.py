@@ -189,19 +189,22 @@ def make_client(
     return AsyncWebClient(**kwargs)
 
 
-async def check_token(token: str, base_url: str | None, *, within: float) -> dict[str, Any]:
-    """auth.test on a client of its own, for a start-up check: who the token belongs to.
-
-    Raises SlackApiError when Slack refuses the token, aiohttp's errors when it cannot be
+async def check_token(token: str | None, base_url: str | None, *, within: float) -> None:
+    """For a start-up check: Slack accepts the token (auth.test) or, with none, answers at all
+    (api.test). Raises SlackApiError when Slack refuses, aiohttp's errors when it cannot be
     reached. A refused connection is not retried, a 429 or 5xx twice: the operator waits.
     """
-    client = make_client(token, base_url)
+    client = make_client(token or "", base_url)
     client.retry_handlers = [
         AsyncRateLimitErrorRetryHandler(max_retry_count=2),
         ReadSafeServerErrorRetryHandler(max_retry_count=2),
     ]
     client.timeout = int(within)
-    return dict((await client.auth_test()).data)
+    if token:
+        await client.auth_test()
+    else:
+        client.token = None
+        await client.api_test()
 
 
 class ChannelPacer:
@@ -308,6 +311,16 @@ class SlackGateway:
                 enterprise_id=enterprise,
             )
         return self._identity
+
+    async def api_problem(self) -> str | None:
+        """Ask Slack now whether its Web API answers (api.test, no token): None if so."""
+        try:
+            await self.client.api_test()
+        except SlackApiError as exc:
+            return f"api.test failed: {api_failure(exc).code}"
+        except Exception as exc:  # unreachable, timed out...: a probe answers, never raises
+            return f"api.test failed: {type(exc).__name__}"
+        return None
 
     async def auth_problem(self) -> str | None:
         """Ask Slack now whether our token works (auth.test): None if so, else why not."""

@@ -17,6 +17,7 @@ from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
 from bot.edge.socket_mode import SocketModeEdge
 from bot.emulator import Emulator, Workspace
+from bot.installs.cipher import TokenCipher
 from store import migrate
 from store.db import Database
 
@@ -42,8 +43,10 @@ class Sandbox:
         channel_interval: float = 1.0,
         outbox_lease: float = 30.0,
         transport: str = "http",
+        oauth: bool = False,
     ) -> None:
-        """`transport`: how Slack's requests reach the bot, "http" or "socket" (Socket Mode)."""
+        """`transport`: how Slack's requests reach the bot, "http" or "socket" (Socket Mode);
+        `oauth`: the bot has no token of its own and is installed by OAuth (`install`)."""
         self.config = config
         self.workspace = workspace or Workspace.default()
         self.clock = clock
@@ -55,6 +58,9 @@ class Sandbox:
         self.channel_interval = channel_interval
         self.outbox_lease = outbox_lease
         self.transport = transport
+        self.oauth = oauth
+        # Tokens at rest are encrypted with this (a fresh key per sandbox).
+        self.token_keys = TokenCipher.new_key()
         self.emu = Emulator(
             self.workspace,
             signing_secret=SIGNING_SECRET,
@@ -71,14 +77,30 @@ class Sandbox:
 
     def settings(self) -> Settings:
         """The settings the bot runs with: the emulator's Web API, a local database."""
+        oauth = (
+            {
+                "SLACK_CLIENT_ID": self.emu.oauth.client_id,
+                "SLACK_CLIENT_SECRET": SecretStr(self.emu.oauth.client_secret),
+                "CONNECTDESK_TOKEN_KEYS": SecretStr(self.token_keys),
+            }
+            if self.oauth
+            else {}
+        )
         return Settings(
-            SLACK_BOT_TOKEN=SecretStr(BOT_TOKEN),
+            SLACK_BOT_TOKEN=SecretStr("" if self.oauth else BOT_TOKEN),
             SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
             SLACK_API_URL=self.emu.api_url,
             CONNECTDESK_DATABASE_URL=self.database_url,
             CONNECTDESK_OUTBOX_LEASE=self.outbox_lease,
             SLACK_APP_TOKEN=SecretStr(APP_TOKEN) if self.transport == "socket" else None,
+            **oauth,
         )
+
+    async def install(self, user_id: str, *, org_wide: bool = False) -> str:
+        """`user_id` installs the app in their workspace (or org) by OAuth, as in a browser;
+        the page the bot ends on."""
+        url = f"http://127.0.0.1:{self.port}/slack/install"
+        return await self.emu.install_app(url, user_id, org_wide=org_wide)
 
     async def start(self) -> Sandbox:
         """Start the emulator, then the bot, and point the emulator at the bot."""
@@ -93,7 +115,11 @@ class Sandbox:
         desk = create_app(
             self.settings(), self.config, clock=self.clock, channel_interval=self.channel_interval
         )
-        await desk.start()
+        try:
+            await desk.start()
+        except BaseException:
+            await desk.close()
+            raise
         socket = self.transport == "socket"
         runner = web.AppRunner(desk.probes_app() if socket else desk.web_app(), access_log=None)
         await runner.setup()
@@ -101,6 +127,8 @@ class Sandbox:
         await site.start()
         self.port = runner.addresses[0][1]
         self.desk, self._runner = desk, runner
+        # The app's Redirect URL, as its OAuth settings at Slack would say.
+        self.emu.oauth.redirect_uri = f"http://127.0.0.1:{self.port}/slack/oauth_redirect"
         if socket:
             self._socket = desk.socket_mode(APP_TOKEN, ping_interval=SOCKET_PING_INTERVAL)
             await self._socket.connect()

@@ -9,23 +9,23 @@ by the CLI before this.
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.config.settings import Settings
-from bot.gateway import check_token
+from bot.gateway import api_failure, check_token
+from bot.installs.cipher import TokenCipher, TokenKeyError
+from bot.installs.store import EncryptedInstallationStore
 from store import migrate
+from store.db import make_engine
 
 SLACK_TIMEOUT_SECONDS = 10
 DATABASE_TIMEOUT_SECONDS = 15.0
 SLACK_DEFAULT_API = "https://slack.com/api/"
-URL_EXAMPLES = "sqlite+aiosqlite:///connectdesk.db or postgresql+asyncpg://user:password@host/db"
-DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 # auth.test errors that mean "this token will not do", whatever the network says.
 TOKEN_REFUSED = frozenset(
     {
@@ -44,55 +44,49 @@ class StartupError(Exception):
 
 
 async def check_startup(settings: Settings, *, upgrade_db: bool = False) -> None:
-    """Refuse a start that cannot work (StartupError); create nothing while checking."""
-    check_database_urls(settings)
+    """Refuse a start that cannot work (StartupError); create nothing while checking.
+
+    The database URLs were checked when the settings were read (store/urls.py).
+    """
+    cipher = check_token_keys(settings) if settings.oauth else None
     await check_slack(settings)
-    await check_database(settings.database_url, upgrade_db=upgrade_db)
+    if await check_database(settings.database_url, upgrade_db=upgrade_db) and cipher:
+        await check_stored_tokens(settings, cipher)
 
 
-def check_database_urls(settings: Settings) -> None:
-    """Both database URLs parse and name an engine and async driver connectdesk runs on."""
-    check_database_url("CONNECTDESK_DATABASE_URL", settings.database_url)
-    if settings.inbox_url is not None:
-        check_database_url("CONNECTDESK_INBOX_URL", settings.inbox_url)
-
-
-def check_database_url(name: str, url: str) -> URL:
-    """`url` parsed, or StartupError naming the variable `name` and what was expected."""
+def check_token_keys(settings: Settings) -> TokenCipher:
+    """With OAuth installs: the key(s) tokens are encrypted with are set and well formed."""
+    keys = settings.token_keys.get_secret_value() if settings.token_keys else ""
     try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise StartupError(
-            f"{name} is not a database URL: {_masked(url)!r}. Expected {URL_EXAMPLES}."
-        ) from None
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
-    if backend not in DRIVERS:
-        raise StartupError(
-            f"{name}: connectdesk runs on SQLite or PostgreSQL, not {backend!r}."
-            f" Expected {URL_EXAMPLES}."
-        )
-    if driver != DRIVERS[backend]:
-        raise StartupError(
-            f"{name}: use the {DRIVERS[backend]} driver ({backend}+{DRIVERS[backend]}://...),"
-            f" not {driver!r}."
-        )
-    return parsed
+        return TokenCipher.from_setting(keys)
+    except TokenKeyError as exc:
+        raise StartupError(f"{exc}.") from None
 
 
-def _masked(url: str) -> str:
-    # An unparsable URL may still carry a password between "user:" and "@".
-    return re.sub(r":[^:/@]*@", ":***@", url)
+async def check_stored_tokens(settings: Settings, cipher: TokenCipher) -> None:
+    """The keys can read the tokens already stored (a replaced key would lose every install)."""
+    engine = make_engine(settings.database_url)
+    try:
+        store = EncryptedInstallationStore(settings.slack_client_id or "", engine, cipher)
+        await store.all_bots()
+    except TokenKeyError as exc:
+        raise StartupError(f"{exc}.") from None
+    finally:
+        await engine.dispose()
 
 
 async def check_slack(settings: Settings) -> None:
-    """Slack answers auth.test and accepts the bot token."""
-    token = settings.slack_bot_token.get_secret_value()
+    """Slack answers auth.test and accepts the bot token (with OAuth: answers api.test)."""
+    token = None if settings.oauth else settings.slack_bot_token.get_secret_value()
+    asked = "auth.test" if token else "api.test"
     where = settings.slack_api_url or SLACK_DEFAULT_API
     try:
         await check_token(token, settings.slack_api_url, within=SLACK_TIMEOUT_SECONDS)
     except SlackApiError as exc:
-        error, status = _slack_error(exc)
-        if error in TOKEN_REFUSED:
+        failure = api_failure(exc)
+        status = failure.status or 0
+        error = failure.code if failure.json else f"HTTP {status}"
+        if token and error in TOKEN_REFUSED:
             hint = "" if token.startswith("xoxb-") else " (the value set does not start with xoxb-)"
             raise StartupError(
                 f"Slack refused SLACK_BOT_TOKEN ({error} from auth.test){hint}. Set it to the"
@@ -100,12 +94,12 @@ async def check_slack(settings: Settings) -> None:
             ) from None
         if status >= 500 or status == 429:
             raise StartupError(
-                f"Slack's Web API at {where} answered auth.test with HTTP {status} ({error}),"
+                f"Slack's Web API at {where} answered {asked} with HTTP {status} ({error}),"
                 " also when asked again: Slack may be having trouble (status.slack.com)."
                 " Try again shortly."
             ) from None
         raise StartupError(
-            f"Slack's Web API at {where} did not answer auth.test as Slack does ({error})."
+            f"Slack's Web API at {where} did not answer {asked} as Slack does ({error})."
             " Check SLACK_API_URL (leave it unset for Slack itself)."
         ) from None
     except aiohttp.InvalidURL:
@@ -117,16 +111,6 @@ async def check_slack(settings: Settings) -> None:
             f"Cannot reach Slack's Web API at {where}: {_network_reason(exc)}."
             " Check the network (or proxy) and SLACK_API_URL."
         ) from None
-
-
-def _slack_error(exc: SlackApiError) -> tuple[str, int]:
-    """Slack's error code (or the HTTP status when the answer had none) and the status."""
-    response = exc.response
-    status = int(getattr(response, "status_code", 0) or 0)
-    data = getattr(response, "data", None)
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"]), status
-    return f"HTTP {status}", status
 
 
 def _network_reason(exc: BaseException) -> str:
@@ -147,11 +131,12 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-async def check_database(url: str, *, upgrade_db: bool = False) -> None:
-    """The database answers and its schema is current (or `upgrade_db` will make it so)."""
+async def check_database(url: str, *, upgrade_db: bool = False) -> bool:
+    """The database answers and its schema is current (or `upgrade_db` will make it so);
+    whether its schema is current already (what is stored can be read)."""
     where = migrate.safe_url(url)
     if not await asyncio.to_thread(_sqlite_file_there, url, upgrade_db):
-        return
+        return False
     try:
         status = await asyncio.wait_for(migrate.status(url), DATABASE_TIMEOUT_SECONDS)
     except TimeoutError:
@@ -172,6 +157,7 @@ async def check_database(url: str, *, upgrade_db: bool = False) -> None:
     problem = status.problem(url)
     if problem and not upgrade_db:
         raise StartupError(problem)
+    return problem is None
 
 
 def _sqlite_file_there(url: str, upgrade_db: bool) -> bool:

@@ -11,10 +11,11 @@ from itertools import groupby
 from typing import Any
 
 from bot.services.container import Services
-from handlers.parsing import channel_joined, incoming_message
+from handlers.parsing import channel_joined, incoming_message, installation_team, revoked_bot
 from handlers.registry import EVENTS
 
 JOINS = ("member_joined_channel", "channel_shared")
+GONE = ("app_uninstalled", "tokens_revoked")
 
 
 class EventListeners:
@@ -44,7 +45,13 @@ class EventListeners:
                 )
                 continue
             for body in group:
-                if body["event"].get("type") in JOINS:
+                kind = body["event"].get("type")
+                if kind in JOINS:
                     await self.services.accounts.on_channel_joined(
                         channel_joined(body, body["event"])
                     )
+                elif kind == "app_uninstalled" or (
+                    kind == "tokens_revoked" and revoked_bot(body["event"])
+                ):
+                    why = "uninstalled" if kind == "app_uninstalled" else "bot token revoked"
+                    await self.services.installs.uninstalled(installation_team(body), why)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.installs.registry import install_key
 from bot.messages.incident_modal import (
     ACCOUNTS_BLOCK,
     SEVERITY_BLOCK,
@@ -15,10 +16,20 @@ from bot.services.inputs import Caller, ChannelJoined, DeclareForm, IncomingMess
 
 
 def installation_team(body: dict[str, Any]) -> str:
-    """The workspace that installed us: authorizations[0], never the outer (maybe foreign) team."""
+    """The install an event came through (its key): authorizations[0], never the outer (maybe
+    foreign) team; for an org-wide install its org."""
     auths = body.get("authorizations") or []
-    if auths and isinstance(auths[0], dict) and auths[0].get("team_id"):
-        return str(auths[0]["team_id"])
+    if (
+        auths
+        and isinstance(auths[0], dict)
+        and (auths[0].get("team_id") or auths[0].get("enterprise_id"))
+    ):
+        auth = auths[0]
+        return install_key(
+            _str(auth.get("team_id")),
+            _str(auth.get("enterprise_id")),
+            auth.get("is_enterprise_install") is True,
+        )
     return str(body.get("team_id") or "")
 
 
@@ -56,10 +67,20 @@ def channel_joined(body: dict[str, Any], event: dict[str, Any]) -> ChannelJoined
     )
 
 
+def revoked_bot(event: dict[str, Any]) -> bool:
+    """Whether a tokens_revoked event revoked the bot's token (not only users' tokens)."""
+    tokens = event.get("tokens")
+    bots = tokens.get("bot") if isinstance(tokens, dict) else None
+    return isinstance(bots, list) and bool(bots)
+
+
 def command_caller(command: dict[str, Any]) -> Caller:
-    """Who ran a slash command, and where."""
+    """Who ran a slash command, and where (the team is the install's key)."""
+    org_wide = str(command.get("is_enterprise_install") or "").lower() == "true"
     return Caller(
-        team_id=str(command.get("team_id") or ""),
+        team_id=install_key(
+            _str(command.get("team_id")), _str(command.get("enterprise_id")), org_wide
+        ),
         user_id=str(command.get("user_id") or ""),
         channel_id=_str(command.get("channel_id")),
         trigger_id=_str(command.get("trigger_id")),
@@ -70,9 +91,8 @@ def action_caller(body: dict[str, Any]) -> Caller:
     """Who pressed a button, and where."""
     user = body.get("user") if isinstance(body.get("user"), dict) else {}
     channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
-    team = body.get("team") if isinstance(body.get("team"), dict) else {}
     return Caller(
-        team_id=str(team.get("id") or user.get("team_id") or ""),
+        team_id=_interaction_key(body),
         user_id=str(user.get("id") or ""),
         channel_id=_str(channel.get("id")),
     )
@@ -81,16 +101,27 @@ def action_caller(body: dict[str, Any]) -> Caller:
 def view_caller(body: dict[str, Any], view: dict[str, Any]) -> Caller:
     """Who submitted a modal, and the channel it was opened from (kept in private_metadata)."""
     user = body.get("user") if isinstance(body.get("user"), dict) else {}
-    team = body.get("team") if isinstance(body.get("team"), dict) else {}
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
     except (TypeError, ValueError):
         meta = {}
     channel = meta.get("channel") if isinstance(meta, dict) else None
     return Caller(
-        team_id=str(team.get("id") or user.get("team_id") or ""),
+        team_id=_interaction_key(body),
         user_id=str(user.get("id") or ""),
         channel_id=_str(channel),
+    )
+
+
+def _interaction_key(body: dict[str, Any]) -> str:
+    """The install key of a button press or modal submission (its team, or its org)."""
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    team = body.get("team") if isinstance(body.get("team"), dict) else {}
+    enterprise = body.get("enterprise") if isinstance(body.get("enterprise"), dict) else {}
+    return install_key(
+        _str(team.get("id")) or _str(user.get("team_id")),
+        _str(enterprise.get("id")),
+        body.get("is_enterprise_install") is True,
     )
 
 

@@ -4,13 +4,21 @@ from bot.messages.incident_modal import DECLARE_CALLBACK
 from bot.messages.internal import CLAIM_ACTION, ESCALATE_ACTION, RESOLVE_ACTION
 
 # Events API event types the listeners handle (manifest bot_events are their subscriptions).
-EVENTS = ("message", "member_joined_channel", "channel_shared")
+EVENTS = (
+    "message",
+    "member_joined_channel",
+    "channel_shared",
+    "app_uninstalled",
+    "tokens_revoked",
+)
 # Manifest subscriptions that deliver those events: message arrives per conversation type.
 EVENT_SUBSCRIPTIONS = (
     "message.channels",
     "message.groups",
     "member_joined_channel",
     "channel_shared",
+    "app_uninstalled",
+    "tokens_revoked",
 )
 COMMANDS = ("/desk",)
 ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
@@ -18,6 +26,7 @@ ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
 VIEWS = (DECLARE_CALLBACK,)
 # Web API methods the gateway calls (the manifest test derives the scopes from Slack's spec).
 WEB_API_METHODS = (
+    "api.test",
     "auth.test",
     "chat.postMessage",
     "chat.update",
@@ -30,4 +39,17 @@ WEB_API_METHODS = (
     "conversations.replies",
     "conversations.open",
     "views.open",
+)
+# The bot scopes an OAuth install asks for (the manifest test checks manifest.yml has these).
+BOT_SCOPES = (
+    "channels:history",
+    "groups:history",
+    "channels:read",
+    "groups:read",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "reactions:write",
+    "users:read",
+    "commands",
 )

@@ -24,6 +24,7 @@ from store.models import (
 )
 from store.outbox_repository import OutboxRepository
 from store.sla_repository import SlaRepository
+from store.workspace_repository import WorkspaceRepository
 
 log = logging.getLogger("connectdesk.store")
 
@@ -490,6 +491,7 @@ class Repositories:
         self.sla = SlaRepository(session)
         self.incidents = IncidentRepository(session)
         self.outbox = OutboxRepository(session)
+        self.workspaces = WorkspaceRepository(session)
         self._after_commit: list[Callable[[], None]] = []
 
     def on_commit(self, callback: Callable[[], None]) -> None:

@@ -94,6 +94,8 @@ async def test_db_with_a_database_url_that_does_not_parse_explains(monkeypatch, 
     assert await run("db", "current") == 1
     err = capsys.readouterr().err
     assert err == (
-        "CONNECTDESK_DATABASE_URL is not a database URL: 'postgres//desk:***@db/desk'. Expected"
-        " sqlite+aiosqlite:///connectdesk.db or postgresql+asyncpg://user:password@host/db.\n"
+        "CONNECTDESK_DATABASE_URL is not a database URL; use postgresql://user:password@host:5432"
+        "/db (also postgres://, postgresql+asyncpg://) or sqlite:///path/to/file.db (also"
+        " sqlite+aiosqlite:///)\n"
     )
+    assert "hunter2" not in err

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 from pydantic import SecretStr
 
@@ -114,3 +115,57 @@ def test_app_registers_exactly_the_manifest_listeners() -> None:
         assert desk.inbox.wants(body) == (kind in registry.EVENTS), kind
     # Modals need interactivity, which also carries the buttons.
     assert manifest()["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_oauth_installs_ask_for_the_manifests_scopes() -> None:
+    asked = manifest()["oauth_config"]["scopes"]["bot"]
+    assert sorted(registry.BOT_SCOPES) == sorted(asked)
+    redirects = manifest()["oauth_config"]["redirect_urls"]
+    assert [u.rsplit("/", 2)[-2:] for u in redirects] == [["slack", "oauth_redirect"]]
+
+
+def test_manifest_yml_is_what_connectdesk_manifest_prints(capsys) -> None:
+    from bot.cli import main
+
+    assert main(["manifest"]) == 0
+    assert capsys.readouterr().out == (ROOT / "manifest.yml").read_text()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        ["--socket-mode"],
+        ["--oauth"],
+        ["--oauth", "--token-rotation"],
+        ["--socket-mode", "--oauth"],
+    ],
+)
+def test_every_manifest_variant_is_valid_for_slack(capsys, options: list[str]) -> None:
+    from bot.cli import main
+
+    schema = json.loads((SPECS / "manifest" / "manifest.schema.1.0.0.json").read_text())
+    assert main(["manifest", "--url", "https://desk.example.org", *options]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    jsonschema.validate(printed, schema)
+    settings = printed["settings"]
+    urls = json.dumps(printed).count("https://desk.example.org/slack/events")
+    if "--socket-mode" in options:
+        # Socket Mode: no request URL anywhere; everything comes over the websocket.
+        assert settings["socket_mode_enabled"] is True and urls == 0
+    else:
+        assert settings["socket_mode_enabled"] is False and urls == 3
+    assert settings["org_deploy_enabled"] is ("--oauth" in options)
+    assert settings["token_rotation_enabled"] is ("--token-rotation" in options)
+    redirects = printed["oauth_config"].get("redirect_urls", [])
+    if "--oauth" in options:
+        assert redirects == ["https://desk.example.org/slack/oauth_redirect"]
+
+
+def test_a_manifest_asked_for_wrongly_is_a_usage_error(capsys) -> None:
+    from bot.cli import main
+
+    assert main(["manifest", "--url", "http://plain.example"]) == 2
+    assert "--url must be an https:// URL" in capsys.readouterr().err
+    assert main(["manifest", "--token-rotation"]) == 2
+    assert "--token-rotation needs --oauth" in capsys.readouterr().err

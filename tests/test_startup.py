@@ -93,16 +93,17 @@ CASES = {
     ),
     "a database URL that does not parse": (
         {"CONNECTDESK_DATABASE_URL": "sqlite+aiosqlite//desk.db"},
-        "CONNECTDESK_DATABASE_URL is not a database URL: 'sqlite+aiosqlite//desk.db'. Expected"
-        " sqlite+aiosqlite:///connectdesk.db or postgresql+asyncpg://",
+        "CONNECTDESK_DATABASE_URL is not a database URL; use postgresql://user:password@host:5432"
+        "/db (also postgres://, postgresql+asyncpg://) or sqlite:///path/to/file.db",
     ),
     "a database URL that hides its password when wrong": (
         {"CONNECTDESK_DATABASE_URL": "postgres//desk:hunter2@db/desk"},
-        "is not a database URL: 'postgres//desk:***@db/desk'",
+        "CONNECTDESK_DATABASE_URL is not a database URL; use postgresql://",
     ),
     "an engine connectdesk does not run on": (
         {"CONNECTDESK_DATABASE_URL": "mysql+aiomysql://desk@db/desk"},
-        "CONNECTDESK_DATABASE_URL: connectdesk runs on SQLite or PostgreSQL, not 'mysql'.",
+        "CONNECTDESK_DATABASE_URL is a mysql+aiomysql:// URL, a database connectdesk does not run"
+        " on; use postgresql://",
     ),
     "PostgreSQL is down": (
         # Plain postgresql:// is accepted and runs on asyncpg.
@@ -234,3 +235,84 @@ async def test_slack_not_answering_in_time_says_so(
         " Check the network (or proxy) and SLACK_API_URL."
     ) in err
     assert list(deployment.data.iterdir()) == []
+
+
+OAUTH_CASES = {
+    "a bot token and OAuth credentials both": (
+        {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "s"},
+        "Set either SLACK_BOT_TOKEN (the app installed in one workspace) or SLACK_CLIENT_ID and"
+        " SLACK_CLIENT_SECRET (installs by OAuth in many workspaces), not both.",
+    ),
+    "a client id without its secret": (
+        {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": "1111.2222"},
+        "SLACK_CLIENT_SECRET is not set: installs by OAuth need both the client id and secret.",
+    ),
+    "OAuth without a token key": (
+        {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "s"},
+        "CONNECTDESK_TOKEN_KEYS is not set: installs made with OAuth keep their tokens encrypted"
+        " with it (make one with `connectdesk token-key`).",
+    ),
+    "OAuth with a key that is not one": (
+        {
+            "SLACK_BOT_TOKEN": "",
+            "SLACK_CLIENT_ID": "1111.2222",
+            "SLACK_CLIENT_SECRET": "s",
+            "CONNECTDESK_TOKEN_KEYS": "hunter2",
+        },
+        "CONNECTDESK_TOKEN_KEYS: key 1 of 1 is not a Fernet key",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(OAUTH_CASES))
+async def test_an_oauth_start_that_cannot_work_says_what_to_fix(
+    deployment: Deployment, monkeypatch, capsys, caplog, case: str
+) -> None:
+    env, expected = OAUTH_CASES[case]
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    err = await refused(["serve"], capsys, caplog)
+    assert expected in err
+    assert list(deployment.data.iterdir()) == []
+    assert "hunter2" not in err
+
+
+async def test_oauth_tokens_a_key_cannot_read_refuse_the_start(
+    deployment: Deployment, monkeypatch, capsys, caplog
+) -> None:
+    """Tokens stored under one key, the start under another: refused before anything runs."""
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+
+    from bot.installs.cipher import TokenCipher
+    from bot.installs.store import EncryptedInstallationStore
+    from store import migrate
+    from store.db import make_engine
+
+    url = f"sqlite+aiosqlite:///{deployment.data / 'desk.db'}"
+    await migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        store = EncryptedInstallationStore(
+            "1111.2222", engine, TokenCipher([TokenCipher.new_key()])
+        )
+        await store.async_save(
+            Installation(
+                app_id="A0CONNECTDESK",
+                team_id="T0VENDOR",
+                bot_token="xoxb-stored",
+                bot_user_id="U0BOT",
+                user_id="U0ALICE",
+            )
+        )
+    finally:
+        await engine.dispose()
+    for name, value in {
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_CLIENT_ID": "1111.2222",
+        "SLACK_CLIENT_SECRET": "s",
+        "CONNECTDESK_TOKEN_KEYS": TokenCipher.new_key(),
+    }.items():
+        monkeypatch.setenv(name, value)
+    err = await refused(["serve"], capsys, caplog)
+    assert "no key in CONNECTDESK_TOKEN_KEYS can decrypt a stored token" in err
+    assert "xoxb-stored" not in err

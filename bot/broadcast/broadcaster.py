@@ -21,7 +21,8 @@ from bot.broadcast.content import message_of, notice_of
 from bot.broadcast.progress import ProgressReporter
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
-from bot.gateway import Delivered, SlackGateway
+from bot.gateway import Delivered
+from bot.installs.gateways import Gateways
 from store.db import Database
 from store.models import IncidentDelivery
 
@@ -44,19 +45,19 @@ class Broadcaster:
         db: Database,
         config: DeskConfig,
         clock: Clock,
-        gateway: SlackGateway,
+        gateways: Gateways,
         *,
         replica: str | None = None,
         lease: timedelta = LEASE,
     ) -> None:
         self.db = db
         self.clock = clock
-        self.gateway = gateway
+        self.gateways = gateways
         self.replica = replica or uuid.uuid4().hex[:12]
         self.lease = lease
         # An orphaned broadcast (its driver died) is picked up soon after its lease lapses.
         self._resume_every = min(RESUME_EVERY_SECONDS, lease.total_seconds())
-        self.progress = ProgressReporter(db, gateway)
+        self.progress = ProgressReporter(db, gateways)
         self._drivers: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
         self._slots = asyncio.Semaphore(CONCURRENCY)
@@ -228,11 +229,15 @@ class Broadcaster:
         if row.seq > 0 and not thread_ts:
             await self._fail(delivery_id, "the notice never reached this channel")
             return True
+        gateway = await self.gateways.find(incident.team_id)
+        if gateway is None:
+            await self._fail(delivery_id, "the app is not installed there any more")
+            return True
         key = {"delivery": delivery_id}
         if uncertain and claimed is not None:
             # An earlier try may have landed: look once before posting again.
             try:
-                found = await self.gateway.find_own_post(
+                found = await gateway.find_own_post(
                     channel, key, thread_ts=thread_ts, oldest=claimed.timestamp() - 60
                 )
             except Exception:
@@ -247,7 +252,7 @@ class Broadcaster:
             return await self._marks.submit(delivery_id)
 
         message = message_of(incident, post)
-        result = await self.gateway.deliver(
+        result = await gateway.deliver(
             channel, message, thread_ts=thread_ts, key=key, just_before=mark_sending
         )
         if result.withdrawn:
@@ -303,12 +308,15 @@ class Broadcaster:
         if incident is None or not stale:
             return
         message, version = notice_of(incident), incident.version
+        gateway = await self.gateways.find(incident.team_id)
+        if gateway is None:
+            return
 
         async def edit(notice_id: int, channel: str, ts: str) -> None:
             async with self._slots:
                 # A failed edit is logged by the gateway and not retried: the next change
                 # edits again, and retrying a gone channel forever would help nobody.
-                await self.gateway.update(channel, ts, message)
+                await gateway.update(channel, ts, message)
                 async with self.db.unit_of_work() as uow:
                     row = await uow.incidents.delivery(notice_id)
                     if row is not None and row.shown_version < version:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bot.gateway import SlackGateway
+from bot.installs.gateways import Gateways
 from bot.messages import incident_internal as view
 from store.db import Database
 from store.models import Incident, IncidentDelivery, IncidentPost
@@ -56,9 +56,9 @@ def delivery_rows(
 class ProgressReporter:
     """Keeps each incident's progress message current, without flooding chat.update."""
 
-    def __init__(self, db: Database, gateway: SlackGateway) -> None:
+    def __init__(self, db: Database, gateways: Gateways) -> None:
         self.db = db
-        self.gateway = gateway
+        self.gateways = gateways
         self._dirty: set[int] = set()
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -112,10 +112,14 @@ class ProgressReporter:
                 )
                 channel, ts = incident.progress_channel_id, incident.progress_ts
                 declarer = incident.declared_by
+                team = incident.team_id
+            gateway = await self.gateways.find(team)
+            if gateway is None:
+                return  # uninstalled: nobody to tell there
             if channel and ts:
-                await self.gateway.update(channel, ts, message)
+                await gateway.update(channel, ts, message)
                 return
-            posted = await self.gateway.deliver(declarer, message)
+            posted = await gateway.deliver(declarer, message)
             if posted.ts:
                 async with self.db.unit_of_work() as uow:
                     incident = await uow.incidents.by_id(incident_id)

@@ -43,6 +43,8 @@ class OAuthServer:
     # Token rotation (an app setting): tokens expire after this many seconds; None: never.
     token_lifetime: float | None = None
     scopes: str = ""
+    # The app's Redirect URL (its OAuth settings); an authorize request may name it or none.
+    redirect_uri: str = ""
     tokens: dict[str, Token] = field(default_factory=dict)
     _codes: dict[str, tuple[Install, str, str]] = field(default_factory=dict)  # + installer
     _refresh: dict[str, Install] = field(default_factory=dict)
@@ -107,8 +109,8 @@ class OAuthServer:
         query = request.query
         if query.get("client_id") != self.client_id:
             return web.Response(status=400, text="invalid_client_id")
-        redirect = query.get("redirect_uri", "")
-        if not redirect:
+        redirect = query.get("redirect_uri") or self.redirect_uri
+        if not redirect or (self.redirect_uri and redirect != self.redirect_uri):
             return web.Response(status=400, text="bad_redirect_uri")
         installer = query.get("user", "")
         install = self._install_for(installer, query.get("org_wide") == "1")

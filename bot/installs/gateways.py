@@ -73,6 +73,10 @@ class Gateways:
         """Every install's key."""
         return await self.installs.keys()
 
+    async def home(self, key: str) -> str:
+        """The install a command or button with this team (or org) belongs to."""
+        return await self.installs.home(key)
+
     def forget(self, key: str) -> None:
         """Drop the gateway of an install that is gone."""
         self._gateways.pop(key, None)

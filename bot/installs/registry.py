@@ -76,6 +76,10 @@ class Installs(Protocol):
         """The app was uninstalled (or its tokens revoked) there: drop what we hold."""
         ...
 
+    async def home(self, key: str) -> str:
+        """The install a command or button naming this team (or org) belongs to."""
+        ...
+
 
 class TokenInstall:
     """One workspace, installed by hand with `SLACK_BOT_TOKEN` (the default)."""
@@ -110,6 +114,10 @@ class TokenInstall:
     async def keys(self) -> list[str]:
         """The one install's key (none once uninstalled)."""
         return [] if self._revoked else [(await self.learn()).key]
+
+    async def home(self, key: str) -> str:
+        """The one install: a payload may name the caller's own team (or org) instead."""
+        return (await self.learn()).key
 
     async def forget(self, key: str) -> None:
         """Uninstalled: the token is dead; nothing is deleted (it lives in the environment)."""
@@ -164,6 +172,10 @@ class OAuthInstalls:
         await self.store.async_save_bot(rotated)
         log.info("rotated the bot token of %s", key)
         return rotated
+
+    async def home(self, key: str) -> str:
+        """The key as given: each workspace (or org) is its own install."""
+        return key
 
     async def keys(self) -> list[str]:
         """Every installed workspace or org."""

@@ -14,6 +14,8 @@ from functools import partial
 from typing import Any
 
 from bot.gateway import Delivered, SlackGateway, WallViolation
+from bot.installs.gateways import Gateways
+from bot.installs.registry import NotInstalled
 from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
 from bot.messages.base import OutboundMessage, stored_message
 from bot.messages.internal import triage_card
@@ -45,13 +47,13 @@ def _seconds_between(earlier_ts: str, later_ts: str) -> float | None:
 
 
 class DeskEffects:
-    """Performs outbox rows against Slack through the gateway."""
+    """Performs outbox rows against Slack through the gateway of the row's install."""
 
     def __init__(
-        self, db: Database, gateway: SlackGateway, presenter: TicketPresenter, metrics: Metrics
+        self, db: Database, gateways: Gateways, presenter: TicketPresenter, metrics: Metrics
     ) -> None:
         self.db = db
-        self.gateway = gateway
+        self.gateways = gateways
         self.presenter = presenter
         self.metrics = metrics
         # The ts of the customer's message under each receipt posted, until its row is settled.
@@ -69,22 +71,35 @@ class DeskEffects:
         `known`: the ticket as its recording transaction committed it (a first try), so a
         receipt or card is rendered without reading it back; `after_settled` catches changes.
         """
+        gateway = await self.gateways.find(entry.team_id)
+        if gateway is None:
+            # Uninstalled (or its tokens revoked): nothing can be said there any more.
+            return Delivered(error="the app is not installed there", permanent=True)
+        try:
+            return await self._perform(gateway, entry, uncertain, known)
+        except NotInstalled:
+            return Delivered(error="the app is not installed there", permanent=True)
+
+    async def _perform(
+        self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool, known: object | None
+    ) -> Delivered:
         if entry.kind == REACT:
             p = entry.payload
-            return await self.gateway.react_result(p["channel"], p["ts"], p["name"])
+            return await gateway.react_result(p["channel"], p["ts"], p["name"])
         if entry.kind in (RECEIPT, CARD):
             ticket = known if isinstance(known, Ticket) and known.id == entry.ticket_id else None
-            return await self._ticket_post(entry, uncertain, ticket)
+            return await self._ticket_post(gateway, entry, uncertain, ticket)
         if entry.kind == ALERT:
-            return await self._alert(entry, uncertain)
+            return await self._alert(gateway, entry, uncertain)
         if entry.kind == REFRESH:
             return await self._refresh(entry)
         if entry.kind == DM:
-            return await self._dm(entry, uncertain)
+            return await self._dm(gateway, entry, uncertain)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
 
     async def _post_once(
         self,
+        gateway: SlackGateway,
         entry: OutboxEntry,
         uncertain: bool,
         channel: str,
@@ -95,7 +110,7 @@ class DeskEffects:
         if uncertain:
             oldest = entry.created_at.timestamp() - LOOKBACK_SECONDS
             try:
-                found = await self.gateway.find_own_post(
+                found = await gateway.find_own_post(
                     channel, key, thread_ts=thread_ts, oldest=oldest
                 )
             except Exception as exc:  # cannot tell: do not risk a second post, try later
@@ -104,7 +119,7 @@ class DeskEffects:
                 log.info("outbox %s: the earlier try had landed (%s)", entry.key, found)
                 return Delivered(ts=found, channel=channel)
         try:
-            return await self.gateway.deliver(channel, message, thread_ts=thread_ts, key=key)
+            return await gateway.deliver(channel, message, thread_ts=thread_ts, key=key)
         except WallViolation as exc:
             return Delivered(error=str(exc)[:200], permanent=not exc.transient)
 
@@ -140,7 +155,7 @@ class DeskEffects:
             self._shown[entry.id] = shown.get(entry.ticket_id)
 
     async def _ticket_post(
-        self, entry: OutboxEntry, uncertain: bool, ticket: Ticket | None
+        self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool, ticket: Ticket | None
     ) -> Delivered:
         if ticket is None:
             async with self.db.reading() as uow:
@@ -150,14 +165,14 @@ class DeskEffects:
         rendered = fingerprint(ticket)
         if entry.kind == RECEIPT:
             result = await self._post_once(
-                entry, uncertain, ticket.channel_id, receipt_of(ticket), ticket.root_ts
+                gateway, entry, uncertain, ticket.channel_id, receipt_of(ticket), ticket.root_ts
             )
             self._asked_at[entry.id] = ticket.root_ts
         else:
-            permalink = await self.gateway.permalink(ticket.channel_id, ticket.root_ts)
+            permalink = await gateway.permalink(ticket.channel_id, ticket.root_ts)
             card = triage_card(card_of(ticket, permalink))
             result = await self._post_once(
-                entry, uncertain, ticket.account.internal_channel_id, card
+                gateway, entry, uncertain, ticket.account.internal_channel_id, card
             )
         if result.ts is not None:
             self._rendered[entry.id] = rendered
@@ -177,7 +192,10 @@ class DeskEffects:
         async with self.db.reading() as uow:
             stored = await uow.tickets.by_id(entry.ticket_id or 0)
         if stored is not None:
-            await self.presenter.refresh(stored)
+            try:
+                await self.presenter.refresh(stored)
+            except NotInstalled:
+                pass  # uninstalled meanwhile: nothing to bring up to date
 
     async def _refresh(self, entry: OutboxEntry) -> Delivered:
         """Card, receipt and ✅ show the ticket as it is now (a repeat shows the same)."""
@@ -189,16 +207,16 @@ class DeskEffects:
             return Delivered(ts=ticket.card_ts)
         return Delivered(error="some of the card, receipt or reaction did not update")
 
-    async def _dm(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
+    async def _dm(self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool) -> Delivered:
         """A reply to one of our people by DM (modal submissions have no response_url)."""
         p: dict[str, Any] = entry.payload
-        channel = await self.gateway.open_dm(str(p["target"]))
+        channel = await gateway.open_dm(str(p["target"]))
         if channel is None:
             return Delivered(error="conversations.open failed")
         message = stored_message(p)
-        return await self._post_once(entry, uncertain, channel, message)
+        return await self._post_once(gateway, entry, uncertain, channel, message)
 
-    async def _alert(self, entry: OutboxEntry, uncertain: bool) -> Delivered:
+    async def _alert(self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool) -> Delivered:
         p: dict[str, Any] = entry.payload
         target = str(p["target"])
         root = p.get("root") or []
@@ -206,8 +224,8 @@ class DeskEffects:
         # go out together rather than one after the other.
         is_dm = target[:1] in {"U", "W"}
         opened, permalink = await asyncio.gather(
-            self.gateway.open_dm(target) if is_dm else _none(),
-            self.gateway.permalink(*root) if len(root) == 2 else _none(),
+            gateway.open_dm(target) if is_dm else _none(),
+            gateway.permalink(*root) if len(root) == 2 else _none(),
         )
         if is_dm and opened is None:
             return Delivered(error="conversations.open failed")
@@ -221,4 +239,4 @@ class DeskEffects:
             message = sla_breach(context)
         else:
             message = sla_warning(context)
-        return await self._post_once(entry, uncertain, channel, message)
+        return await self._post_once(gateway, entry, uncertain, channel, message)

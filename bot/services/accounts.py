@@ -6,7 +6,7 @@ import logging
 
 from bot.clock import Clock
 from bot.config.desk import AccountSpec, DeskConfig
-from bot.gateway import SlackGateway
+from bot.installs.gateways import Gateways
 from bot.messages.base import InternalMessage
 from bot.messages.internal import AccountSummary, account_card, link_hint, notice
 from bot.messages.markup import channel, md
@@ -21,19 +21,32 @@ class AccountService:
     """Keeps accounts and channel links in the database and answers questions about them."""
 
     def __init__(
-        self, db: Database, config: DeskConfig, clock: Clock, gateway: SlackGateway
+        self,
+        db: Database,
+        config: DeskConfig,
+        clock: Clock,
+        gateways: Gateways,
+        *,
+        one_workspace: bool = True,
     ) -> None:
+        """`one_workspace`: installed with one bot token, so accounts of desk.yml that name no
+        workspace are this one's (with OAuth each account names its workspace)."""
         self.db = db
         self.config = config
         self.clock = clock
-        self.gateway = gateway
+        self.gateways = gateways
+        self.one_workspace = one_workspace
 
     async def load_config_accounts(self, team_id: str) -> int:
-        """Upsert the accounts of desk.yml (the file wins for what it names); how many."""
+        """Upsert an install's accounts of desk.yml (the file wins for what it names); how many.
+
+        The shared channels of every account it has are marked as such in its gateway.
+        """
         now = self.clock.now()
+        specs = self.config.accounts_for(team_id, one_workspace=self.one_workspace)
         async with self.db.unit_of_work() as uow:
             await uow.accounts.lock_workspace(team_id)  # replicas starting together
-            for spec in self.config.accounts:
+            for spec in specs:
                 account = await uow.accounts.by_name(team_id, spec.name)
                 if account is None:
                     account = await uow.accounts.add(_new_account(team_id, spec, now))
@@ -42,8 +55,8 @@ class AccountService:
                 for channel in spec.shared_channels:
                     await uow.accounts.link(team_id, channel, account, now)
             shared = await uow.accounts.shared_channel_ids(team_id)
-        self.gateway.channels.mark_shared(shared)
-        return len(self.config.accounts)
+        (await self.gateways.at(team_id)).channels.mark_shared(shared)
+        return len(specs)
 
     async def link(
         self,
@@ -59,7 +72,8 @@ class AccountService:
             return notice(
                 f":warning: There is no tier '{tier}'. Tiers: {', '.join(self.config.tiers)}."
             )
-        if await self.gateway.conversation(channel_id) is None:
+        gateway = await self.gateways.at(team_id)
+        if await gateway.conversation(channel_id) is None:
             return notice(
                 md(
                     ":warning: I can't see {}. Add me to it first"
@@ -67,7 +81,7 @@ class AccountService:
                     channel(channel_id),
                 )
             )
-        if not await self.gateway.channels.is_shared(channel_id):
+        if not await gateway.channels.is_shared(channel_id):
             return notice(
                 md(
                     ":warning: {} is not shared with another organisation, so there are"
@@ -83,8 +97,8 @@ class AccountService:
             created = account is None
             if account is None:
                 internal = invoked_in
-                if not internal or await self.gateway.channels.is_shared(internal):
-                    internal = self.config.team.escalation_channel
+                if not internal or await gateway.channels.is_shared(internal):
+                    internal = self.config.team_for(team_id).escalation_channel
                 account = await uow.accounts.add(
                     Account(
                         team_id=team_id,
@@ -114,7 +128,7 @@ class AccountService:
             )
             summary = md("*{}* (tier {})", account.name, account.tier)
             internal_channel = account.internal_channel_id
-        self.gateway.channels.mark_shared([channel_id])
+        gateway.channels.mark_shared([channel_id])
         verb = "Created" if created else "Updated"
         return notice(
             md(
@@ -159,10 +173,13 @@ class AccountService:
 
     async def on_channel_joined(self, event: ChannelJoined) -> bool:
         """Hint the team to link a shared channel the bot was added to; True if hinted."""
-        identity = await self.gateway.identity()
+        gateway = await self.gateways.find(event.team_id)
+        if gateway is None:
+            return False  # an install we do not have
+        identity = await gateway.identity()
         if event.user_id and event.user_id != identity.bot_user_id:
             return False
-        self.gateway.channels.forget(event.channel_id)
+        gateway.channels.forget(event.channel_id)
         async with self.db.unit_of_work() as uow:
             if not await uow.events.claim(event.event_id, self.clock.now()):
                 return False
@@ -170,11 +187,11 @@ class AccountService:
                 return False
         shared = event.is_ext_shared
         if shared is None or not shared:
-            shared = await self.gateway.channels.is_shared(event.channel_id)
+            shared = await gateway.channels.is_shared(event.channel_id)
         if not shared:
             return False
-        await self.gateway.post(
-            self.config.team.escalation_channel,
+        await gateway.post(
+            self.config.team_for(event.team_id).escalation_channel,
             link_hint(event.channel_id, list(self.config.tiers)),
         )
         return True

@@ -8,8 +8,8 @@ from datetime import timedelta
 from bot.broadcast.broadcaster import LEASE, Broadcaster
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
-from bot.gateway import SlackGateway
 from bot.inflight import InFlight
+from bot.installs.gateways import Gateways
 from bot.metrics import Metrics
 from bot.outbox.effects import DeskEffects
 from bot.outbox.outbox import Outbox
@@ -18,6 +18,7 @@ from bot.services.cards import CardRefresher
 from bot.services.desk import DeskService
 from bot.services.escalation import EscalationService
 from bot.services.incidents import IncidentService
+from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
@@ -33,7 +34,7 @@ class Services:
     db: Database
     config: DeskConfig
     clock: Clock
-    gateway: SlackGateway
+    gateways: Gateways
     people: People
     presenter: TicketPresenter
     sla: SlaService
@@ -46,41 +47,43 @@ class Services:
     incidents: IncidentService
     inflight: InFlight
     outbox: Outbox
+    installs: InstallService
 
 
 def build_services(
     db: Database,
     config: DeskConfig,
     clock: Clock,
-    gateway: SlackGateway,
+    gateways: Gateways,
     metrics: Metrics,
     *,
     broadcast_lease: timedelta = LEASE,
     replica: str | None = None,
     outbox_lease: float = 30.0,
+    one_workspace: bool = True,
 ) -> Services:
-    """Wire the services together."""
-    people = People(gateway, config.team.internal_team_ids)
-    presenter = TicketPresenter(gateway)
+    """Wire the services together (`one_workspace`: installed by one bot token, not OAuth)."""
+    people = People(gateways, config)
+    presenter = TicketPresenter(gateways)
     outbox = Outbox(db, lease=outbox_lease)
-    outbox.effects = DeskEffects(db, gateway, presenter, metrics)
+    outbox.effects = DeskEffects(db, gateways, presenter, metrics)
     sla = SlaService(config, metrics)
-    broadcaster = Broadcaster(db, config, clock, gateway, lease=broadcast_lease, replica=replica)
-    incidents = IncidentService(db, config, clock, gateway, presenter, broadcaster)
+    broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
+    incidents = IncidentService(db, config, clock, gateways, presenter, broadcaster)
     intake = IntakeService(
-        db, config, clock, gateway, people, presenter, sla, outbox, metrics, incidents
+        db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents
     )
     tickets = TicketOps(db, clock, presenter, sla, outbox)
-    accounts = AccountService(db, config, clock, gateway)
+    accounts = AccountService(db, config, clock, gateways, one_workspace=one_workspace)
     escalation = EscalationService(
-        db, config, clock, gateway, sla, CardRefresher(db, presenter), outbox, metrics
+        db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics
     )
     desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox)
     return Services(
         db=db,
         config=config,
         clock=clock,
-        gateway=gateway,
+        gateways=gateways,
         people=people,
         presenter=presenter,
         sla=sla,
@@ -93,4 +96,5 @@ def build_services(
         incidents=incidents,
         inflight=InFlight(),
         outbox=outbox,
+        installs=InstallService(db, clock, gateways, accounts),
     )

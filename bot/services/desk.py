@@ -14,6 +14,7 @@ from bot.domain.incident_commands import (
     UpdateIncident,
 )
 from bot.domain.incidents import Severity, parse_audience
+from bot.installs.registry import NotInstalled
 from bot.messages.base import InternalMessage
 from bot.messages.internal import (
     CLAIM_ACTION,
@@ -70,7 +71,8 @@ class DeskService:
 
     async def run(self, caller: Caller, text: str) -> InternalMessage:
         """Run one command; always returns the reply to show the caller (ephemeral)."""
-        if not await self.people.is_internal(caller.user_id):
+        caller = await self._in_our_workspace(caller)
+        if not await self._ours(caller):
             log.info("refused /desk from non-internal user %s", caller.user_id)
             return notice(REFUSAL)
         try:
@@ -78,13 +80,14 @@ class DeskService:
         except cmd.CommandError as exc:
             return command_error(exc.problem, exc.usage)
         try:
-            return await self._dispatch(await self._in_our_workspace(caller), command)
+            return await self._dispatch(caller, command)
         except TicketNotFound as exc:
             return notice(f":warning: {exc}")
 
     async def submit_declare(self, caller: Caller, form: DeclareForm) -> Declared:
         """The incident form: refuse outsiders, check each field, then declare."""
-        if not await self.people.is_internal(caller.user_id) or self.incidents is None:
+        caller = await self._in_our_workspace(caller)
+        if not await self._ours(caller) or self.incidents is None:
             return Declared(notice(REFUSAL), {"title": "Only the support team can declare."})
         errors: dict[str, str] = {}
         try:
@@ -99,7 +102,6 @@ class DeskService:
             errors["accounts"] = str(exc)
         if errors:
             return Declared(notice(":warning: Please fix the form."), errors)
-        caller = await self._in_our_workspace(caller)
         command = DeclareIncident(severity, form.title.strip(), audience)
         return await self.incidents.declare(caller, command)
 
@@ -109,7 +111,7 @@ class DeskService:
         Queued in the outbox: the modal's acknowledgement need not wait for the post.
         """
         if self.outbox is None:
-            await self.people.gateway.dm(caller.user_id, message)
+            await (await self.people.gateways.at(caller.team_id)).dm(caller.user_id, message)
             return
         async with self.db.unit_of_work() as uow:
             row = await self.outbox.record(
@@ -123,12 +125,12 @@ class DeskService:
 
     async def press(self, caller: Caller, action_id: str, value: str) -> InternalMessage:
         """A triage-card button: the same checks and operations as the commands."""
-        if not await self.people.is_internal(caller.user_id):
+        caller = await self._in_our_workspace(caller)
+        if not await self._ours(caller):
             log.info("refused button %s from non-internal user %s", action_id, caller.user_id)
             return notice(REFUSAL)
         if not value.isdigit():
             return notice(":warning: That button is out of date; use `/desk queue` instead.")
-        caller = await self._in_our_workspace(caller)
         ref = TicketRef(caller.team_id, ticket_id=int(value))
         try:
             if action_id == CLAIM_ACTION:
@@ -142,9 +144,17 @@ class DeskService:
         return notice(":warning: That button does nothing any more.")
 
     async def _in_our_workspace(self, caller: Caller) -> Caller:
-        # Data belongs to the installing workspace; a payload's team can be the caller's own org.
-        identity = await self.people.gateway.identity()
-        return Caller(identity.team_id, caller.user_id, caller.channel_id, caller.trigger_id)
+        # Data belongs to the install the request came through: with one bot token that is the
+        # one workspace, whatever team a payload names (a caller's own org in a shared channel).
+        home = await self.people.gateways.home(caller.team_id)
+        return Caller(home, caller.user_id, caller.channel_id, caller.trigger_id)
+
+    async def _ours(self, caller: Caller) -> bool:
+        """Whether the caller is on the install's own team (no install there: nobody is)."""
+        try:
+            return bool(await self.people.is_internal(caller.team_id, caller.user_id))
+        except NotInstalled:
+            return False
 
     async def _dispatch(self, caller: Caller, command: cmd.DeskCommand) -> InternalMessage:
         team, user = caller.team_id, caller.user_id
@@ -154,7 +164,7 @@ class DeskService:
             case cmd.Claim(ticket=n):
                 return await self.tickets.claim(TicketRef(team, n), user)
             case cmd.Assign(ticket=n, user_id=owner):
-                owner_internal = await self.people.is_internal(owner)
+                owner_internal = await self.people.is_internal(team, owner)
                 if owner_internal is None:
                     return notice(
                         md(":warning: I can't find {} in this workspace.", mention(owner))

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.domain.sla import StepFiring, due_firings
-from bot.gateway import SlackGateway
 from bot.messages.alerts import AlertContext
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
@@ -55,7 +54,6 @@ class EscalationService:
         db: Database,
         config: DeskConfig,
         clock: Clock,
-        gateway: SlackGateway,
         sla: SlaService,
         cards: CardRefresher,
         outbox: Outbox,
@@ -66,7 +64,6 @@ class EscalationService:
         self.outbox = outbox
         self.config = config
         self.clock = clock
-        self.gateway = gateway
         self.sla = sla
         self.cards = cards
         self._lock = asyncio.Lock()
@@ -244,7 +241,7 @@ class EscalationService:
         ]
 
     def _recipients(self, alert: Alert) -> list[str]:
-        team = self.config.team
+        team = self.config.team_for(alert.team_id)
         out: list[str] = []
         for name in alert.notify:
             if name == "owner":
@@ -289,6 +286,6 @@ class EscalationService:
             md(
                 ":mega: Ticket #{} escalated to the managers and {}.",
                 ticket.number,
-                channel(self.config.team.escalation_channel),
+                channel(self.config.team_for(ref.team_id).escalation_channel),
             )
         )

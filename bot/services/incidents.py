@@ -20,7 +20,7 @@ from bot.domain.incident_commands import (
     UpdateIncident,
 )
 from bot.domain.incidents import Audience, IncidentStatus, Severity
-from bot.gateway import SlackGateway
+from bot.installs.gateways import Gateways
 from bot.messages import customer_incidents as words
 from bot.messages import incident_internal
 from bot.messages.base import InternalMessage
@@ -62,14 +62,14 @@ class IncidentService:
         db: Database,
         config: DeskConfig,
         clock: Clock,
-        gateway: SlackGateway,
+        gateways: Gateways,
         presenter: TicketPresenter,
         broadcaster: Broadcaster,
     ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
-        self.gateway = gateway
+        self.gateways = gateways
         self.presenter = presenter
         self.broadcaster = broadcaster
 
@@ -97,7 +97,8 @@ class IncidentService:
         if caller.trigger_id:
             accounts = command.audience.describe() if command.audience else None
             view = declare_modal(command.severity, command.title, accounts, caller.channel_id)
-            if await self.gateway.open_view(caller.trigger_id, view):
+            gateway = await self.gateways.at(caller.team_id)
+            if await gateway.open_view(caller.trigger_id, view):
                 return notice("Fill in the incident form to declare it.")
         return command_error(
             "An incident needs a severity, a title and the affected accounts.",
@@ -203,9 +204,10 @@ class IncidentService:
             linked = list(await uow.incidents.linked_tickets(incident.id))
             title = incident.title
         self.broadcaster.kick(number)
+        gateway = await self.gateways.at(caller.team_id)
         for ticket in linked:
             if ticket.status != "resolved":
-                await self.gateway.post(
+                await gateway.post(
                     ticket.channel_id,
                     words.linked_ticket_resolved(ticket.number, title),
                     thread_ts=ticket.root_ts,

@@ -11,7 +11,7 @@ from enum import StrEnum
 from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.domain.triage import is_request
-from bot.gateway import SlackGateway
+from bot.installs.gateways import Gateways
 from bot.messages.base import clip
 from bot.metrics import Metrics
 from bot.outbox.outbox import Fresh, Outbox
@@ -79,7 +79,7 @@ class IntakeService:
         db: Database,
         config: DeskConfig,
         clock: Clock,
-        gateway: SlackGateway,
+        gateways: Gateways,
         people: People,
         presenter: TicketPresenter,
         sla: SlaService,
@@ -90,7 +90,7 @@ class IntakeService:
         self.db = db
         self.config = config
         self.clock = clock
-        self.gateway = gateway
+        self.gateways = gateways
         self.people = people
         self.presenter = presenter
         self.sla = sla
@@ -111,13 +111,14 @@ class IntakeService:
         Posts that open tickets are written together (`TicketOpener`) before anything else in
         the batch reads tickets, so the outcome is as if each post were decided in turn.
         """
-        identity = await self.gateway.identity()
         # Who is internal may take a users.info call: asked before the transaction opens.
         who: list[bool | None | _Skip] = []
         for msg in msgs:
-            if self.wants(msg) and msg.user_id != identity.bot_user_id:
-                who.append(await self.people.is_internal(msg.user_id, msg.user_team))
+            bot = await self._bot_user(msg.team_id)
+            if self.wants(msg) and bot is not None and msg.user_id != bot:
+                who.append(await self.people.is_internal(msg.team_id, msg.user_id, msg.user_team))
             else:
+                # Not a person's new post, our own echo, or for an install we do not have.
                 who.append(SKIP)
         results: list[IntakeResult] = []
         effects: list[tuple[list[Fresh], Ticket | None]] = []
@@ -157,6 +158,11 @@ class IntakeService:
         if log.isEnabledFor(logging.INFO):
             _log_outcomes(msgs, results)
         return results
+
+    async def _bot_user(self, team: str) -> str | None:
+        """The bot's user id in an install; None when the app is not installed there."""
+        gateway = await self.gateways.find(team)
+        return (await gateway.identity()).bot_user_id if gateway is not None else None
 
     @staticmethod
     def _opens(msg: IncomingMessage, internal: bool | None) -> bool:

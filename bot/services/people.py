@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
-from bot.gateway import SlackGateway
+from bot.config.desk import DeskConfig
+from bot.installs.gateways import Gateways
 
 
 class People:
-    """Classifies users as internal (our team and configured extra teams) or external."""
+    """Classifies users as internal (the install's team or org, and configured extra teams)
+    or external, per install."""
 
-    def __init__(self, gateway: SlackGateway, extra_team_ids: frozenset[str]) -> None:
-        self.gateway = gateway
-        self.extra_team_ids = extra_team_ids
+    def __init__(self, gateways: Gateways, config: DeskConfig) -> None:
+        self.gateways = gateways
+        self.config = config
 
-    async def our_ids(self) -> frozenset[str]:
-        """The installing team plus the configured extra team and enterprise ids."""
-        identity = await self.gateway.identity()
-        return self.extra_team_ids | {identity.team_id}
+    async def our_ids(self, team: str) -> frozenset[str]:
+        """The install's team (and org) plus the configured extra team and enterprise ids."""
+        identity = await (await self.gateways.at(team)).identity()
+        ours = {identity.team_id} | ({identity.enterprise_id} if identity.enterprise_id else set())
+        return self.config.team_for(team).internal_team_ids | ours
 
-    async def is_internal(self, user_id: str | None, user_team: str | None = None) -> bool | None:
-        """True for our people, False for others, None when Slack cannot tell us."""
+    async def is_internal(
+        self, team: str, user_id: str | None, user_team: str | None = None
+    ) -> bool | None:
+        """True for our people, False for others, None when Slack cannot tell us.
+
+        `team`: the install asking; `user_team`: the poster's team, when the event says.
+        """
         if not user_id:
             return None
-        ours = await self.our_ids()
+        gateway = await self.gateways.at(team)
+        identity = await gateway.identity()
+        ours = await self.our_ids(team)
         if user_team:
-            return user_team in ours
-        profile = await self.gateway.user(user_id)
+            if user_team in ours:
+                return True
+            if identity.enterprise_id is None:
+                return False
+            # In an Enterprise Grid org people of its other workspaces are ours too: the
+            # profile names their org (looked up once per person).
+        profile = await gateway.user(user_id)
         if not profile:
             return None
         if profile.get("is_stranger"):

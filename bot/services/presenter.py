@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.gateway import SlackGateway, WallViolation
+from bot.gateway import WallViolation
+from bot.installs.gateways import Gateways
 from bot.messages import customer
 from bot.messages.internal import TicketCard, triage_card
 from store.models import Ticket
@@ -69,8 +70,8 @@ def receipt_of(ticket: Ticket) -> customer.CustomerMessage:
 class TicketPresenter:
     """Posts and updates a ticket's receipt, reactions and triage card."""
 
-    def __init__(self, gateway: SlackGateway) -> None:
-        self.gateway = gateway
+    def __init__(self, gateways: Gateways) -> None:
+        self.gateways = gateways
 
     async def refresh(self, ticket: Ticket, *, receipt: bool = True) -> bool:
         """Bring the card (and the customer's receipt and reactions) up to date; all done?
@@ -78,10 +79,11 @@ class TicketPresenter:
         It shows the ticket's current state, so doing it again is harmless.
         """
         ok = True
+        gateway = await self.gateways.at(ticket.team_id)
         if ticket.card_ts and ticket.card_channel_id:
-            permalink = await self.gateway.permalink(ticket.channel_id, ticket.root_ts)
+            permalink = await gateway.permalink(ticket.channel_id, ticket.root_ts)
             try:
-                ok = await self.gateway.update(
+                ok = await gateway.update(
                     ticket.card_channel_id, ticket.card_ts, triage_card(card_of(ticket, permalink))
                 )
             except WallViolation:
@@ -89,11 +91,9 @@ class TicketPresenter:
         if not (receipt and ticket.account.receipts):
             return ok
         if ticket.receipt_ts:
-            ok &= await self.gateway.update(
-                ticket.channel_id, ticket.receipt_ts, receipt_of(ticket)
-            )
+            ok &= await gateway.update(ticket.channel_id, ticket.receipt_ts, receipt_of(ticket))
         if ticket.status == "resolved":
-            ok &= await self.gateway.react(ticket.channel_id, ticket.root_ts, DONE)
+            ok &= await gateway.react(ticket.channel_id, ticket.root_ts, DONE)
         else:
-            ok &= await self.gateway.unreact(ticket.channel_id, ticket.root_ts, DONE)
+            ok &= await gateway.unreact(ticket.channel_id, ticket.root_ts, DONE)
         return ok

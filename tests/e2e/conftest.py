@@ -35,9 +35,8 @@ async def checked_sandbox(
 ) -> AsyncIterator[Sandbox]:
     """A sandbox on the test world (`options` go to Sandbox); on a clean exit the wall and the
     spec are checked."""
-    box = Sandbox(
-        config, workspace=world.workspace(), clock=clock, database_url=database_url, **options
-    )
+    workspace = options.pop("workspace", None) or world.workspace()
+    box = Sandbox(config, workspace=workspace, clock=clock, database_url=database_url, **options)
     await box.start()
     try:
         yield box
@@ -74,9 +73,11 @@ def assert_wall_held(box: Sandbox) -> None:
         for text in texts:
             if pattern.search(text):
                 leaks.append((message.channel_id, text[:200]))
-    for user in (world.CAROL, world.DAVE, world.IVAN):
+    for user in (world.CAROL, world.DAVE, world.IVAN, world.HANK):
         for seen in box.emu.seen_by(user):
-            if seen.author_id == world.BOT and pattern.search(seen.raw_text or seen.text or ""):
+            if box.emu.ws.is_app_bot(seen.author_id) and pattern.search(
+                seen.raw_text or seen.text or ""
+            ):
                 leaks.append((seen.channel_id, seen.text[:200]))
     assert not leaks, f"internal content reached customers: {leaks}"
 

@@ -96,8 +96,9 @@ async def test_a_slow_recipient_holds_up_neither_the_sweep_nor_anyone_else(clock
         # waiting for her channel, Bob's would wait behind them.
         many = CONCURRENCY + 2
         await _tickets(box, [w.ALICE] * many + [w.BOB])
-        held = HeldChannel(box.desk.gateway.pacer, ALICE_DM)
-        box.desk.gateway.pacer = held
+        gateway = await box.desk.gateways.at(w.VENDOR)
+        held = HeldChannel(gateway.pacer, ALICE_DM)
+        gateway.pacer = held
         clock.advance(timedelta(hours=3))  # past 75% of every first response (4 h)
         fired = await asyncio.wait_for(box.desk.services.escalation.sweep(), NEVER)
         assert fired <= many + 1 and await _firings(box) == many + 1
@@ -120,8 +121,9 @@ async def test_alerts_cut_off_by_a_stop_are_sent_once_after_the_restart(clock, d
     options = {"channel_interval": 0.01, "outbox_lease": 1.0}
     async with checked_sandbox(config, clock, database_url, **options) as box:
         await _tickets(box, [w.ALICE, w.ALICE, w.BOB])
-        held = HeldChannel(box.desk.gateway.pacer, ALICE_DM)
-        box.desk.gateway.pacer = held
+        gateway = await box.desk.gateways.at(w.VENDOR)
+        held = HeldChannel(gateway.pacer, ALICE_DM)
+        gateway.pacer = held
         clock.advance(timedelta(hours=3))
         await asyncio.wait_for(box.desk.services.escalation.sweep(), NEVER)
         await box.emu.wait_for(lambda: warnings_to(box, BOB_DM), within=NEVER)

@@ -23,7 +23,7 @@ def test_customer_messages_come_only_from_the_customer_set():
 
 @BOTH_TRANSPORTS
 async def test_gateway_refuses_internal_messages_to_shared_channels(sandbox: Sandbox, caplog):
-    gateway = sandbox.desk.gateway
+    gateway = await sandbox.desk.gateways.at(w.VENDOR)
     before = len(sandbox.emu.calls_to("chat.postMessage"))
     with caplog.at_level(logging.ERROR, logger="connectdesk.gateway"):
         for channel in (w.GLOBEX_SHARED, w.NEW_SHARED, "C0DOESNOTEXIST"):
@@ -42,7 +42,7 @@ async def test_gateway_refuses_internal_messages_to_shared_channels(sandbox: San
 
 @BOTH_TRANSPORTS
 async def test_a_channel_that_becomes_shared_is_walled_at_once(sandbox: Sandbox):
-    gateway = sandbox.desk.gateway
+    gateway = await sandbox.desk.gateways.at(w.VENDOR)
     assert await gateway.post(w.RANDOM_INTERNAL, InternalMessage(text="hello team"))
     await sandbox.emu.share_channel(w.RANDOM_INTERNAL, w.GLOBEX_ORG)
     await sandbox.emu.wait_for(lambda: sandbox.emu.calls_to("conversations.info"))

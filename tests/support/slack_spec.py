@@ -26,6 +26,9 @@ NEWER_ARGS: dict[tuple[str, str], str] = {
     ("chat.postMessage", "metadata"): "message metadata (2022)",
     ("conversations.history", "include_all_metadata"): "message metadata (2022)",
     ("conversations.replies", "include_all_metadata"): "message metadata (2022)",
+    # Token rotation (2021): refreshing an expiring token.
+    ("oauth.v2.access", "grant_type"): "token rotation (2021)",
+    ("oauth.v2.access", "refresh_token"): "token rotation (2021)",
 }
 
 

@@ -4,6 +4,7 @@ import re
 
 from bot.config.desk import DeskConfig, parse_desk_config
 from bot.emulator import Channel, Team, User, Workspace
+from bot.emulator.workspace import Install
 
 VENDOR, GLOBEX_ORG, INITECH_ORG = "T0VENDOR", "T0GLOBEX", "T0INITECH"
 BOT = "U0BOT"
@@ -12,6 +13,10 @@ CAROL, DAVE, IVAN = "U0CAROL", "U0DAVE", "U0IVAN"  # Globex x2, Initech
 GLOBEX_SHARED, GLOBEX_INTERNAL = "C0GLOBEX", "C0GLOBINT"
 INITECH_SHARED, INITECH_INTERNAL = "C0INITECH", "C0INITINT"
 ESCALATION, NEW_SHARED, RANDOM_INTERNAL = "C0ESCAL", "C0NEWSHARE", "C0RANDOM"
+# A second workspace of ours (installed by OAuth only), serving its own customer, Hooli.
+SECOND, SECOND_BOT, HOOLI_ORG = "T0SECOND", "U0BOT2", "T0HOOLI"
+SAM, SUE, HANK = "U0SAM", "U0SUE", "U0HANK"  # its agent, its manager; Hooli's customer
+HOOLI_SHARED, HOOLI_INTERNAL, SECOND_ESCALATION = "C0HOOLI", "C0HOOLINT", "C0ESCAL2"
 
 DESK_YML = f"""\
 team:
@@ -70,6 +75,7 @@ INTERNAL_MARKERS = (
     "triage",
     "owner note",
     "Initech",
+    "Hooli",
     "internal",
     "sev1",
     "sev2",
@@ -117,6 +123,45 @@ def workspace() -> Workspace:
         (ESCALATION, "support-escalations", False, {MIA, ALICE, BOB, BOT}),
         (NEW_SHARED, "umbrella-support", True, {ALICE}),
         (RANDOM_INTERNAL, "random", False, {ALICE, BOB, MIA, BOT}),
+    ]
+    for cid, name, shared, members in channels:
+        ws.add_channel(Channel(id=cid, name=name, is_ext_shared=shared, member_ids=set(members)))
+    return ws
+
+
+def two_workspaces_yml() -> str:
+    """The test desk for OAuth installs in two workspaces: each account names its workspace,
+    and the second workspace has its own managers and escalation channel."""
+    head, rest = DESK_YML.split("accounts:\n")
+    accounts, triage = rest.split("triage:\n")
+    ours = accounts.replace("    tier: ", f"    workspace: {VENDOR}\n    tier: ")
+    hooli = (
+        "  - name: Hooli\n"
+        f"    workspace: {SECOND}\n"
+        "    tier: strategic\n"
+        f"    shared_channels: [{HOOLI_SHARED}]\n"
+        f"    internal_channel: {HOOLI_INTERNAL}\n"
+        f"    owners: [{SAM}]\n"
+    )
+    second = (
+        "workspaces:\n"
+        f"  {SECOND}:\n"
+        f"    managers: [{SUE}]\n"
+        f"    escalation_channel: {SECOND_ESCALATION}\n"
+    )
+    return f"{head}{second}accounts:\n{ours}{hooli}triage:\n{triage}"
+
+
+def add_second_workspace(ws: Workspace) -> Workspace:
+    """Our second workspace (its bot, people and channels) and its customer Hooli."""
+    ws.add_install(Install(Team(SECOND, "Vendor EMEA"), SECOND_BOT, "B0BOT2"))
+    ws.add_team(Team(HOOLI_ORG, "Hooli"))
+    for uid, name, team in [(SAM, "sam", SECOND), (SUE, "sue", SECOND), (HANK, "hank", HOOLI_ORG)]:
+        ws.add_user(User(id=uid, name=name, team_id=team, real_name=name.title()))
+    channels = [
+        (HOOLI_SHARED, "hooli-support", True, {SAM, HANK, SECOND_BOT}),
+        (HOOLI_INTERNAL, "hooli-internal", False, {SAM, SUE, SECOND_BOT}),
+        (SECOND_ESCALATION, "emea-escalations", False, {SUE, SAM, SECOND_BOT}),
     ]
     for cid, name, shared, members in channels:
         ws.add_channel(Channel(id=cid, name=name, is_ext_shared=shared, member_ids=set(members)))

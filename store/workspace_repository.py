@@ -1,0 +1,51 @@
+"""What a workspace's uninstall stops: its timers, its queued side effects, its broadcasts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Incident, IncidentDelivery, OutboxEntry, SlaClock
+
+UNINSTALLED = "the app was uninstalled from this workspace"
+
+
+class WorkspaceRepository:
+    """Bulk changes over everything one install (workspace or org) has under way."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def stop(self, team_id: str, now: datetime) -> dict[str, int]:
+        """Timers stop (no ladder step fires), queued posts and broadcasts fail with the
+        reason; tickets, clocks' history and everything said so far stay. Counts of each."""
+        clocks = await self.session.execute(
+            update(SlaClock)
+            .where(
+                SlaClock.team_id == team_id,
+                SlaClock.stopped_at.is_(None),
+                SlaClock.next_step_at.is_not(None),
+            )
+            .values(next_step_at=None)
+        )
+        effects = await self.session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.team_id == team_id, OutboxEntry.state.in_(("pending", "sending")))
+            .values(state="failed", error=UNINSTALLED, done_at=now)
+        )
+        incidents = select(Incident.id).where(Incident.team_id == team_id)
+        deliveries = await self.session.execute(
+            update(IncidentDelivery)
+            .where(
+                IncidentDelivery.incident_id.in_(incidents),
+                IncidentDelivery.state.in_(("pending", "sending")),
+            )
+            .values(state="failed", error=UNINSTALLED)
+        )
+        return {
+            "timers": clocks.rowcount or 0,
+            "side effects": effects.rowcount or 0,
+            "broadcast posts": deliveries.rowcount or 0,
+        }
