@@ -17,6 +17,7 @@ from tests.e2e.test_desk_command import desk
 from tests.e2e.test_incidents import declare
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.transports import BOTH_TRANSPORTS
 
 EVIL_USER, EVIL_CHANNEL = "U0EVIL", "C0EVIL"
 HOSTILE = (
@@ -92,11 +93,14 @@ def shown(box: Sandbox, seen) -> str:
     return "\n".join(parts)
 
 
+@BOTH_TRANSPORTS
 async def test_customer_words_ping_no_one_in_cards_alerts_lists_and_escalations(
-    clock, database_url
+    clock, database_url, transport
 ):
     config = w.desk_config(FAST_YML)
-    async with checked_sandbox(config, clock, database_url, channel_interval=0.01) as box:
+    async with checked_sandbox(
+        config, clock, database_url, channel_interval=0.01, transport=transport
+    ) as box:
         for text in HOSTILE:
             await open_ticket(box, text)
             clock.advance(timedelta(seconds=2))  # past the grouping window: a ticket each
@@ -152,6 +156,7 @@ async def test_customer_words_ping_no_one_in_cards_alerts_lists_and_escalations(
         assert_nobody_pinged(box)
 
 
+@BOTH_TRANSPORTS
 async def test_staff_words_ping_no_customer_in_incident_posts(sandbox: Sandbox):
     box = sandbox
     title = f"<!channel> Exports &amp; <@{EVIL_USER}> <http://evil.example|see status>"
@@ -194,6 +199,7 @@ async def test_staff_words_ping_no_customer_in_incident_posts(sandbox: Sandbox):
     assert_nobody_pinged(box)
 
 
+@BOTH_TRANSPORTS
 async def test_words_echoed_in_command_errors_ping_no_one(sandbox: Sandbox):
     box = sandbox
     await open_ticket(box, "Our exports fail")
@@ -216,6 +222,7 @@ async def test_words_echoed_in_command_errors_ping_no_one(sandbox: Sandbox):
     assert_nobody_pinged(box)
 
 
+@BOTH_TRANSPORTS
 async def test_an_account_name_typed_in_link_pings_no_one(sandbox: Sandbox):
     box = sandbox
     name = f"<!channel> Evil &amp; Co <@{EVIL_USER}>"
