@@ -21,7 +21,7 @@ from bench import arguments, procs, world
 from bench.machine import describe
 from bench.stats import median, table
 from bot.emulator import Emulator
-from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
+from bot.sandbox.sandbox import BOT_TOKEN, SIGNING_SECRET
 
 TARGET_RATIO = 1.05
 NOTICE = "aware of an issue"

@@ -28,7 +28,7 @@ from bench.machine import children, cpu_seconds, describe
 from bench.stats import median, percentile, table
 from bench.tracking import Ticket, Tracker
 from bot.emulator import Delivery, Emulator
-from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
+from bot.sandbox.sandbox import BOT_TOKEN, SIGNING_SECRET
 from store.db import Database
 from store.models import Ticket as StoredTicket
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
+from bot.sandbox.sandbox import BOT_TOKEN, SIGNING_SECRET
 
 STARTUP_SECONDS = 60.0
 

@@ -24,7 +24,7 @@ from bench import arguments, procs, seed, world
 from bench.machine import describe, rss_mb
 from bench.stats import median, percentile, table
 from bot.emulator import Emulator
-from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
+from bot.sandbox.sandbox import BOT_TOKEN, SIGNING_SECRET
 from store.db import Database
 from store.models import LadderFiring, SlaClock, Ticket
 

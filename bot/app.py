@@ -14,24 +14,24 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import Clock, SystemClock
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
+from bot.domain.clock import Clock, SystemClock
 from bot.edge.entry import SlackEntry
 from bot.edge.http import build_web_app
 from bot.edge.probes import add_probes
 from bot.edge.socket_mode import PING_INTERVAL, SocketModeEdge
-from bot.gateway import SlackGateway, make_client
-from bot.http_session import SharedSession
 from bot.inbox.inbox import Inbox
 from bot.installs.cipher import TokenCipher
 from bot.installs.gateways import Gateways
 from bot.installs.oauth import add_oauth_routes, oauth_settings
 from bot.installs.registry import Installs, OAuthInstalls, TokenInstall
 from bot.installs.store import EncryptedInstallationStore
-from bot.metrics import Metrics
-from bot.readiness import Readiness
+from bot.observability.metrics import Metrics
+from bot.observability.readiness import Readiness
 from bot.services.container import Services, build_services
+from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.http_session import SharedSession
 from handlers.actions import register_actions
 from handlers.commands import register_commands
 from handlers.errors import register_error_handler

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.clock import Clock
-from bot.inflight import InFlight
+from bot.domain.clock import Clock
+from bot.jobs.inflight import InFlight
 
 log = logging.getLogger("connectdesk.schedules")
 

@@ -19,11 +19,11 @@ import aiohttp
 import pytest
 
 from bench.procs import wait_healthy
-from bot.cli import build_parser, main
+from bot.cli.main import build_parser, main
 from bot.config.settings import Settings
+from bot.edge.workers import WORKER_NICENESS
 from bot.emulator import Emulator
-from bot.sandbox import TRANSPORTS
-from bot.workers import WORKER_NICENESS
+from bot.sandbox.sandbox import TRANSPORTS
 from tests.support import world as w
 from tests.support.scrape import Scrape, get_json, scrape
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config.settings import Settings
 from store.db import make_engine
 from store.inbox_store import inbox_url_for

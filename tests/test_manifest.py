@@ -125,7 +125,7 @@ def test_oauth_installs_ask_for_the_manifests_scopes() -> None:
 
 
 def test_manifest_yml_is_what_connectdesk_manifest_prints(capsys) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     assert main(["manifest"]) == 0
     assert capsys.readouterr().out == (ROOT / "manifest.yml").read_text()
@@ -142,7 +142,7 @@ def test_manifest_yml_is_what_connectdesk_manifest_prints(capsys) -> None:
     ],
 )
 def test_every_manifest_variant_is_valid_for_slack(capsys, options: list[str]) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     schema = json.loads((SPECS / "manifest" / "manifest.schema.1.0.0.json").read_text())
     assert main(["manifest", "--url", "https://desk.example.org", *options]) == 0
@@ -163,7 +163,7 @@ def test_every_manifest_variant_is_valid_for_slack(capsys, options: list[str]) -
 
 
 def test_a_manifest_asked_for_wrongly_is_a_usage_error(capsys) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     assert main(["manifest", "--url", "http://plain.example"]) == 2
     assert "--url must be an https:// URL" in capsys.readouterr().err

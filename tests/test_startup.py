@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.emulator import Emulator, Faults
 from tests.support import world as w
 
@@ -227,7 +227,7 @@ async def test_slack_failing_at_start_up_says_try_again(
 async def test_slack_not_answering_in_time_says_so(
     deployment: Deployment, monkeypatch, capsys, caplog
 ) -> None:
-    monkeypatch.setattr("bot.startup.SLACK_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr("bot.cli.startup.SLACK_TIMEOUT_SECONDS", 1)
     deployment.emu.faults = Faults(slow=1.0, slow_seconds=3.0, spared=frozenset())
     err = await refused(["serve"], capsys, caplog)
     assert (

@@ -16,13 +16,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from bot.batching import GroupWrite
 from bot.broadcast.content import message_of, notice_of
 from bot.broadcast.progress import ProgressReporter
-from bot.clock import Clock
 from bot.config.desk import DeskConfig
-from bot.gateway import Delivered
+from bot.domain.clock import Clock
 from bot.installs.gateways import Gateways
+from bot.jobs.batching import GroupWrite
+from bot.slack.gateway import Delivered
 from store.db import Database
 from store.models import IncidentDelivery
 

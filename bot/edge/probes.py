@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.metrics import CONTENT_TYPE, Metrics
-from bot.readiness import Readiness
+from bot.observability.metrics import CONTENT_TYPE, Metrics
+from bot.observability.readiness import Readiness
 
 
 def add_probes(app: web.Application, *, readiness: Readiness, metrics: Metrics) -> None:

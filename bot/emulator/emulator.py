@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
 from bot.emulator.delivery import Deliverer, Delivery
 from bot.emulator.faults import (
     BAD_GATEWAY,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.clock import Clock, SystemClock
+from bot.domain.clock import Clock, SystemClock
 
 
 @dataclass(frozen=True)

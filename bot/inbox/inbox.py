@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.batching import GroupWrite, sleep_until_woken
-from bot.clock import Clock, SystemClock
-from bot.metrics import Metrics
+from bot.domain.clock import Clock, SystemClock
+from bot.jobs.batching import GroupWrite, sleep_until_woken
+from bot.observability.metrics import Metrics
 from store import inbox_store
 from store.db import Database
 from store.inbox_store import InboxRow

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.gateway import ChannelPacer, Identity, SlackGateway
 from bot.installs.registry import Install, Installs, NotInstalled
-from bot.pacing import WindowBudget
+from bot.slack.gateway import ChannelPacer, Identity, SlackGateway
+from bot.slack.pacing import WindowBudget
 
 
 class Gateways:

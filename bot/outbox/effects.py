@@ -13,15 +13,15 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from bot.gateway import Delivered, SlackGateway, WallViolation
 from bot.installs.gateways import Gateways
 from bot.installs.registry import NotInstalled
 from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
 from bot.messages.base import OutboundMessage, stored_message
 from bot.messages.internal import triage_card
-from bot.metrics import Metrics
+from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_from_json
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
+from bot.slack.gateway import Delivered, SlackGateway, WallViolation
 from store.db import Database
 from store.models import OutboxEntry, Ticket
 from store.repositories import Repositories

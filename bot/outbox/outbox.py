@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Iterable
 from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.batching import GroupWrite, sleep_until_woken
-from bot.clock import Clock, SystemClock
-from bot.gateway import Delivered
+from bot.domain.clock import Clock, SystemClock
+from bot.jobs.batching import GroupWrite, sleep_until_woken
+from bot.slack.gateway import Delivered
 from store.db import Database
 from store.models import OutboxEntry
 from store.repositories import Repositories

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.clock import Clock
 from bot.config.desk import AccountSpec, DeskConfig
+from bot.domain.clock import Clock
 from bot.installs.gateways import Gateways
 from bot.messages.base import InternalMessage
 from bot.messages.internal import AccountSummary, account_card, link_hint, notice

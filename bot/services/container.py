@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.broadcast.broadcaster import LEASE, Broadcaster
-from bot.clock import Clock
 from bot.config.desk import DeskConfig
-from bot.inflight import InFlight
+from bot.domain.clock import Clock
 from bot.installs.gateways import Gateways
-from bot.metrics import Metrics
+from bot.jobs.inflight import InFlight
+from bot.observability.metrics import Metrics
 from bot.outbox.effects import DeskEffects
 from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService

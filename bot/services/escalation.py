@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.clock import Clock
 from bot.config.desk import DeskConfig
+from bot.domain.clock import Clock
 from bot.domain.sla import StepFiring, due_firings
 from bot.messages.alerts import AlertContext
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
 from bot.messages.markup import channel, md
-from bot.metrics import Metrics
+from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_to_json
 from bot.outbox.effects import ALERT
 from bot.outbox.outbox import Outbox

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from bot.broadcast.broadcaster import Broadcaster
 from bot.broadcast.progress import delivery_rows, incident_view
-from bot.clock import Clock
 from bot.config.desk import DeskConfig
+from bot.domain.clock import Clock
 from bot.domain.incident_commands import (
     INCIDENT_USAGE,
     DeclareIncident,

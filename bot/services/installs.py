@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
 from bot.installs.gateways import Gateways
 from bot.services.accounts import AccountService
 from store.db import Database

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.clock import Clock
 from bot.config.desk import DeskConfig
+from bot.domain.clock import Clock
 from bot.domain.triage import is_request
 from bot.installs.gateways import Gateways
 from bot.messages.base import clip
-from bot.metrics import Metrics
+from bot.observability.metrics import Metrics
 from bot.outbox.outbox import Fresh, Outbox
 from bot.services.incidents import IncidentService
 from bot.services.inputs import IncomingMessage

@@ -15,7 +15,7 @@ from functools import partial
 from bot.config.desk import DeskConfig
 from bot.domain.triage import classify_priority
 from bot.messages.base import clip
-from bot.metrics import Metrics
+from bot.observability.metrics import Metrics
 from bot.outbox.effects import CARD, REACT, RECEIPT
 from bot.outbox.outbox import Outbox
 from bot.services.incidents import IncidentService

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from bot.gateway import WallViolation
 from bot.installs.gateways import Gateways
 from bot.messages import customer
 from bot.messages.internal import TicketCard, triage_card
+from bot.slack.gateway import WallViolation
 from store.models import Ticket
 
 log = logging.getLogger("connectdesk.presenter")

@@ -12,7 +12,7 @@ from bot.domain.ladder import EscalationStep
 from bot.domain.policy import ClockKind, SlaPolicy
 from bot.domain.sla import AT_RISK_PERCENT, ClockRun, StepKey, next_firing_at, outcome, percent_used
 from bot.domain.tickets import Priority
-from bot.metrics import Metrics
+from bot.observability.metrics import Metrics
 from store.models import SlaClock, Ticket
 from store.repositories import Repositories
 

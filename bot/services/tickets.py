@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
 from bot.domain.tickets import Priority
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice

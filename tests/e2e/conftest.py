@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.clock import Clock, ManualClock
 from bot.config.desk import DeskConfig
-from bot.sandbox import Sandbox
+from bot.domain.clock import Clock, ManualClock
+from bot.sandbox.sandbox import Sandbox
 from tests.support import world
 from tests.support.slack_spec import check_call
 

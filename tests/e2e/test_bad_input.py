@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from tests.e2e.test_desk_command import desk
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w

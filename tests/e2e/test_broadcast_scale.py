@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.emulator import Channel, Team, User, Workspace
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from store.models import IncidentDelivery
 from tests.e2e.conftest import assert_calls_match_spec, assert_wall_held
 from tests.support import world as w

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
 from tests.support.transports import BOTH_TRANSPORTS

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
 

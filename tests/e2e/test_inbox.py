@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from store import inbox_store
 from store.inbox_store import TABLE
 from tests.support import world as w

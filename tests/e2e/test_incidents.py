@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from tests.e2e.test_desk_command import desk
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w

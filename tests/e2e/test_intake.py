@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from tests.support import world as w
 from tests.support.transports import BOTH_TRANSPORTS
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from tests.support import world as w
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.emulator import Channel, Team, User
 from bot.emulator.workspace import Install
 from bot.installs.cipher import TokenCipher, TokenKeyError
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from store.models import SlaClock, Ticket, slack_bots, slack_installations
 from tests.e2e.conftest import checked_sandbox
 from tests.support import world as w

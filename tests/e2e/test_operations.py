@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from bot.app import create_app
 from bot.emulator.faults import Faults
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from store import migrate
 from tests.e2e.conftest import checked_sandbox
 from tests.e2e.test_intake import open_ticket

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from tests.e2e.conftest import assert_no_broadcast_mentions, bot_message_versions, checked_sandbox
 from tests.e2e.test_desk_command import desk
 from tests.e2e.test_incidents import declare

@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 
 from bench.procs import wait_healthy
 from bot.emulator import Channel, Emulator, Team, User, Workspace
-from bot.gateway import REPLICA_HEADER
-from bot.sandbox import TRANSPORTS
+from bot.sandbox.sandbox import TRANSPORTS
+from bot.slack.gateway import REPLICA_HEADER
 from store.db import Database
 from store.models import Incident, LadderFiring, Ticket
 from tests.e2e.conftest import assert_calls_match_spec, assert_wall_held

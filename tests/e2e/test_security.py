@@ -7,7 +7,7 @@ import logging
 import re
 
 from bot.emulator import Faults
-from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Sandbox
+from bot.sandbox.sandbox import BOT_TOKEN, SIGNING_SECRET, Sandbox
 from tests.e2e.test_desk_command import card_of, desk
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w

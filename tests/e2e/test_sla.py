@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.sandbox import Sandbox
+from bot.domain.clock import ManualClock
+from bot.sandbox.sandbox import Sandbox
 from tests.e2e.conftest import START, checked_sandbox
 from tests.e2e.test_desk_command import desk
 from tests.e2e.test_intake import open_ticket

@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from bot.gateway import ChannelPacer
 from bot.outbox.outbox import CONCURRENCY
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from bot.services.presenter import SLA_STATE
+from bot.slack.gateway import ChannelPacer
 from store.models import LadderFiring, Ticket
 from tests.e2e.conftest import checked_sandbox
 from tests.e2e.test_intake import open_ticket

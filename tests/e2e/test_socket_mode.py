@@ -9,7 +9,7 @@ import json
 import pytest
 
 from bot.edge.socket_mode import SocketModeRefused
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from tests.e2e.conftest import checked_sandbox
 from tests.support import world as w
 

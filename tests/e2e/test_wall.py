@@ -6,11 +6,11 @@ import logging
 
 import pytest
 
-from bot.gateway import WallViolation
 from bot.messages import customer
 from bot.messages.base import CustomerMessage, InternalMessage
 from bot.messages.internal import help_text
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
+from bot.slack.gateway import WallViolation
 from tests.support import world as w
 from tests.support.transports import BOTH_TRANSPORTS
 

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from bot.emulator import Channel, Emulator, StoredMessage, Workspace
 from tests.support.slack_spec import NEWER_THAN_SPEC, known_methods
 from tests.support.specs import SPECS

@@ -7,8 +7,8 @@ import logging
 import time
 
 from bot.emulator import Channel, Emulator, Faults, Workspace
-from bot.gateway import SlackGateway, make_client
 from bot.messages.customer import receipt_resolved
+from bot.slack.gateway import SlackGateway, make_client
 from tests.emulator.test_emulator import SECRET, TOKEN, FakeApp
 
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from bot.emulator import Faults
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from store.models import Ticket
 from tests.e2e.conftest import assert_calls_match_spec, assert_wall_held
 from tests.reliability import world as rw

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from bench.procs import wait_healthy
 from bot.emulator import Emulator, Faults
-from bot.sandbox import TRANSPORTS
+from bot.sandbox.sandbox import TRANSPORTS
 from store.db import Database
 from store.models import Ticket
 from tests.reliability import world as rw

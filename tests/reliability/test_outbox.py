@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 from store.models import OutboxEntry
 from tests.e2e.test_intake import open_ticket
 from tests.support import world as w

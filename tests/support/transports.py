@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.sandbox import TRANSPORTS
+from bot.sandbox.sandbox import TRANSPORTS
 
 # `pytestmark = BOTH_TRANSPORTS` runs every test of a module over HTTP and over Socket Mode
 # (the `transport` fixture of tests/e2e/conftest.py takes the parameter).

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.batching import GroupWrite
+from bot.jobs.batching import GroupWrite
 
 
 async def test_callers_arriving_together_share_a_write_and_get_their_own_result():

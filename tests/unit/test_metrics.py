@@ -13,9 +13,9 @@ import pytest
 from prometheus_client import REGISTRY
 from slack_sdk.errors import SlackApiError
 
-from bot.logs import configure_logging, json_formatter
-from bot.metrics import Metrics
-from bot.slack_calls import error_class, method_of, outcome_of
+from bot.observability.logs import configure_logging, json_formatter
+from bot.observability.metrics import Metrics
+from bot.slack.calls import error_class, method_of, outcome_of
 from store.db import Database
 
 
@@ -72,7 +72,8 @@ def test_a_multiprocess_dir_prometheus_client_would_ignore_is_refused(tmp_path: 
 
 def test_multiprocess_values_add_up_across_processes(tmp_path: Path):
     record = (
-        "import asyncio, sys; from bot.metrics import Metrics; m = Metrics(sys.argv[1]);"
+        "import asyncio, sys; from bot.observability.metrics import Metrics;"
+        " m = Metrics(sys.argv[1]);"
         " m.ticket_opened('strategic'); m.acked(0.01)"
     )
     env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PATH": ""}
@@ -80,7 +81,7 @@ def test_multiprocess_values_add_up_across_processes(tmp_path: Path):
     for _ in range(2):
         subprocess.run([sys.executable, "-c", record, str(tmp_path)], env=env, cwd=root, check=True)
     show = (
-        "import asyncio, sys; from bot.metrics import Metrics;"
+        "import asyncio, sys; from bot.observability.metrics import Metrics;"
         " print(asyncio.run(Metrics(sys.argv[1]).render()).decode())"
     )
     out = subprocess.run(

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.pacing import WindowBudget
+from bot.slack.pacing import WindowBudget
 
 
 async def test_no_window_holds_more_than_the_budget():

@@ -16,9 +16,9 @@ from aiohttp import web
 from bot.app import create_app
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
-from bot.logs import announce
-from bot.metrics import MULTIPROC_ENV
-from bot.workers import WorkerPool
+from bot.edge.workers import WorkerPool
+from bot.observability.logs import announce
+from bot.observability.metrics import MULTIPROC_ENV
 
 log = logging.getLogger("connectdesk.serve")
 

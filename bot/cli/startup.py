@@ -17,9 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.config.settings import Settings
-from bot.gateway import api_failure, check_token
 from bot.installs.cipher import TokenCipher, TokenKeyError
 from bot.installs.store import EncryptedInstallationStore
+from bot.slack.gateway import api_failure, check_token
 from store import migrate
 from store.db import make_engine
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.clock import ManualClock
 from bot.config.desk import parse_desk_config
+from bot.domain.clock import ManualClock
 from bot.emulator import Channel, Team, User, Workspace
-from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import Sandbox
 
 VENDOR, CUSTOMER = "T0VENDOR", "T0GLOBEX"
 BOT, ALICE, MIA, CAROL = "U0BOT", "U0ALICE", "U0MIA", "U0CAROL"

@@ -66,7 +66,7 @@ def add_setup_parsers(
 
 def cmd_manifest(args: argparse.Namespace) -> int:
     """Print the manifest asked for."""
-    from bot.manifest import EXAMPLE_HOST, build_manifest, manifest_yaml
+    from bot.cli.manifest import EXAMPLE_HOST, build_manifest, manifest_yaml
 
     if args.token_rotation and not args.oauth:
         print("--token-rotation needs --oauth (rotation is for OAuth installs)", file=sys.stderr)

@@ -12,9 +12,9 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.app import ConnectDesk, create_app
-from bot.clock import Clock
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
+from bot.domain.clock import Clock
 from bot.edge.socket_mode import SocketModeEdge
 from bot.emulator import Emulator, Workspace
 from bot.installs.cipher import TokenCipher

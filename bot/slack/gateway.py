@@ -20,8 +20,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages.base import CustomerMessage, InternalMessage, OutboundMessage
-from bot.pacing import WindowBudget
-from bot.slack_calls import CallCounter, Count
+from bot.slack.calls import CallCounter, Count
+from bot.slack.pacing import WindowBudget
 
 log = logging.getLogger("connectdesk.gateway")
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
+from bot.cli.db import add_db_parser, cmd_db
+from bot.cli.setup import add_setup_parsers, cmd_manifest, cmd_token_key, cmd_tokens
 from bot.config.desk import ConfigError, DeskConfig, load_desk_config
 from bot.config.settings import Settings
-from bot.db_cli import add_db_parser, cmd_db
-from bot.logs import LOG_FORMAT_ENV, LOG_FORMATS, configure_logging
-from bot.setup_cli import add_setup_parsers, cmd_manifest, cmd_token_key, cmd_tokens
+from bot.observability.logs import LOG_FORMAT_ENV, LOG_FORMATS, configure_logging
 
 log = logging.getLogger("connectdesk.cli")
 
@@ -80,7 +80,7 @@ async def _checked(
     settings: Settings, upgrade_db: bool, run: Callable[[], Coroutine[Any, Any, None]]
 ) -> None:
     """The start-up checks, then the process itself (built only once they pass)."""
-    from bot.startup import check_startup
+    from bot.cli.startup import check_startup
 
     await check_startup(settings, upgrade_db=upgrade_db)
     await run()
@@ -120,9 +120,9 @@ def cmd_serve(
 ) -> int:
     """Run the bot until interrupted; a start that cannot work is refused in a sentence (1)."""
     from bot.app import SchemaNotReady
+    from bot.cli.serve import serve, work
+    from bot.cli.startup import StartupError
     from bot.edge.socket_mode import SocketModeRefused
-    from bot.serve import serve, work
-    from bot.startup import StartupError
 
     config = _load_config(settings)
     if config is None:
@@ -170,7 +170,7 @@ def cmd_serve(
 
 def cmd_demo(speed: float) -> int:
     """Play the scripted day against the local emulator."""
-    from bot.demo import run_demo
+    from bot.sandbox.demo import run_demo
 
     return asyncio.run(run_demo(speed=speed))
 

@@ -53,21 +53,3 @@ class ManualClock:
     def set(self, at: datetime) -> None:
         """Jump to an instant."""
         self._now = at
-
-
-class ScaledClock:
-    """Real time running `factor` times faster from `start` (the demo's compressed day)."""
-
-    def __init__(self, start: datetime, factor: float, base: Clock | None = None) -> None:
-        self._base = base or SystemClock()
-        self._origin = self._base.now()
-        self._start = start
-        self.factor = factor
-
-    def now(self) -> datetime:
-        """Scaled time since the clock was made."""
-        return self._start + (self._base.now() - self._origin) * self.factor
-
-    def seconds_until(self, at: datetime) -> float:
-        """Real seconds until this clock shows `at`."""
-        return (at - self.now()).total_seconds() / self.factor
