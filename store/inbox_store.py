@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store.models import InboxEvent
+from store.models import InboxEvent, InboxState
 from store.one_trip import Prepared
 
 TABLE = InboxEvent.__table__
@@ -88,7 +88,7 @@ def _confirm_claims(count: int) -> Prepared:
         update(TABLE)
         .where(
             TABLE.c.id.in_(_ids(count)),
-            TABLE.c.state == "pending",
+            TABLE.c.state == InboxState.PENDING,
             or_(TABLE.c.claimed_until.is_(None), TABLE.c.claimed_until < bindparam("now")),
         )
         .values(
@@ -113,7 +113,7 @@ def _claimed_by(count: int) -> Prepared:
 _DUE = (
     select(TABLE.c.id, TABLE.c.event_id, TABLE.c.body, TABLE.c.attempts)
     .where(
-        TABLE.c.state == "pending",
+        TABLE.c.state == InboxState.PENDING,
         TABLE.c.not_before <= bindparam("now"),
         or_(TABLE.c.claimed_until.is_(None), TABLE.c.claimed_until < bindparam("now")),
     )
@@ -135,7 +135,7 @@ _RETRY_LATER = Prepared(
 _COUNTS = Prepared(select(TABLE.c.state, func.count()).group_by(TABLE.c.state))
 _RELEASE = Prepared(
     update(TABLE)
-    .where(TABLE.c.claimed_by == bindparam("worker"), TABLE.c.state == "pending")
+    .where(TABLE.c.claimed_by == bindparam("worker"), TABLE.c.state == InboxState.PENDING)
     .values(claimed_by=None, claimed_until=None)
 )
 
@@ -163,7 +163,7 @@ async def add(conn: AsyncConnection, rows: Sequence[tuple[str, str]], at: dateti
                     f"event_id_{n}": event_id,
                     f"body_{n}": body,
                     f"received_at_{n}": at,
-                    f"state_{n}": "pending",
+                    f"state_{n}": InboxState.PENDING,
                     f"attempts_{n}": 0,
                     f"not_before_{n}": at,
                 }
@@ -231,7 +231,7 @@ async def retry_later(
         conn,
         {
             "row_id": row_id,
-            "state": "failed" if give_up else "pending",
+            "state": InboxState.FAILED if give_up else InboxState.PENDING,
             "error": error[:200],
             "not_before": not_before,
         },
@@ -252,8 +252,8 @@ async def depth(conn: AsyncConnection, now: datetime) -> tuple[int, int]:
     waiting, failed = (
         await conn.execute(
             select(
-                func.count().filter(and_(TABLE.c.state == "pending", unclaimed)),
-                func.count().filter(TABLE.c.state == "failed"),
+                func.count().filter(and_(TABLE.c.state == InboxState.PENDING, unclaimed)),
+                func.count().filter(TABLE.c.state == InboxState.FAILED),
             )
         )
     ).one()

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.incidents import IncidentStatus, PostState
 from store.models import Incident, IncidentDelivery, IncidentPost, Ticket
 
-WORK_STATES = ("pending", "sending")
+WORK_STATES = (PostState.PENDING, PostState.SENDING)
 
 
 class IncidentRepository:
@@ -42,7 +43,7 @@ class IncidentRepository:
         """The workspace's open incidents, newest first."""
         result = await self.session.execute(
             select(Incident)
-            .where(Incident.team_id == team_id, Incident.status != "resolved")
+            .where(Incident.team_id == team_id, Incident.status != IncidentStatus.RESOLVED)
             .order_by(Incident.id.desc())
         )
         return result.scalars().all()
@@ -63,7 +64,7 @@ class IncidentRepository:
                         "seq": post.seq,
                         "channel_id": channel,
                         "account_id": account_id,
-                        "state": "pending",
+                        "state": PostState.PENDING,
                     }
                     for channel, account_id in channels.items()
                 ],
@@ -140,7 +141,7 @@ class IncidentRepository:
             .join(Incident, Incident.id == IncidentDelivery.incident_id)
             .where(
                 IncidentDelivery.seq == 0,
-                IncidentDelivery.state == "sent",
+                IncidentDelivery.state == PostState.SENT,
                 IncidentDelivery.shown_version < Incident.version,
             )
         )

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.dialect import insert_for
-from store.models import OutboxEntry
+from store.models import OutboxEntry, OutboxState
 
 
 class OutboxRepository:
@@ -51,7 +51,7 @@ class OutboxRepository:
                 "team_id": r.team_id,
                 "ticket_id": r.ticket_id,
                 "payload": r.payload or {},
-                "state": "sending" if claimed_by else "pending",
+                "state": OutboxState.SENDING if claimed_by else OutboxState.PENDING,
                 "attempts": 1 if claimed_by else 0,
                 "claimed_by": claimed_by,
                 "claimed_at": at if claimed_by else None,
@@ -79,8 +79,9 @@ class OutboxRepository:
             select(OutboxEntry.id)
             .where(
                 or_(
-                    (OutboxEntry.state == "pending") & (OutboxEntry.not_before <= now),
-                    (OutboxEntry.state == "sending") & (OutboxEntry.claimed_at < stale_before),
+                    (OutboxEntry.state == OutboxState.PENDING) & (OutboxEntry.not_before <= now),
+                    (OutboxEntry.state == OutboxState.SENDING)
+                    & (OutboxEntry.claimed_at < stale_before),
                 )
             )
             .order_by(OutboxEntry.id)
@@ -92,10 +93,12 @@ class OutboxRepository:
         self, entry: OutboxEntry, worker: str, now: datetime, stale_before: datetime
     ) -> bool:
         """Take the row for one attempt; False if it is not due or another worker holds it."""
-        if entry.state == "pending":
+        if entry.state == OutboxState.PENDING:
             if entry.not_before > now:
                 return False
-        elif entry.state != "sending" or (entry.claimed_at and entry.claimed_at >= stale_before):
+        elif entry.state != OutboxState.SENDING or (
+            entry.claimed_at and entry.claimed_at >= stale_before
+        ):
             return False
         result = await self.session.execute(
             update(OutboxEntry)
@@ -104,7 +107,12 @@ class OutboxRepository:
                 OutboxEntry.state == entry.state,
                 OutboxEntry.attempts == entry.attempts,
             )
-            .values(state="sending", attempts=entry.attempts + 1, claimed_by=worker, claimed_at=now)
+            .values(
+                state=OutboxState.SENDING,
+                attempts=entry.attempts + 1,
+                claimed_by=worker,
+                claimed_at=now,
+            )
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
@@ -117,20 +125,24 @@ class OutboxRepository:
         stmt = (
             update(table)
             .where(table.c.id == bindparam("row_id"))
-            .values(state="done", result=bindparam("row_result"), error=None, done_at=at)
+            .values(state=OutboxState.DONE, result=bindparam("row_result"), error=None, done_at=at)
         )
         params = [{"row_id": i, "row_result": r} for i, r in results]
         await (await self.session.connection()).execute(stmt, params)
 
     async def mark_failed(self, entry_id: int, error: str) -> None:
         """A row given up on (kept, with its last error, for a person to look at)."""
-        await self._set(entry_id, state="failed", error=error)
+        await self._set(entry_id, state=OutboxState.FAILED, error=error)
 
     async def retry_later(
         self, entry_id: int, error: str, not_before: datetime, *, uncertain: bool
     ) -> None:
         """A row to try again from `not_before`; `uncertain`: the try may have landed."""
-        values: dict[str, Any] = {"state": "pending", "error": error, "not_before": not_before}
+        values: dict[str, Any] = {
+            "state": OutboxState.PENDING,
+            "error": error,
+            "not_before": not_before,
+        }
         if uncertain:
             values["result"] = "uncertain"
         await self._set(entry_id, **values)
@@ -154,7 +166,11 @@ class OutboxRepository:
         """Rows pending, sending and failed (through the state index: done rows are not read)."""
         rows = await self.session.execute(
             select(OutboxEntry.state, func.count(OutboxEntry.id))
-            .where(OutboxEntry.state.in_(("pending", "sending", "failed")))
+            .where(
+                OutboxEntry.state.in_(
+                    (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
+                )
+            )
             .group_by(OutboxEntry.state)
         )
         return {state: int(n) for state, n in rows.all()}

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
+from bot.messages.internal import SLA_MARK
 from bot.outbox.outbox import CONCURRENCY
 from bot.sandbox.sandbox import Sandbox
-from bot.services.presenter import SLA_STATE
 from bot.slack.gateway import ChannelPacer
 from store.models import LadderFiring, Ticket
 from tests.e2e.conftest import checked_sandbox
@@ -67,7 +67,7 @@ def cards_late(box: Sandbox) -> set[str]:
         if call.params.get("channel") == w.GLOBEX_INTERNAL
         and any(
             s in repr(call.params.get("blocks"))
-            for s in (SLA_STATE["at_risk"], SLA_STATE["breached"])
+            for s in (SLA_MARK["at_risk"], SLA_MARK["breached"])
         )
     }
 
