@@ -11,7 +11,6 @@ nothing.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.domain.clock import Clock, SystemClock
 from bot.jobs.batching import GroupWrite, sleep_until_woken
 from bot.observability.metrics import Metrics
+from bot.slack.events import event_id_of
 from store import inbox_store
 from store.db import Database
 from store.inbox_store import InboxRow
@@ -51,14 +51,6 @@ class EventHandlers(Protocol):
     async def handle(self, bodies: Sequence[dict[str, Any]]) -> None:
         """Handle the events, in order; raising means none of them took effect."""
         ...
-
-
-def event_key(body: dict[str, Any], raw: str) -> str:
-    """Slack's `event_id`, or (for a body without one) a digest of the body."""
-    event_id = body.get("event_id")
-    if isinstance(event_id, str) and 0 < len(event_id) <= 64:
-        return event_id
-    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()[:57]
 
 
 class Inbox:
@@ -116,7 +108,7 @@ class Inbox:
         from then until the delivery may be acknowledged goes to `connectdesk_ack_seconds`.
         """
         arrived = time.perf_counter() if arrived is None else arrived
-        key = event_key(body, raw)
+        key = event_id_of(body)
         stored = await self._stores.submit((key, raw))
         if self.metrics is not None:
             self.metrics.acked(time.perf_counter() - arrived)
