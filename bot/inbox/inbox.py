@@ -53,6 +53,18 @@ class EventHandlers(Protocol):
         ...
 
 
+class InboxObserver(Protocol):
+    """Told what the inbox accepted and worked (the sandbox waits on it; production has none)."""
+
+    def accepted(self, event_id: str) -> None:
+        """A delivery was stored under this id."""
+        ...
+
+    def worked(self, event_ids: Sequence[str]) -> None:
+        """These rows were worked (handled, or failed and released)."""
+        ...
+
+
 class Inbox:
     """Accepts deliveries on the ack path; a background worker handles them."""
 
@@ -67,9 +79,11 @@ class Inbox:
         wall: Clock | None = None,
         worker_id: str | None = None,
         metrics: Metrics | None = None,
+        observer: InboxObserver | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics
+        self.observer = observer
         self.own_schema = own_schema
         self.lease = timedelta(seconds=lease)
         self.batch = batch
@@ -79,11 +93,6 @@ class Inbox:
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
         self.handlers: EventHandlers | None = None
         self._wake = asyncio.Event()
-        self._progress = asyncio.Event()
-        # Rows accepted here and not yet worked, kept only when someone waits for them (the
-        # sandbox's `drained`); a serving process whose rows go to other workers keeps none.
-        self.tracking = False
-        self._waiting: set[str] = set()  # event ids
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         # Deliveries arriving together are stored in one write.
@@ -114,8 +123,8 @@ class Inbox:
             self.metrics.acked(time.perf_counter() - arrived)
         if not stored:
             return False
-        if self.tracking:
-            self._waiting.add(key)
+        if self.observer is not None:
+            self.observer.accepted(key)
         self._wake.set()
         return True
 
@@ -161,20 +170,6 @@ class Inbox:
         except Exception:  # the claim lapses by itself; this only spares the wait
             log.warning("could not release inbox claims; they lapse in %s", self.lease)
 
-    async def drained(self, within: float = 30.0) -> None:
-        """Wait until every row accepted (while `tracking`) so far was worked (tests, demo)."""
-        snapshot = set(self._waiting)
-        deadline = asyncio.get_running_loop().time() + within
-        while snapshot & self._waiting:
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                raise TimeoutError(f"{len(snapshot & self._waiting)} inbox rows still pending")
-            self._progress.clear()
-            try:
-                await asyncio.wait_for(self._progress.wait(), timeout=min(left, 0.5))
-            except TimeoutError:
-                pass
-
     async def depth(self) -> tuple[int, int]:
         """Events waiting for a worker, and those given up (for /metrics).
 
@@ -219,8 +214,8 @@ class Inbox:
                 self._handled_since = asyncio.get_running_loop().time()
             self._handled.extend(handled)
         finally:
-            self._waiting.difference_update(r.event_id for r in rows)
-            self._progress.set()
+            if self.observer is not None:
+                self.observer.worked([r.event_id for r in rows])
         return len(rows)
 
     async def _remove_handled(self, conn: AsyncConnection) -> None:

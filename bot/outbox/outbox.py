@@ -337,16 +337,3 @@ class Outbox:
             counts.get(OutboxState.PENDING, 0) + counts.get(OutboxState.SENDING, 0),
             counts.get(OutboxState.FAILED, 0),
         )
-
-    async def settled(self, within: float = 30.0) -> dict[str, int]:
-        """Wait until no row is pending or sending (tests, demo); the counts per state."""
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            async with self.db.reading() as uow:
-                counts = await uow.outbox.counts()
-            if not counts.get(OutboxState.PENDING) and not counts.get(OutboxState.SENDING):
-                return counts
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"outbox not settled within {within}s: {counts}")
-            self.kick()
-            await asyncio.sleep(0.05)

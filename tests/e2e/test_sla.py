@@ -32,7 +32,7 @@ def sla_calls(box: Sandbox, word: str) -> list:
 async def sweep(box: Sandbox) -> int:
     """One sweep, then its alerts delivered (the sweep hands them to the outbox and returns)."""
     fired = await box.desk.services.escalation.sweep()
-    await box.desk.services.outbox.settled()
+    await box.settled()
     return fired
 
 
