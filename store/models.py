@@ -38,6 +38,10 @@ class OutboxState(StrEnum):
     FAILED = "failed"
 
 
+# An outbox row's `result` while it is due again after a try that may have landed.
+UNCERTAIN_RESULT = "uncertain"
+
+
 class InboxState(StrEnum):
     """An inbox row: pending -> (deleted when handled) | failed (kept for a person to look at)."""
 

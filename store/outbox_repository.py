@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.dialect import insert_for
-from store.models import OutboxEntry, OutboxState
+from store.models import UNCERTAIN_RESULT, OutboxEntry, OutboxState
 
 
 class OutboxRepository:
@@ -144,7 +144,7 @@ class OutboxRepository:
             "not_before": not_before,
         }
         if uncertain:
-            values["result"] = "uncertain"
+            values["result"] = UNCERTAIN_RESULT
         await self._set(entry_id, **values)
 
     async def _set(self, entry_id: int, **values: Any) -> None:

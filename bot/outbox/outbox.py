@@ -19,7 +19,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.jobs.batching import GroupWrite, sleep_until_woken
 from bot.slack.gateway import Delivered
 from store.db import Database
-from store.models import OutboxEntry, OutboxState
+from store.models import UNCERTAIN_RESULT, OutboxEntry, OutboxState
 from store.repositories import Repositories
 
 log = logging.getLogger("connectdesk.outbox")
@@ -271,13 +271,15 @@ class Outbox:
             and entry.claimed_at >= now - self.lease
         )
         # A try that may have landed (crash mid-call, lost answer) is checked for first.
-        uncertain = not ours and (entry.state == OutboxState.SENDING or entry.result == "uncertain")
+        uncertain = not ours and (
+            entry.state == OutboxState.SENDING or entry.result == UNCERTAIN_RESULT
+        )
         if not ours:
             async with self.db.unit_of_work() as uow:
                 entry = await uow.outbox.get(entry_id)
                 if entry is None or entry.state in (OutboxState.DONE, OutboxState.FAILED):
                     return True
-                uncertain = entry.state == OutboxState.SENDING or entry.result == "uncertain"
+                uncertain = entry.state == OutboxState.SENDING or entry.result == UNCERTAIN_RESULT
                 if not await uow.outbox.claim(entry, self.worker_id, now, now - self.lease):
                     return False
             entry.attempts += 1  # what the claim wrote
