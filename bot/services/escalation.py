@@ -18,7 +18,7 @@ from bot.messages.internal import notice
 from bot.messages.markup import channel, md
 from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_to_json
-from bot.outbox.effects import ALERT
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
 from bot.services.cards import CardRefresher
 from bot.services.sla import SlaService, run_of
@@ -232,7 +232,7 @@ class EscalationService:
         return [
             OutboxEntry(
                 key=f"{key}:{target}",
-                kind=ALERT,
+                kind=OutboxKind.ALERT,
                 team_id=alert.team_id,
                 ticket_id=alert.ticket_id,
                 payload={**payload, "target": target},
