@@ -131,7 +131,7 @@ class DeskEffects:
         can slip in between): `after_settled` compares it with what was posted.
         """
         posts = [
-            (e, r)
+            (e, r, e.ticket_id, r.ts)
             for e, r in done
             if (e.kind == OutboxKind.RECEIPT or (e.kind == OutboxKind.CARD and r.channel))
             and r.ts is not None
@@ -139,22 +139,22 @@ class DeskEffects:
         ]
         await uow.tickets.record_posts(
             [
-                (e.ticket_id, r.ts, r.channel if e.kind == OutboxKind.CARD else None)
-                for e, r in posts
+                (ticket_id, ts, r.channel if e.kind == OutboxKind.CARD else None)
+                for e, r, ticket_id, ts in posts
             ]
         )
-        for entry, result in posts:
+        for entry, _result, _ticket_id, ts in posts:
             asked = self._asked_at.pop(entry.id, None)
-            if entry.kind == OutboxKind.RECEIPT and asked is not None and result.ts is not None:
+            if entry.kind == OutboxKind.RECEIPT and asked is not None:
                 # Both are Slack's timestamps, so no clock of ours is in the figure; counted
                 # when the row is done for good, so a redo of the row does not count again.
-                waited = _seconds_between(asked, result.ts)
+                waited = _seconds_between(asked, ts)
                 if waited is not None:
                     uow.on_commit(partial(self.metrics.receipt_posted, waited))
-        rendered = [e for e, _r in posts if e.id in self._rendered]
-        shown = await uow.tickets.shown_states([e.ticket_id for e in rendered])
-        for entry in rendered:
-            self._shown[entry.id] = shown.get(entry.ticket_id)
+        rendered = [(e.id, ticket_id) for e, _r, ticket_id, _ts in posts if e.id in self._rendered]
+        shown = await uow.tickets.shown_states([ticket_id for _id, ticket_id in rendered])
+        for entry_id, ticket_id in rendered:
+            self._shown[entry_id] = shown.get(ticket_id)
 
     async def _ticket_post(
         self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool, ticket: Ticket | None
@@ -229,9 +229,11 @@ class DeskEffects:
             gateway.open_dm(target) if is_dm else _none(),
             gateway.permalink(*root) if len(root) == 2 else _none(),
         )
-        if is_dm and opened is None:
-            return Delivered(error="conversations.open failed")
-        channel = opened if is_dm else target
+        channel = target
+        if is_dm:
+            if opened is None:
+                return Delivered(error="conversations.open failed")
+            channel = opened
         context = context_from_json(p["context"])
         if len(root) == 2:
             context = replace(context, permalink=permalink)

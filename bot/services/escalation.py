@@ -269,8 +269,8 @@ class EscalationService:
                 )
             if ticket.status == "resolved":
                 return notice(f":warning: Ticket #{ticket.number} is resolved; reopen it first.")
-            clocks = [c for c in await uow.sla.active(ticket.id) if c.due_at is not None]
-            clock = min(clocks, key=lambda c: c.due_at) if clocks else None
+            due = {c: c.due_at for c in await uow.sla.active(ticket.id) if c.due_at is not None}
+            clock = min(due, key=due.__getitem__) if due else None
             last = (await uow.messages.last_customer_texts([ticket.id])).get(ticket.id, "")
             alert = await self._alert(
                 uow, ticket, clock, 0, ("managers", "escalation_channel"), now, last
