@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 
 import grimp
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "handlers", "store", "schedules")
 
 
+@pytest.mark.static
 def test_the_import_contract_holds() -> None:
     """`lint-imports` (import-linter; [tool.importlinter] in pyproject.toml) keeps each contract."""
     lint_imports = Path(sys.executable).parent / "lint-imports"
