@@ -86,7 +86,7 @@ class AppLink:
         body = json.dumps(envelope).encode()
         if self.transport == "socket":
             return await self.socket.send_everywhere(
-                Delivery(body, "application/json", envelope["event_id"], event.get("ts"))
+                Delivery(body, "application/json", envelope["event_id"], ts=event.get("ts"))
             )
         deliveries = [
             Delivery(

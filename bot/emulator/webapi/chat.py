@@ -70,7 +70,8 @@ class Chat:
         if message.user != caller.bot_user_id:
             raise ApiError("cant_update_message")
         blocks = blocks_of(params) if "blocks" in params else message.blocks
-        text = params.get("text") if params.get("text") is not None else message.text
+        given = params.get("text")
+        text = str(given) if given is not None else message.text
         if not text and not blocks:
             raise ApiError("no_text")
         self.ws.edit(message, text, blocks)
