@@ -1,0 +1,25 @@
+"""Service tests: the real services and store, a fake Slack, a clock that moves when told."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.service_desk import ServiceDesk, migrated_template
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated empty database, made once per session (each test gets a copy)."""
+    return migrated_template(tmp_path_factory.mktemp("schema"))
+
+
+@pytest.fixture
+async def desk(schema_template: Path, tmp_path: Path) -> AsyncIterator[ServiceDesk]:
+    """A desk serving the test world; after the test, nothing internal reached a customer."""
+    async with ServiceDesk.open(schema_template, tmp_path) as opened:
+        yield opened
+        opened.assert_wall_held()
+        assert await opened.unfinished_effects() == {}
