@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import world
 from tests.support.service_desk import ServiceDesk, migrated_template
 
 
@@ -17,9 +18,17 @@ def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def desk(schema_template: Path, tmp_path: Path) -> AsyncIterator[ServiceDesk]:
-    """A desk serving the test world; after the test, nothing internal reached a customer."""
-    async with ServiceDesk.open(schema_template, tmp_path) as opened:
+def desk_yml() -> str:
+    """The desk.yml the desk runs with (a test parametrizes `desk_yml` for a variant)."""
+    return world.DESK_YML
+
+
+@pytest.fixture
+async def desk(schema_template: Path, tmp_path: Path, desk_yml: str) -> AsyncIterator[ServiceDesk]:
+    """A desk serving the test world; after the test, nothing internal reached a customer
+    and every side effect landed."""
+    config = world.desk_config(desk_yml)
+    async with ServiceDesk.open(schema_template, tmp_path, config) as opened:
         yield opened
         opened.assert_wall_held()
         assert await opened.unfinished_effects() == {}
