@@ -168,11 +168,12 @@ class ServiceDesk:
         await self.settle()
         return shown(reply)
 
-    async def bot_joins(self, channel: str, *, shared: bool | None = None) -> bool:
+    async def bot_joins(
+        self, channel: str, *, shared: bool | None = None, event_id: str | None = None
+    ) -> bool:
         """The bot was added to a channel (member_joined_channel); whether it hinted."""
-        event = ChannelJoined(
-            f"Ev{next(self._events):06d}", self.team, channel, world.BOT, shared
-        )
+        event_id = event_id or f"Ev{next(self._events):06d}"
+        event = ChannelJoined(event_id, self.team, channel, world.BOT, shared)
         hinted = await self.services.accounts.on_channel_joined(event)
         await self.settle()
         return hinted
