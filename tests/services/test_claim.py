@@ -47,7 +47,12 @@ async def test_the_claim_button_does_the_same(opened: ServiceDesk) -> None:
     ("first", "then", "reply", "owner"),
     [
         # Claiming your own ticket again changes nothing.
-        (world.ALICE, world.ALICE, ":warning: Ticket #1 is already owned by <@U0ALICE>.", world.ALICE),
+        (
+            world.ALICE,
+            world.ALICE,
+            ":warning: Ticket #1 is already owned by <@U0ALICE>.",
+            world.ALICE,
+        ),
         # Someone else's: the claim takes it over (the audit keeps who had it).
         (world.ALICE, world.BOB, "Ticket #1 (Globex, P2) is open, owned by <@U0BOB>.", world.BOB),
     ],
@@ -71,7 +76,11 @@ async def test_claiming_a_claimed_ticket(
 async def test_assign_gives_the_ticket_to_a_teammate(opened: ServiceDesk) -> None:
     reply = await opened.desk("assign 1 <@U0BOB|bob>")
     assert reply == "Ticket #1 (Globex, P2) is open, owned by <@U0BOB>."
-    assert (await opened.audit(1))[-1] == ("owner_set", world.ALICE, {"owner": world.BOB, "previous": None})
+    assert (await opened.audit(1))[-1] == (
+        "owner_set",
+        world.ALICE,
+        {"owner": world.BOB, "previous": None},
+    )
 
 
 @pytest.mark.parametrize(

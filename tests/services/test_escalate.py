@@ -58,8 +58,18 @@ async def test_each_escalation_is_its_own_alert(opened: ServiceDesk) -> None:
 @pytest.mark.parametrize(
     ("user", "before", "command", "reply"),
     [
-        (world.ALICE, None, "escalate 9", ":warning: There is no ticket #9. `/desk queue` lists the open ones."),
-        (world.ALICE, "resolve 1", "escalate 1", ":warning: Ticket #1 is resolved; reopen it first."),
+        (
+            world.ALICE,
+            None,
+            "escalate 9",
+            ":warning: There is no ticket #9. `/desk queue` lists the open ones.",
+        ),
+        (
+            world.ALICE,
+            "resolve 1",
+            "escalate 1",
+            ":warning: Ticket #1 is resolved; reopen it first.",
+        ),
         (world.CAROL, None, "escalate 1 please", REFUSAL),
     ],
 )

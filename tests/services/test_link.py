@@ -46,7 +46,9 @@ async def test_linking_a_channel_to_an_existing_account_can_change_its_tier(
         " Triage cards go to <#C0INITINT>."
     )
     account = await desk.desk("account Initech")
-    assert account.startswith("*Initech* · tier *strategic*\nShared channels: <#C0INITECH>, <#C0NEWSHARE>")
+    assert account.startswith(
+        "*Initech* · tier *strategic*\nShared channels: <#C0INITECH>, <#C0NEWSHARE>"
+    )
     result, _post = await desk.customer_posts("Reports are broken", channel=world.NEW_SHARED)
     assert result.outcome == "opened"
     assert desk.card(1, world.INITECH_INTERNAL).text.startswith("Ticket #1 · Initech (strategic)")
@@ -70,7 +72,9 @@ async def test_linking_a_channel_to_an_existing_account_can_change_its_tier(
         (world.CAROL, "link <#C0NEWSHARE> Umbrella", REFUSAL),
     ],
 )
-async def test_links_that_are_refused(desk: ServiceDesk, user: str, command: str, reply: str) -> None:
+async def test_links_that_are_refused(
+    desk: ServiceDesk, user: str, command: str, reply: str
+) -> None:
     assert await desk.desk(command, user=user) == reply
     assert await desk.audit() == []
     result, _post = await desk.customer_posts("Billing is broken", channel=world.NEW_SHARED)

@@ -90,9 +90,7 @@ async def test_a_customer_writing_back_reopens_a_resolved_ticket(
     desk: ServiceDesk, request_post: Post
 ) -> None:
     await desk.desk("resolve 1")
-    result, _post = await desk.customer_posts(
-        "It is broken again", thread_ts=request_post.ts
-    )
+    result, _post = await desk.customer_posts("It is broken again", thread_ts=request_post.ts)
     assert (result.outcome, result.ticket_number) == ("reply", 1)
     assert (await desk.ticket(1)).status == "open"
     assert request_post.reactions == {"eyes"}

@@ -16,9 +16,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from sqlalchemy import select
 
+from bot.broadcast import progress
 from bot.config.desk import DeskConfig
 from bot.domain.clock import ManualClock
 from bot.installs.gateways import Gateways
@@ -91,10 +93,13 @@ class ServiceDesk:
         )
         services = build_services(db, config or world.desk_config(), clock, gateways, Metrics())
         desk = cls(services, slack, clock)
+        # The declarer's progress DM is edited at most once a second during a broadcast; a
+        # test would wait out that second after every incident command.
         try:
-            await services.installs.start()
-            yield desk
-            await desk.settle()
+            with mock.patch.object(progress, "EVERY_SECONDS", 0.0):
+                await services.installs.start()
+                yield desk
+                await desk.settle()
         finally:
             await services.broadcaster.close()
             await services.escalation.cards.close(grace=1.0)
