@@ -123,3 +123,26 @@ async def test_a_reply_in_a_thread_that_is_no_ticket_is_ignored(desk: ServiceDes
     _r, chatter = await desk.team_posts("Welcome to the channel!")
     result, _post = await desk.customer_posts("Thanks, glad to be here", thread_ts=chatter.ts)
     assert (result.outcome, result.reason) == ("ignored", "thread is not a ticket")
+
+
+async def test_posts_arriving_together_open_and_join_in_post_order(desk: ServiceDesk) -> None:
+    outcomes = await desk.customers_post_together(
+        [
+            (world.CAROL, "Exports are broken"),
+            (world.DAVE, "We cannot log in, error 500"),
+            (world.CAROL, "Also the CSV is empty"),
+            (world.CAROL, "thanks!"),
+        ]
+    )
+
+    assert [(r.outcome, r.ticket_number) for r, _p in outcomes] == [
+        ("opened", 1),
+        ("opened", 2),
+        ("joined", 1),
+        ("ignored", None),
+    ]
+    assert [(await desk.ticket(n)).requester_user_id for n in (1, 2)] == [world.CAROL, world.DAVE]
+    carol, dave, more, thanks = (p for _r, p in outcomes)
+    assert "ticket *#1*" in desk.receipt(carol).text and "ticket *#2*" in desk.receipt(dave).text
+    assert more.reactions == {"eyes"} and thanks.reactions == set()
+    assert [desk.card(n).text.split(" · ")[0] for n in (1, 2)] == ["Ticket #1", "Ticket #2"]

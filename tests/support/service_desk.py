@@ -129,9 +129,28 @@ class ServiceDesk:
         """One of our people writes in a channel or a ticket's thread, settled."""
         return await self._posts(text, user, world.VENDOR, channel, thread_ts)
 
+    async def customers_post_together(
+        self, posts: list[tuple[str, str]], channel: str = world.GLOBEX_SHARED
+    ) -> list[tuple[IntakeResult, Post]]:
+        """Customers' (user, text) top-level posts arriving in one batch of events, settled."""
+        made = [self._event(text, user, world.GLOBEX_ORG, channel, None) for user, text in posts]
+        results = await self.services.intake.on_messages([m for m, _p in made])
+        await self.settle()
+        return [(r, p) for r, (_m, p) in zip(results, made, strict=True)]
+
     async def _posts(
         self, text: str, user: str, team: str, channel: str, thread_ts: str | None
     ) -> tuple[IntakeResult, Post]:
+        message, post = self._event(text, user, team, channel, thread_ts)
+        self.last_event = message
+        [result] = await self.services.intake.on_messages([message])
+        await self.settle()
+        return result, post
+
+    def _event(
+        self, text: str, user: str, team: str, channel: str, thread_ts: str | None
+    ) -> tuple[IncomingMessage, Post]:
+        """Someone writes in the fake Slack; the message event the bot would hear of it."""
         post = self.slack.person_posts(channel, user, text, thread_ts)
         message = IncomingMessage(
             event_id=f"Ev{next(self._events):06d}",
@@ -146,10 +165,7 @@ class ServiceDesk:
             bot_id=None,
             is_ext_shared_channel=bool(self.slack.channels.get(channel)),
         )
-        self.last_event = message
-        [result] = await self.services.intake.on_messages([message])
-        await self.settle()
-        return result, post
+        return message, post
 
     async def redeliver(self, event: IncomingMessage | None) -> IntakeResult:
         """Slack sends the same event again."""
