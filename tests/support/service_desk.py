@@ -73,6 +73,8 @@ class ServiceDesk:
         self.team = world.VENDOR
         self._events = itertools.count(1)
         self.last_event: IncomingMessage | None = None
+        # Side effects a test expects to fail for good (the rest must all land).
+        self.expected_failures = 0
 
     @classmethod
     @asynccontextmanager
@@ -261,6 +263,7 @@ class ServiceDesk:
 
     async def unfinished_effects(self) -> dict[str, int]:
         """Outbox rows not done, by state (empty when every side effect landed)."""
+        # `failed` are given up for good; `pending` and `sending` are still to be tried.
         async with self.services.db.reading() as uow:
             counts = await uow.outbox.counts()
         return {state: n for state, n in counts.items() if state != "done" and n}
