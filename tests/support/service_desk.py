@@ -20,14 +20,16 @@ from unittest import mock
 
 from sqlalchemy import select
 
+from bot.app import build_services
 from bot.broadcast import progress
 from bot.config.desk import DeskConfig
 from bot.domain.clock import ManualClock
 from bot.installs.gateways import Gateways
 from bot.installs.registry import TokenInstall
+from bot.jobs.alarm import Alarm
 from bot.messages.base import OutboundMessage
 from bot.observability.metrics import Metrics
-from bot.services.container import Services, build_services
+from bot.services.container import Services
 from bot.services.inputs import Caller, ChannelJoined, IncomingMessage
 from bot.services.intake import IntakeResult
 from store import migrate
@@ -93,7 +95,9 @@ class ServiceDesk:
             pacing=UNPACED,
             channel_interval=0.0,
         )
-        services = build_services(db, config or world.desk_config(), clock, gateways, Metrics())
+        services = build_services(
+            db, config or world.desk_config(), clock, gateways, Metrics(), Alarm()
+        )
         desk = cls(services, slack, clock)
         # The declarer's progress DM is edited at most once a second during a broadcast; a
         # test would wait out that second after every incident command.
