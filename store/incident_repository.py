@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.incidents import IncidentStatus, PostState
 from store.models import Incident, IncidentDelivery, IncidentPost, Ticket
+from store.results import rows_changed
 
 WORK_STATES = (PostState.PENDING, PostState.SENDING)
 
@@ -165,7 +166,7 @@ class IncidentRepository:
             )
             .values(driver=driver, lease_until=until)
         )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     async def release_lease(self, incident_id: int, driver: str) -> None:
         """Stop driving (the broadcast is done)."""

@@ -24,6 +24,7 @@ from store.models import (
     column_values,
 )
 from store.outbox_repository import OutboxRepository
+from store.results import rows_changed
 from store.sla_repository import SlaRepository
 from store.workspace_repository import WorkspaceRepository
 
@@ -46,7 +47,7 @@ class EventRepository:
             .on_conflict_do_nothing(index_elements=["event_id"])
         )
         result = await self.session.execute(stmt)
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     async def claim_many(self, event_ids: Sequence[str], at: datetime) -> set[str]:
         """Record many ids in one statement; those not recorded before (the rest are repeats)."""
@@ -70,7 +71,7 @@ class EventRepository:
         result = await self.session.execute(
             delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)
         )
-        return result.rowcount or 0
+        return rows_changed(result)
 
 
 class AccountRepository:
@@ -368,7 +369,7 @@ class MessageRepository:
             .on_conflict_do_nothing(index_elements=["channel_id", "ts"])
         )
         result = await self.session.execute(stmt)
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     async def add_many(self, messages: Sequence[TicketMessage]) -> None:
         """Record many messages in one statement (one already recorded is left as it was)."""

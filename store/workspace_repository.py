@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.incidents import PostState
 from store.models import Incident, IncidentDelivery, OutboxEntry, OutboxState, SlaClock
+from store.results import rows_changed
 
 UNINSTALLED = "the app was uninstalled from this workspace"
 LIVE_EFFECT = (OutboxState.PENDING, OutboxState.SENDING)
@@ -48,7 +49,7 @@ class WorkspaceRepository:
             .values(state=PostState.FAILED, error=UNINSTALLED)
         )
         return {
-            "timers": clocks.rowcount or 0,
-            "side effects": effects.rowcount or 0,
-            "broadcast posts": deliveries.rowcount or 0,
+            "timers": rows_changed(clocks),
+            "side effects": rows_changed(effects),
+            "broadcast posts": rows_changed(deliveries),
         }

@@ -101,8 +101,8 @@ class StepModel(_Strict):
 
 def _default_ladder() -> list[StepModel]:
     return [
-        StepModel(at="75%", notify=["owner"]),
-        StepModel(at="100%", notify=["managers", "escalation_channel"]),
+        StepModel.model_validate({"at": "75%", "notify": ["owner"]}),
+        StepModel.model_validate({"at": "100%", "notify": ["managers", "escalation_channel"]}),
     ]
 
 
@@ -118,9 +118,9 @@ class AccountSpec(_Strict):
 
     name: str = Field(min_length=1, max_length=80)
     tier: str
-    shared_channels: StrList = Field(default_factory=list)
+    shared_channels: StrList = ()
     internal_channel: str
-    owners: StrList = Field(default_factory=list)
+    owners: StrList = ()
     renewal_date: date | None = None
     arr: float | None = Field(default=None, ge=0)
     receipts: bool = True
