@@ -84,7 +84,7 @@ def _delete_rows(count: int) -> Prepared:
 
 
 # Handled rows are deleted at once, so only dead letters (`failed`) ever stay.
-JOBS = JobTable(TABLE, claimed_until="claimed_until")
+JOBS = JobTable(TABLE, claimed_until="claimed_until", one_trip=True)
 _COLUMNS = ("event_id", "body")
 _READ_DUE = jobs.due_statement(JOBS, _COLUMNS)  # the claim's first read (tests race it)
 _COUNTS = Prepared(select(TABLE.c.state, func.count()).group_by(TABLE.c.state))

@@ -58,6 +58,9 @@ class JobTable:
     running: str | None = None
     pending: str = "pending"
     dead: str = "failed"
+    # Statements run in one trip to aiosqlite's thread (an autocommit file such as the inbox's;
+    # store/one_trip.py); otherwise they run on the caller's transaction as SQLAlchemy runs them.
+    one_trip: bool = False
 
     def col(self, name: str) -> Any:
         """A column of the table by name."""
@@ -82,6 +85,15 @@ class JobTable:
             waiting = waiting & self.unclaimed(now)
         lapsed = (state == self.running) & self.unclaimed(now, lease) if self.running else false()
         return or_(waiting, lapsed)
+
+
+async def _run(
+    conn: AsyncConnection, jobs: JobTable, stmt: Prepared, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    if jobs.one_trip:
+        return await stmt.fetch_all(conn, params)
+    result = await conn.execute(stmt.stmt, params)
+    return [tuple(row) for row in result] if result.returns_rows else []
 
 
 def _ids(count: int, name: str = "id") -> list[BindParameter[object]]:
@@ -158,12 +170,12 @@ async def claim(
         # Read, claim by id, read what we got: on an autocommit SQLite file only the UPDATE
         # takes the write lock (an idle poll none at all), for one step of SQLite, and no
         # statement holds it while returning rows (store/one_trip.py).
-        rows = await due.fetch_all(conn, {"now": now, "limit": limit})
+        rows = await _run(conn, jobs, due, {"now": now, "limit": limit})
         if not rows:
             return []
         mine = {"worker": worker, "until": until, **_id_params([r[0] for r in rows])}
-        await _confirm_claims(jobs, len(rows)).fetch_all(conn, {"now": now, **mine})
-        claimed = dict(await _claimed_by(jobs, len(rows)).fetch_all(conn, mine))
+        await _run(conn, jobs, _confirm_claims(jobs, len(rows)), {"now": now, **mine})
+        claimed = dict(await _run(conn, jobs, _claimed_by(jobs, len(rows)), mine))
         return [(r[0], claimed[r[0]], *r[1:]) for r in rows if r[0] in claimed]
     # PostgreSQL: rows another replica is claiming are skipped, not waited for.
     stmt = due.stmt.with_for_update(skip_locked=True)  # type: ignore[attr-defined]
@@ -270,7 +282,7 @@ async def retry_later(
         "not_before": not_before,
     }
     if not extra:
-        await _retry_statement(jobs).fetch_all(conn, params)
+        await _run(conn, jobs, _retry_statement(jobs), params)
         return
     table = jobs.table
     values = {"state": jobs.pending, "error": error[:REASON_CHARS], **_released(jobs), **extra}
@@ -288,9 +300,8 @@ def _dead_statement(jobs: JobTable) -> Prepared:
 
 async def dead_letter(conn: AsyncConnection, jobs: JobTable, row_id: int, reason: str) -> None:
     """Give up on a row for good: kept, with `reason`, for a person to look at."""
-    await _dead_statement(jobs).fetch_all(
-        conn, {"row_id": row_id, "reason": (reason or "gave up")[:REASON_CHARS]}
-    )
+    params = {"row_id": row_id, "reason": (reason or "gave up")[:REASON_CHARS]}
+    await _run(conn, jobs, _dead_statement(jobs), params)
 
 
 @lru_cache(maxsize=16)
@@ -306,7 +317,7 @@ def _release_statement(jobs: JobTable) -> Prepared:
 
 async def release(conn: AsyncConnection, jobs: JobTable, worker: str) -> None:
     """Give up a stopping worker's claims, so the next one need not wait for them to lapse."""
-    await _release_statement(jobs).fetch_all(conn, {"worker": worker})
+    await _run(conn, jobs, _release_statement(jobs), {"worker": worker})
 
 
 async def prune_batch(
