@@ -27,6 +27,7 @@ from bot.installs.gateways import Gateways
 from bot.installs.oauth import add_oauth_routes, oauth_settings
 from bot.installs.registry import Installs, OAuthInstalls, TokenInstall
 from bot.installs.store import EncryptedInstallationStore
+from bot.jobs.retention import Retention
 from bot.observability.metrics import Metrics
 from bot.observability.readiness import Readiness
 from bot.services.container import Services, build_services
@@ -38,6 +39,7 @@ from handlers.errors import register_error_handler
 from handlers.events import EventListeners
 from handlers.registry import BOT_SCOPES
 from handlers.views import register_views
+from schedules.retention import RetentionScheduler
 from schedules.sweep import SweepScheduler
 from store import migrate
 from store.db import Database
@@ -155,6 +157,10 @@ class ConnectDesk:
             interval=settings.sweep_interval_seconds,
         )
         self.services.sla.set_waker(self.scheduler.wake_at)
+        self.retention = Retention(
+            self.db, self.services.clock, timedelta(days=settings.retention_days)
+        )
+        self.pruning = RetentionScheduler(self.retention.prune)
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)
@@ -213,6 +219,7 @@ class ConnectDesk:
             await self.installs.learn()  # who the token is for (auth.test)
         loaded = await self.services.installs.start()
         self.scheduler.start()
+        self.pruning.start()
         # Side effects a crashed process had decided but not done are picked up from here.
         self.services.outbox.start()
         await self.services.broadcaster.start()
@@ -263,6 +270,7 @@ class ConnectDesk:
         await self.services.inflight.drain(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.broadcaster.close()
         await self.scheduler.shutdown()
+        await self.pruning.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()

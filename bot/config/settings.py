@@ -8,7 +8,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from store.urls import DatabaseUrlError, database_url
 
-
 MIN_RETENTION_DAYS = 1.0
 
 
