@@ -43,7 +43,7 @@ from store.models import InboxEvent, OutboxEntry, ProcessedEvent, Ticket
 
 DAY = timedelta(days=1)
 START = datetime(2026, 1, 5, tzinfo=UTC)
-CHUNK = 200  # events accepted together, then worked (the inbox worker's batches are 100)
+CHUNK = 100  # events accepted together, then worked: one batch of the inbox worker
 ACCOUNTS = 200
 
 
@@ -213,6 +213,8 @@ async def run(args: argparse.Namespace) -> list[Day]:
                 await inbox_store.create(conn)
         await desk.installs.learn()  # type: ignore[attr-defined]
         await desk.services.installs.start()
+        # Retries and rows a failed first try left are the outbox worker's, as in the app.
+        desk.services.outbox.start()
         try:
             return await _days(desk, clock, args)
         finally:
