@@ -8,6 +8,11 @@ unclaimed (SQLite has one writer, so the guard is what decides a race). A row wh
 lapsed (its worker died) is due again. A job tried too often, or refused for good, is
 dead-lettered: kept with its reason for a person. Finished rows are pruned in small batches
 once older than the retention window; dead letters are never pruned.
+
+The three queues keep their own tables: the inbox lives in a SQLite file of its own (the ack
+path's writes never queue behind the worker's), an outbox row is written in the transaction of
+the state change it belongs to, and a delivery row is one of an incident's; one table for all
+would put the ack path's inserts and the settles on one write lock and one set of indexes.
 """
 
 from __future__ import annotations
