@@ -81,7 +81,6 @@ class Inbox:
         self.own_schema = own_schema
         self.lease = timedelta(seconds=lease)
         self.batch = batch
-        self.poll = poll
         # Real time on purpose: claims and backoff must age even under a test's manual clock.
         self.wall = wall or SystemClock()
         self.worker_id = worker_id or uuid.uuid4().hex[:12]

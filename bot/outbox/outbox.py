@@ -74,7 +74,6 @@ class Outbox:
         # Real time on purpose: claims and backoff must age even under a test's manual clock.
         self.wall = wall or SystemClock()
         self.lease = timedelta(seconds=lease)
-        self.poll = poll
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
         self.effects: Effects | None = None
         self._busy: set[int] = set()
