@@ -16,8 +16,8 @@ from bot.emulator.workspace import Install
 from bot.installs.cipher import TokenCipher, TokenKeyError
 from bot.sandbox.sandbox import Sandbox
 from store.models import SlaClock, Ticket, slack_bots, slack_installations
-from tests.e2e.conftest import checked_sandbox
 from tests.support import world as w
+from tests.support.sandboxes import checked_sandbox
 from tests.support.scrape import get_json, scrape
 from tests.support.transports import BOTH_TRANSPORTS
 

@@ -10,30 +10,13 @@ import pytest
 
 from bot.domain.clock import ManualClock
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.conftest import START, checked_sandbox
-from tests.e2e.test_desk_command import desk
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
-
-FAST_P3 = "P3: {first_response: 4s, next_response: 8h, resolution: 3d}"
-FAST_YML = w.DESK_YML.replace(
-    "P3: {first_response: 4h, next_response: 8h, resolution: 3d}", FAST_P3
-)
-
-
-def bot_posts(box: Sandbox, user: str, word: str) -> list:
-    return [s for s in box.emu.seen_by(user) if s.author_id == w.BOT and word in s.raw_text]
+from tests.support.actions import bot_posts, desk, open_ticket, sweep
+from tests.support.sandboxes import START, checked_sandbox
 
 
 def sla_calls(box: Sandbox, word: str) -> list:
     return [c for c in box.emu.calls_to("chat.postMessage") if word in c.params.get("text", "")]
-
-
-async def sweep(box: Sandbox) -> int:
-    """One sweep, then its alerts delivered (the sweep hands them to the outbox and returns)."""
-    fired = await box.desk.services.escalation.sweep()
-    await box.desk.services.outbox.settled()
-    return fired
 
 
 def to(box: Sandbox, call) -> str:
@@ -45,7 +28,7 @@ def to(box: Sandbox, call) -> str:
 @pytest.fixture
 async def realtime(database_url: str):
     """The bot on the real clock with a 4-second first-response target (24/7)."""
-    async with checked_sandbox(w.desk_config(FAST_YML), None, database_url) as box:
+    async with checked_sandbox(w.desk_config(w.FAST_YML), None, database_url) as box:
         yield box
 
 

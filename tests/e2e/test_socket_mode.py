@@ -10,8 +10,8 @@ import pytest
 
 from bot.edge.socket_mode import SocketModeRefused
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.conftest import checked_sandbox
 from tests.support import world as w
+from tests.support.sandboxes import checked_sandbox
 
 SOCKET = pytest.mark.parametrize("transport", ["socket"], indirect=True)
 
