@@ -200,10 +200,10 @@ async def claim(
             for row_id, event_id, body, _attempts in due
             if row_id in claimed
         ]
-    due = _DUE.with_for_update(skip_locked=True)
+    locked = _DUE.with_for_update(skip_locked=True)
     rows = [
         InboxRow(r.id, r.event_id, r.body, r.attempts + 1)
-        for r in await conn.execute(due, {"now": now, "limit": limit})
+        for r in await conn.execute(locked, {"now": now, "limit": limit})
     ]
     if rows:
         await conn.execute(

@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Incident, IncidentDelivery, IncidentPost, Ticket
+from store.results import rows_changed
 
 WORK_STATES = ("pending", "sending")
 
@@ -164,7 +165,7 @@ class IncidentRepository:
             )
             .values(driver=driver, lease_until=until)
         )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     async def release_lease(self, incident_id: int, driver: str) -> None:
         """Stop driving (the broadcast is done)."""

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.dialect import insert_for
 from store.models import OutboxEntry
+from store.results import rows_changed
 
 
 class OutboxRepository:
@@ -107,7 +108,7 @@ class OutboxRepository:
             .values(state="sending", attempts=entry.attempts + 1, claimed_by=worker, claimed_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     async def mark_done(self, results: Sequence[tuple[int, str | None]], at: datetime) -> None:
         """Rows done, each with its result (a post's ts), in one statement."""

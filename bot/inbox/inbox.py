@@ -67,6 +67,7 @@ class Inbox:
     def __init__(
         self,
         db: Database,
+        handlers: EventHandlers,
         *,
         own_schema: bool = False,
         lease: float = 10.0,
@@ -85,7 +86,7 @@ class Inbox:
         # Real time on purpose: claims and backoff must age even under a test's manual clock.
         self.wall = wall or SystemClock()
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
-        self.handlers: EventHandlers | None = None
+        self.handlers = handlers
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
         # Rows accepted here and not yet worked, kept only when someone waits for them (the
@@ -105,7 +106,7 @@ class Inbox:
     # ---- the ack path ------------------------------------------------------------------------
     def wants(self, body: dict[str, Any]) -> bool:
         """Whether this event is worth storing (the bot's own posts, edits... are not)."""
-        return self.handlers is not None and self.handlers.wants(body)
+        return self.handlers.wants(body)
 
     async def accept(self, body: dict[str, Any], raw: str, *, arrived: float | None = None) -> bool:
         """Store one delivery durably; False if it was stored before (a redelivery).
@@ -210,8 +211,6 @@ class Inbox:
 
     async def work_once(self) -> int:
         """Claim one batch and handle it; how many rows were claimed."""
-        if self.handlers is None:
-            return 0
         self._wake.clear()
         async with self.db.connection() as conn:
             await self._remove_handled(conn)
@@ -257,7 +256,6 @@ class Inbox:
 
     async def _handle(self, rows: list[InboxRow]) -> list[int]:
         """Handle the batch in one go; if that fails, each row alone. The ids handled."""
-        assert self.handlers is not None
         bodies = [_body(row) for row in rows]
         try:
             await self.handlers.handle([b for b in bodies if b is not None])

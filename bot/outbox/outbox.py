@@ -64,6 +64,7 @@ class Outbox:
     def __init__(
         self,
         db: Database,
+        effects: Effects,
         *,
         wall: Clock | None = None,
         lease: float = 30.0,
@@ -76,7 +77,7 @@ class Outbox:
         self.lease = timedelta(seconds=lease)
         self.poll = poll
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
-        self.effects: Effects | None = None
+        self.effects = effects
         self._busy: set[int] = set()
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -231,7 +232,7 @@ class Outbox:
         claim has somehow lapsed).
         """
         entry_id = row if isinstance(row, int) else row.id
-        if entry_id in self._busy or self.effects is None:
+        if entry_id in self._busy:
             return False
         self._busy.add(entry_id)
         settling = False
@@ -293,8 +294,7 @@ class Outbox:
             try:
                 return await self._settles.submit((entry, result))
             finally:
-                if self.effects is not None:
-                    await self.effects.after_settled(entry, result)
+                await self.effects.after_settled(entry, result)
         finally:
             self._busy.discard(entry.id)
 
@@ -310,7 +310,7 @@ class Outbox:
         now = self.wall.now()
         done = [(e, r) for e, r in batch if r.error is None]
         await uow.outbox.mark_done([(e.id, r.ts) for e, r in done], now)
-        if done and self.effects is not None:
+        if done:
             await self.effects.record_results(uow, done)
         for entry, result in batch:
             if result.error is None:
