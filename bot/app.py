@@ -30,6 +30,7 @@ from bot.installs.registry import Installs, OAuthInstalls, TokenInstall
 from bot.installs.store import EncryptedInstallationStore
 from bot.jobs.alarm import Alarm
 from bot.jobs.inflight import InFlight
+from bot.jobs.retention import Retention
 from bot.observability.metrics import Metrics
 from bot.observability.readiness import Readiness
 from bot.outbox.outbox import Outbox
@@ -54,6 +55,7 @@ from handlers.errors import register_error_handler
 from handlers.events import EventListeners
 from handlers.registry import BOT_SCOPES
 from handlers.views import register_views
+from schedules.retention import RetentionScheduler
 from schedules.sweep import SweepScheduler
 from store import migrate
 from store.db import Database
@@ -217,6 +219,10 @@ class ConnectDesk:
             interval=settings.sweep_interval_seconds,
             alarm=alarm,
         )
+        self.retention = Retention(
+            self.db, self.services.clock, timedelta(days=settings.retention_days)
+        )
+        self.pruning = RetentionScheduler(self.retention.prune)
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)
@@ -284,6 +290,7 @@ class ConnectDesk:
             await self.installs.learn()  # who the token is for (auth.test)
         loaded = await self.services.installs.start()
         self.scheduler.start()
+        self.pruning.start()
         # Side effects a crashed process had decided but not done are picked up from here.
         self.services.outbox.start()
         await self.services.broadcaster.start()
@@ -334,6 +341,7 @@ class ConnectDesk:
         await self.services.inflight.drain(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.broadcaster.close()
         await self.scheduler.shutdown()
+        await self.pruning.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()

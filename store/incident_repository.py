@@ -9,10 +9,23 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.incidents import IncidentStatus, PostState
+from store import jobs
+from store.jobs import JobTable
 from store.models import Incident, IncidentDelivery, IncidentPost, Ticket
 from store.results import rows_changed
 
 WORK_STATES = (PostState.PENDING, PostState.SENDING)
+# A delivery goes pending -> sending (maybe sent) -> sent | failed (the dead letters); its
+# driver holds the incident's lease, so rows carry no worker of their own.
+DELIVERIES = JobTable(
+    IncidentDelivery.__table__,
+    done=PostState.SENT,
+    finished_at="sent_at",
+    claimed_at="claimed_at",
+    claimed_by=None,
+    not_before=None,
+    running=PostState.SENDING,
+)
 
 
 class IncidentRepository:
@@ -175,6 +188,10 @@ class IncidentRepository:
             .where(Incident.id == incident_id, Incident.driver == driver)
             .values(driver=None, lease_until=None)
         )
+
+    async def dead_letter(self, delivery_id: int, reason: str) -> None:
+        """Give up on a delivery for good, with `reason` (kept for a person to look at)."""
+        await jobs.dead_letter(await self.session.connection(), DELIVERIES, delivery_id, reason)
 
     async def linked_tickets(self, incident_id: int) -> Sequence[Ticket]:
         """Tickets opened while this incident was open in one of its accounts."""

@@ -64,15 +64,6 @@ class EventRepository:
         connection = await self.session.connection()
         return set((await connection.execute(stmt, rows)).scalars().all())
 
-    async def forget_before(self, cutoff: datetime) -> int:
-        """Drop ids older than `cutoff` (Slack stops retrying after minutes)."""
-        from sqlalchemy import delete
-
-        result = await self.session.execute(
-            delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)
-        )
-        return rows_changed(result)
-
 
 class AccountRepository:
     """Accounts and the channels linked to them."""
