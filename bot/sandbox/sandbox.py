@@ -77,6 +77,7 @@ class Sandbox:
         self.desk: ConnectDesk | None = None
         self._runner: web.AppRunner | None = None
         self._socket: SocketModeEdge | None = None
+        self._tracker: InboxTracker | None = None
 
     def settings(self) -> Settings:
         """The settings the bot runs with: the emulator's Web API, a local database."""
@@ -146,6 +147,7 @@ class Sandbox:
         # Tests and the demo read the outcome right after a delivery, as they did when events
         # were worked before the ack; the bot itself no longer waits.
         self.emu.deliverer.after_send = tracker.drained
+        self._tracker = tracker
         return desk
 
     async def quiet(self) -> None:
@@ -158,6 +160,11 @@ class Sandbox:
         await services.broadcaster.idle()
         await outbox_settled(services.outbox)
         await services.escalation.cards.idle()
+
+    async def drained(self, within: float = 30.0) -> None:
+        """Wait until every event delivered to the bot so far was worked by its inbox."""
+        assert self._tracker is not None, "the bot is not running"
+        await self._tracker.drained(within)
 
     async def settled(self, within: float = 30.0) -> dict[str, int]:
         """Wait until the bot's outbox has nothing pending or sending; the counts per state."""
