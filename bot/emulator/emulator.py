@@ -28,6 +28,7 @@ from bot.emulator.faults import (
     SLOW,
     Faults,
 )
+from bot.emulator.holds import Hold, Holds
 from bot.emulator.limits import Limits
 from bot.emulator.oauth import OAuthServer
 from bot.emulator.render import render
@@ -120,6 +121,18 @@ class Emulator:
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.port = 0
+        self.holds = Holds()
+
+    def hold(
+        self,
+        method: str,
+        *,
+        channel: str | None = None,
+        text_contains: str | None = None,
+        landed: bool = True,
+    ) -> Hold:
+        """Pause the next matching call, after its work (`landed`) or instead of it (see holds)."""
+        return self.holds.add(Hold(method, channel, text_contains, landed))
 
     # ---- lifecycle -------------------------------------------------------------------------
     @property
@@ -151,6 +164,7 @@ class Emulator:
 
     async def stop(self) -> None:
         """Stop serving and delivering."""
+        self.holds.release_all()
         for task in list(self._tasks):
             task.cancel()
         await self.socket.close()
@@ -267,10 +281,16 @@ class Emulator:
                 at=arrived,
                 sent=sent,
             )
+        hold = self.holds.take(method, params)
+        if hold is not None and not hold.landed:  # lost on its way: held, then never done
+            await hold.pause()
+            return self._answer(method, recorded, {"ok": False, "error": "internal_error"}, 500)
         try:
             answer = await handler(params, caller or self.ws.primary)
         except ApiError as exc:
             answer = {"ok": False, "error": exc.code}
+        if hold is not None:  # done, and its answer held
+            await hold.pause()
         return self._answer(method, recorded, answer, at=arrived, sent=sent)
 
     async def _bad_gateway(
