@@ -71,11 +71,15 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
     [to_hank] = bot_replies(box, w.HOOLI_SHARED, hooli)
     assert to_carol.user == w.BOT and "ticket *#1*" in to_carol.text
     assert to_hank.user == w.SECOND_BOT and "ticket *#1*" in to_hank.text
-    cards = {
-        c: [s for s in emu.seen_by(who, c) if emu.ws.is_app_bot(s.author_id)]
-        for who, c in ((w.ALICE, w.GLOBEX_INTERNAL), (w.SAM, w.HOOLI_INTERNAL))
-    }
-    await emu.wait_for(lambda: all(cards.values()) or None)
+
+    def cards_seen() -> bool:
+        # Asked afresh on each poll: each team's internal channel shows its bot's card.
+        return all(
+            any(emu.ws.is_app_bot(s.author_id) for s in emu.seen_by(who, c))
+            for who, c in ((w.ALICE, w.GLOBEX_INTERNAL), (w.SAM, w.HOOLI_INTERNAL))
+        )
+
+    await emu.wait_for(cards_seen)
     # Each team's queue shows its own tickets only.
     alice_queue = await desk(box, w.ALICE, w.GLOBEX_INTERNAL, "queue")
     sam_queue = await desk(box, w.SAM, w.HOOLI_INTERNAL, "queue")
