@@ -1,4 +1,4 @@
-"""Incidents: declare, update, resolve and report; the broadcaster does the posting."""
+"""Incidents: declare, update, resolve and report; the broadcaster and the outbox do the posting."""
 
 from __future__ import annotations
 
