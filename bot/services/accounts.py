@@ -10,7 +10,7 @@ from bot.installs.gateways import Gateways
 from bot.messages.base import InternalMessage
 from bot.messages.internal import AccountSummary, account_card, link_hint, notice
 from bot.messages.markup import channel, md
-from bot.outbox.effects import LINK_HINT
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
 from bot.services.inputs import ChannelJoined
 from store.db import Database
@@ -204,7 +204,7 @@ class AccountService:
             row = await self.outbox.record(
                 uow,
                 f"hint:{event.channel_id}:{event.event_id}",
-                LINK_HINT,
+                OutboxKind.LINK_HINT,
                 event.team_id,
                 payload={"channel": escalation, **hint.payload()},
             )

@@ -25,7 +25,7 @@ from bot.messages import incident_internal
 from bot.messages.base import InternalMessage
 from bot.messages.incident_modal import declare_modal
 from bot.messages.internal import command_error, notice
-from bot.outbox.effects import INCIDENT_NOTE
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
 from bot.services.inputs import Caller
 from bot.services.tickets import record_refresh
@@ -262,7 +262,7 @@ class IncidentService:
         return await self.outbox.record(
             uow,
             f"incident{incident.id}:note:t{ticket.id}",
-            INCIDENT_NOTE,
+            OutboxKind.INCIDENT_NOTE,
             incident.team_id,
             ticket_id=ticket.id,
             payload={
