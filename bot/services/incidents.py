@@ -19,7 +19,8 @@ from bot.domain.incident_commands import (
     ResolveIncident,
     UpdateIncident,
 )
-from bot.domain.incidents import Audience, IncidentStatus, Severity
+from bot.domain.incidents import Audience, IncidentStatus, PostKind, Severity
+from bot.domain.tickets import TicketStatus
 from bot.installs.gateways import Gateways
 from bot.messages import incident_internal
 from bot.messages.base import InternalMessage
@@ -142,7 +143,7 @@ class IncidentService:
                 IncidentPost(
                     incident_id=incident.id,
                     seq=0,
-                    kind="notice",
+                    kind=PostKind.NOTICE,
                     text=command.title,
                     author=caller.user_id,
                     created_at=now,
@@ -181,7 +182,7 @@ class IncidentService:
             incident.next_update_at = now + self._cadence(incident.severity)
             incident.version += 1
             incident.updated_at = now
-            count = await self._add_post(uow, incident, "update", text, caller.user_id, now)
+            count = await self._add_post(uow, incident, PostKind.UPDATE, text, caller.user_id, now)
         self.broadcaster.kick(number)
         return notice(
             f":arrows_counterclockwise: Update to incident *#{number}* going to {count} channel(s)."
@@ -201,12 +202,12 @@ class IncidentService:
             incident.next_update_at = None
             incident.version += 1
             incident.updated_at = now
-            count = await self._add_post(uow, incident, "closing", text, caller.user_id, now)
+            count = await self._add_post(uow, incident, PostKind.CLOSING, text, caller.user_id, now)
             linked = list(await uow.incidents.linked_tickets(incident.id))
             # Recorded with the resolution itself: a crash after the commit loses no note.
             rows = []
             for ticket in linked:
-                if ticket.status != "resolved":
+                if ticket.status != TicketStatus.RESOLVED:
                     rows.append(await self._record_note(uow, incident, ticket))
                 rows.append(await record_refresh(self.outbox, uow, ticket, receipt=False))
         self.broadcaster.kick(number)
@@ -283,7 +284,7 @@ class IncidentService:
         return incident
 
     async def _add_post(
-        self, uow: Repositories, incident: Incident, kind: str, text: str, author: str, now
+        self, uow: Repositories, incident: Incident, kind: PostKind, text: str, author: str, now
     ) -> int:
         notices = await uow.incidents.notices(incident.id)
         channels = {c: d.account_id for c, d in notices.items()}

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages.base import CustomerMessage, InternalMessage, OutboundMessage
 from bot.slack.calls import CallCounter, Count
+from bot.slack.channels import is_direct_message
 from bot.slack.pacing import WindowBudget
 
 log = logging.getLogger("connectdesk.gateway")
@@ -248,8 +249,8 @@ class SharedChannels:
 
     async def lookup(self, channel_id: str) -> bool | None:
         """Whether the channel is shared with another organisation; None if Slack cannot say."""
-        if channel_id[:1] in {"U", "W", "D"}:
-            return False  # a DM with one of our users
+        if is_direct_message(channel_id):
+            return False
         if channel_id in self._linked:
             return True
         cached = self._cache.get(channel_id)

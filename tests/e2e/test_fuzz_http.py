@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.actions import open_ticket
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=200),

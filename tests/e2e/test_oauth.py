@@ -16,10 +16,11 @@ from bot.emulator.workspace import Install
 from bot.installs.cipher import TokenCipher, TokenKeyError
 from bot.sandbox.sandbox import Sandbox
 from store.models import SlaClock, Ticket, slack_bots, slack_installations
-from tests.e2e.conftest import checked_sandbox
 from tests.support import world as w
+from tests.support.sandboxes import checked_sandbox
 from tests.support.scrape import get_json, scrape
 from tests.support.transports import BOTH_TRANSPORTS
+from tests.support.waits import eventually
 
 INSTALLED = "Thank you!"  # Bolt's success page
 
@@ -103,7 +104,7 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
     async def gone() -> bool:
         return w.SECOND not in await box.desk.gateways.keys()
 
-    await wait_until(box, gone)
+    await eventually(gone, what="the uninstalled workspace's gateway is gone")
     async with box.desk.db.unit_of_work() as uow:
         session = uow.session
         bots = (await session.execute(select(slack_bots.c.team_id))).scalars().all()
@@ -123,7 +124,7 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
     before = len(emu.calls)
     clock.advance(timedelta(hours=5))
     await box.desk.services.escalation.sweep()
-    await box.desk.services.outbox.settled()
+    await box.settled()
     mia = [s for s in emu.seen_by(w.MIA) if "SLA breached" in s.text]
     sue = [s for s in emu.seen_by(w.SUE) if "SLA" in s.text]
     assert mia and not sue
@@ -132,14 +133,6 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
     assert not refused
     # The first workspace's people still work as before.
     assert "owned by" in await desk(box, w.ALICE, w.GLOBEX_INTERNAL, "claim 1")
-
-
-async def wait_until(box: Sandbox, check, within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)
 
 
 async def test_tokens_are_encrypted_at_rest_and_a_key_rotation_keeps_them(clock, database_url: str):

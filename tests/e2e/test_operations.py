@@ -14,10 +14,9 @@ from bot.app import create_app
 from bot.emulator.faults import Faults
 from bot.sandbox.sandbox import Sandbox
 from store import migrate
-from tests.e2e.conftest import checked_sandbox
-from tests.e2e.test_intake import open_ticket
-from tests.e2e.test_sla import bot_posts, sweep
 from tests.support import world as w
+from tests.support.actions import bot_posts, open_ticket, sweep
+from tests.support.sandboxes import checked_sandbox
 from tests.support.scrape import base_of, get_json, scrape
 
 OPENED = "connectdesk_tickets_opened_total"
@@ -38,7 +37,7 @@ async def test_a_ticket_is_counted_once_and_scraped_over_http(sandbox: Sandbox):
     follow_up = await emu.post_message(w.CAROL, w.GLOBEX_SHARED, "It is the CSV export")
     await open_ticket(sandbox, "Our sync is not working", user=w.IVAN, channel=w.INITECH_SHARED)
     assert (delivery.status, again.status, follow_up.status) == (200, 200, 200)
-    await sandbox.desk.services.outbox.settled()
+    await sandbox.settled()
 
     # What people saw: Carol one receipt for her request (the retry and follow-up add none).
     [receipt] = receipts_seen_by(sandbox, w.CAROL)
@@ -127,7 +126,7 @@ async def test_every_slack_call_is_counted_with_its_outcome(database_url: str):
     async with checked_sandbox(w.desk_config(), None, database_url, **options) as box:
         carol = await box.emu.post_message(w.CAROL, w.GLOBEX_SHARED, "Exports are slow")
         dave = await box.emu.post_message(w.DAVE, w.GLOBEX_SHARED, "Login is broken")
-        await box.desk.services.outbox.settled(within=60)
+        await box.settled(within=60)
         metrics = await scrape(base_of(box.emu.app_url))
         calls = box.emu.calls
         # Under the faults each request still got exactly one receipt in its thread.

@@ -12,11 +12,13 @@ import re
 from datetime import timedelta
 
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.conftest import assert_no_broadcast_mentions, bot_message_versions, checked_sandbox
-from tests.e2e.test_desk_command import desk
-from tests.e2e.test_incidents import declare
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.actions import declare, desk, open_ticket
+from tests.support.sandboxes import (
+    assert_no_broadcast_mentions,
+    bot_message_versions,
+    checked_sandbox,
+)
 from tests.support.transports import BOTH_TRANSPORTS
 
 EVIL_USER, EVIL_CHANNEL = "U0EVIL", "C0EVIL"
@@ -117,7 +119,7 @@ async def test_customer_words_ping_no_one_in_cards_alerts_lists_and_escalations(
         # them) and a breach alert (manager's DM, escalation channel) quote each request.
         clock.advance(timedelta(hours=5))
         await box.desk.services.escalation.sweep()
-        await box.desk.services.outbox.settled()
+        await box.settled()
         for person, channel, kind in (
             (w.ALICE, w.GLOBEX_INTERNAL, "SLA warning"),
             (w.MIA, None, "SLA breached"),
