@@ -30,8 +30,9 @@ from bot.installs.store import EncryptedInstallationStore
 from bot.observability.metrics import Metrics
 from bot.observability.readiness import Readiness
 from bot.services.container import Services, build_services
-from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.http_session import SharedSession
+from bot.slack.pacing import CHANNEL_INTERVAL
+from bot.slack.transport import Transport, make_client
 from handlers.actions import register_actions
 from handlers.commands import register_commands
 from handlers.errors import register_error_handler
@@ -62,7 +63,7 @@ class ConnectDesk:
         config: DeskConfig,
         *,
         clock: Clock | None = None,
-        channel_interval: float = 1.0,
+        channel_interval: float = CHANNEL_INTERVAL,
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
@@ -191,8 +192,8 @@ class ConnectDesk:
     async def _slack_problem(self) -> str | None:
         """Readiness: with one token, Slack accepts it (auth.test); with OAuth, Slack answers."""
         if isinstance(self.installs, TokenInstall):
-            return await SlackGateway(self.client).auth_problem()
-        return await SlackGateway(self.client).api_problem()
+            return await Transport(self.client).problem("auth.test")
+        return await Transport(self.client).problem("api.test")
 
     async def start(self, *, upgrade_db: bool = False, work_events: bool = True) -> None:
         """Check (or upgrade) the schema, learn who we are, load configured accounts.
@@ -277,7 +278,7 @@ def create_app(
     config: DeskConfig,
     *,
     clock: Clock | None = None,
-    channel_interval: float = 1.0,
+    channel_interval: float = CHANNEL_INTERVAL,
     metrics: Metrics | None = None,
 ) -> ConnectDesk:
     """Build a connectdesk app; `channel_interval` (Slack: ~1 post/s/channel) tests compress."""

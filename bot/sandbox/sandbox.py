@@ -18,6 +18,7 @@ from bot.domain.clock import Clock
 from bot.edge.socket_mode import SocketModeEdge
 from bot.emulator import Emulator, Workspace
 from bot.installs.cipher import TokenCipher
+from bot.slack.pacing import CHANNEL_INTERVAL
 from store import migrate
 from store.db import Database
 
@@ -40,7 +41,7 @@ class Sandbox:
         clock: Clock | None = None,
         database_url: str | None = None,
         emulator_options: dict | None = None,
-        channel_interval: float = 1.0,
+        channel_interval: float = CHANNEL_INTERVAL,
         outbox_lease: float = 30.0,
         transport: str = "http",
         oauth: bool = False,

@@ -190,7 +190,7 @@ class AccountService:
             shared = await gateway.channels.is_shared(event.channel_id)
         if not shared:
             return False
-        await gateway.post(
+        await gateway.deliver(
             self.config.team_for(event.team_id).escalation_channel,
             link_hint(event.channel_id, list(self.config.tiers)),
         )

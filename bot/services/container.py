@@ -66,7 +66,7 @@ def build_services(
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
     outbox = Outbox(db, lease=outbox_lease)
-    outbox.effects = DeskEffects(db, gateways, presenter, metrics)
+    outbox.effects = DeskEffects(db, gateways, presenter, metrics, tiers=tuple(config.tiers))
     sla = SlaService(config, metrics)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateways, presenter, broadcaster)
