@@ -79,8 +79,8 @@ class DeskEffects:
 
         Known without a read only for a first try (`known`) or from the payload; else no lane.
         """
+        ticket = known if isinstance(known, Ticket) and known.id == entry.ticket_id else None
         if entry.kind in (RECEIPT, CARD):
-            ticket = known if isinstance(known, Ticket) and known.id == entry.ticket_id else None
             if ticket is None:
                 return FREE
             channel = ticket.channel_id if entry.kind == RECEIPT else None
@@ -89,7 +89,8 @@ class DeskEffects:
             context = entry.payload.get("context") or {}
             rank = rank_of(self.tiers, context.get("tier"), context.get("priority"))
             return Lane(str(entry.payload["target"]), rank if context else UNRANKED)
-        return FREE  # reactions and edits: not paced per channel
+        # Reactions and edits are not paced per channel: no lane, but the ticket's rank.
+        return Lane(None, self._rank(ticket)) if ticket is not None else FREE
 
     def _rank(self, ticket: Ticket) -> Rank:
         return rank_of(self.tiers, ticket.account.tier, ticket.priority)
