@@ -280,7 +280,8 @@ class Transport:
     async def problem(self, method: str) -> str | None:
         """Ask Slack now whether `method` (api.test, auth.test) answers: None if so, else why."""
         try:
-            await getattr(self.client, method.replace(".", "_"))()
+            probe = {"api.test": self.client.api_test, "auth.test": self.client.auth_test}
+            await probe[method]()
         except SlackApiError as exc:
             return f"{method} failed: {api_failure(exc).code}"
         except Exception as exc:  # unreachable, timed out...: a probe answers, never raises
