@@ -14,6 +14,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.broadcast.broadcaster import LEASE, Broadcaster
 from bot.config.desk import DeskConfig
 from bot.config.settings import Settings
 from bot.domain.clock import Clock, SystemClock
@@ -27,9 +28,25 @@ from bot.installs.gateways import Gateways
 from bot.installs.oauth import add_oauth_routes, oauth_settings
 from bot.installs.registry import Installs, OAuthInstalls, TokenInstall
 from bot.installs.store import EncryptedInstallationStore
+from bot.jobs.alarm import Alarm
+from bot.jobs.inflight import InFlight
+from bot.jobs.retention import Retention
 from bot.observability.metrics import Metrics
 from bot.observability.readiness import Readiness
-from bot.services.container import Services, build_services
+from bot.outbox.outbox import Outbox
+from bot.services.accounts import AccountService
+from bot.services.cards import CardRefresher
+from bot.services.container import Services
+from bot.services.desk import DeskService
+from bot.services.effects import DeskEffects
+from bot.services.escalation import EscalationService
+from bot.services.incidents import IncidentService
+from bot.services.installs import InstallService
+from bot.services.intake import IntakeService
+from bot.services.people import People
+from bot.services.presenter import TicketPresenter
+from bot.services.sla import SlaService
+from bot.services.tickets import TicketOps
 from bot.slack.http_session import SharedSession
 from bot.slack.pacing import CHANNEL_INTERVAL
 from bot.slack.transport import Transport, make_client
@@ -39,6 +56,7 @@ from handlers.errors import register_error_handler
 from handlers.events import EventListeners
 from handlers.registry import BOT_SCOPES
 from handlers.views import register_views
+from schedules.retention import RetentionScheduler
 from schedules.sweep import SweepScheduler
 from store import migrate
 from store.db import Database
@@ -52,6 +70,60 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 
 class SchemaNotReady(RuntimeError):
     """The database schema is missing or older than this version; the message says what to run."""
+
+
+def build_services(
+    db: Database,
+    config: DeskConfig,
+    clock: Clock,
+    gateways: Gateways,
+    metrics: Metrics,
+    alarm: Alarm,
+    *,
+    broadcast_lease: timedelta = LEASE,
+    replica: str | None = None,
+    outbox_lease: float = 30.0,
+    one_workspace: bool = True,
+) -> Services:
+    """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth)."""
+    people = People(gateways, config)
+    presenter = TicketPresenter(gateways)
+    outbox = Outbox(
+        db,
+        DeskEffects(db, gateways, presenter, metrics, tiers=tuple(config.tiers)),
+        lease=outbox_lease,
+    )
+    sla = SlaService(config, metrics, alarm.ring)
+    broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
+    incidents = IncidentService(db, config, clock, gateways, presenter, broadcaster)
+    intake = IntakeService(
+        db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents
+    )
+    tickets = TicketOps(db, clock, presenter, sla, outbox)
+    accounts = AccountService(db, config, clock, gateways, one_workspace=one_workspace)
+    escalation = EscalationService(
+        db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics
+    )
+    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox)
+    return Services(
+        db=db,
+        config=config,
+        clock=clock,
+        gateways=gateways,
+        people=people,
+        presenter=presenter,
+        sla=sla,
+        intake=intake,
+        tickets=tickets,
+        accounts=accounts,
+        escalation=escalation,
+        desk=desk,
+        broadcaster=broadcaster,
+        incidents=incidents,
+        inflight=InFlight(),
+        outbox=outbox,
+        installs=InstallService(db, clock, gateways, accounts),
+    )
 
 
 class ConnectDesk:
@@ -85,14 +157,6 @@ class ConnectDesk:
                 # Its workers checkpoint it (Inbox.work_once), never an ack's commit.
                 checkpoint_on_commit=False,
             )
-        )
-        self.inbox = Inbox(
-            self.inbox_db,
-            own_schema=self.inbox_db is not self.db,
-            lease=settings.inbox_lease_seconds,
-            poll=settings.inbox_poll_seconds,
-            worker_id=self.replica,
-            metrics=self.metrics,
         )
         self.installs: Installs
         oauth: AsyncOAuthSettings | None = None
@@ -129,12 +193,15 @@ class ConnectDesk:
             ),
             channel_interval=channel_interval,
         )
+        # Services ring the alarm when a timer falls due earlier; the scheduler listens.
+        alarm = Alarm()
         self.services: Services = build_services(
             self.db,
             config,
             clock or SystemClock(),
             self.gateways,
             self.metrics,
+            alarm,
             broadcast_lease=timedelta(seconds=settings.broadcast_lease_seconds),
             replica=self.replica,
             outbox_lease=settings.outbox_lease_seconds,
@@ -154,12 +221,24 @@ class ConnectDesk:
             self.services.escalation.next_due,
             self.services.clock,
             interval=settings.sweep_interval_seconds,
+            alarm=alarm,
         )
-        self.services.sla.set_waker(self.scheduler.wake_at)
+        self.retention = Retention(
+            self.db, self.services.clock, timedelta(days=settings.retention_days)
+        )
+        self.pruning = RetentionScheduler(self.retention.prune)
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)
-        self.inbox.handlers = EventListeners(self.services)
+        self.inbox = Inbox(
+            self.inbox_db,
+            EventListeners(self.services),
+            own_schema=self.inbox_db is not self.db,
+            lease=settings.inbox_lease_seconds,
+            poll=settings.inbox_poll_seconds,
+            worker_id=self.replica,
+            metrics=self.metrics,
+        )
         register_commands(self.bolt, self.services)
         register_actions(self.bolt, self.services)
         register_views(self.bolt, self.services)
@@ -214,6 +293,7 @@ class ConnectDesk:
             await self.installs.learn()  # who the token is for (auth.test)
         loaded = await self.services.installs.start()
         self.scheduler.start()
+        self.pruning.start()
         # Side effects a crashed process had decided but not done are picked up from here.
         self.services.outbox.start()
         await self.services.broadcaster.start()
@@ -264,6 +344,7 @@ class ConnectDesk:
         await self.services.inflight.drain(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.broadcaster.close()
         await self.scheduler.shutdown()
+        await self.pruning.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()

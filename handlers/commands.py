@@ -22,7 +22,8 @@ def register_commands(app: AsyncApp, services: Services) -> None:
     """Attach the slash command listener."""
 
     async def desk(command: dict[str, Any], respond: AsyncRespond) -> None:
-        text = command.get("text") if isinstance(command.get("text"), str) else ""
+        given = command.get("text")
+        text = given if isinstance(given, str) else ""
         reply = await services.desk.run(command_caller(command), text)
         await respond(response_type="ephemeral", **reply.payload())
 

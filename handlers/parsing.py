@@ -37,6 +37,10 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def incoming_message(body: dict[str, Any], event: dict[str, Any]) -> IncomingMessage:
     """A message event as an IncomingMessage."""
     text = event.get("text")
@@ -89,8 +93,8 @@ def command_caller(command: dict[str, Any]) -> Caller:
 
 def action_caller(body: dict[str, Any]) -> Caller:
     """Who pressed a button, and where."""
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
-    channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+    user = _dict(body.get("user"))
+    channel = _dict(body.get("channel"))
     return Caller(
         team_id=_interaction_key(body),
         user_id=str(user.get("id") or ""),
@@ -100,7 +104,7 @@ def action_caller(body: dict[str, Any]) -> Caller:
 
 def view_caller(body: dict[str, Any], view: dict[str, Any]) -> Caller:
     """Who submitted a modal, and the channel it was opened from (kept in private_metadata)."""
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    user = _dict(body.get("user"))
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
     except (TypeError, ValueError):
@@ -115,9 +119,9 @@ def view_caller(body: dict[str, Any], view: dict[str, Any]) -> Caller:
 
 def _interaction_key(body: dict[str, Any]) -> str:
     """The install key of a button press or modal submission (its team, or its org)."""
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
-    team = body.get("team") if isinstance(body.get("team"), dict) else {}
-    enterprise = body.get("enterprise") if isinstance(body.get("enterprise"), dict) else {}
+    user = _dict(body.get("user"))
+    team = _dict(body.get("team"))
+    enterprise = _dict(body.get("enterprise"))
     return install_key(
         _str(team.get("id")) or _str(user.get("team_id")),
         _str(enterprise.get("id")),
@@ -127,7 +131,7 @@ def _interaction_key(body: dict[str, Any]) -> str:
 
 def declare_form(view: dict[str, Any]) -> DeclareForm:
     """The incident form's fields as typed."""
-    values = modal_values(view.get("state") if isinstance(view.get("state"), dict) else {})
+    values = modal_values(_dict(view.get("state")))
     return DeclareForm(
         severity=values[SEVERITY_BLOCK], title=values[TITLE_BLOCK], accounts=values[ACCOUNTS_BLOCK]
     )

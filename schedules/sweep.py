@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain.clock import Clock
+from bot.jobs.alarm import Alarm
 from bot.jobs.inflight import InFlight
 
 log = logging.getLogger("connectdesk.schedules")
@@ -23,7 +24,7 @@ RESWEEP_SECONDS = 0.2
 
 
 class SweepScheduler:
-    """Runs `sweep` soon after each due time, and every `interval` seconds regardless."""
+    """Runs `sweep` soon after each due time rung on `alarm`, and every `interval` seconds."""
 
     def __init__(
         self,
@@ -31,6 +32,7 @@ class SweepScheduler:
         next_due: Callable[[], Awaitable[datetime | None]],
         clock: Clock,
         interval: float = 30.0,
+        alarm: Alarm | None = None,
     ) -> None:
         self._sweep = sweep
         self._next_due = next_due
@@ -39,6 +41,8 @@ class SweepScheduler:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._wake_at: datetime | None = None
         self._running = InFlight()
+        if alarm is not None:
+            alarm.listen(self.wake_at)
 
     def start(self) -> None:
         """Start waking: once now (catch up on what fell due while down), then as needed."""

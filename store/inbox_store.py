@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import BindParameter, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import BindParameter, and_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from store import jobs
+from store.jobs import JobTable
 from store.models import InboxEvent
 from store.one_trip import Prepared
 
@@ -81,63 +83,11 @@ def _delete_rows(count: int) -> Prepared:
     return Prepared(delete(TABLE).where(TABLE.c.id.in_(_ids(count))))
 
 
-@lru_cache(maxsize=CHUNK)
-def _confirm_claims(count: int) -> Prepared:
-    # Re-checked under the write lock: another worker may have taken some meanwhile.
-    return Prepared(
-        update(TABLE)
-        .where(
-            TABLE.c.id.in_(_ids(count)),
-            TABLE.c.state == "pending",
-            or_(TABLE.c.claimed_until.is_(None), TABLE.c.claimed_until < bindparam("now")),
-        )
-        .values(
-            claimed_by=bindparam("worker"),
-            claimed_until=bindparam("until"),
-            attempts=TABLE.c.attempts + 1,
-        )
-    )
-
-
-@lru_cache(maxsize=CHUNK)
-def _claimed_by(count: int) -> Prepared:
-    return Prepared(
-        select(TABLE.c.id, TABLE.c.attempts).where(
-            TABLE.c.id.in_(_ids(count)),
-            TABLE.c.claimed_by == bindparam("worker"),
-            TABLE.c.claimed_until == bindparam("until"),
-        )
-    )
-
-
-_DUE = (
-    select(TABLE.c.id, TABLE.c.event_id, TABLE.c.body, TABLE.c.attempts)
-    .where(
-        TABLE.c.state == "pending",
-        TABLE.c.not_before <= bindparam("now"),
-        or_(TABLE.c.claimed_until.is_(None), TABLE.c.claimed_until < bindparam("now")),
-    )
-    .order_by(TABLE.c.id)
-    .limit(bindparam("limit"))
-)
-_READ_DUE = Prepared(_DUE)
-_RETRY_LATER = Prepared(
-    update(TABLE)
-    .where(TABLE.c.id == bindparam("row_id"))
-    .values(
-        state=bindparam("state"),
-        error=bindparam("error"),
-        not_before=bindparam("not_before"),
-        claimed_by=None,
-        claimed_until=None,
-    )
-)
+# Handled rows are deleted at once, so only dead letters (`failed`) ever stay.
+JOBS = JobTable(TABLE, claimed_until="claimed_until", one_trip=True)
+_COLUMNS = ("event_id", "body")
+_READ_DUE = jobs.due_statement(JOBS, _COLUMNS)  # the claim's first read (tests race it)
 _COUNTS = Prepared(select(TABLE.c.state, func.count()).group_by(TABLE.c.state))
-_RELEASE = Prepared(
-    update(TABLE)
-    .where(TABLE.c.claimed_by == bindparam("worker"), TABLE.c.state == "pending")
-    .values(claimed_by=None, claimed_until=None)
-)
 
 
 async def create(conn: AsyncConnection) -> None:
@@ -184,34 +134,8 @@ async def claim(
     conn: AsyncConnection, worker: str, now: datetime, lease: timedelta, limit: int
 ) -> list[InboxRow]:
     """Take up to `limit` due rows, oldest first, for `lease` (others skip them meanwhile)."""
-    if conn.dialect.name != "postgresql":
-        # Read, claim by id, read what we got: on the SQLite inbox file (autocommit) only the
-        # UPDATE takes the write lock (an idle poll none at all), for one step of SQLite, so
-        # the edge's inserts seldom find it taken.
-        due = await _READ_DUE.fetch_all(conn, {"now": now, "limit": limit})
-        if not due:
-            return []
-        ids = {f"id_{n}": row[0] for n, row in enumerate(due)}
-        mine = {"worker": worker, "until": now + lease, **ids}
-        await _confirm_claims(len(due)).fetch_all(conn, {"now": now, **mine})
-        claimed = dict(await _claimed_by(len(due)).fetch_all(conn, mine))
-        return [
-            InboxRow(row_id, event_id, body, claimed[row_id])
-            for row_id, event_id, body, _attempts in due
-            if row_id in claimed
-        ]
-    due = _DUE.with_for_update(skip_locked=True)
-    rows = [
-        InboxRow(r.id, r.event_id, r.body, r.attempts + 1)
-        for r in await conn.execute(due, {"now": now, "limit": limit})
-    ]
-    if rows:
-        await conn.execute(
-            update(TABLE)
-            .where(TABLE.c.id.in_([r.id for r in rows]))
-            .values(claimed_by=worker, claimed_until=now + lease, attempts=TABLE.c.attempts + 1)
-        )
-    return rows
+    rows = await jobs.claim(conn, JOBS, worker, now, lease, limit, _COLUMNS)
+    return [InboxRow(row_id, event_id, body, attempts) for row_id, attempts, event_id, body in rows]
 
 
 async def remove(conn: AsyncConnection, ids: Sequence[int]) -> None:
@@ -226,21 +150,16 @@ async def remove(conn: AsyncConnection, ids: Sequence[int]) -> None:
 async def retry_later(
     conn: AsyncConnection, row_id: int, error: str, not_before: datetime, give_up: bool
 ) -> None:
-    """Release a row that failed: due again at `not_before`, or kept as failed for good."""
-    await _RETRY_LATER.fetch_all(
-        conn,
-        {
-            "row_id": row_id,
-            "state": "failed" if give_up else "pending",
-            "error": error[:200],
-            "not_before": not_before,
-        },
-    )
+    """Release a row that failed: due again at `not_before`, or dead-lettered with `error`."""
+    if give_up:
+        await jobs.dead_letter(conn, JOBS, row_id, error)
+    else:
+        await jobs.retry_later(conn, JOBS, row_id, error, not_before)
 
 
 async def release(conn: AsyncConnection, worker: str) -> None:
     """Give up a stopping worker's claims so the next process need not wait for them to lapse."""
-    await _RELEASE.fetch_all(conn, {"worker": worker})
+    await jobs.release(conn, JOBS, worker)
 
 
 async def depth(conn: AsyncConnection, now: datetime) -> tuple[int, int]:

@@ -8,9 +8,23 @@ from datetime import datetime
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store import jobs
+from store.jobs import JobTable
 from store.models import Incident, IncidentDelivery, IncidentPost, Ticket
+from store.results import rows_changed
 
 WORK_STATES = ("pending", "sending")
+# A delivery goes pending -> sending (maybe sent) -> sent | failed (the dead letters); its
+# driver holds the incident's lease, so rows carry no worker of their own.
+DELIVERIES = JobTable(
+    IncidentDelivery.__table__,
+    done="sent",
+    finished_at="sent_at",
+    claimed_at="claimed_at",
+    claimed_by=None,
+    not_before=None,
+    running="sending",
+)
 
 
 class IncidentRepository:
@@ -164,7 +178,7 @@ class IncidentRepository:
             )
             .values(driver=driver, lease_until=until)
         )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     async def release_lease(self, incident_id: int, driver: str) -> None:
         """Stop driving (the broadcast is done)."""
@@ -173,6 +187,10 @@ class IncidentRepository:
             .where(Incident.id == incident_id, Incident.driver == driver)
             .values(driver=None, lease_until=None)
         )
+
+    async def dead_letter(self, delivery_id: int, reason: str) -> None:
+        """Give up on a delivery for good, with `reason` (kept for a person to look at)."""
+        await jobs.dead_letter(await self.session.connection(), DELIVERIES, delivery_id, reason)
 
     async def linked_tickets(self, incident_id: int) -> Sequence[Ticket]:
         """Tickets opened while this incident was open in one of its accounts."""

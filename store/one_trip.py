@@ -13,14 +13,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 # A statement that found the write lock taken (autocommit connections have no busy handler,
 # store/db.py) is tried again: at once at first, since the other writer's statements are
@@ -72,7 +73,10 @@ class Prepared:
         return await _run(driver, compiled.sql, args)
 
     def _compile(self, dialect: Dialect) -> _Compiled:
+        # A statement is a ClauseElement compiling to a SQLCompiler; `Executable` says neither.
+        assert isinstance(self.stmt, ClauseElement)
         compiled = self.stmt.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
         if compiled.post_compile_params:
             raise ValueError("a Prepared statement cannot expand an IN list")
         names = tuple(compiled.positiontup or ())
@@ -97,7 +101,8 @@ async def _run(
     give_up_at: float | None = None
     while True:
         try:
-            return list(await driver.execute_fetchall(sql, args))
+            # No row_factory is set: sqlite3 gives plain tuples (aiosqlite types them as Row).
+            return list(cast("Iterable[tuple[Any, ...]]", await driver.execute_fetchall(sql, args)))
         except sqlite3.OperationalError as exc:
             busy = (exc.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_BUSY
             # Inside a transaction a retry could not undo what came before: not ours to do.

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store import jobs
 from store.dialect import insert_for
+from store.jobs import JobTable
 from store.models import OutboxEntry
+
+# Rows go pending -> sending (claimed; maybe done) -> done | failed (the dead letters).
+JOBS = JobTable(
+    OutboxEntry.__table__,
+    done="done",
+    finished_at="done_at",
+    claimed_at="claimed_at",
+    running="sending",
+)
 
 
 class OutboxRepository:
@@ -73,41 +84,25 @@ class OutboxRepository:
         """One row by id."""
         return await self.session.get(OutboxEntry, entry_id)
 
-    async def due(self, now: datetime, stale_before: datetime, limit: int = 200) -> Sequence[int]:
+    async def due(self, now: datetime, lease: timedelta, limit: int = 200) -> Sequence[int]:
         """Rows to work on: pending and due, or `sending` under a lapsed claim (a dead worker)."""
-        rows = await self.session.scalars(
-            select(OutboxEntry.id)
-            .where(
-                or_(
-                    (OutboxEntry.state == "pending") & (OutboxEntry.not_before <= now),
-                    (OutboxEntry.state == "sending") & (OutboxEntry.claimed_at < stale_before),
-                )
-            )
-            .order_by(OutboxEntry.id)
-            .limit(limit)
-        )
-        return rows.all()
+        return await jobs.due_ids(await self.session.connection(), JOBS, now, lease, limit)
 
-    async def claim(
-        self, entry: OutboxEntry, worker: str, now: datetime, stale_before: datetime
-    ) -> bool:
+    async def claim(self, entry: OutboxEntry, worker: str, now: datetime, lease: timedelta) -> bool:
         """Take the row for one attempt; False if it is not due or another worker holds it."""
         if entry.state == "pending":
             if entry.not_before > now:
                 return False
-        elif entry.state != "sending" or (entry.claimed_at and entry.claimed_at >= stale_before):
+        elif entry.state != "sending" or (entry.claimed_at and entry.claimed_at >= now - lease):
             return False
-        result = await self.session.execute(
-            update(OutboxEntry)
-            .where(
-                OutboxEntry.id == entry.id,
-                OutboxEntry.state == entry.state,
-                OutboxEntry.attempts == entry.attempts,
-            )
-            .values(state="sending", attempts=entry.attempts + 1, claimed_by=worker, claimed_at=now)
-            .execution_options(synchronize_session=False)
+        return await jobs.claim_row(
+            await self.session.connection(),
+            JOBS,
+            entry.id,
+            (entry.state, entry.attempts),
+            worker,
+            now,
         )
-        return result.rowcount == 1
 
     async def mark_done(self, results: Sequence[tuple[int, str | None]], at: datetime) -> None:
         """Rows done, each with its result (a post's ts), in one statement."""
@@ -123,25 +118,16 @@ class OutboxRepository:
         await (await self.session.connection()).execute(stmt, params)
 
     async def mark_failed(self, entry_id: int, error: str) -> None:
-        """A row given up on (kept, with its last error, for a person to look at)."""
-        await self._set(entry_id, state="failed", error=error)
+        """A row given up on: dead-lettered, with its last error, for a person to look at."""
+        await jobs.dead_letter(await self.session.connection(), JOBS, entry_id, error)
 
     async def retry_later(
         self, entry_id: int, error: str, not_before: datetime, *, uncertain: bool
     ) -> None:
         """A row to try again from `not_before`; `uncertain`: the try may have landed."""
-        values: dict[str, Any] = {"state": "pending", "error": error, "not_before": not_before}
-        if uncertain:
-            values["result"] = "uncertain"
-        await self._set(entry_id, **values)
-
-    async def _set(self, entry_id: int, **values: Any) -> None:
-        await self.session.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.id == entry_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        extra = {"result": "uncertain"} if uncertain else {}
+        conn = await self.session.connection()
+        await jobs.retry_later(conn, JOBS, entry_id, error, not_before, **extra)
 
     async def counts(self) -> dict[str, int]:
         """How many rows are in each state."""

@@ -23,6 +23,7 @@ from store.models import (
     column_values,
 )
 from store.outbox_repository import OutboxRepository
+from store.results import rows_changed
 from store.sla_repository import SlaRepository
 from store.workspace_repository import WorkspaceRepository
 
@@ -45,7 +46,7 @@ class EventRepository:
             .on_conflict_do_nothing(index_elements=["event_id"])
         )
         result = await self.session.execute(stmt)
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     async def claim_many(self, event_ids: Sequence[str], at: datetime) -> set[str]:
         """Record many ids in one statement; those not recorded before (the rest are repeats)."""
@@ -61,15 +62,6 @@ class EventRepository:
         rows = [{"event_id": e, "received_at": at} for e in unique]
         connection = await self.session.connection()
         return set((await connection.execute(stmt, rows)).scalars().all())
-
-    async def forget_before(self, cutoff: datetime) -> int:
-        """Drop ids older than `cutoff` (Slack stops retrying after minutes)."""
-        from sqlalchemy import delete
-
-        result = await self.session.execute(
-            delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)
-        )
-        return result.rowcount or 0
 
 
 class AccountRepository:
@@ -367,7 +359,7 @@ class MessageRepository:
             .on_conflict_do_nothing(index_elements=["channel_id", "ts"])
         )
         result = await self.session.execute(stmt)
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     async def add_many(self, messages: Sequence[TicketMessage]) -> None:
         """Record many messages in one statement (one already recorded is left as it was)."""

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Incident, IncidentDelivery, OutboxEntry, SlaClock
+from store.results import rows_changed
 
 UNINSTALLED = "the app was uninstalled from this workspace"
 
@@ -45,7 +46,7 @@ class WorkspaceRepository:
             .values(state="failed", error=UNINSTALLED)
         )
         return {
-            "timers": clocks.rowcount or 0,
-            "side effects": effects.rowcount or 0,
-            "broadcast posts": deliveries.rowcount or 0,
+            "timers": rows_changed(clocks),
+            "side effects": rows_changed(effects),
+            "broadcast posts": rows_changed(deliveries),
         }

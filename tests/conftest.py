@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.databases import HOW_TO_ENABLE, postgres_schema, postgres_url
+from tests.support.databases import (
+    HOW_TO_ENABLE,
+    POSTGRES_ENV,
+    create_database,
+    postgres_schema,
+    postgres_url,
+    worker_database_url,
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker runs on a PostgreSQL database of its own (`test_gw0`...):
+    workers then never wait on each other's locks (migrations, advisory locks)."""
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    base = postgres_url()
+    if worker is None or base is None:
+        return
+    url = worker_database_url(base, worker)
+    asyncio.run(create_database(base, url))
+    os.environ[POSTGRES_ENV] = url  # what `postgres_url()` returns from now on, in this worker
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -26,6 +26,7 @@ from bot.emulator import Emulator
 from bot.sandbox.sandbox import TRANSPORTS
 from tests.support import world as w
 from tests.support.scrape import Scrape, get_json, scrape
+from tests.support.waits import describe, eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -262,12 +263,12 @@ async def _children(pid: int) -> list[int]:
 
 async def _scrape_until(base: str, done, within: float = 10.0) -> Scrape:
     """Scrape /metrics until `done(scrape)` (a child's samples land when its commit does)."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
+
+    async def scraped() -> Scrape | None:
         metrics = await scrape(base)
-        if done(metrics) or asyncio.get_running_loop().time() > deadline:
-            return metrics
-        await asyncio.sleep(0.05)
+        return metrics if done(metrics) else None
+
+    return await eventually(scraped, within=within, interval=0.05, what=describe(done))
 
 
 async def test_serve_with_a_worker_adds_up_its_metrics_and_logs_json(

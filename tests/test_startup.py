@@ -122,6 +122,11 @@ CASES = {
         " annotated example: cp desk.example.yml desk.yml (or point CONNECTDESK_CONFIG or"
         " --config at your file).",
     ),
+    "a retention window shorter than Slack's redeliveries": (
+        {"CONNECTDESK_RETENTION_DAYS": "0.5"},
+        "CONNECTDESK_RETENTION_DAYS=0.5 is too short: processed event ids must outlive Slack's"
+        " redeliveries (it retries an event for about 5 minutes), so keep them at least 1 day.",
+    ),
     "a setting that is not a number": (
         {"PORT": "eighty"},
         "PORT='eighty': Input should be a valid integer",

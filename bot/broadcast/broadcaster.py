@@ -22,6 +22,7 @@ from bot.config.desk import DeskConfig
 from bot.domain.clock import Clock
 from bot.installs.gateways import Gateways
 from bot.jobs.batching import GroupWrite
+from bot.jobs.engine import Backoff
 from bot.slack.transport import Delivered
 from store.db import Database
 from store.models import IncidentDelivery
@@ -29,8 +30,7 @@ from store.models import IncidentDelivery
 log = logging.getLogger("connectdesk.broadcast")
 
 LEASE = timedelta(seconds=30)  # default; CONNECTDESK_BROADCAST_LEASE sets it per deployment
-MAX_ATTEMPTS = 5
-BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0)
+BACKOFF = Backoff(delays=(1.0, 2.0, 4.0, 8.0), max_attempts=5)
 CONCURRENCY = 64
 RESUME_EVERY_SECONDS = 10.0
 
@@ -192,10 +192,10 @@ class Broadcaster:
 
     async def _deliver(self, delivery_id: int) -> None:
         async with self._slots:
-            for attempt in range(MAX_ATTEMPTS):
+            for attempt in range(1, BACKOFF.max_attempts + 1):
                 if await self._attempt(delivery_id):
                     return
-                await asyncio.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
+                await asyncio.sleep(BACKOFF.delay(attempt))
             await self._fail(delivery_id, None)
 
     async def _fail(self, delivery_id: int, error: str | None) -> None:
@@ -203,8 +203,7 @@ class Broadcaster:
         async with self.db.unit_of_work() as uow:
             row = await uow.incidents.delivery(delivery_id, for_update=True)
             if row is not None and row.state != "sent":
-                row.state = "failed"
-                row.error = (error or row.error or "gave up")[:200]
+                await uow.incidents.dead_letter(row.id, error or row.error or "gave up")
         self.progress.changed(row.incident_id if row else 0)
 
     async def _attempt(self, delivery_id: int) -> bool:

@@ -318,7 +318,8 @@ def _settings() -> Settings | None:
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"])
             # A URL error is a whole sentence that names its variable (never the URL itself).
-            if error["type"] == "database_url":
+            # So is a refused retention window.
+            if error["type"] in ("database_url", "sentence"):
                 print(error["msg"], file=sys.stderr)
             else:
                 print(f"{name}={error.get('input')!r}: {error['msg']}", file=sys.stderr)

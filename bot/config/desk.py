@@ -86,8 +86,8 @@ class StepModel(_Strict):
 
 def _default_ladder() -> list[StepModel]:
     return [
-        StepModel(at="75%", notify=["owner"]),
-        StepModel(at="100%", notify=["managers", "escalation_channel"]),
+        StepModel.model_validate({"at": "75%", "notify": ["owner"]}),
+        StepModel.model_validate({"at": "100%", "notify": ["managers", "escalation_channel"]}),
     ]
 
 

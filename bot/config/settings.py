@@ -8,6 +8,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from store.urls import DatabaseUrlError, database_url
 
+MIN_RETENTION_DAYS = 1.0
+
 
 class Settings(BaseSettings):
     """Environment of a connectdesk process (see DESIGN.md, "Environment").
@@ -92,6 +94,12 @@ class Settings(BaseSettings):
         alias="CONNECTDESK_BROADCAST_LEASE",
         description="seconds a replica's claim on driving a broadcast lasts",
     )
+    # Processed event ids and finished jobs older than this are pruned (bot/jobs/retention.py).
+    retention_days: float = Field(
+        default=7.0,
+        alias="CONNECTDESK_RETENTION_DAYS",
+        description="days processed event ids and finished jobs are kept (at least 1)",
+    )
 
     metrics_dir: str | None = Field(
         default=None,
@@ -125,6 +133,20 @@ class Settings(BaseSettings):
     def oauth(self) -> bool:
         """Whether the app is installed by OAuth (many workspaces) rather than by one token."""
         return bool(self.slack_client_id and self.slack_client_secret)
+
+    @field_validator("retention_days")
+    @classmethod
+    def _outlasts_redelivery(cls, value: float) -> float:
+        """Event ids must outlive Slack's retries (about 5 minutes); a day leaves a margin."""
+        if value < MIN_RETENTION_DAYS:
+            raise PydanticCustomError(
+                "sentence",
+                "CONNECTDESK_RETENTION_DAYS={value} is too short: processed event ids must"
+                " outlive Slack's redeliveries (it retries an event for about 5 minutes), so"
+                " keep them at least 1 day.",
+                {"value": f"{value:g}"},
+            )
+        return value
 
     @field_validator("database_url", "inbox_url")
     @classmethod

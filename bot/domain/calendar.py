@@ -317,12 +317,12 @@ def _parse_weekly(hours: Mapping[str, str | list[str]]) -> dict[int, tuple[Inter
     weekly: dict[int, list[Interval]] = {}
     for key, value in hours.items():
         days = _parse_days(key)
-        spans = [value] if isinstance(value, str) else value
-        if not isinstance(spans, list | tuple) or not spans:
+        given = [value] if isinstance(value, str) else value
+        if not isinstance(given, list | tuple) or not given:
             raise ValueError(
                 f"hours for '{key}' must be a time range like 09:00-17:00 or a list of them"
             )
-        for span in spans:
+        for span in given:
             interval = _parse_span(key, span)
             for day in days:
                 weekly.setdefault(day, []).append(interval)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -41,9 +43,9 @@ class SocketModeRefused(RuntimeError):
 PING_INTERVAL = 10.0
 
 
-def _retry_headers(req: SocketModeRequest) -> dict[str, str]:
+def _retry_headers(req: SocketModeRequest) -> dict[str, str | Sequence[str]]:
     # As HTTP carries them, so Bolt and the logs see a redelivery the same way on both.
-    headers = {}
+    headers: dict[str, str | Sequence[str]] = {}
     if req.retry_attempt is not None:
         headers["x-slack-retry-num"] = str(req.retry_attempt)
     if req.retry_reason is not None:
@@ -103,7 +105,7 @@ class SocketModeEdge:
         """Close the websocket; envelopes not yet acknowledged are sent again by Slack."""
         await self.client.close()
 
-    async def _on_request(self, client: SocketModeClient, req: SocketModeRequest) -> None:
+    async def _on_request(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         arrived = time.perf_counter()  # where connectdesk_ack_seconds starts
         if req.type in ("events_api", "slash_commands", "interactive"):
             # The event is stored as HTTP would have carried it (the payload is that body).

@@ -63,6 +63,7 @@ class Deliverer:
         """Slack's signature headers for a raw body."""
         ts = str(timestamp if timestamp is not None else int(time.time()))
         signature = self._signer.generate_signature(timestamp=ts, body=body.decode("utf-8"))
+        assert signature is not None  # None only without a timestamp or a body
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
     async def send(
@@ -93,6 +94,7 @@ class Deliverer:
             target = pick()
             delivery.urls.append(target)
             fault = self.faults.event_attempt(last=attempt == len(delays)) if retries else None
+            status: int | str
             if fault == NOT_DELIVERED:
                 status, text = "connection_failed: injected", ""
             else:

@@ -173,6 +173,7 @@ class SocketModeHub:
             last = index == len(delays)
             fault = self.deliverer.faults.event_attempt(last=last) if retries else None
             ws = self._next()
+            status: int | str
             if fault == NOT_DELIVERED:
                 status, text = "connection_failed: injected", ""
             else:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.emulator.emulator import SeenMessage
+    from bot.emulator.queries import SeenMessage
 
 # Replies and edits sit under their message, past its time column ("14:07 ").
 STEP = " " * 6

@@ -162,6 +162,17 @@ class Workspace:
                     return install
         return self.primary
 
+    def install_of(self, user_id: str) -> Install:
+        """The install serving a person's workspace (or org); the primary one otherwise."""
+        team = self.users[user_id].team_id if user_id in self.users else ""
+        enterprise = self.enterprise_of(team)
+        for install in self.installs:
+            if install.team.id == team or (
+                install.is_enterprise_install and enterprise and install.enterprise_id == enterprise
+            ):
+                return install
+        return self.primary
+
     def is_app_bot(self, user_id: str | None) -> bool:
         """Whether a user is one of the app's bot users (in any workspace)."""
         return user_id == self.bot_user_id or any(i.bot_user_id == user_id for i in self.installs)

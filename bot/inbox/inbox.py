@@ -21,7 +21,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.domain.clock import Clock, SystemClock
-from bot.jobs.batching import GroupWrite, sleep_until_woken
+from bot.jobs.batching import GroupWrite
+from bot.jobs.engine import Backoff, JobLoop
 from bot.observability.metrics import Metrics
 from store import inbox_store
 from store.db import Database
@@ -33,8 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("connectdesk.inbox")
 
 BATCH = 100
-BACKOFF_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
-MAX_ATTEMPTS = 8
+BACKOFF = Backoff(delays=(1.0, 2.0, 5.0, 15.0, 30.0, 60.0), max_attempts=8)
 CHECKPOINT_SECONDS = 1.0
 # At most a quarter of the lease, so handled rows go long before anyone could claim them again.
 REMOVE_EVERY_SECONDS = 1.0
@@ -67,6 +67,7 @@ class Inbox:
     def __init__(
         self,
         db: Database,
+        handlers: EventHandlers,
         *,
         own_schema: bool = False,
         lease: float = 10.0,
@@ -81,19 +82,16 @@ class Inbox:
         self.own_schema = own_schema
         self.lease = timedelta(seconds=lease)
         self.batch = batch
-        self.poll = poll
         # Real time on purpose: claims and backoff must age even under a test's manual clock.
         self.wall = wall or SystemClock()
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
-        self.handlers: EventHandlers | None = None
-        self._wake = asyncio.Event()
+        self.handlers = handlers
+        self._jobs = JobLoop(f"inbox-{self.worker_id}", self.work_once, poll, again_when_busy=True)
         self._progress = asyncio.Event()
         # Rows accepted here and not yet worked, kept only when someone waits for them (the
         # sandbox's `drained`); a serving process whose rows go to other workers keeps none.
         self.tracking = False
         self._waiting: set[str] = set()  # event ids
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
         # Deliveries arriving together are stored in one write.
         self._stores: GroupWrite[tuple[str, str], bool] = GroupWrite(self._store_batch)
         # Rows handled and not yet deleted (deleted with the next claim, or at close).
@@ -105,7 +103,7 @@ class Inbox:
     # ---- the ack path ------------------------------------------------------------------------
     def wants(self, body: dict[str, Any]) -> bool:
         """Whether this event is worth storing (the bot's own posts, edits... are not)."""
-        return self.handlers is not None and self.handlers.wants(body)
+        return self.handlers.wants(body)
 
     async def accept(self, body: dict[str, Any], raw: str, *, arrived: float | None = None) -> bool:
         """Store one delivery durably; False if it was stored before (a redelivery).
@@ -124,7 +122,7 @@ class Inbox:
             return False
         if self.tracking:
             self._waiting.add(key)
-        self._wake.set()
+        self._jobs.wake()
         return True
 
     async def _store_batch(self, batch: list[tuple[str, str]]) -> list[bool]:
@@ -147,20 +145,12 @@ class Inbox:
         if self.own_schema:
             async with self.db.connection() as conn:
                 await inbox_store.create(conn)
-        if work and self._task is None:
-            self._stopping = False
-            self._task = asyncio.create_task(self._loop(), name=f"inbox-{self.worker_id}")
+        if work:
+            self._jobs.start()
 
     async def close(self, grace: float = 10.0) -> None:
         """Finish the batch under way (or cancel it after `grace`), then release our claims."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            _done, late = await asyncio.wait([self._task], timeout=grace)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._jobs.stop(grace)
         try:
             async with self.db.connection() as conn:
                 await inbox_store.remove(conn, self._handled)
@@ -197,22 +187,8 @@ class Inbox:
             return await inbox_store.counts(conn)
 
     # ---- the worker --------------------------------------------------------------------------
-    async def _loop(self) -> None:
-        while not self._stopping:
-            try:
-                worked = await self.work_once()
-            except Exception:
-                log.exception("inbox pass failed; trying again shortly")
-                worked = 0
-            if worked or self._stopping:
-                continue
-            await sleep_until_woken(self._wake, self.poll)
-
     async def work_once(self) -> int:
         """Claim one batch and handle it; how many rows were claimed."""
-        if self.handlers is None:
-            return 0
-        self._wake.clear()
         async with self.db.connection() as conn:
             await self._remove_handled(conn)
             rows = await inbox_store.claim(
@@ -257,7 +233,6 @@ class Inbox:
 
     async def _handle(self, rows: list[InboxRow]) -> list[int]:
         """Handle the batch in one go; if that fails, each row alone. The ids handled."""
-        assert self.handlers is not None
         bodies = [_body(row) for row in rows]
         try:
             await self.handlers.handle([b for b in bodies if b is not None])
@@ -280,8 +255,7 @@ class Inbox:
     async def _failed(self, row: InboxRow) -> None:
         about = {"event_id": row.event_id}
         log.exception("event %s failed (attempt %d)", row.event_id, row.attempts, extra=about)
-        give_up = row.attempts >= MAX_ATTEMPTS
-        delay = BACKOFF_SECONDS[min(row.attempts - 1, len(BACKOFF_SECONDS) - 1)]
+        give_up = BACKOFF.exhausted(row.attempts)
         if give_up:
             log.error(
                 "event %s kept as failed after %d attempts", row.event_id, row.attempts, extra=about
@@ -291,7 +265,7 @@ class Inbox:
                 conn,
                 row.id,
                 "handler raised",
-                self.wall.now() + timedelta(seconds=delay),
+                BACKOFF.retry_at(self.wall.now(), row.attempts),
                 give_up,
             )
 

@@ -36,7 +36,7 @@ def incident_notice(
 ) -> CustomerMessage:
     """The notice in each affected channel; edited in place as the status changes."""
     icon = ":white_check_mark:" if status == "resolved" else ":rotating_light:"
-    lines = [
+    lines: list[str] = [
         md("{} *We're aware of an issue: {}*", icon, title),
         _status_line(status, next_update_at, resolved_at),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.messages.base import MAX_TEXT, InternalMessage
 from bot.messages.internal import when
@@ -37,7 +38,7 @@ class IncidentView:
     status: str
     audience: str
     declared_by: str
-    next_update_at: object
+    next_update_at: datetime | None
     linked_tickets: Sequence[int] = ()
 
 
@@ -63,7 +64,7 @@ def _post_counts(rows: Sequence[DeliveryRow]) -> list[str]:
 
 def progress(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage:
     """The declarer's progress message, updated in place as the broadcast goes."""
-    lines = [
+    lines: list[str] = [
         md(":satellite_antenna: *{}*", _header(view)),
         *(md("• {}", line) for line in _post_counts(rows)),
     ]
@@ -75,7 +76,7 @@ def progress(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage
 def status(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage:
     """`/desk incident status`: the incident and each channel's delivery state."""
     due = md(" · next update due {}", when(view.next_update_at))
-    lines = [
+    lines: list[str] = [
         md("*{}*", _header(view)),
         md(
             "Affects: {} · declared by {}{}",

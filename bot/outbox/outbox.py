@@ -16,7 +16,8 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.domain.clock import Clock, SystemClock
-from bot.jobs.batching import GroupWrite, sleep_until_woken
+from bot.jobs.batching import GroupWrite
+from bot.jobs.engine import Backoff, JobLoop
 from bot.jobs.lanes import FREE, Lane, Lanes
 from bot.slack.transport import Delivered
 from store.db import Database
@@ -25,8 +26,7 @@ from store.repositories import Repositories
 
 log = logging.getLogger("connectdesk.outbox")
 
-BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
-MAX_ATTEMPTS = 12
+BACKOFF = Backoff(delays=(0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0), max_attempts=12)
 # Rows to different channels run side by side, one per channel (its lane) at a time; the
 # gateway paces each channel and the budget.
 CONCURRENCY = 16
@@ -70,6 +70,7 @@ class Outbox:
     def __init__(
         self,
         db: Database,
+        effects: Effects,
         *,
         wall: Clock | None = None,
         lease: float = 30.0,
@@ -80,15 +81,12 @@ class Outbox:
         # Real time on purpose: claims and backoff must age even under a test's manual clock.
         self.wall = wall or SystemClock()
         self.lease = timedelta(seconds=lease)
-        self.poll = poll
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
-        self.effects: Effects | None = None
+        self.effects = effects
         self._busy: set[int] = set()
-        self._wake = asyncio.Event()
-        self._loop_task: asyncio.Task[None] | None = None
+        self._jobs = JobLoop(f"outbox-{self.worker_id}", self.drain, poll)
         self._running: set[asyncio.Task[Any]] = set()
         self._lanes = Lanes(CONCURRENCY)
-        self._stopping = False
         # Settled results wait here to be written together, one transaction for all of them.
         # Outcomes arriving together are written in one transaction.
         self._settles: GroupWrite[tuple[OutboxEntry, Delivered], bool] = GroupWrite(
@@ -144,19 +142,11 @@ class Outbox:
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Start the worker that retries failed rows and picks up those left by a crash."""
-        if self._loop_task is None:
-            self._loop_task = asyncio.create_task(self._loop(), name=f"outbox-{self.worker_id}")
+        self._jobs.start()
 
     async def close(self, grace: float = 10.0) -> None:
         """Stop the worker, letting effects under way finish (then cancel; rows stay queued)."""
-        self._stopping = True
-        if self._loop_task is not None:
-            self._wake.set()  # a pass under way finishes; no new one starts
-            _done, late = await asyncio.wait([self._loop_task], timeout=grace)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(self._loop_task, return_exceptions=True)
-            self._loop_task = None
+        await self._jobs.stop(grace)  # a pass under way finishes; no new one starts
         running = [t for t in self._running if not t.done()]
         if running:
             _done, late = await asyncio.wait(running, timeout=grace)
@@ -168,24 +158,14 @@ class Outbox:
 
     def kick(self) -> None:
         """Look for due rows now rather than at the next poll."""
-        self._wake.set()
-
-    async def _loop(self) -> None:
-        while not self._stopping:
-            try:
-                await self.drain()
-            except Exception:
-                log.exception("outbox pass failed; trying again shortly")
-            if self._stopping:
-                return
-            await sleep_until_woken(self._wake, self.poll)
+        self._jobs.wake()
 
     # ---- work ------------------------------------------------------------------------------
     async def drain(self) -> int:
         """One pass over every due row; how many were settled."""
         now = self.wall.now()
         async with self.db.reading() as uow:
-            ids = await uow.outbox.due(now, now - self.lease)
+            ids = await uow.outbox.due(now, self.lease)
         return sum(await asyncio.gather(*(self._tracked(i) for i in ids)))
 
     async def run(
@@ -237,7 +217,7 @@ class Outbox:
         claim has somehow lapsed).
         """
         entry_id = row if isinstance(row, int) else row.id
-        if entry_id in self._busy or self.effects is None:
+        if entry_id in self._busy:
             return False
         self._busy.add(entry_id)
         settling = False
@@ -287,7 +267,7 @@ class Outbox:
                 if entry is None or entry.state in ("done", "failed"):
                     return True
                 uncertain = entry.state == "sending" or entry.result == "uncertain"
-                if not await uow.outbox.claim(entry, self.worker_id, now, now - self.lease):
+                if not await uow.outbox.claim(entry, self.worker_id, now, self.lease):
                     return False
             entry.attempts += 1  # what the claim wrote
         try:
@@ -302,8 +282,7 @@ class Outbox:
             try:
                 return await self._settles.submit((entry, result))
             finally:
-                if self.effects is not None:
-                    await self.effects.after_settled(entry, result)
+                await self.effects.after_settled(entry, result)
         finally:
             self._busy.discard(entry.id)
 
@@ -319,24 +298,24 @@ class Outbox:
         now = self.wall.now()
         done = [(e, r) for e, r in batch if r.error is None]
         await uow.outbox.mark_done([(e.id, r.ts) for e, r in done], now)
-        if done and self.effects is not None:
+        if done:
             await self.effects.record_results(uow, done)
         for entry, result in batch:
             if result.error is None:
                 continue
             error = result.error[:200]
-            if result.permanent or entry.attempts >= MAX_ATTEMPTS:
+            if result.permanent or BACKOFF.exhausted(entry.attempts):
                 await uow.outbox.mark_failed(entry.id, error)
                 log.error("outbox %s gave up: %s", entry.key, result.error)
                 continue
             # Uncertain or not, the next try is a fresh claim; `sending` would make it wait
             # out the lease, so an uncertain result keeps a marker in `result` instead.
-            delay = BACKOFF_SECONDS[min(entry.attempts - 1, len(BACKOFF_SECONDS) - 1)]
+            delay = BACKOFF.delay(entry.attempts)
             await uow.outbox.retry_later(
-                entry.id, error, now + timedelta(seconds=delay), uncertain=result.uncertain
+                entry.id, error, BACKOFF.retry_at(now, entry.attempts), uncertain=result.uncertain
             )
             log.warning("outbox %s: %s; retry in %.1fs", entry.key, result.error, delay)
-        return [r.error is None or r.permanent or e.attempts >= MAX_ATTEMPTS for e, r in batch]
+        return [r.error is None or r.permanent or BACKOFF.exhausted(e.attempts) for e, r in batch]
 
     async def depth(self) -> tuple[int, int]:
         """Rows waiting or under way, and rows failed for good (for /metrics)."""

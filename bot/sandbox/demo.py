@@ -131,7 +131,7 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
         await step(
             "Alice presses Claim on the triage card",
             emu.click_button(ALICE, INTERNAL, card.ts, "ticket_claim", _ticket_id(card)),
-            lambda: "<@U0ALICE>" in (emu.message(INTERNAL, card.ts).text or ""),
+            lambda: "<@U0ALICE>" in _text_of(emu, card.ts),
             after=timedelta(minutes=2),
         )
         await step(
@@ -142,7 +142,7 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
                 "Hi Carol, on it: the export workers are restarting.",
                 thread_ts=request.ts,
             ),
-            lambda: "answered" in repr(emu.message(INTERNAL, card.ts).blocks),
+            lambda: "answered" in _blocks_of(emu, card.ts),
             after=timedelta(minutes=3),
         )
         await step(
@@ -161,7 +161,7 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
         await step(
             "Alice claims it, then gets pulled into a meeting",
             emu.click_button(ALICE, INTERNAL, card2.ts, "ticket_claim", _ticket_id(card2)),
-            lambda: "<@U0ALICE>" in (emu.message(INTERNAL, card2.ts).text or ""),
+            lambda: "<@U0ALICE>" in _text_of(emu, card2.ts),
             after=timedelta(minutes=2),
         )
         await step(
@@ -184,7 +184,7 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
                 "Sorry for the wait! SSO for contractors is on the roadmap for Q1.",
                 thread_ts=question.ts,
             ),
-            lambda: "answered" in repr(emu.message(INTERNAL, card2.ts).blocks),
+            lambda: "answered" in _blocks_of(emu, card2.ts),
         )
         await step(
             "Mia declares an incident for Globex (Carol gets a notice, Mia sees the progress)",
@@ -237,6 +237,18 @@ def _bot_dms(emu: Any, user: str, word: str) -> list[Any]:
 
 def _notices(emu: Any, word: str) -> list[Any]:
     return [m for m in emu.messages(SHARED) if m.user == BOT and word in m.text]
+
+
+def _text_of(emu: Any, ts: str) -> str:
+    """A message's text in the internal channel ("" while it is not there)."""
+    message = emu.message(INTERNAL, ts)
+    return (message.text or "") if message is not None else ""
+
+
+def _blocks_of(emu: Any, ts: str) -> str:
+    """A message's blocks in the internal channel, written out ("" while it is not there)."""
+    message = emu.message(INTERNAL, ts)
+    return repr(message.blocks) if message is not None else ""
 
 
 def _cards(emu: Any) -> list[Any]:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 from pydantic import SecretStr
@@ -40,7 +41,7 @@ class Sandbox:
         workspace: Workspace | None = None,
         clock: Clock | None = None,
         database_url: str | None = None,
-        emulator_options: dict | None = None,
+        emulator_options: dict[str, Any] | None = None,
         channel_interval: float = CHANNEL_INTERVAL,
         outbox_lease: float = 30.0,
         transport: str = "http",
@@ -62,14 +63,15 @@ class Sandbox:
         self.oauth = oauth
         # Tokens at rest are encrypted with this (a fresh key per sandbox).
         self.token_keys = TokenCipher.new_key()
+        # People see the bot's time on messages (the demo's compressed day).
+        timed: dict[str, Any] = {"clock": clock} if clock is not None else {}
         self.emu = Emulator(
             self.workspace,
             signing_secret=SIGNING_SECRET,
             bot_token=BOT_TOKEN,
             app_token=APP_TOKEN,
             transport=transport,
-            # People see the bot's time on messages (the demo's compressed day).
-            **({"clock": clock} if clock is not None else {}),
+            **timed,
             **(emulator_options or {}),
         )
         self.desk: ConnectDesk | None = None
@@ -78,7 +80,7 @@ class Sandbox:
 
     def settings(self) -> Settings:
         """The settings the bot runs with: the emulator's Web API, a local database."""
-        oauth = (
+        oauth: dict[str, Any] = (
             {
                 "SLACK_CLIENT_ID": self.emu.oauth.client_id,
                 "SLACK_CLIENT_SECRET": SecretStr(self.emu.oauth.client_secret),

@@ -27,7 +27,7 @@ from bot.messages.internal import (
     ticket_list,
 )
 from bot.messages.markup import md, mention
-from bot.outbox.effects import DM
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
 from bot.services.escalation import EscalationService
@@ -117,7 +117,7 @@ class DeskService:
             row = await self.outbox.record(
                 uow,
                 f"dm:{caller.user_id}:{uuid.uuid4().hex}",
-                DM,
+                OutboxKind.DM,
                 caller.team_id,
                 payload={"target": caller.user_id, **message.payload()},
             )

@@ -18,7 +18,7 @@ from bot.messages.internal import notice
 from bot.messages.markup import channel, md
 from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_to_json
-from bot.outbox.effects import ALERT
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
 from bot.services.cards import CardRefresher
 from bot.services.sla import SlaService, run_of
@@ -232,7 +232,7 @@ class EscalationService:
         return [
             OutboxEntry(
                 key=f"{key}:{target}",
-                kind=ALERT,
+                kind=OutboxKind.ALERT,
                 team_id=alert.team_id,
                 ticket_id=alert.ticket_id,
                 payload={**payload, "target": target},
@@ -269,8 +269,8 @@ class EscalationService:
                 )
             if ticket.status == "resolved":
                 return notice(f":warning: Ticket #{ticket.number} is resolved; reopen it first.")
-            clocks = [c for c in await uow.sla.active(ticket.id) if c.due_at is not None]
-            clock = min(clocks, key=lambda c: c.due_at) if clocks else None
+            due = {c: c.due_at for c in await uow.sla.active(ticket.id) if c.due_at is not None}
+            clock = min(due, key=due.__getitem__) if due else None
             last = (await uow.messages.last_customer_texts([ticket.id])).get(ticket.id, "")
             alert = await self._alert(
                 uow, ticket, clock, 0, ("managers", "escalation_channel"), now, last

@@ -23,7 +23,8 @@ from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService
 from bot.services.tickets import record_refresh
 from store.db import Database
-from store.models import Ticket, TicketMessage
+from store.models import LinkedChannel, Ticket, TicketMessage
+from store.repositories import Repositories
 
 log = logging.getLogger("connectdesk.intake")
 
@@ -170,8 +171,10 @@ class IntakeService:
         return not msg.is_reply and not internal and is_request(msg.text)
 
     @staticmethod
-    async def _links(uow, msgs: Sequence[IncomingMessage]) -> dict[tuple[str, str], object]:
-        links = {}
+    async def _links(
+        uow: Repositories, msgs: Sequence[IncomingMessage]
+    ) -> dict[tuple[str, str], LinkedChannel]:
+        links: dict[tuple[str, str], LinkedChannel] = {}
         for team_id in dict.fromkeys(m.team_id for m in msgs):
             found = await uow.accounts.channels(
                 team_id, [m.channel_id for m in msgs if m.team_id == team_id]

@@ -16,7 +16,7 @@ from bot.config.desk import DeskConfig
 from bot.domain.triage import classify_priority
 from bot.messages.base import clip
 from bot.observability.metrics import Metrics
-from bot.outbox.effects import CARD, REACT, RECEIPT
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
 from bot.services.incidents import IncidentService
 from bot.services.inputs import IncomingMessage
@@ -164,14 +164,17 @@ class TicketOpener:
             rows.append(
                 OutboxEntry(
                     key=f"t{ticket.id}:receipt",
-                    kind=RECEIPT,
+                    kind=OutboxKind.RECEIPT,
                     team_id=ticket.team_id,
                     ticket_id=ticket.id,
                 )
             )
         rows.append(
             OutboxEntry(
-                key=f"t{ticket.id}:card", kind=CARD, team_id=ticket.team_id, ticket_id=ticket.id
+                key=f"t{ticket.id}:card",
+                kind=OutboxKind.CARD,
+                team_id=ticket.team_id,
+                ticket_id=ticket.id,
             )
         )
         return rows
@@ -181,7 +184,7 @@ def react_row(ticket: Ticket, channel: str, ts: str) -> OutboxEntry:
     """The outbox row that puts 👀 on a customer's message of a ticket."""
     return OutboxEntry(
         key=f"t{ticket.id}:react:{channel}:{ts}",
-        kind=REACT,
+        kind=OutboxKind.REACT,
         team_id=ticket.team_id,
         ticket_id=ticket.id,
         payload={"channel": channel, "ts": ts, "name": EYES},

@@ -43,10 +43,6 @@ class SlaService:
         self.metrics = metrics
         self._waker = waker
 
-    def set_waker(self, waker: Waker) -> None:
-        """Who to tell when a ladder step becomes due earlier (the timer sweep scheduler)."""
-        self._waker = waker
-
     def policy_for(self, ticket: Ticket) -> SlaPolicy:
         """The policy of the ticket's account tier and priority (tier gone: default tier)."""
         return self.config.policy(

@@ -11,7 +11,7 @@ from bot.domain.tickets import Priority
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
 from bot.messages.markup import Mrkdwn, md, mention
-from bot.outbox.effects import REFRESH
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
 from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService
@@ -25,7 +25,7 @@ async def record_refresh(outbox: Outbox, uow: Repositories, ticket: Ticket) -> i
     return await outbox.record(
         uow,
         f"t{ticket.id}:refresh:{uuid.uuid4().hex}",
-        REFRESH,
+        OutboxKind.REFRESH,
         ticket.team_id,
         ticket_id=ticket.id,
     )

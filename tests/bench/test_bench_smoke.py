@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bench import broadcast, ingest, timers
+from bench import broadcast, ingest, storage, timers
 
 
 async def test_ingest_smoke_processes_every_post_and_compares_with_bare_bolt():
@@ -56,3 +56,19 @@ async def test_broadcast_smoke_reaches_each_channel_once_near_the_bound():
     assert report["bound_s"] >= 2  # 13 posts at 5/s
     assert 0.9 <= report["ratio"] < 2.0
     assert "ratio" in text
+
+
+async def test_storage_smoke_prunes_so_the_finished_rows_level_off():
+    args = storage.parser().parse_args(
+        ["--events", "240", "--tickets-per-day", "10", "--window-days", "1", "--days", "4"]
+    )
+    days = await storage.run(args)
+    assert [d.events for d in days] == [60, 120, 180, 240]
+    assert [d.tickets for d in days] == [10, 20, 30, 40]
+    # Past the window only the last day's event ids and finished effects are left.
+    assert [d.processed_events for d in days] == [60, 60, 60, 60]
+    assert days[-1].outbox == days[1].outbox < days[1].outbox + days[0].outbox
+    assert all(d.inbox == 0 for d in days)  # handled rows are deleted as they go
+    assert days[0].pruned == 0 and all(d.pruned > 0 for d in days[1:])
+    assert days[-1].db_bytes / days[-1].tickets < days[0].db_bytes / days[0].tickets
+    assert "B/ticket" in storage.HEADER

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from bot.emulator import Faults
 from bot.emulator.faults import BAD_GATEWAY
 from store.models import Ticket
-from tests.e2e.conftest import checked_sandbox
 from tests.support import world as w
+from tests.support.sandboxes import checked_sandbox
 
 LIFTED = "pacing:\n  posts: {calls: 1000, per: 1s}\n  edits: {calls: 1000, per: 1s}\n"
 REQUESTS = (

@@ -9,9 +9,8 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.test_desk_command import desk
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.actions import desk, open_ticket
 
 
 def _event_body(text: str = "hello", channel: str = w.GLOBEX_SHARED) -> bytes:

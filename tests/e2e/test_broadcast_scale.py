@@ -11,8 +11,8 @@ from sqlalchemy import update
 from bot.emulator import Channel, Team, User, Workspace
 from bot.sandbox.sandbox import Sandbox
 from store.models import IncidentDelivery
-from tests.e2e.conftest import assert_calls_match_spec, assert_wall_held
 from tests.support import world as w
+from tests.support.sandboxes import assert_calls_match_spec, assert_wall_held
 
 CHANNELS = 200
 ACCOUNTS = 20
@@ -210,6 +210,6 @@ async def test_post_that_landed_before_a_crash_is_found_not_resent(big: Sandbox)
 
 
 async def _status(box: Sandbox) -> str:
-    from tests.e2e.test_desk_command import desk
+    from tests.support.actions import desk
 
     return await desk(box, w.ALICE, "incident status 1", w.RANDOM_INTERNAL)

@@ -3,31 +3,11 @@
 from __future__ import annotations
 
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.actions import card_of, desk, open_ticket
 from tests.support.transports import BOTH_TRANSPORTS
 
 pytestmark = BOTH_TRANSPORTS
-
-
-async def desk(box: Sandbox, user: str, text: str, channel: str = w.GLOBEX_INTERNAL) -> str:
-    """Run /desk and return the ephemeral reply the caller saw."""
-    before = len([s for s in box.emu.seen_by(user) if s.kind == "ephemeral"])
-    delivery = await box.emu.slash_command(user, channel, text)
-    assert delivery.status == 200
-    replies = await box.emu.wait_for(
-        lambda: [s for s in box.emu.seen_by(user) if s.kind == "ephemeral"][before:]
-    )
-    return replies[0].raw_text
-
-
-def card_of(box: Sandbox, number: int):
-    cards = [
-        s
-        for s in box.emu.seen_by(w.ALICE, w.GLOBEX_INTERNAL)
-        if s.author_id == w.BOT and f"#{number} ·" in s.raw_text
-    ]
-    return cards[-1] if cards else None
 
 
 async def test_help_and_unknown(sandbox: Sandbox):

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.actions import open_ticket
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=200),
@@ -148,7 +148,7 @@ async def test_generated_events_are_never_a_500(sandbox: Sandbox, envelope: dict
 @RELAXED
 @given(data=st.data())
 async def test_generated_commands_get_an_answer_never_a_500(sandbox: Sandbox, data: st.DataObject):
-    form = data.draw(command_forms(sandbox.emu._response_url(w.ALICE, w.GLOBEX_INTERNAL, None)))
+    form = data.draw(command_forms(sandbox.emu.responses.issue(w.ALICE, w.GLOBEX_INTERNAL, None)))
     body = urlencode(form).encode()
     delivery = await sandbox.emu.deliver_raw(
         body, sandbox.emu.sign(body), content_type="application/x-www-form-urlencoded"

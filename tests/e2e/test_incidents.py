@@ -6,9 +6,8 @@ import json
 from datetime import timedelta
 
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.test_desk_command import desk
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.actions import declare, desk, open_ticket
 from tests.support.transports import BOTH_TRANSPORTS
 
 SHARED = (w.GLOBEX_SHARED, w.INITECH_SHARED)
@@ -28,12 +27,6 @@ def thread_replies(box: Sandbox, channel: str, ts: str) -> list[str]:
         for m in box.emu.messages(channel)
         if m.thread_ts == ts and m.ts != ts and m.user == w.BOT
     ]
-
-
-async def declare(box: Sandbox, text: str = "sev2 Exports are delayed accounts: all") -> str:
-    reply = await desk(box, w.ALICE, f"incident declare {text}")
-    await box.desk.services.broadcaster.idle()
-    return reply
 
 
 async def test_declare_update_resolve_reach_every_affected_channel_once(sandbox: Sandbox, clock):

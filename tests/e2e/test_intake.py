@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot.sandbox.sandbox import Sandbox
 from tests.support import world as w
+from tests.support.actions import open_ticket
 from tests.support.transports import BOTH_TRANSPORTS
 
 pytestmark = BOTH_TRANSPORTS
@@ -13,24 +14,6 @@ pytestmark = BOTH_TRANSPORTS
 
 async def bot_replies(box: Sandbox, channel: str, thread_ts: str) -> list:
     return [m for m in box.emu.messages(channel, thread_ts=thread_ts) if m.user == w.BOT]
-
-
-async def open_ticket(
-    box: Sandbox,
-    text: str = "Our exports are failing since this morning",
-    user: str = w.CAROL,
-    channel: str = w.GLOBEX_SHARED,
-) -> str:
-    delivery = await box.emu.post_message(user, channel, text)
-    assert delivery.status == 200
-    # Opened when its triage card (which links to the message) has been posted.
-    link = "p" + delivery.ts.replace(".", "")
-    await box.emu.wait_for(
-        lambda: any(
-            link in repr(call.params.get("blocks")) for call in box.emu.calls_to("chat.postMessage")
-        )
-    )
-    return delivery.ts
 
 
 async def test_customer_request_opens_ticket_with_receipt_reaction_and_card(sandbox: Sandbox):

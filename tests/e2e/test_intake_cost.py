@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.actions import open_ticket
 
 # Opening a ticket ran 25 statements before the ingest benchmark, 15 after (bench/README.md);
 # the transactional outbox then added its rows for 👀, receipt and card, each written with the

@@ -9,7 +9,7 @@ import time
 
 from bot.emulator import Channel, User, Workspace
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.conftest import checked_sandbox
+from tests.support.sandboxes import checked_sandbox
 from tests.support import world as w
 
 BURST = 30

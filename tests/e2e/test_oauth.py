@@ -16,10 +16,11 @@ from bot.emulator.workspace import Install
 from bot.installs.cipher import TokenCipher, TokenKeyError
 from bot.sandbox.sandbox import Sandbox
 from store.models import SlaClock, Ticket, slack_bots, slack_installations
-from tests.e2e.conftest import checked_sandbox
 from tests.support import world as w
+from tests.support.sandboxes import checked_sandbox
 from tests.support.scrape import get_json, scrape
 from tests.support.transports import BOTH_TRANSPORTS
+from tests.support.waits import eventually
 
 INSTALLED = "Thank you!"  # Bolt's success page
 
@@ -71,11 +72,15 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
     [to_hank] = bot_replies(box, w.HOOLI_SHARED, hooli)
     assert to_carol.user == w.BOT and "ticket *#1*" in to_carol.text
     assert to_hank.user == w.SECOND_BOT and "ticket *#1*" in to_hank.text
-    cards = {
-        c: [s for s in emu.seen_by(who, c) if emu.ws.is_app_bot(s.author_id)]
-        for who, c in ((w.ALICE, w.GLOBEX_INTERNAL), (w.SAM, w.HOOLI_INTERNAL))
-    }
-    await emu.wait_for(lambda: all(cards.values()) or None)
+
+    def cards_seen() -> bool:
+        # Asked afresh on each poll: each team's internal channel shows its bot's card.
+        return all(
+            any(emu.ws.is_app_bot(s.author_id) for s in emu.seen_by(who, c))
+            for who, c in ((w.ALICE, w.GLOBEX_INTERNAL), (w.SAM, w.HOOLI_INTERNAL))
+        )
+
+    await emu.wait_for(cards_seen)
     # Each team's queue shows its own tickets only.
     alice_queue = await desk(box, w.ALICE, w.GLOBEX_INTERNAL, "queue")
     sam_queue = await desk(box, w.SAM, w.HOOLI_INTERNAL, "queue")
@@ -99,7 +104,7 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
     async def gone() -> bool:
         return w.SECOND not in await box.desk.gateways.keys()
 
-    await wait_until(box, gone)
+    await eventually(gone, what="the uninstalled workspace's gateway is gone")
     async with box.desk.db.unit_of_work() as uow:
         session = uow.session
         bots = (await session.execute(select(slack_bots.c.team_id))).scalars().all()
@@ -128,14 +133,6 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
     assert not refused
     # The first workspace's people still work as before.
     assert "owned by" in await desk(box, w.ALICE, w.GLOBEX_INTERNAL, "claim 1")
-
-
-async def wait_until(box: Sandbox, check, within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)
 
 
 async def test_tokens_are_encrypted_at_rest_and_a_key_rotation_keeps_them(clock, database_url: str):

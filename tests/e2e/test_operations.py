@@ -14,10 +14,9 @@ from bot.app import create_app
 from bot.emulator.faults import Faults
 from bot.sandbox.sandbox import Sandbox
 from store import migrate
-from tests.e2e.conftest import checked_sandbox
-from tests.e2e.test_intake import open_ticket
-from tests.e2e.test_sla import bot_posts, sweep
 from tests.support import world as w
+from tests.support.actions import bot_posts, open_ticket, sweep
+from tests.support.sandboxes import checked_sandbox
 from tests.support.scrape import base_of, get_json, scrape
 
 OPENED = "connectdesk_tickets_opened_total"

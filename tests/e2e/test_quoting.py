@@ -12,11 +12,13 @@ import re
 from datetime import timedelta
 
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.conftest import assert_no_broadcast_mentions, bot_message_versions, checked_sandbox
-from tests.e2e.test_desk_command import desk
-from tests.e2e.test_incidents import declare
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.actions import declare, desk, open_ticket
+from tests.support.sandboxes import (
+    assert_no_broadcast_mentions,
+    bot_message_versions,
+    checked_sandbox,
+)
 from tests.support.transports import BOTH_TRANSPORTS
 
 EVIL_USER, EVIL_CHANNEL = "U0EVIL", "C0EVIL"

@@ -28,9 +28,8 @@ from bot.sandbox.sandbox import TRANSPORTS
 from bot.slack.transport import REPLICA_HEADER
 from store.db import Database
 from store.models import Incident, LadderFiring, Ticket
-from tests.e2e.conftest import assert_calls_match_spec, assert_wall_held
-from tests.e2e.test_sla import FAST_YML
 from tests.support import world as w
+from tests.support.sandboxes import assert_calls_match_spec, assert_wall_held
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET, TOKEN, APP_TOKEN = "replica-secret", "xoxb-replica", "xapp-1-A0CONNECTDESK-replica"
@@ -55,7 +54,7 @@ def replica_yml() -> str:
         f"    internal_channel: {w.RANDOM_INTERNAL}\n"
         for a in range(FLEET)
     )
-    head, tail = FAST_YML.split("triage:\n")
+    head, tail = w.FAST_YML.split("triage:\n")
     return f"{head}{fleet}triage:\n{tail}pacing:\n  posts: {{calls: {POSTS_PER_SECOND}, per: 1s}}\n"
 
 

@@ -8,9 +8,8 @@ import re
 
 from bot.emulator import Faults
 from bot.sandbox.sandbox import BOT_TOKEN, SIGNING_SECRET, Sandbox
-from tests.e2e.test_desk_command import card_of, desk
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.actions import card_of, desk, open_ticket
 
 REFERENCE = re.compile(r"Something went wrong on our side \(reference ([0-9a-f]{12})\)")
 
@@ -121,7 +120,7 @@ async def test_an_event_for_another_installation_never_reaches_our_accounts(sand
 
 
 async def test_tokens_and_secrets_never_reach_the_logs(caplog, database_url: str):
-    from tests.e2e.conftest import checked_sandbox
+    from tests.support.sandboxes import checked_sandbox
 
     faults = Faults(rate_limited=0.05, server_error=0.1, event_unacked=0.2, seed=3)
     with caplog.at_level(logging.DEBUG):

@@ -10,30 +10,14 @@ import pytest
 
 from bot.domain.clock import ManualClock
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.conftest import START, checked_sandbox
-from tests.e2e.test_desk_command import desk
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
-
-FAST_P3 = "P3: {first_response: 4s, next_response: 8h, resolution: 3d}"
-FAST_YML = w.DESK_YML.replace(
-    "P3: {first_response: 4h, next_response: 8h, resolution: 3d}", FAST_P3
-)
-
-
-def bot_posts(box: Sandbox, user: str, word: str) -> list:
-    return [s for s in box.emu.seen_by(user) if s.author_id == w.BOT and word in s.raw_text]
+from tests.support.actions import bot_posts, desk, open_ticket, sweep
+from tests.support.sandboxes import START, checked_sandbox
+from tests.support.waits import desk_idle
 
 
 def sla_calls(box: Sandbox, word: str) -> list:
     return [c for c in box.emu.calls_to("chat.postMessage") if word in c.params.get("text", "")]
-
-
-async def sweep(box: Sandbox) -> int:
-    """One sweep, then its alerts delivered (the sweep hands them to the outbox and returns)."""
-    fired = await box.desk.services.escalation.sweep()
-    await box.desk.services.outbox.settled()
-    return fired
 
 
 def to(box: Sandbox, call) -> str:
@@ -45,7 +29,7 @@ def to(box: Sandbox, call) -> str:
 @pytest.fixture
 async def realtime(database_url: str):
     """The bot on the real clock with a 4-second first-response target (24/7)."""
-    async with checked_sandbox(w.desk_config(FAST_YML), None, database_url) as box:
+    async with checked_sandbox(w.desk_config(w.FAST_YML), None, database_url) as box:
         yield box
 
 
@@ -63,7 +47,8 @@ async def test_warning_and_breach_arrive_on_time_exactly_once(realtime: Sandbox)
     await desk(box, w.ALICE, "claim 1")
     start, target = await _clock_due(box)
     await box.emu.wait_for(lambda: sla_calls(box, "SLA breached"), within=10)
-    await asyncio.sleep(1.5)  # anything doubled would show up by now
+    await sweep(box)  # a sweep after the breach, and its deliveries: anything doubled shows now
+    await desk_idle(box)
     warnings, breaches = sla_calls(box, "SLA warning"), sla_calls(box, "SLA breached")
     assert [to(box, c) for c in warnings] == [w.ALICE]  # the owner, by DM
     assert sorted(to(box, c) for c in breaches) == sorted([w.MIA, w.ESCALATION])
@@ -90,7 +75,8 @@ async def test_restart_between_open_and_due_fires_once(realtime: Sandbox):
     await open_ticket(box, "Exports are slow")
     await box.restart_bot()  # the process goes away with timers pending; they live in the DB
     await box.emu.wait_for(lambda: sla_calls(box, "SLA breached"), within=10)
-    await asyncio.sleep(1.5)
+    await sweep(box)
+    await desk_idle(box)
     assert [to(box, c) for c in sla_calls(box, "SLA warning")] == [w.GLOBEX_INTERNAL]
     assert sorted(to(box, c) for c in sla_calls(box, "SLA breached")) == sorted(
         [w.MIA, w.ESCALATION]
@@ -107,7 +93,8 @@ async def test_down_at_due_time_fires_once_on_start(realtime: Sandbox):
     await box.start_bot()
     await box.emu.wait_for(lambda: len(sla_calls(box, "SLA breached")) == 2, within=5)
     await box.restart_bot()
-    await asyncio.sleep(1.0)
+    await sweep(box)  # after the start-up sweep (sweeps take turns): nothing fires again
+    await desk_idle(box)
     assert len(sla_calls(box, "SLA warning")) == 1
     assert len(sla_calls(box, "SLA breached")) == 2
 
@@ -126,7 +113,10 @@ async def test_internal_reply_before_due_means_no_alert_ever(realtime: Sandbox):
     box = realtime
     ts = await open_ticket(box, "Exports are slow")
     await box.emu.post_message(w.BOB, w.GLOBEX_SHARED, "On it!", thread_ts=ts)
-    await asyncio.sleep(5.5)
+    start, target = await _clock_due(box)
+    await asyncio.sleep(max(0.0, start + target + 0.5 - time.time()))  # real time passes due
+    await sweep(box)
+    await desk_idle(box)
     assert not sla_calls(box, "SLA")
     async with box.desk.db.unit_of_work() as uow:
         ticket = await uow.tickets.by_number(w.VENDOR, 1)
@@ -155,7 +145,7 @@ async def test_wait_pauses_resolution_and_customer_reply_resumes(sandbox: Sandbo
     clock.advance(timedelta(days=2))
     await sandbox.emu.post_message(w.CAROL, w.GLOBEX_SHARED, "The monthly one", thread_ts=ts)
     await sandbox.emu.wait_for(lambda: len(sandbox.emu.calls_to("chat.update")) >= 3)
-    await asyncio.sleep(0.2)
+    await desk_idle(sandbox)
     clocks, ticket = await _clocks(sandbox)
     assert ticket.status == "open"
     # 3 days target, 1 hour used before the pause: due 71 hours after the customer's reply.
@@ -206,7 +196,8 @@ async def test_overlapping_sweeps_and_two_replicas_fire_each_step_once(sandbox: 
     await sandbox.emu.wait_for(
         lambda: sla_calls(sandbox, "SLA warning") and len(sla_calls(sandbox, "SLA breached")) >= 2
     )
-    await asyncio.sleep(1.5)
+    await sweep(sandbox)
+    await desk_idle(sandbox)
     assert len(sla_calls(sandbox, "SLA warning")) == 1
     assert len(sla_calls(sandbox, "SLA breached")) == 2
 

@@ -11,26 +11,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bot.outbox.outbox import CONCURRENCY
 from bot.sandbox.sandbox import Sandbox
 from bot.services.presenter import SLA_STATE
 from bot.slack.pacing import ChannelPacer
-from store.models import LadderFiring, Ticket
-from tests.e2e.conftest import checked_sandbox
-from tests.e2e.test_intake import open_ticket
+from store.models import LadderFiring
 from tests.support import world as w
+from tests.support.actions import open_owned_tickets
+from tests.support.sandboxes import checked_sandbox
 
-# Only the owner is warned (at 75%): every alert below is a DM to a ticket's owner. The
-# workspace budgets are lifted so that only the channel held here makes anything wait.
-OWNER_LADDER_YML = (
-    w.DESK_YML.replace(
-        "    renewal_watch: true\n",
-        "    renewal_watch: true\n    ladder:\n      - at: 75%\n        notify: [owner]\n",
-    )
-    + "pacing:\n  posts: {calls: 1000, per: 1s}\n  edits: {calls: 1000, per: 1s}\n"
-)
 ALICE_DM, BOB_DM = "D" + w.ALICE[1:], "D" + w.BOB[1:]
 NUMBER = re.compile(r"· #(\d+) ·")
 # Hang guard only (the sweep used to wait for every delivery): nothing here is timed.
@@ -76,30 +67,18 @@ def cards_late(box: Sandbox) -> set[str]:
     }
 
 
-async def _tickets(box: Sandbox, owners: list[str]) -> None:
-    """One Globex ticket per entry, owned by that person."""
-    clock = box.clock
-    for n, owner in enumerate(owners, start=1):
-        await open_ticket(box, f"Export job {n} fails")
-        clock.advance(timedelta(minutes=6))  # past the grouping window: the next is a new ticket
-        async with box.desk.db.unit_of_work() as uow:
-            await uow.session.execute(
-                update(Ticket).where(Ticket.number == n).values(owner_user_id=owner)
-            )
-
-
 async def _firings(box: Sandbox) -> int:
     async with box.desk.db.reading() as uow:
         return int(await uow.session.scalar(select(func.count(LadderFiring.id))) or 0)
 
 
 async def test_a_slow_recipient_holds_up_neither_the_sweep_nor_anyone_else(clock, database_url):
-    config = w.desk_config(OWNER_LADDER_YML)
+    config = w.desk_config(w.OWNER_LADDER_YML)
     async with checked_sandbox(config, clock, database_url, channel_interval=0.01) as box:
         # More of Alice's warnings than the outbox runs at once: if each took a slot while
         # waiting for her channel, Bob's would wait behind them.
         many = CONCURRENCY + 2
-        await _tickets(box, [w.ALICE] * many + [w.BOB])
+        await open_owned_tickets(box, [w.ALICE] * many + [w.BOB])
         gateway = await box.desk.gateways.at(w.VENDOR)
         held = HeldChannel(gateway.transport.pacer, ALICE_DM)
         gateway.transport.pacer = held
@@ -120,11 +99,11 @@ async def test_a_slow_recipient_holds_up_neither_the_sweep_nor_anyone_else(clock
 
 
 async def test_alerts_cut_off_by_a_stop_are_sent_once_after_the_restart(clock, database_url):
-    config = w.desk_config(OWNER_LADDER_YML)
+    config = w.desk_config(w.OWNER_LADDER_YML)
     # A short lease: rows a stopped process had claimed are redone a second after it is gone.
     options = {"channel_interval": 0.01, "outbox_lease": 1.0}
     async with checked_sandbox(config, clock, database_url, **options) as box:
-        await _tickets(box, [w.ALICE, w.ALICE, w.BOB])
+        await open_owned_tickets(box, [w.ALICE, w.ALICE, w.BOB])
         gateway = await box.desk.gateways.at(w.VENDOR)
         held = HeldChannel(gateway.transport.pacer, ALICE_DM)
         gateway.transport.pacer = held

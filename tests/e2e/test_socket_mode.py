@@ -10,8 +10,9 @@ import pytest
 
 from bot.edge.socket_mode import SocketModeRefused
 from bot.sandbox.sandbox import Sandbox
-from tests.e2e.conftest import checked_sandbox
 from tests.support import world as w
+from tests.support.sandboxes import checked_sandbox
+from tests.support.waits import desk_idle
 
 SOCKET = pytest.mark.parametrize("transport", ["socket"], indirect=True)
 
@@ -99,7 +100,7 @@ async def test_a_redelivered_envelope_changes_nothing(sandbox: Sandbox):
     for attempt in (1, 2, 3):
         again = await emu.redeliver(first, retry_num=attempt, reason="timeout")
         assert again.status == 200
-    await asyncio.sleep(0.2)
+    await desk_idle(sandbox)
     assert len(receipts(sandbox, w.GLOBEX_SHARED, first.ts)) == 1
     assert len(cards(sandbox)) == 1
     assert emu.reactions(w.GLOBEX_SHARED, first.ts) == {"eyes": [w.BOT]}

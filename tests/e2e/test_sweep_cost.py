@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import event
 
-from tests.e2e.conftest import checked_sandbox
-from tests.e2e.test_sla_delivery import OWNER_LADDER_YML, _tickets
 from tests.support import world as w
+from tests.support.actions import open_owned_tickets
+from tests.support.sandboxes import checked_sandbox
 
 DUE = 8
 # Read the due clocks, their firings and last customer messages, claim the steps, write the
@@ -19,9 +19,9 @@ MOST_STATEMENTS_TO_SWEEP = 20
 
 
 async def test_a_sweep_of_many_due_clocks_stays_within_its_statement_budget(clock, database_url):
-    config = w.desk_config(OWNER_LADDER_YML)
+    config = w.desk_config(w.OWNER_LADDER_YML)
     async with checked_sandbox(config, clock, database_url, channel_interval=0.01) as box:
-        await _tickets(box, [w.ALICE, w.BOB] * (DUE // 2))
+        await open_owned_tickets(box, [w.ALICE, w.BOB] * (DUE // 2))
         await box.desk.services.outbox.settled()  # the tickets' own posts are not the sweep's
         clock.advance(timedelta(hours=3))  # every warning is due
         statements: list[str] = []

@@ -10,42 +10,15 @@ from urllib.parse import parse_qs
 
 import jsonschema
 import pytest
-from aiohttp import web
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.clock import ManualClock
 from bot.emulator import Channel, Emulator, StoredMessage, Workspace
+from tests.support.fake_app import SECRET, TOKEN, FakeApp
 from tests.support.slack_spec import NEWER_THAN_SPEC, known_methods
 from tests.support.specs import SPECS
-
-SECRET, TOKEN = "emu-secret", "xoxb-emu"
-
-
-class FakeApp:
-    """A minimal app endpoint that records what it receives and answers as told."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.status = 200
-        self.delay = 0.0
-        self.reply = ""
-        self.runner: web.AppRunner | None = None
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.requests.append((dict(request.headers), await request.read()))
-        await asyncio.sleep(self.delay)
-        return web.Response(status=self.status, text=self.reply)
-
-    async def start(self) -> str:
-        app = web.Application()
-        app.router.add_post("/slack/events", self.handle)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        return f"http://127.0.0.1:{self.runner.addresses[0][1]}/slack/events"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from bot.emulator import Channel, Emulator, Faults, Workspace
 from bot.messages.customer import receipt_resolved
 from bot.slack.gateway import SlackGateway
 from bot.slack.transport import Transport, make_client
-from tests.emulator.test_emulator import SECRET, TOKEN, FakeApp
+from tests.support.fake_app import SECRET, TOKEN, FakeApp
 
 
 async def test_gateway_retries_429_after_retry_after_and_reads_after_5xx_never_posts_blind():

@@ -1,5 +1,5 @@
 """Reliability fixtures: the end-to-end sandbox (wall and spec checked), its clock and transport."""
 
-from tests.e2e.conftest import clock, sandbox, transport
+from tests.support.sandboxes import clock, sandbox, transport
 
 __all__ = ["clock", "sandbox", "transport"]

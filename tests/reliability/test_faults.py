@@ -16,10 +16,10 @@ from bot.domain.clock import ManualClock
 from bot.emulator import Faults
 from bot.sandbox.sandbox import Sandbox
 from store.models import Ticket
-from tests.e2e.conftest import assert_calls_match_spec, assert_wall_held
 from tests.reliability import world as rw
 from tests.reliability.figures import Figures, count_seen
 from tests.support import world as w
+from tests.support.sandboxes import assert_calls_match_spec, assert_wall_held
 
 START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 DEFAULT_LADDER = ""  # owner at 75%, managers and the escalation channel at 100%

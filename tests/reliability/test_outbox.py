@@ -8,8 +8,8 @@ from sqlalchemy import update
 
 from bot.sandbox.sandbox import Sandbox
 from store.models import OutboxEntry
-from tests.e2e.test_intake import open_ticket
 from tests.support import world as w
+from tests.support.actions import open_ticket
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 

@@ -126,8 +126,7 @@ async def test_no_write_to_the_file_returns_rows(
         return await original(self, sql, parameters)
 
     monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", record)
-    inbox = Inbox(inbox_db, lease=0.4)
-    inbox.handlers = _Ignore()
+    inbox = Inbox(inbox_db, _Ignore(), lease=0.4)
     assert await inbox.accept({"event_id": "Ev1"}, "{}")
     assert not await inbox.accept({"event_id": "Ev1"}, "{}")  # a redelivery
     assert await inbox.work_once() == 1
@@ -237,8 +236,7 @@ async def test_acks_never_checkpoint_the_log_and_the_worker_does(inbox_db: Datab
             await inbox_store.add(conn, [(f"Ev{n}", body)], AT)
     assert _size(file) == size  # every page still only in the log
 
-    inbox = Inbox(inbox_db)
-    inbox.handlers = _Ignore()
+    inbox = Inbox(inbox_db, _Ignore())
     await inbox.work_once()
     assert _size(file) > size + 1500 * 3000  # copied back by the worker's checkpoint
 
@@ -246,8 +244,8 @@ async def test_acks_never_checkpoint_the_log_and_the_worker_does(inbox_db: Datab
 async def test_handled_rows_stay_claimed_until_the_worker_deletes_them_together(
     inbox_db: Database,
 ):
-    inbox = Inbox(inbox_db, lease=40.0)  # deletes at most every 1 s (a quarter of the lease)
-    inbox.handlers = _Ignore()
+    # Deletes at most every 1 s (a quarter of the lease).
+    inbox = Inbox(inbox_db, _Ignore(), lease=40.0)
     async with inbox_db.connection() as conn:
         await inbox_store.add(conn, [("Ev1", "{}"), ("Ev2", "{}")], datetime.now(UTC))
     assert await inbox.work_once() == 2  # handled; the first pass also deleted (nothing yet)

@@ -61,6 +61,20 @@ triage:
     - priority: P2
       keywords: [error, broken]
 """
+# The same desk with a 4-second first response for P3 (24/7): SLA alerts arrive in real time.
+FAST_YML = DESK_YML.replace(
+    "P3: {first_response: 4h, next_response: 8h, resolution: 3d}",
+    "P3: {first_response: 4s, next_response: 8h, resolution: 3d}",
+)
+# Only the owner is warned (at 75%): every alert is a DM to a ticket's owner. The workspace
+# budgets are lifted so that only what a test holds makes anything wait.
+OWNER_LADDER_YML = (
+    DESK_YML.replace(
+        "    renewal_watch: true\n",
+        "    renewal_watch: true\n    ladder:\n      - at: 75%\n        notify: [owner]\n",
+    )
+    + "pacing:\n  posts: {calls: 1000, per: 1s}\n  edits: {calls: 1000, per: 1s}\n"
+)
 
 # Words that must never reach a shared channel: tiers, money, internal process, other accounts.
 INTERNAL_MARKERS = (

@@ -22,6 +22,7 @@ from bot.messages.base import OutboundMessage, stored_message
 from bot.messages.internal import triage_card
 from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_from_json
+from bot.outbox.kinds import OutboxKind
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
 from bot.slack.gateway import SlackGateway, WallViolation
 from bot.slack.transport import Delivered
@@ -33,8 +34,6 @@ log = logging.getLogger("connectdesk.outbox")
 
 # How far before a row's creation an earlier try's post could be (clock skew with Slack).
 LOOKBACK_SECONDS = 60.0
-
-REACT, RECEIPT, CARD, ALERT, REFRESH, DM = "react", "receipt", "card", "alert", "refresh", "dm"
 
 
 async def _none() -> None:
@@ -80,12 +79,12 @@ class DeskEffects:
         Known without a read only for a first try (`known`) or from the payload; else no lane.
         """
         ticket = known if isinstance(known, Ticket) and known.id == entry.ticket_id else None
-        if entry.kind in (RECEIPT, CARD):
+        if entry.kind in (OutboxKind.RECEIPT, OutboxKind.CARD):
             if ticket is None:
                 return FREE
-            channel = ticket.channel_id if entry.kind == RECEIPT else None
+            channel = ticket.channel_id if entry.kind == OutboxKind.RECEIPT else None
             return Lane(channel or ticket.account.internal_channel_id, self._rank(ticket))
-        if entry.kind in (ALERT, DM):
+        if entry.kind in (OutboxKind.ALERT, OutboxKind.DM):
             context = entry.payload.get("context") or {}
             rank = rank_of(self.tiers, context.get("tier"), context.get("priority"))
             return Lane(str(entry.payload["target"]), rank if context else UNRANKED)
@@ -115,17 +114,17 @@ class DeskEffects:
     async def _perform(
         self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool, known: object | None
     ) -> Delivered:
-        if entry.kind == REACT:
+        if entry.kind == OutboxKind.REACT:
             p = entry.payload
             return await gateway.react(p["channel"], p["ts"], p["name"])
-        if entry.kind in (RECEIPT, CARD):
+        if entry.kind in (OutboxKind.RECEIPT, OutboxKind.CARD):
             ticket = known if isinstance(known, Ticket) and known.id == entry.ticket_id else None
             return await self._ticket_post(gateway, entry, uncertain, ticket)
-        if entry.kind == ALERT:
+        if entry.kind == OutboxKind.ALERT:
             return await self._alert(gateway, entry, uncertain)
-        if entry.kind == REFRESH:
+        if entry.kind == OutboxKind.REFRESH:
             return await self._refresh(entry)
-        if entry.kind == DM:
+        if entry.kind == OutboxKind.DM:
             return await self._dm(gateway, entry, uncertain)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
 
@@ -162,27 +161,30 @@ class DeskEffects:
         can slip in between): `after_settled` compares it with what was posted.
         """
         posts = [
-            (e, r)
+            (e, r, e.ticket_id, r.ts)
             for e, r in done
-            if (e.kind == RECEIPT or (e.kind == CARD and r.channel))
+            if (e.kind == OutboxKind.RECEIPT or (e.kind == OutboxKind.CARD and r.channel))
             and r.ts is not None
             and e.ticket_id is not None
         ]
         await uow.tickets.record_posts(
-            [(e.ticket_id, r.ts, r.channel if e.kind == CARD else None) for e, r in posts]
+            [
+                (ticket_id, ts, r.channel if e.kind == OutboxKind.CARD else None)
+                for e, r, ticket_id, ts in posts
+            ]
         )
-        for entry, result in posts:
+        for entry, _result, _ticket_id, ts in posts:
             asked = self._asked_at.pop(entry.id, None)
-            if entry.kind == RECEIPT and asked is not None and result.ts is not None:
+            if entry.kind == OutboxKind.RECEIPT and asked is not None:
                 # Both are Slack's timestamps, so no clock of ours is in the figure; counted
                 # when the row is done for good, so a redo of the row does not count again.
-                waited = _seconds_between(asked, result.ts)
+                waited = _seconds_between(asked, ts)
                 if waited is not None:
                     uow.on_commit(partial(self.metrics.receipt_posted, waited))
-        rendered = [e for e, _r in posts if e.id in self._rendered]
-        shown = await uow.tickets.shown_states([e.ticket_id for e in rendered])
-        for entry in rendered:
-            self._shown[entry.id] = shown.get(entry.ticket_id)
+        rendered = [(e.id, ticket_id) for e, _r, ticket_id, _ts in posts if e.id in self._rendered]
+        shown = await uow.tickets.shown_states([ticket_id for _id, ticket_id in rendered])
+        for entry_id, ticket_id in rendered:
+            self._shown[entry_id] = shown.get(ticket_id)
 
     async def _ticket_post(
         self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool, ticket: Ticket | None
@@ -193,7 +195,7 @@ class DeskEffects:
         if ticket is None:
             return Delivered(error="ticket gone", permanent=True)
         rendered = fingerprint(ticket)
-        if entry.kind == RECEIPT:
+        if entry.kind == OutboxKind.RECEIPT:
             result = await self._post_once(
                 gateway,
                 entry,
@@ -268,9 +270,11 @@ class DeskEffects:
             gateway.open_dm(target) if is_dm else _none(),
             gateway.permalink(*root) if len(root) == 2 else _none(),
         )
-        if is_dm and opened is None:
-            return Delivered(error="conversations.open failed")
-        channel = opened if is_dm else target
+        channel = target
+        if is_dm:
+            if opened is None:
+                return Delivered(error="conversations.open failed")
+            channel = opened
         context = context_from_json(p["context"])
         if len(root) == 2:
             context = replace(context, permalink=permalink)

@@ -1,0 +1,16 @@
+"""The kinds of outbox row: what the services record and what the desk's effects perform."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OutboxKind(StrEnum):
+    """An outbox row's `kind` column (stored as its string value)."""
+
+    REACT = "react"
+    RECEIPT = "receipt"
+    CARD = "card"
+    ALERT = "alert"
+    REFRESH = "refresh"
+    DM = "dm"

@@ -1,0 +1,174 @@
+"""The job engine's statements on SQLite and PostgreSQL: claims and their leases, backoff,
+dead letters with their reason, release, and retention in batches."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from bot.domain.clock import ManualClock
+from bot.jobs.engine import Backoff
+from bot.jobs.retention import Retention
+from store import inbox_store, jobs, migrate
+from store.db import Database
+from store.inbox_store import JOBS as INBOX
+from store.models import InboxEvent, OutboxEntry, ProcessedEvent
+from store.outbox_repository import JOBS as OUTBOX
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=10)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database (SQLite file, or a PostgreSQL schema when configured)."""
+    await migrate.upgrade(database_url)
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def _events(db: Database, *event_ids: str) -> None:
+    async with db.connection() as conn:
+        await inbox_store.add(conn, [(e, "{}") for e in event_ids], NOW)
+
+
+async def _claim(db: Database, worker: str, at: datetime, limit: int = 10) -> list[str]:
+    async with db.connection() as conn:
+        rows = await inbox_store.claim(conn, worker, at, LEASE, limit)
+    return [r.event_id for r in rows]
+
+
+async def _row(db: Database, event_id: str) -> InboxEvent:
+    async with db.reading() as uow:
+        row = await uow.session.scalar(select(InboxEvent).where(InboxEvent.event_id == event_id))
+    assert row is not None
+    return row
+
+
+async def test_a_claim_holds_rows_until_its_lease_lapses(db: Database):
+    await _events(db, "Ev1", "Ev2", "Ev3")
+    assert await _claim(db, "w1", NOW, limit=2) == ["Ev1", "Ev2"]
+    assert await _claim(db, "w2", NOW + timedelta(seconds=1)) == ["Ev3"]
+    assert await _claim(db, "w2", NOW + timedelta(seconds=9)) == []
+    # w1 died: once its lease lapsed, its rows go to the next claimant, tried a second time.
+    assert await _claim(db, "w2", NOW + timedelta(seconds=11)) == ["Ev1", "Ev2"]
+    row = await _row(db, "Ev1")
+    assert (row.claimed_by, row.attempts) == ("w2", 2)
+
+
+async def test_a_stopping_worker_releases_its_claims(db: Database):
+    await _events(db, "Ev1")
+    assert await _claim(db, "w1", NOW) == ["Ev1"]
+    async with db.connection() as conn:
+        await inbox_store.release(conn, "w1")
+    assert await _claim(db, "w2", NOW + timedelta(seconds=1)) == ["Ev1"]
+
+
+async def test_a_failed_job_waits_out_its_backoff():
+    backoff = Backoff(delays=(1.0, 5.0), max_attempts=3)
+    assert [backoff.delay(n) for n in (1, 2, 3, 9)] == [1.0, 5.0, 5.0, 5.0]
+    assert backoff.retry_at(NOW, 2) == NOW + timedelta(seconds=5)
+    assert not backoff.exhausted(2) and backoff.exhausted(3)
+
+
+async def test_a_retried_row_is_due_again_only_after_its_backoff(db: Database):
+    await _events(db, "Ev1")
+    await _claim(db, "w1", NOW)
+    row = await _row(db, "Ev1")
+    async with db.connection() as conn:
+        await inbox_store.retry_later(
+            conn, row.id, "handler raised", NOW + timedelta(seconds=5), False
+        )
+    assert await _claim(db, "w1", NOW + timedelta(seconds=4)) == []
+    assert await _claim(db, "w1", NOW + timedelta(seconds=5)) == ["Ev1"]
+    assert (await _row(db, "Ev1")).error == "handler raised"
+
+
+async def test_a_dead_letter_keeps_its_reason_and_is_never_claimed_or_pruned(db: Database):
+    await _events(db, "Ev1")
+    await _claim(db, "w1", NOW)
+    row = await _row(db, "Ev1")
+    async with db.connection() as conn:
+        await jobs.dead_letter(conn, INBOX, row.id, "handler raised 8 times: KeyError 'user'")
+    dead = await _row(db, "Ev1")
+    assert (dead.state, dead.error, dead.claimed_by) == (
+        "failed",
+        "handler raised 8 times: KeyError 'user'",
+        None,
+    )
+    assert await _claim(db, "w1", NOW + timedelta(days=30)) == []
+    async with db.connection() as conn:
+        await _outbox_row(conn, "k-dead", "failed", NOW - timedelta(days=30))
+    await Retention(db, ManualClock(NOW), timedelta(days=7)).prune()
+    async with db.reading() as uow:
+        states = (await uow.session.execute(select(OutboxEntry.key, OutboxEntry.state))).all()
+    assert states == [("k-dead", "failed")]
+
+
+async def _outbox_row(conn, key: str, state: str, at: datetime) -> None:
+    await conn.execute(
+        insert(OutboxEntry.__table__).values(
+            key=key,
+            kind="post",
+            team_id="T1",
+            payload={},
+            state=state,
+            attempts=1,
+            not_before=at,
+            created_at=at,
+            done_at=at if state == "done" else None,
+        )
+    )
+
+
+async def test_two_workers_claiming_one_outbox_row_settle_who_got_it(db: Database):
+    async with db.connection() as conn:
+        await _outbox_row(conn, "k1", "pending", NOW)
+    async with db.reading() as uow:
+        (row_id,) = await uow.outbox.due(NOW, LEASE)
+    async with db.connection() as conn:
+        first = await jobs.claim_row(conn, OUTBOX, row_id, ("pending", 1), "w1", NOW)
+    async with db.connection() as conn:
+        second = await jobs.claim_row(conn, OUTBOX, row_id, ("pending", 1), "w2", NOW)
+    assert (first, second) == (True, False)
+    async with db.reading() as uow:
+        # Sending under w1's claim: due again (for a redo that looks first) once it lapses.
+        assert list(await uow.outbox.due(NOW + timedelta(seconds=5), LEASE)) == []
+        assert list(await uow.outbox.due(NOW + timedelta(seconds=11), LEASE)) == [row_id]
+
+
+async def test_retention_prunes_old_finished_rows_in_batches(db: Database):
+    old, recent = NOW - timedelta(days=8), NOW - timedelta(days=6)
+    async with db.connection() as conn:
+        await conn.execute(
+            insert(ProcessedEvent.__table__),
+            [{"event_id": f"Ev{n}", "received_at": old} for n in range(1_200)]
+            + [{"event_id": f"Ew{n}", "received_at": recent} for n in range(10)],
+        )
+        await _outbox_row(conn, "k-old", "done", old)
+        await _outbox_row(conn, "k-new", "done", recent)
+        await _outbox_row(conn, "k-waiting", "pending", old)
+    batches: list[int] = []
+    real = jobs.prune_batch
+
+    async def counted(*args, **kwargs) -> int:
+        batches.append(await real(*args, **kwargs))
+        return batches[-1]
+
+    retention = Retention(db, ManualClock(NOW), timedelta(days=7), batch=500)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, "prune_batch", counted)
+        deleted = await retention.prune()
+    assert deleted == {"processed_events": 1_200, "outbox": 1, "incident_deliveries": 0}
+    assert batches[:4] == [500, 500, 200, 1]  # each its own transaction, at most 500 rows
+    async with db.reading() as uow:
+        events = await uow.session.scalar(select(func.count()).select_from(ProcessedEvent))
+        keys = (await uow.session.scalars(select(OutboxEntry.key).order_by(OutboxEntry.key))).all()
+    assert events == 10
+    assert keys == ["k-new", "k-waiting"]
