@@ -9,8 +9,8 @@ import time
 
 from bot.emulator import Channel, User, Workspace
 from bot.sandbox.sandbox import Sandbox
-from tests.support.sandboxes import checked_sandbox
 from tests.support import world as w
+from tests.support.sandboxes import checked_sandbox
 
 BURST = 30
 # Initech (standard tier) sends receipts here; Globex is strategic.
