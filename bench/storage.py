@@ -37,6 +37,7 @@ from bot.app import ConnectDesk
 from bot.config.desk import parse_desk_config
 from bot.config.settings import Settings
 from bot.observability.metrics import Metrics
+from bot.sandbox.waits import outbox_settled
 from store import inbox_store, migrate
 from store.db import Database
 from store.models import InboxEvent, OutboxEntry, ProcessedEvent, Ticket
@@ -238,7 +239,7 @@ async def _days(desk: ConnectDesk, clock: OffsetClock, args: argparse.Namespace)
         # Handled inbox rows are deleted and outcomes written before the day ends: the jump
         # of the clock must not make live leases lapse.
         await desk.inbox.close()
-        await desk.services.outbox.settled(within=600)
+        await outbox_settled(desk.services.outbox, within=600)
         pruned = sum((await desk.retention.prune()).values())
         cpu_ms = (time.process_time() - cpu) * 1000 / max(1, len(bodies))
         sent += len(bodies)

@@ -22,7 +22,7 @@ from bot.edge.entry import SlackEntry
 from bot.edge.http import build_web_app
 from bot.edge.probes import add_probes
 from bot.edge.socket_mode import PING_INTERVAL, SocketModeEdge
-from bot.inbox.inbox import Inbox
+from bot.inbox.inbox import Inbox, InboxObserver
 from bot.installs.cipher import TokenCipher
 from bot.installs.gateways import Gateways
 from bot.installs.oauth import add_oauth_routes, oauth_settings
@@ -137,6 +137,7 @@ class ConnectDesk:
         clock: Clock | None = None,
         channel_interval: float = CHANNEL_INTERVAL,
         metrics: Metrics | None = None,
+        inbox_observer: InboxObserver | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -238,6 +239,7 @@ class ConnectDesk:
             poll=settings.inbox_poll_seconds,
             worker_id=self.replica,
             metrics=self.metrics,
+            observer=inbox_observer,
         )
         register_commands(self.bolt, self.services)
         register_actions(self.bolt, self.services)
@@ -361,8 +363,15 @@ def create_app(
     clock: Clock | None = None,
     channel_interval: float = CHANNEL_INTERVAL,
     metrics: Metrics | None = None,
+    inbox_observer: InboxObserver | None = None,
 ) -> ConnectDesk:
-    """Build a connectdesk app; `channel_interval` (Slack: ~1 post/s/channel) tests compress."""
+    """Build a connectdesk app; `channel_interval` (Slack: ~1 post/s/channel) tests compress;
+    `inbox_observer` lets the sandbox wait for deliveries to be worked."""
     return ConnectDesk(
-        settings, config, clock=clock, channel_interval=channel_interval, metrics=metrics
+        settings,
+        config,
+        clock=clock,
+        channel_interval=channel_interval,
+        metrics=metrics,
+        inbox_observer=inbox_observer,
     )

@@ -15,7 +15,6 @@ from handlers.parsing import channel_joined, incoming_message, installation_team
 from handlers.registry import EVENTS
 
 JOINS = ("member_joined_channel", "channel_shared")
-GONE = ("app_uninstalled", "tokens_revoked")
 
 
 class EventListeners:

@@ -13,6 +13,7 @@ from bot.messages.incident_modal import (
     modal_values,
 )
 from bot.services.inputs import Caller, ChannelJoined, DeclareForm, IncomingMessage
+from bot.slack.events import event_id_of
 
 
 def installation_team(body: dict[str, Any]) -> str:
@@ -45,7 +46,7 @@ def incoming_message(body: dict[str, Any], event: dict[str, Any]) -> IncomingMes
     """A message event as an IncomingMessage."""
     text = event.get("text")
     return IncomingMessage(
-        event_id=str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"),
+        event_id=event_id_of(body),
         team_id=installation_team(body),
         channel_id=str(event.get("channel") or ""),
         user_id=_str(event.get("user")),
@@ -63,7 +64,7 @@ def channel_joined(body: dict[str, Any], event: dict[str, Any]) -> ChannelJoined
     """A member_joined_channel or channel_shared event as a ChannelJoined."""
     shared = True if event.get("type") == "channel_shared" else body.get("is_ext_shared_channel")
     return ChannelJoined(
-        event_id=str(body.get("event_id") or ""),
+        event_id=event_id_of(body),
         team_id=installation_team(body),
         channel_id=str(event.get("channel") or ""),
         user_id=_str(event.get("user")),

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import jobs
 from store.jobs import JobTable
-from store.models import InboxEvent
+from store.models import InboxEvent, InboxState
 from store.one_trip import Prepared
 
 TABLE = InboxEvent.__table__
@@ -113,7 +113,7 @@ async def add(conn: AsyncConnection, rows: Sequence[tuple[str, str]], at: dateti
                     f"event_id_{n}": event_id,
                     f"body_{n}": body,
                     f"received_at_{n}": at,
-                    f"state_{n}": "pending",
+                    f"state_{n}": InboxState.PENDING,
                     f"attempts_{n}": 0,
                     f"not_before_{n}": at,
                 }
@@ -171,8 +171,8 @@ async def depth(conn: AsyncConnection, now: datetime) -> tuple[int, int]:
     waiting, failed = (
         await conn.execute(
             select(
-                func.count().filter(and_(TABLE.c.state == "pending", unclaimed)),
-                func.count().filter(TABLE.c.state == "failed"),
+                func.count().filter(and_(TABLE.c.state == InboxState.PENDING, unclaimed)),
+                func.count().filter(TABLE.c.state == InboxState.FAILED),
             )
         )
     ).one()

@@ -8,22 +8,23 @@ from datetime import datetime
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.incidents import IncidentStatus, PostState
 from store import jobs
 from store.jobs import JobTable
 from store.models import Incident, IncidentDelivery, IncidentPost, Ticket
 from store.results import rows_changed
 
-WORK_STATES = ("pending", "sending")
+WORK_STATES = (PostState.PENDING, PostState.SENDING)
 # A delivery goes pending -> sending (maybe sent) -> sent | failed (the dead letters); its
 # driver holds the incident's lease, so rows carry no worker of their own.
 DELIVERIES = JobTable(
     IncidentDelivery.__table__,
-    done="sent",
+    done=PostState.SENT,
     finished_at="sent_at",
     claimed_at="claimed_at",
     claimed_by=None,
     not_before=None,
-    running="sending",
+    running=PostState.SENDING,
 )
 
 
@@ -56,7 +57,7 @@ class IncidentRepository:
         """The workspace's open incidents, newest first."""
         result = await self.session.execute(
             select(Incident)
-            .where(Incident.team_id == team_id, Incident.status != "resolved")
+            .where(Incident.team_id == team_id, Incident.status != IncidentStatus.RESOLVED)
             .order_by(Incident.id.desc())
         )
         return result.scalars().all()
@@ -77,7 +78,7 @@ class IncidentRepository:
                         "seq": post.seq,
                         "channel_id": channel,
                         "account_id": account_id,
-                        "state": "pending",
+                        "state": PostState.PENDING,
                     }
                     for channel, account_id in channels.items()
                 ],
@@ -154,7 +155,7 @@ class IncidentRepository:
             .join(Incident, Incident.id == IncidentDelivery.incident_id)
             .where(
                 IncidentDelivery.seq == 0,
-                IncidentDelivery.state == "sent",
+                IncidentDelivery.state == PostState.SENT,
                 IncidentDelivery.shown_version < Incident.version,
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -22,7 +23,30 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.domain.incidents import IncidentStatus, PostState
+from bot.domain.sla import SlaFlag
+from bot.domain.tickets import TicketStatus
 from store.types import UtcDateTime
+
+
+class OutboxState(StrEnum):
+    """An outbox entry: pending -> sending (maybe done) -> done | failed."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+# An outbox row's `result` while it is due again after a try that may have landed.
+UNCERTAIN_RESULT = "uncertain"
+
+
+class InboxState(StrEnum):
+    """An inbox row: pending -> (deleted when handled) | failed (kept for a person to look at)."""
+
+    PENDING = "pending"
+    FAILED = "failed"
 
 
 class Base(DeclarativeBase):
@@ -100,7 +124,7 @@ class Ticket(Base):
     requester_user_id: Mapped[str] = mapped_column(String(32))
     summary: Mapped[str] = mapped_column(Text, default="")
     priority: Mapped[str] = mapped_column(String(4))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.OPEN)
     owner_user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
     first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
@@ -114,7 +138,7 @@ class Ticket(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
     next_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    sla_flag: Mapped[str] = mapped_column(String(16), default="ok")
+    sla_flag: Mapped[str] = mapped_column(String(16), default=SlaFlag.OK)
     receipt_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     card_channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     card_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -225,7 +249,7 @@ class Incident(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="investigating")
+    status: Mapped[str] = mapped_column(String(16), default=IncidentStatus.INVESTIGATING)
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     declared_by: Mapped[str] = mapped_column(String(32))
     declared_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -272,7 +296,7 @@ class IncidentDelivery(Base):
     seq: Mapped[int] = mapped_column(Integer)
     channel_id: Mapped[str] = mapped_column(String(32))
     account_id: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=PostState.PENDING)
     ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -298,8 +322,7 @@ class OutboxEntry(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # pending -> sending (maybe done) -> done | failed
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UtcDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -326,8 +349,7 @@ class InboxEvent(Base):
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     body: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    # pending -> (deleted when handled) | failed (kept for a person to look at)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=InboxState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UtcDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

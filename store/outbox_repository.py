@@ -12,15 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store import jobs
 from store.dialect import insert_for
 from store.jobs import JobTable
-from store.models import OutboxEntry
+from store.models import UNCERTAIN_RESULT, OutboxEntry, OutboxState
 
 # Rows go pending -> sending (claimed; maybe done) -> done | failed (the dead letters).
 JOBS = JobTable(
     OutboxEntry.__table__,
-    done="done",
+    done=OutboxState.DONE,
     finished_at="done_at",
     claimed_at="claimed_at",
-    running="sending",
+    running=OutboxState.SENDING,
 )
 
 
@@ -62,7 +62,7 @@ class OutboxRepository:
                 "team_id": r.team_id,
                 "ticket_id": r.ticket_id,
                 "payload": r.payload or {},
-                "state": "sending" if claimed_by else "pending",
+                "state": OutboxState.SENDING if claimed_by else OutboxState.PENDING,
                 "attempts": 1 if claimed_by else 0,
                 "claimed_by": claimed_by,
                 "claimed_at": at if claimed_by else None,
@@ -90,10 +90,12 @@ class OutboxRepository:
 
     async def claim(self, entry: OutboxEntry, worker: str, now: datetime, lease: timedelta) -> bool:
         """Take the row for one attempt; False if it is not due or another worker holds it."""
-        if entry.state == "pending":
+        if entry.state == OutboxState.PENDING:
             if entry.not_before > now:
                 return False
-        elif entry.state != "sending" or (entry.claimed_at and entry.claimed_at >= now - lease):
+        elif entry.state != OutboxState.SENDING or (
+            entry.claimed_at and entry.claimed_at >= now - lease
+        ):
             return False
         return await jobs.claim_row(
             await self.session.connection(),
@@ -112,7 +114,7 @@ class OutboxRepository:
         stmt = (
             update(table)
             .where(table.c.id == bindparam("row_id"))
-            .values(state="done", result=bindparam("row_result"), error=None, done_at=at)
+            .values(state=OutboxState.DONE, result=bindparam("row_result"), error=None, done_at=at)
         )
         params = [{"row_id": i, "row_result": r} for i, r in results]
         await (await self.session.connection()).execute(stmt, params)
@@ -125,7 +127,7 @@ class OutboxRepository:
         self, entry_id: int, error: str, not_before: datetime, *, uncertain: bool
     ) -> None:
         """A row to try again from `not_before`; `uncertain`: the try may have landed."""
-        extra = {"result": "uncertain"} if uncertain else {}
+        extra = {"result": UNCERTAIN_RESULT} if uncertain else {}
         conn = await self.session.connection()
         await jobs.retry_later(conn, JOBS, entry_id, error, not_before, **extra)
 
@@ -140,7 +142,11 @@ class OutboxRepository:
         """Rows pending, sending and failed (through the state index: done rows are not read)."""
         rows = await self.session.execute(
             select(OutboxEntry.state, func.count(OutboxEntry.id))
-            .where(OutboxEntry.state.in_(("pending", "sending", "failed")))
+            .where(
+                OutboxEntry.state.in_(
+                    (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
+                )
+            )
             .group_by(OutboxEntry.state)
         )
         return {state: int(n) for state, n in rows.all()}

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.tickets import TicketStatus
 from store.dialect import advisory_lock, insert_for
 from store.incident_repository import IncidentRepository
 from store.models import (
@@ -29,7 +30,7 @@ from store.workspace_repository import WorkspaceRepository
 
 log = logging.getLogger("connectdesk.store")
 
-OPEN_STATES = ("open", "waiting")
+OPEN_STATES = (TicketStatus.OPEN, TicketStatus.WAITING)
 
 
 class EventRepository:

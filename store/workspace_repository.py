@@ -7,10 +7,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Incident, IncidentDelivery, OutboxEntry, SlaClock
+from bot.domain.incidents import PostState
+from store.models import Incident, IncidentDelivery, OutboxEntry, OutboxState, SlaClock
 from store.results import rows_changed
 
 UNINSTALLED = "the app was uninstalled from this workspace"
+LIVE_EFFECT = (OutboxState.PENDING, OutboxState.SENDING)
+LIVE_POST = (PostState.PENDING, PostState.SENDING)
 
 
 class WorkspaceRepository:
@@ -33,17 +36,17 @@ class WorkspaceRepository:
         )
         effects = await self.session.execute(
             update(OutboxEntry)
-            .where(OutboxEntry.team_id == team_id, OutboxEntry.state.in_(("pending", "sending")))
-            .values(state="failed", error=UNINSTALLED, done_at=now)
+            .where(OutboxEntry.team_id == team_id, OutboxEntry.state.in_(LIVE_EFFECT))
+            .values(state=OutboxState.FAILED, error=UNINSTALLED, done_at=now)
         )
         incidents = select(Incident.id).where(Incident.team_id == team_id)
         deliveries = await self.session.execute(
             update(IncidentDelivery)
             .where(
                 IncidentDelivery.incident_id.in_(incidents),
-                IncidentDelivery.state.in_(("pending", "sending")),
+                IncidentDelivery.state.in_(LIVE_POST),
             )
-            .values(state="failed", error=UNINSTALLED)
+            .values(state=PostState.FAILED, error=UNINSTALLED)
         )
         return {
             "timers": rows_changed(clocks),

@@ -20,6 +20,7 @@ from bot.broadcast.content import message_of, notice_of
 from bot.broadcast.progress import ProgressReporter
 from bot.config.desk import DeskConfig
 from bot.domain.clock import Clock
+from bot.domain.incidents import PostState
 from bot.installs.gateways import Gateways
 from bot.jobs.batching import GroupWrite
 from bot.jobs.engine import Backoff
@@ -182,7 +183,7 @@ class Broadcaster:
                 rows = [
                     d
                     for d in await uow.incidents.deliveries(incident_id)
-                    if d.state in ("pending", "sending")
+                    if d.state in (PostState.PENDING, PostState.SENDING)
                 ]
             if not rows:
                 return
@@ -202,7 +203,7 @@ class Broadcaster:
         """Settle a row as failed for good (`error`, else the last one it had)."""
         async with self.db.unit_of_work() as uow:
             row = await uow.incidents.delivery(delivery_id, for_update=True)
-            if row is not None and row.state != "sent":
+            if row is not None and row.state != PostState.SENT:
                 await uow.incidents.dead_letter(row.id, error or row.error or "gave up")
         self.progress.changed(row.incident_id if row else 0)
 
@@ -212,15 +213,17 @@ class Broadcaster:
         # settles (a wait that would hold this row's budget slot).
         async with self.db.reading() as uow:
             row = await uow.incidents.delivery(delivery_id)
-            if row is None or row.state in ("sent", "failed"):
+            if row is None or row.state in (PostState.SENT, PostState.FAILED):
                 return True
             incident = await uow.incidents.by_id(row.incident_id)
             post = (await uow.incidents.posts(row.incident_id))[row.post_id]
             thread_ts = None
             if row.seq > 0:
                 notice = await uow.incidents.notice(row.incident_id, row.channel_id)
-                thread_ts = notice.ts if notice is not None and notice.state != "failed" else None
-            uncertain = row.state == "sending"
+                thread_ts = (
+                    notice.ts if notice is not None and notice.state != PostState.FAILED else None
+                )
+            uncertain = row.state == PostState.SENDING
             claimed = row.claimed_at
             channel = row.channel_id
         if incident is None:
@@ -266,10 +269,10 @@ class Broadcaster:
             rows = await uow.incidents.deliveries_by_id(delivery_ids, for_update=True)
             for delivery_id in delivery_ids:
                 row = rows.get(delivery_id)
-                if row is None or row.state in ("sent", "failed"):
+                if row is None or row.state in (PostState.SENT, PostState.FAILED):
                     marked.append(False)
                     continue
-                row.state, row.attempts, row.claimed_at = "sending", row.attempts + 1, now
+                row.state, row.attempts, row.claimed_at = PostState.SENDING, row.attempts + 1, now
                 marked.append(True)
         return marked
 
@@ -286,7 +289,7 @@ class Broadcaster:
                     settled.append(True)
                     continue
                 _record(row, result, version, now)
-                settled.append(row.state in ("sent", "failed"))
+                settled.append(row.state in (PostState.SENT, PostState.FAILED))
                 touched.add(row.incident_id)
         for incident_id in touched:
             self.progress.changed(incident_id)
@@ -299,7 +302,10 @@ class Broadcaster:
             stale = [
                 (n.id, n.channel_id, n.ts)
                 for n in (await uow.incidents.notices(incident_id)).values()
-                if n.state == "sent" and n.ts and incident and n.shown_version < incident.version
+                if n.state == PostState.SENT
+                and n.ts
+                and incident
+                and n.shown_version < incident.version
             ]
         if incident is None or not stale:
             return
@@ -349,13 +355,13 @@ async def _each(items: Sequence[Item], work: Callable[[Item], Awaitable[None]]) 
 def _record(row: IncidentDelivery, result: Delivered, version: int, now: datetime) -> None:
     """What one post's outcome makes of its row."""
     if result.ts:
-        row.state, row.ts, row.error = "sent", result.ts, None
+        row.state, row.ts, row.error = PostState.SENT, result.ts, None
         row.sent_at = now
         if row.seq == 0:
             row.shown_version = version
     elif result.permanent:
-        row.state, row.error = "failed", (result.error or "refused")[:200]
+        row.state, row.error = PostState.FAILED, (result.error or "refused")[:200]
     elif not result.uncertain:
-        row.state, row.error = "pending", (result.error or "error")[:200]
+        row.state, row.error = PostState.PENDING, (result.error or "error")[:200]
     else:
         row.error = (result.error or "no answer")[:200]  # stays `sending`: check first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.incidents import IncidentStatus, PostKind
 from bot.messages import customer_incidents as words
 from bot.messages.base import CustomerMessage
 from store.models import Incident, IncidentPost
@@ -20,9 +21,9 @@ def notice_of(incident: Incident) -> CustomerMessage:
 
 def message_of(incident: Incident, post: IncidentPost) -> CustomerMessage:
     """The message a post becomes in a customer channel."""
-    if post.kind == "notice":
+    if post.kind == PostKind.NOTICE:
         return notice_of(incident)
-    if post.kind == "closing":
+    if post.kind == PostKind.CLOSING:
         return words.incident_closing(post.text)
-    next_update = incident.next_update_at if incident.status != "resolved" else None
+    next_update = incident.next_update_at if incident.status != IncidentStatus.RESOLVED else None
     return words.incident_update(post.text, next_update)

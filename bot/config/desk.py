@@ -1,4 +1,10 @@
-"""The `desk.yml` file: schema, cross-checks and line-precise errors."""
+"""The `desk.yml` file: schema, cross-checks and line-precise errors.
+
+One representation: the validated pydantic models (frozen) are what the services read for the
+team, the accounts and the incident cadence. What the pure domain computes with (calendars,
+SLA targets, ladder steps, triage rules) stays free of pydantic and is derived from the models
+in exactly one place, `_resolve`, which `DeskConfig` then holds.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from bot.config.yaml_lines import line_of, load_with_lines
 from bot.domain.calendar import Calendar
@@ -41,15 +47,18 @@ def _str_list(value: Any) -> Any:
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 At = Annotated[StepTime, BeforeValidator(_step_time)]
-StrList = Annotated[list[str], BeforeValidator(_str_list)]
+StrList = Annotated[tuple[str, ...], BeforeValidator(_str_list)]
+StrSet = Annotated[frozenset[str], BeforeValidator(_str_list)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
-class TeamModel(_Strict):
-    internal_team_ids: StrList = Field(default_factory=list)
+class TeamConfig(_Strict):
+    """Who counts as internal, who manages, where escalations go."""
+
+    internal_team_ids: StrSet = frozenset()
     managers: StrList = Field(min_length=1)
     escalation_channel: str
     groups: dict[str, StrList] = Field(default_factory=dict)
@@ -58,10 +67,17 @@ class TeamModel(_Strict):
 class WorkspaceTeamModel(_Strict):
     """`team` for one workspace installed by OAuth; what it leaves out comes from `team`."""
 
-    internal_team_ids: StrList | None = None
+    internal_team_ids: StrSet | None = None
     managers: StrList | None = Field(default=None, min_length=1)
     escalation_channel: str | None = None
     groups: dict[str, StrList] | None = None
+
+    def over(self, team: TeamConfig) -> TeamConfig:
+        """`team` with what this workspace sets instead."""
+        changes = self.model_dump(exclude_none=True)
+        if not self.escalation_channel:
+            changes.pop("escalation_channel", None)
+        return team.model_copy(update=changes)
 
 
 class CalendarModel(_Strict):
@@ -98,12 +114,14 @@ class TierModel(_Strict):
     ladder: list[StepModel] = Field(default_factory=_default_ladder)
 
 
-class AccountModel(_Strict):
+class AccountSpec(_Strict):
+    """A customer account as configured in `desk.yml`."""
+
     name: str = Field(min_length=1, max_length=80)
     tier: str
-    shared_channels: StrList = Field(default_factory=list)
+    shared_channels: StrList = ()
     internal_channel: str
-    owners: StrList = Field(default_factory=list)
+    owners: StrList = ()
     renewal_date: date | None = None
     arr: float | None = Field(default=None, ge=0)
     receipts: bool = True
@@ -140,20 +158,29 @@ class PacingModel(_Strict):
     edits: BudgetModel = Field(default_factory=lambda: BudgetModel.of(EDITS_BUDGET))
 
 
-class IncidentsModel(_Strict):
-    update_every: dict[Severity, Duration] = Field(default_factory=dict)
+class IncidentSettings(_Strict):
+    """When customers are told to expect the next update, per severity."""
+
+    update_every: dict[Severity, Duration] = Field(
+        default_factory=lambda: dict(DEFAULT_UPDATE_EVERY)
+    )
+
+    @field_validator("update_every")
+    @classmethod
+    def _defaults_for_the_rest(cls, value: dict[Severity, timedelta]) -> dict[Severity, timedelta]:
+        return {**DEFAULT_UPDATE_EVERY, **value}
 
 
 class DeskFile(_Strict):
-    team: TeamModel
+    team: TeamConfig
     # Per-workspace overrides of `team`, keyed by team id (or org id), for OAuth installs.
     workspaces: dict[str, WorkspaceTeamModel] = Field(default_factory=dict)
-    incidents: IncidentsModel = Field(default_factory=IncidentsModel)
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     pacing: PacingModel = Field(default_factory=PacingModel)
     grouping_window: Duration = timedelta(minutes=5)
     calendars: dict[str, CalendarModel] = Field(default_factory=dict)
     tiers: dict[str, TierModel] = Field(min_length=1)
-    accounts: list[AccountModel] = Field(default_factory=list)
+    accounts: list[AccountSpec] = Field(default_factory=list)
     triage: TriageModel = Field(default_factory=TriageModel)
 
 
@@ -174,43 +201,9 @@ class Pacing:
 
 
 @dataclass(frozen=True)
-class IncidentSettings:
-    """When customers are told to expect the next update, per severity."""
-
-    update_every: dict[Severity, timedelta] = field(
-        default_factory=lambda: dict(DEFAULT_UPDATE_EVERY)
-    )
-
-
-@dataclass(frozen=True)
-class TeamConfig:
-    """Who counts as internal, who manages, where escalations go."""
-
-    internal_team_ids: frozenset[str]
-    managers: tuple[str, ...]
-    escalation_channel: str
-    groups: dict[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class AccountSpec:
-    """A customer account as configured in `desk.yml`."""
-
-    name: str
-    tier: str
-    shared_channels: tuple[str, ...]
-    internal_channel: str
-    owners: tuple[str, ...] = ()
-    renewal_date: date | None = None
-    arr: float | None = None
-    receipts: bool = True
-    calendar: str | None = None
-    workspace: str | None = None
-
-
-@dataclass(frozen=True)
 class Tier:
-    """A service tier: per-priority targets, its calendar and escalation ladder."""
+    """A service tier as the domain computes with it: per-priority targets, its calendar and
+    escalation ladder (derived from the tier's model by `_resolve`)."""
 
     name: str
     calendar: str
@@ -221,7 +214,7 @@ class Tier:
 
 @dataclass(frozen=True)
 class DeskConfig:
-    """The whole validated desk configuration."""
+    """The whole validated desk configuration: the file's models and the domain values."""
 
     team: TeamConfig
     calendars: dict[str, Calendar]
@@ -339,8 +332,7 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
         except (ValueError, KeyError, NotImplementedError) as exc:
             problems.append(at(("calendars", name), str(exc)))
 
-    groups = {name: tuple(users) for name, users in model.team.groups.items()}
-    notify_ok = set(NOTIFY_BUILTINS) | set(groups)
+    notify_ok = set(NOTIFY_BUILTINS) | set(model.team.groups)
     tiers: dict[str, Tier] = {}
     for name, tier in model.tiers.items():
         if tier.calendar not in calendars and tier.calendar not in model.calendars:
@@ -375,7 +367,6 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
 
     seen_names: set[str] = set()
     seen_channels: dict[str, str] = {}
-    accounts = []
     for index, acct in enumerate(model.accounts):
         key = acct.name.casefold()
         if key in seen_names:
@@ -408,41 +399,7 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
                         "the internal channel cannot also be a shared channel",
                     )
                 )
-        accounts.append(
-            AccountSpec(
-                name=acct.name,
-                tier=acct.tier,
-                shared_channels=tuple(acct.shared_channels),
-                internal_channel=acct.internal_channel,
-                owners=tuple(acct.owners),
-                renewal_date=acct.renewal_date,
-                arr=acct.arr,
-                receipts=acct.receipts,
-                calendar=acct.calendar,
-                workspace=acct.workspace,
-            )
-        )
-    team = TeamConfig(
-        internal_team_ids=frozenset(model.team.internal_team_ids),
-        managers=tuple(model.team.managers),
-        escalation_channel=model.team.escalation_channel,
-        groups=groups,
-    )
-    workspaces = {
-        key: TeamConfig(
-            internal_team_ids=(
-                frozenset(ws.internal_team_ids)
-                if ws.internal_team_ids is not None
-                else team.internal_team_ids
-            ),
-            managers=tuple(ws.managers) if ws.managers is not None else team.managers,
-            escalation_channel=ws.escalation_channel or team.escalation_channel,
-            groups=(
-                {n: tuple(u) for n, u in ws.groups.items()} if ws.groups is not None else groups
-            ),
-        )
-        for key, ws in model.workspaces.items()
-    }
+    workspaces = {key: ws.over(model.team) for key, ws in model.workspaces.items()}
     for key, ws in model.workspaces.items():
         if ws.groups is None:
             continue
@@ -458,19 +415,17 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
     if problems:
         raise ConfigError(problems)
     return DeskConfig(
-        team=team,
+        team=model.team,
         workspaces=workspaces,
         calendars=calendars,
         tiers=tiers,
-        accounts=tuple(accounts),
+        accounts=tuple(model.accounts),
         triage_rules=tuple(
             TriageRule(priority=r.priority, keywords=tuple(r.keywords)) for r in model.triage.rules
         ),
         default_priority=model.triage.default_priority,
         grouping_window=model.grouping_window,
-        incidents=IncidentSettings(
-            update_every={**DEFAULT_UPDATE_EVERY, **model.incidents.update_every},
-        ),
+        incidents=model.incidents,
         pacing=Pacing(
             posts=Budget(model.pacing.posts.calls, model.pacing.posts.per),
             edits=Budget(model.pacing.edits.calls, model.pacing.edits.per),

@@ -25,7 +25,6 @@ calendar's zone. Arithmetic is in integer microseconds since the epoch, so it is
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -163,12 +162,6 @@ def business_elapsed(start: datetime, end: datetime, cal: Calendar) -> timedelta
     for a, b in _spans(cal, t0, until=t1):
         total += max(0, min(b, t1) - max(a, t0))
     return timedelta(microseconds=total)
-
-
-def closed_days_between(first: date, last: date, cal: Calendar) -> list[date]:
-    """Closed dates (holidays and extra dates) from `first` to `last` inclusive, sorted."""
-    ordered = sorted(cal.closed_dates)
-    return ordered[bisect_left(ordered, first) : bisect_right(ordered, last)]
 
 
 # --- open spans in real time ---------------------------------------------------------------

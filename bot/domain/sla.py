@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from bot.domain.calendar import Calendar, business_elapsed, deadline
 from bot.domain.ladder import EscalationStep
 
 MAX_REPEATS = 24
 AT_RISK_PERCENT = 75
+
+
+class SlaFlag(StrEnum):
+    """How a ticket stands against its worst running SLA clock."""
+
+    OK = "ok"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ nothing.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
@@ -24,6 +23,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.jobs.batching import GroupWrite
 from bot.jobs.engine import Backoff, JobLoop
 from bot.observability.metrics import Metrics
+from bot.slack.events import event_id_of
 from store import inbox_store
 from store.db import Database
 from store.inbox_store import InboxRow
@@ -53,12 +53,16 @@ class EventHandlers(Protocol):
         ...
 
 
-def event_key(body: dict[str, Any], raw: str) -> str:
-    """Slack's `event_id`, or (for a body without one) a digest of the body."""
-    event_id = body.get("event_id")
-    if isinstance(event_id, str) and 0 < len(event_id) <= 64:
-        return event_id
-    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()[:57]
+class InboxObserver(Protocol):
+    """Told what the inbox accepted and worked (the sandbox waits on it; production has none)."""
+
+    def accepted(self, event_id: str) -> None:
+        """A delivery was stored under this id."""
+        ...
+
+    def worked(self, event_ids: Sequence[str]) -> None:
+        """These rows were worked (handled, or failed and released)."""
+        ...
 
 
 class Inbox:
@@ -76,9 +80,11 @@ class Inbox:
         wall: Clock | None = None,
         worker_id: str | None = None,
         metrics: Metrics | None = None,
+        observer: InboxObserver | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics
+        self.observer = observer
         self.own_schema = own_schema
         self.lease = timedelta(seconds=lease)
         self.batch = batch
@@ -87,11 +93,6 @@ class Inbox:
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
         self.handlers = handlers
         self._jobs = JobLoop(f"inbox-{self.worker_id}", self.work_once, poll, again_when_busy=True)
-        self._progress = asyncio.Event()
-        # Rows accepted here and not yet worked, kept only when someone waits for them (the
-        # sandbox's `drained`); a serving process whose rows go to other workers keeps none.
-        self.tracking = False
-        self._waiting: set[str] = set()  # event ids
         # Deliveries arriving together are stored in one write.
         self._stores: GroupWrite[tuple[str, str], bool] = GroupWrite(self._store_batch)
         # Rows handled and not yet deleted (deleted with the next claim, or at close).
@@ -114,14 +115,14 @@ class Inbox:
         from then until the delivery may be acknowledged goes to `connectdesk_ack_seconds`.
         """
         arrived = time.perf_counter() if arrived is None else arrived
-        key = event_key(body, raw)
+        key = event_id_of(body)
         stored = await self._stores.submit((key, raw))
         if self.metrics is not None:
             self.metrics.acked(time.perf_counter() - arrived)
         if not stored:
             return False
-        if self.tracking:
-            self._waiting.add(key)
+        if self.observer is not None:
+            self.observer.accepted(key)
         self._jobs.wake()
         return True
 
@@ -159,20 +160,6 @@ class Inbox:
         except Exception:  # the claim lapses by itself; this only spares the wait
             log.warning("could not release inbox claims; they lapse in %s", self.lease)
 
-    async def drained(self, within: float = 30.0) -> None:
-        """Wait until every row accepted (while `tracking`) so far was worked (tests, demo)."""
-        snapshot = set(self._waiting)
-        deadline = asyncio.get_running_loop().time() + within
-        while snapshot & self._waiting:
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                raise TimeoutError(f"{len(snapshot & self._waiting)} inbox rows still pending")
-            self._progress.clear()
-            try:
-                await asyncio.wait_for(self._progress.wait(), timeout=min(left, 0.5))
-            except TimeoutError:
-                pass
-
     async def depth(self) -> tuple[int, int]:
         """Events waiting for a worker, and those given up (for /metrics).
 
@@ -203,8 +190,8 @@ class Inbox:
                 self._handled_since = asyncio.get_running_loop().time()
             self._handled.extend(handled)
         finally:
-            self._waiting.difference_update(r.event_id for r in rows)
-            self._progress.set()
+            if self.observer is not None:
+                self.observer.worked([r.event_id for r in rows])
         return len(rows)
 
     async def _remove_handled(self, conn: AsyncConnection) -> None:

@@ -63,11 +63,3 @@ def receipt_resolved(number: int) -> CustomerMessage:
         f":white_check_mark: Ticket *#{number}* is resolved. If anything is still not right,"
         " reply in this thread and we'll pick it up again."
     )
-
-
-def receipt_reopened(number: int) -> CustomerMessage:
-    """The receipt after a resolved request is reopened."""
-    return customer_message(
-        f":arrows_counterclockwise: Ticket *#{number}* is open again; the team will follow up"
-        " in this thread."
-    )

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.incidents import IncidentStatus
 from bot.messages.base import CustomerMessage, customer_message
 from bot.messages.customer import slack_time
 from bot.messages.markup import Mrkdwn, md
 
-STATUS_LABELS = {"investigating": "Investigating", "resolved": "Resolved"}
+STATUS_LABELS: dict[str, str] = {
+    IncidentStatus.INVESTIGATING: "Investigating",
+    IncidentStatus.RESOLVED: "Resolved",
+}
 
 
 def _status_line(
     status: str, next_update_at: datetime | None, resolved_at: datetime | None
 ) -> Mrkdwn:
     label = STATUS_LABELS.get(status, status.title())
-    if status == "resolved" and resolved_at is not None:
+    if status == IncidentStatus.RESOLVED and resolved_at is not None:
         return md("*Status:* {} ({})", label, slack_time(resolved_at))
     when = md(" · next update by {}", slack_time(next_update_at)) if next_update_at else ""
     return md("*Status:* {}{}", label, when)
@@ -35,7 +39,7 @@ def incident_notice(
     latest: str = "",
 ) -> CustomerMessage:
     """The notice in each affected channel; edited in place as the status changes."""
-    icon = ":white_check_mark:" if status == "resolved" else ":rotating_light:"
+    icon = ":white_check_mark:" if status == IncidentStatus.RESOLVED else ":rotating_light:"
     lines: list[str] = [
         md("{} *We're aware of an issue: {}*", icon, title),
         _status_line(status, next_update_at, resolved_at),

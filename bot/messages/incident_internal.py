@@ -7,11 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.incidents import IncidentStatus, PostKind, PostState
 from bot.messages.base import MAX_TEXT, InternalMessage
 from bot.messages.internal import when
 from bot.messages.markup import Mrkdwn, channel, clip, md, mention
 
-POST_LABELS = {"notice": "notice", "update": "update", "closing": "closing reply"}
+POST_LABELS: dict[str, str] = {
+    PostKind.NOTICE: "notice",
+    PostKind.UPDATE: "update",
+    PostKind.CLOSING: "closing reply",
+}
 MAX_LISTED = 40  # channels listed by name in `incident status`; the rest are counted
 
 
@@ -53,11 +58,12 @@ def _post_counts(rows: Sequence[DeliveryRow]) -> list[str]:
         states = Counter(r.state for r in of_post)
         label = POST_LABELS.get(of_post[0].kind, of_post[0].kind)
         if seq:
-            label = f"{label} {seq}" if of_post[0].kind == "update" else label
-        waiting = states["pending"] + states["sending"]
+            label = f"{label} {seq}" if of_post[0].kind == PostKind.UPDATE else label
+        waiting = states[PostState.PENDING] + states[PostState.SENDING]
         tail = f", {waiting} to go" if waiting else ""
         lines.append(
-            f"{label}: posted {states['sent']}/{len(of_post)}, {states['failed']} failed{tail}"
+            f"{label}: posted {states[PostState.SENT]}/{len(of_post)},"
+            f" {states[PostState.FAILED]} failed{tail}"
         )
     return lines
 
@@ -82,18 +88,18 @@ def status(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage:
             "Affects: {} · declared by {}{}",
             view.audience,
             mention(view.declared_by),
-            due if view.status != "resolved" else "",
+            due if view.status != IncidentStatus.RESOLVED else "",
         ),
         *(md("• {}", line) for line in _post_counts(rows)),
     ]
     if view.linked_tickets:
         lines.append("Linked tickets: " + ", ".join(f"#{n}" for n in view.linked_tickets))
     notices = [r for r in rows if r.seq == 0]
-    problems = [r for r in rows if r.state != "sent"]
+    problems = [r for r in rows if r.state != PostState.SENT]
     listed = problems or notices
     lines.append("*Channels*" if not problems else "*Channels not yet posted or failed*")
     for row in listed[:MAX_LISTED]:
-        detail = f"sent ({row.ts})" if row.state == "sent" else row.state
+        detail = f"sent ({row.ts})" if row.state == PostState.SENT else row.state
         if row.error:
             detail += f": {row.error}"
         lines.append(

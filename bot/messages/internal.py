@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.commands import USAGE
+from bot.domain.sla import SlaFlag
+from bot.domain.tickets import TicketStatus
 from bot.messages.base import MAX_SECTION, MAX_TEXT, InternalMessage
 from bot.messages.markup import Mrkdwn, channel, clip, link, md, mention, quote
 
@@ -14,7 +16,18 @@ CLAIM_ACTION = "ticket_claim"
 RESOLVE_ACTION = "ticket_resolve"
 ESCALATE_ACTION = "ticket_escalate"
 
-STATUS_LABEL = {"open": "Open", "waiting": "Waiting on customer", "resolved": "Resolved"}
+STATUS_LABEL: dict[str, str] = {
+    TicketStatus.OPEN: "Open",
+    TicketStatus.WAITING: "Waiting on customer",
+    TicketStatus.RESOLVED: "Resolved",
+}
+
+# How a ticket's SLA flag shows: cards show every flag, queue lines only a problem.
+SLA_MARK: dict[str, str] = {
+    SlaFlag.OK: ":large_green_circle: on track",
+    SlaFlag.AT_RISK: ":warning: at risk",
+    SlaFlag.BREACHED: ":red_circle: breached",
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,9 @@ def triage_card(card: TicketCard) -> InternalMessage:
         if card.first_response_at
         else md("due {}", when(card.first_response_due))
     )
-    resolution = "done" if card.status == "resolved" else md("due {}", when(card.resolution_due))
+    resolution = (
+        "done" if card.status == TicketStatus.RESOLVED else md("due {}", when(card.resolution_due))
+    )
     fields = [
         md("*Requester*\n{} in {}{}", mention(card.requester), channel(card.channel_id), thread),
         md("*Owner*\n{}", owner),
@@ -90,7 +105,7 @@ def triage_card(card: TicketCard) -> InternalMessage:
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
     buttons = []
-    if card.status != "resolved":
+    if card.status != TicketStatus.RESOLVED:
         if not card.owner:
             buttons.append(_button("Claim", CLAIM_ACTION, card.ticket_id, style="primary"))
         buttons.append(_button("Resolve", RESOLVE_ACTION, card.ticket_id))

@@ -21,7 +21,7 @@ from bot.jobs.engine import Backoff, JobLoop
 from bot.jobs.lanes import FREE, Lane, Lanes
 from bot.slack.transport import Delivered
 from store.db import Database
-from store.models import OutboxEntry
+from store.models import UNCERTAIN_RESULT, OutboxEntry, OutboxState
 from store.repositories import Repositories
 
 log = logging.getLogger("connectdesk.outbox")
@@ -128,7 +128,7 @@ class Outbox:
         added = []
         for row in rows:
             if row.key in ids:
-                row.id, row.state, row.attempts = ids[row.key], "sending", 1
+                row.id, row.state, row.attempts = ids[row.key], OutboxState.SENDING, 1
                 row.claimed_by, row.claimed_at, row.not_before, row.created_at = (
                     self.worker_id,
                     at,
@@ -249,24 +249,26 @@ class Outbox:
                 entry = await uow.outbox.get(entry_id)
         else:
             entry = row
-        if entry is None or entry.state in ("done", "failed"):
+        if entry is None or entry.state in (OutboxState.DONE, OutboxState.FAILED):
             return True
         ours = (
             fresh
-            and entry.state == "sending"
+            and entry.state == OutboxState.SENDING
             and entry.claimed_by == self.worker_id
             and entry.attempts == 1
             and entry.claimed_at is not None
             and entry.claimed_at >= now - self.lease
         )
         # A try that may have landed (crash mid-call, lost answer) is checked for first.
-        uncertain = not ours and (entry.state == "sending" or entry.result == "uncertain")
+        uncertain = not ours and (
+            entry.state == OutboxState.SENDING or entry.result == UNCERTAIN_RESULT
+        )
         if not ours:
             async with self.db.unit_of_work() as uow:
                 entry = await uow.outbox.get(entry_id)
-                if entry is None or entry.state in ("done", "failed"):
+                if entry is None or entry.state in (OutboxState.DONE, OutboxState.FAILED):
                     return True
-                uncertain = entry.state == "sending" or entry.result == "uncertain"
+                uncertain = entry.state == OutboxState.SENDING or entry.result == UNCERTAIN_RESULT
                 if not await uow.outbox.claim(entry, self.worker_id, now, self.lease):
                     return False
             entry.attempts += 1  # what the claim wrote
@@ -321,17 +323,7 @@ class Outbox:
         """Rows waiting or under way, and rows failed for good (for /metrics)."""
         async with self.db.reading() as uow:
             counts = await uow.outbox.unfinished()
-        return counts.get("pending", 0) + counts.get("sending", 0), counts.get("failed", 0)
-
-    async def settled(self, within: float = 30.0) -> dict[str, int]:
-        """Wait until no row is pending or sending (tests, demo); the counts per state."""
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            async with self.db.reading() as uow:
-                counts = await uow.outbox.counts()
-            if not counts.get("pending") and not counts.get("sending"):
-                return counts
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"outbox not settled within {within}s: {counts}")
-            self.kick()
-            await asyncio.sleep(0.05)
+        return (
+            counts.get(OutboxState.PENDING, 0) + counts.get(OutboxState.SENDING, 0),
+            counts.get(OutboxState.FAILED, 0),
+        )

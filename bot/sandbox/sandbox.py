@@ -19,6 +19,7 @@ from bot.domain.clock import Clock
 from bot.edge.socket_mode import SocketModeEdge
 from bot.emulator import Emulator, Workspace
 from bot.installs.cipher import TokenCipher
+from bot.sandbox.waits import InboxTracker, outbox_settled
 from bot.slack.pacing import CHANNEL_INTERVAL
 from store import migrate
 from store.db import Database
@@ -77,6 +78,7 @@ class Sandbox:
         self.desk: ConnectDesk | None = None
         self._runner: web.AppRunner | None = None
         self._socket: SocketModeEdge | None = None
+        self._tracker: InboxTracker | None = None
 
     def settings(self) -> Settings:
         """The settings the bot runs with: the emulator's Web API, a local database."""
@@ -115,8 +117,13 @@ class Sandbox:
 
     async def start_bot(self) -> ConnectDesk:
         """Start (or restart) the bot process on the same database."""
+        tracker = InboxTracker()
         desk = create_app(
-            self.settings(), self.config, clock=self.clock, channel_interval=self.channel_interval
+            self.settings(),
+            self.config,
+            clock=self.clock,
+            channel_interval=self.channel_interval,
+            inbox_observer=tracker,
         )
         try:
             await desk.start()
@@ -140,8 +147,8 @@ class Sandbox:
             self.emu.app_url = f"http://127.0.0.1:{self.port}/slack/events"
         # Tests and the demo read the outcome right after a delivery, as they did when events
         # were worked before the ack; the bot itself no longer waits.
-        desk.inbox.tracking = True
-        self.emu.deliverer.after_send = desk.inbox.drained
+        self.emu.deliverer.after_send = tracker.drained
+        self._tracker = tracker
         return desk
 
     async def quiet(self) -> None:
@@ -152,8 +159,18 @@ class Sandbox:
         services = self.desk.services
         await services.inflight.drain(grace=30.0)
         await services.broadcaster.idle()
-        await services.outbox.settled()
+        await outbox_settled(services.outbox)
         await services.escalation.cards.idle()
+
+    async def drained(self, within: float = 30.0) -> None:
+        """Wait until every event delivered to the bot so far was worked by its inbox."""
+        assert self._tracker is not None, "the bot is not running"
+        await self._tracker.drained(within)
+
+    async def settled(self, within: float = 30.0) -> dict[str, int]:
+        """Wait until the bot's outbox has nothing pending or sending; the counts per state."""
+        assert self.desk is not None, "the bot is not running"
+        return await outbox_settled(self.desk.services.outbox, within)
 
     async def stop_bot(self) -> None:
         """Stop the bot (as a crash or deploy would), leaving the emulator and database."""

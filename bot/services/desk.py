@@ -14,12 +14,14 @@ from bot.domain.incident_commands import (
     UpdateIncident,
 )
 from bot.domain.incidents import Severity, parse_audience
+from bot.domain.sla import SlaFlag
 from bot.installs.registry import NotInstalled
 from bot.messages.base import InternalMessage
 from bot.messages.internal import (
     CLAIM_ACTION,
     ESCALATE_ACTION,
     RESOLVE_ACTION,
+    SLA_MARK,
     QueueLine,
     command_error,
     help_text,
@@ -222,9 +224,6 @@ class DeskService:
         return ticket_list(title, [_line(t) for t in rows], "Nothing open. :tada:")
 
 
-SLA_MARK = {"at_risk": ":warning: at risk", "breached": ":red_circle: breached"}
-
-
 def _line(ticket: Ticket) -> QueueLine:
     return QueueLine(
         number=ticket.number,
@@ -235,5 +234,5 @@ def _line(ticket: Ticket) -> QueueLine:
         summary=ticket.summary,
         opened_at=ticket.opened_at,
         due=ticket.next_due_at,
-        sla_state=SLA_MARK.get(ticket.sla_flag, ""),
+        sla_state="" if ticket.sla_flag == SlaFlag.OK else SLA_MARK.get(ticket.sla_flag, ""),
     )

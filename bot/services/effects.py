@@ -24,6 +24,7 @@ from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_from_json
 from bot.outbox.kinds import OutboxKind
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
+from bot.slack.channels import is_user
 from bot.slack.gateway import SlackGateway, WallViolation
 from bot.slack.transport import Delivered
 from store.db import Database
@@ -265,7 +266,7 @@ class DeskEffects:
         root = p.get("root") or []
         # A DM is looked up by its channel id, so learn it before the first try; both lookups
         # go out together rather than one after the other.
-        is_dm = target[:1] in {"U", "W"}
+        is_dm = is_user(target)
         opened, permalink = await asyncio.gather(
             gateway.open_dm(target) if is_dm else _none(),
             gateway.permalink(*root) if len(root) == 2 else _none(),

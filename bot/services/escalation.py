@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from bot.config.desk import DeskConfig
 from bot.domain.clock import Clock
 from bot.domain.sla import StepFiring, due_firings
+from bot.domain.tickets import TicketStatus
 from bot.messages.alerts import AlertContext
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
@@ -267,7 +268,7 @@ class EscalationService:
                 raise TicketNotFound(
                     f"There is no ticket {ref.label()}. `/desk queue` lists the open ones."
                 )
-            if ticket.status == "resolved":
+            if ticket.status == TicketStatus.RESOLVED:
                 return notice(f":warning: Ticket #{ticket.number} is resolved; reopen it first.")
             due = {c: c.due_at for c in await uow.sla.active(ticket.id) if c.due_at is not None}
             clock = min(due, key=due.__getitem__) if due else None

@@ -19,7 +19,8 @@ from bot.domain.incident_commands import (
     ResolveIncident,
     UpdateIncident,
 )
-from bot.domain.incidents import Audience, IncidentStatus, Severity
+from bot.domain.incidents import Audience, IncidentStatus, PostKind, Severity
+from bot.domain.tickets import TicketStatus
 from bot.installs.gateways import Gateways
 from bot.messages import customer_incidents as words
 from bot.messages import incident_internal
@@ -141,7 +142,7 @@ class IncidentService:
                 IncidentPost(
                     incident_id=incident.id,
                     seq=0,
-                    kind="notice",
+                    kind=PostKind.NOTICE,
                     text=command.title,
                     author=caller.user_id,
                     created_at=now,
@@ -180,7 +181,7 @@ class IncidentService:
             incident.next_update_at = now + self._cadence(incident.severity)
             incident.version += 1
             incident.updated_at = now
-            count = await self._add_post(uow, incident, "update", text, caller.user_id, now)
+            count = await self._add_post(uow, incident, PostKind.UPDATE, text, caller.user_id, now)
         self.broadcaster.kick(number)
         return notice(
             f":arrows_counterclockwise: Update to incident *#{number}* going to {count} channel(s)."
@@ -200,13 +201,13 @@ class IncidentService:
             incident.next_update_at = None
             incident.version += 1
             incident.updated_at = now
-            count = await self._add_post(uow, incident, "closing", text, caller.user_id, now)
+            count = await self._add_post(uow, incident, PostKind.CLOSING, text, caller.user_id, now)
             linked = list(await uow.incidents.linked_tickets(incident.id))
             title = incident.title
         self.broadcaster.kick(number)
         gateway = await self.gateways.at(caller.team_id)
         for ticket in linked:
-            if ticket.status != "resolved":
+            if ticket.status != TicketStatus.RESOLVED:
                 await gateway.deliver(
                     ticket.channel_id,
                     words.linked_ticket_resolved(ticket.number, title),
@@ -267,7 +268,7 @@ class IncidentService:
         return incident
 
     async def _add_post(
-        self, uow: Repositories, incident: Incident, kind: str, text: str, author: str, now
+        self, uow: Repositories, incident: Incident, kind: PostKind, text: str, author: str, now
     ) -> int:
         notices = await uow.incidents.notices(incident.id)
         channels = {c: d.account_id for c, d in notices.items()}

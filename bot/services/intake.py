@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from bot.config.desk import DeskConfig
 from bot.domain.clock import Clock
+from bot.domain.tickets import TicketStatus
 from bot.domain.triage import is_request
 from bot.installs.gateways import Gateways
 from bot.messages.base import clip
@@ -291,14 +292,14 @@ class IntakeService:
             return changed
         ticket.last_customer_at = now
         changed = False
-        if ticket.status == "waiting":
-            ticket.status = "open"
+        if ticket.status == TicketStatus.WAITING:
+            ticket.status = TicketStatus.OPEN
             ticket.waiting_since = None
             await uow.audit.record(msg.team_id, msg.user_id, "resumed", now, ticket.id)
             changed = True
-        elif ticket.status == "resolved":
+        elif ticket.status == TicketStatus.RESOLVED:
             # A customer writing back into a resolved thread means it is not done.
-            ticket.status = "open"
+            ticket.status = TicketStatus.OPEN
             ticket.resolved_at = None
             await uow.audit.record(
                 msg.team_id, msg.user_id, "reopened", now, ticket.id, via="customer reply"

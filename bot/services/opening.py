@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import partial
 
 from bot.config.desk import DeskConfig
+from bot.domain.tickets import TicketStatus
 from bot.domain.triage import classify_priority
 from bot.messages.base import clip
 from bot.observability.metrics import Metrics
@@ -131,7 +132,7 @@ class TicketOpener:
             requester_user_id=msg.user_id,
             summary=clip(msg.text.strip(), SUMMARY_LIMIT),
             priority=priority.value,
-            status="open",
+            status=TicketStatus.OPEN,
             opened_at=now,
             last_customer_at=now,
             updated_at=now,

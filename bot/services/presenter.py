@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from bot.domain.incidents import IncidentStatus
+from bot.domain.tickets import TicketStatus
 from bot.installs.gateways import Gateways
 from bot.messages import customer
-from bot.messages.internal import TicketCard, triage_card
+from bot.messages.internal import SLA_MARK, TicketCard, triage_card
 from bot.slack.gateway import WallViolation
 from store.models import Ticket
 
@@ -14,13 +16,6 @@ log = logging.getLogger("connectdesk.presenter")
 
 EYES = "eyes"
 DONE = "white_check_mark"
-
-
-SLA_STATE = {
-    "ok": ":large_green_circle: on track",
-    "at_risk": ":warning: at risk",
-    "breached": ":red_circle: breached",
-}
 
 
 def card_of(ticket: Ticket, permalink: str | None = None) -> TicketCard:
@@ -41,7 +36,9 @@ def card_of(ticket: Ticket, permalink: str | None = None) -> TicketCard:
         first_response_at=ticket.first_response_at,
         resolution_due=ticket.resolution_due_at,
         permalink=permalink,
-        sla_state="" if ticket.status == "resolved" else SLA_STATE.get(ticket.sla_flag, ""),
+        sla_state=""
+        if ticket.status == TicketStatus.RESOLVED
+        else SLA_MARK.get(ticket.sla_flag, ""),
         incident=(
             f"#{ticket.incident.id} ({ticket.incident.severity}, {ticket.incident.status}):"
             f" {ticket.incident.title}"
@@ -58,12 +55,12 @@ def fingerprint(ticket: Ticket) -> tuple[object, ...]:
 
 def receipt_of(ticket: Ticket) -> customer.CustomerMessage:
     """The customer-facing receipt for the ticket's current state."""
-    if ticket.status == "resolved":
+    if ticket.status == TicketStatus.RESOLVED:
         return customer.receipt_resolved(ticket.number)
     if ticket.first_response_at is not None:
         return customer.receipt_in_progress(ticket.number)
     known = ticket.incident
-    title = known.title if known is not None and known.status != "resolved" else None
+    title = known.title if known is not None and known.status != IncidentStatus.RESOLVED else None
     return customer.receipt(ticket.number, ticket.first_response_due_at, title)
 
 
@@ -92,7 +89,7 @@ class TicketPresenter:
         if ticket.receipt_ts:
             receipt_shown = receipt_of(ticket)
             ok &= (await gateway.update(ticket.channel_id, ticket.receipt_ts, receipt_shown)).ok
-        if ticket.status == "resolved":
+        if ticket.status == TicketStatus.RESOLVED:
             ok &= (await gateway.react(ticket.channel_id, ticket.root_ts, DONE)).ok
         else:
             ok &= (await gateway.unreact(ticket.channel_id, ticket.root_ts, DONE)).ok

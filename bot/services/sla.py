@@ -10,8 +10,16 @@ from bot.config.desk import DeskConfig
 from bot.domain.calendar import Calendar
 from bot.domain.ladder import EscalationStep
 from bot.domain.policy import ClockKind, SlaPolicy
-from bot.domain.sla import AT_RISK_PERCENT, ClockRun, StepKey, next_firing_at, outcome, percent_used
-from bot.domain.tickets import Priority
+from bot.domain.sla import (
+    AT_RISK_PERCENT,
+    ClockRun,
+    SlaFlag,
+    StepKey,
+    next_firing_at,
+    outcome,
+    percent_used,
+)
+from bot.domain.tickets import Priority, TicketStatus
 from bot.observability.metrics import Metrics
 from store.models import SlaClock, Ticket
 from store.repositories import Repositories
@@ -99,12 +107,12 @@ class SlaService:
         for clock in active:
             if clock.kind == ClockKind.RESOLUTION and clock.running_since is None:
                 store_run(clock, run_of(clock).resume(now))
-        if ClockKind.RESOLUTION not in kinds and ticket.status != "resolved":
+        if ClockKind.RESOLUTION not in kinds and ticket.status != TicketStatus.RESOLVED:
             await self._start_clock(uow, ticket, ClockKind.RESOLUTION, now)
         if (
             ticket.first_response_at is not None
             and ClockKind.NEXT_RESPONSE not in kinds
-            and ticket.status != "resolved"
+            and ticket.status != TicketStatus.RESOLVED
         ):
             await self._start_clock(uow, ticket, ClockKind.NEXT_RESPONSE, now)
         await self.refresh(uow, ticket, now)
@@ -230,7 +238,11 @@ class SlaService:
                 worst = max(worst, 100.0)
         ticket.next_due_at = min(due) if due else None
         ticket.sla_flag = (
-            "breached" if worst >= 100 else "at_risk" if worst >= AT_RISK_PERCENT else "ok"
+            SlaFlag.BREACHED
+            if worst >= 100
+            else SlaFlag.AT_RISK
+            if worst >= AT_RISK_PERCENT
+            else SlaFlag.OK
         )
-        if ticket.status == "resolved":
-            ticket.sla_flag = "ok"
+        if ticket.status == TicketStatus.RESOLVED:
+            ticket.sla_flag = SlaFlag.OK

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
-from bot.domain.tickets import Priority
+from bot.domain.tickets import Priority, TicketStatus
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
 from bot.messages.markup import Mrkdwn, md, mention
@@ -114,7 +114,7 @@ class TicketOps:
         """Give the ticket to `owner`."""
 
         async def change(uow: Repositories, ticket: Ticket) -> str | None:
-            if ticket.status == "resolved":
+            if ticket.status == TicketStatus.RESOLVED:
                 return f"Ticket #{ticket.number} is resolved; `/desk reopen {ticket.number}` first."
             if ticket.owner_user_id == owner:
                 return md("Ticket #{} is already owned by {}.", ticket.number, mention(owner))
@@ -137,10 +137,10 @@ class TicketOps:
         """Close the ticket: clocks stop, ✅ on the customer's message."""
 
         async def change(uow: Repositories, ticket: Ticket) -> str | None:
-            if ticket.status == "resolved":
+            if ticket.status == TicketStatus.RESOLVED:
                 return f"Ticket #{ticket.number} is already resolved."
             now = self.clock.now()
-            ticket.status = "resolved"
+            ticket.status = TicketStatus.RESOLVED
             ticket.resolved_at = now
             ticket.resolved_by = actor
             ticket.waiting_since = None
@@ -157,10 +157,10 @@ class TicketOps:
         """Open a resolved ticket again; the resolution clock restarts."""
 
         async def change(uow: Repositories, ticket: Ticket) -> str | None:
-            if ticket.status != "resolved":
+            if ticket.status != TicketStatus.RESOLVED:
                 return f"Ticket #{ticket.number} is not resolved, so there is nothing to reopen."
             now = self.clock.now()
-            ticket.status = "open"
+            ticket.status = TicketStatus.OPEN
             ticket.resolved_at = None
             await self.sla.on_reopen(uow, ticket, now)
             await uow.audit.record(ref.team_id, actor, "reopened", now, ticket.id)
@@ -172,10 +172,10 @@ class TicketOps:
         """Mark the ticket as waiting on the customer (the resolution clock pauses)."""
 
         async def change(uow: Repositories, ticket: Ticket) -> str | None:
-            if ticket.status != "open":
+            if ticket.status != TicketStatus.OPEN:
                 return f"Ticket #{ticket.number} is {ticket.status}; only open tickets can wait."
             now = self.clock.now()
-            ticket.status = "waiting"
+            ticket.status = TicketStatus.WAITING
             ticket.waiting_since = now
             await self.sla.on_wait(uow, ticket, now)
             await uow.audit.record(ref.team_id, actor, "waiting", now, ticket.id)

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.jobs.lanes import UNRANKED, Rank
 from bot.messages.base import CustomerMessage, InternalMessage, OutboundMessage
+from bot.slack.channels import is_direct_message
 from bot.slack.transport import Delivered, Transport, api_failure
 
 log = logging.getLogger("connectdesk.gateway")
@@ -77,8 +78,8 @@ class SharedChannels:
 
     async def lookup(self, channel_id: str) -> bool | None:
         """Whether the channel is shared with another organisation; None if Slack cannot say."""
-        if channel_id[:1] in {"U", "W", "D"}:
-            return False  # a DM with one of our users
+        if is_direct_message(channel_id):
+            return False
         if channel_id in self._linked:
             return True
         cached = self._cache.get(channel_id)

@@ -42,7 +42,7 @@ async def test_html_502s_from_a_proxy_double_nothing_and_crash_nothing(clock, da
                 assert delivery.status == 200
                 roots.append((channel, delivery.ts))
             clock.advance(timedelta(minutes=6))  # past the grouping window
-        await box.desk.services.outbox.settled(within=60)
+        await box.settled(within=60)
         async with box.desk.db.reading() as uow:
             tickets = (await uow.session.scalars(select(Ticket))).all()
         # One ticket per request, none doubled.

@@ -56,7 +56,7 @@ async def test_events_acked_while_nothing_works_them_are_worked_after_a_restart(
 
     await sandbox.restart_bot()
     await emu.wait_for(lambda: receipts(sandbox) and cards(sandbox))
-    await sandbox.desk.services.outbox.settled()
+    await sandbox.settled()
     assert len(receipts(sandbox)) == 1 and "ticket *#" in receipts(sandbox)[0]
     assert len(cards(sandbox)) == 1 and len(cards(sandbox, w.GLOBEX_INTERNAL)) == 1
     await counts_become(sandbox, {})

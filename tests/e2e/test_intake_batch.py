@@ -37,10 +37,10 @@ async def test_a_batch_opens_groups_replies_and_ignores_as_one_event_at_a_time(
         assert (await inbox.counts()).get("pending") == 7
         await inbox.start()
     await emu.wait_for(lambda: len(bot_posts(sandbox, w.GLOBEX_INTERNAL)) == 2)
-    await sandbox.desk.services.outbox.settled()
+    await sandbox.settled()
     again = await emu.redeliver(other)  # Slack's retry after the batch committed
     assert again.status == 200
-    await sandbox.desk.services.outbox.settled()
+    await sandbox.settled()
 
     # Carol's two posts are one ticket (#1, in post order), Dave's is #2; each got 👀.
     for delivery in (first, other, more):

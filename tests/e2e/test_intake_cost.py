@@ -63,7 +63,7 @@ async def test_opening_a_ticket_stays_within_its_statement_budget(sandbox: Sandb
 
 async def test_a_batch_of_new_tickets_is_written_with_one_statement_per_table(sandbox: Sandbox):
     await open_ticket(sandbox, "Warm-up request", user=w.DAVE)
-    await sandbox.desk.services.outbox.settled()
+    await sandbox.settled()
     emu, inbox = sandbox.emu, sandbox.desk.inbox
     emu.deliverer.after_send = None
     await inbox.close()  # the three posts below are worked as one batch
@@ -84,7 +84,7 @@ async def test_a_batch_of_new_tickets_is_written_with_one_statement_per_table(sa
     try:
         await inbox.start()
         await emu.wait_for(lambda: len(emu.calls_to("chat.postMessage")) >= 2 + 2 + 1)
-        await sandbox.desk.services.outbox.settled()
+        await sandbox.settled()
     finally:
         event.remove(engine, "before_cursor_execute", record)
     inserts = [s.split("(")[0].strip() for s in statements if s.startswith("INSERT INTO")]

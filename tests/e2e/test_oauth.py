@@ -124,7 +124,7 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
     before = len(emu.calls)
     clock.advance(timedelta(hours=5))
     await box.desk.services.escalation.sweep()
-    await box.desk.services.outbox.settled()
+    await box.settled()
     mia = [s for s in emu.seen_by(w.MIA) if "SLA breached" in s.text]
     sue = [s for s in emu.seen_by(w.SUE) if "SLA" in s.text]
     assert mia and not sue

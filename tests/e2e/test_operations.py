@@ -37,7 +37,7 @@ async def test_a_ticket_is_counted_once_and_scraped_over_http(sandbox: Sandbox):
     follow_up = await emu.post_message(w.CAROL, w.GLOBEX_SHARED, "It is the CSV export")
     await open_ticket(sandbox, "Our sync is not working", user=w.IVAN, channel=w.INITECH_SHARED)
     assert (delivery.status, again.status, follow_up.status) == (200, 200, 200)
-    await sandbox.desk.services.outbox.settled()
+    await sandbox.settled()
 
     # What people saw: Carol one receipt for her request (the retry and follow-up add none).
     [receipt] = receipts_seen_by(sandbox, w.CAROL)
@@ -126,7 +126,7 @@ async def test_every_slack_call_is_counted_with_its_outcome(database_url: str):
     async with checked_sandbox(w.desk_config(), None, database_url, **options) as box:
         carol = await box.emu.post_message(w.CAROL, w.GLOBEX_SHARED, "Exports are slow")
         dave = await box.emu.post_message(w.DAVE, w.GLOBEX_SHARED, "Login is broken")
-        await box.desk.services.outbox.settled(within=60)
+        await box.settled(within=60)
         metrics = await scrape(base_of(box.emu.app_url))
         calls = box.emu.calls
         # Under the faults each request still got exactly one receipt in its thread.

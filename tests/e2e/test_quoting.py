@@ -119,7 +119,7 @@ async def test_customer_words_ping_no_one_in_cards_alerts_lists_and_escalations(
         # them) and a breach alert (manager's DM, escalation channel) quote each request.
         clock.advance(timedelta(hours=5))
         await box.desk.services.escalation.sweep()
-        await box.desk.services.outbox.settled()
+        await box.settled()
         for person, channel, kind in (
             (w.ALICE, w.GLOBEX_INTERNAL, "SLA warning"),
             (w.MIA, None, "SLA breached"),

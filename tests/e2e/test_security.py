@@ -132,7 +132,7 @@ async def test_tokens_and_secrets_never_reach_the_logs(caplog, database_url: str
             await desk(box, w.CAROL, "resolve 1", channel=w.GLOBEX_SHARED)
             body = b'{"type": "event_callback", "event": null}'
             await box.emu.deliver_raw(body, {"X-Slack-Signature": "v0=bad"})
-            await box.desk.services.outbox.settled()
+            await box.settled()
     text = caplog.text + "".join(repr(r.args) for r in caplog.records)
     assert len(caplog.records) > 50  # the debug logs of the SDK and Bolt were captured
     assert faults.injected > 0

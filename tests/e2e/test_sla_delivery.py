@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot.messages.internal import SLA_MARK
 from bot.outbox.outbox import CONCURRENCY
 from bot.sandbox.sandbox import Sandbox
-from bot.services.presenter import SLA_STATE
 from bot.slack.pacing import ChannelPacer
 from store.models import LadderFiring
 from tests.support import world as w
@@ -62,7 +62,7 @@ def cards_late(box: Sandbox) -> set[str]:
         if call.params.get("channel") == w.GLOBEX_INTERNAL
         and any(
             s in repr(call.params.get("blocks"))
-            for s in (SLA_STATE["at_risk"], SLA_STATE["breached"])
+            for s in (SLA_MARK["at_risk"], SLA_MARK["breached"])
         )
     }
 
@@ -93,7 +93,7 @@ async def test_a_slow_recipient_holds_up_neither_the_sweep_nor_anyone_else(clock
         # A sweep while her alerts wait decides nothing again.
         assert await asyncio.wait_for(box.desk.services.escalation.sweep(), NEVER) == 0
         held.release.set()
-        await box.desk.services.outbox.settled(within=NEVER)
+        await box.settled(within=NEVER)
         assert warnings_to(box, ALICE_DM) == {str(n): 1 for n in range(1, many + 1)}
         assert warnings_to(box, BOB_DM) == {str(many + 1): 1}
 
@@ -115,7 +115,7 @@ async def test_alerts_cut_off_by_a_stop_are_sent_once_after_the_restart(clock, d
         await box.desk.services.outbox.close(grace=0)
         assert not warnings_to(box, ALICE_DM)
         await box.restart_bot()
-        await box.desk.services.outbox.settled(within=NEVER)
+        await box.settled(within=NEVER)
         assert warnings_to(box, ALICE_DM) == {"1": 1, "2": 1}
         assert warnings_to(box, BOB_DM) == {"3": 1}
         assert await box.desk.services.escalation.sweep() == 0 and await _firings(box) == 3

@@ -22,7 +22,7 @@ async def test_a_sweep_of_many_due_clocks_stays_within_its_statement_budget(cloc
     config = w.desk_config(w.OWNER_LADDER_YML)
     async with checked_sandbox(config, clock, database_url, channel_interval=0.01) as box:
         await open_owned_tickets(box, [w.ALICE, w.BOB] * (DUE // 2))
-        await box.desk.services.outbox.settled()  # the tickets' own posts are not the sweep's
+        await box.settled()  # the tickets' own posts are not the sweep's
         clock.advance(timedelta(hours=3))  # every warning is due
         statements: list[str] = []
         engine = box.desk.db.engine.sync_engine
@@ -36,6 +36,6 @@ async def test_a_sweep_of_many_due_clocks_stays_within_its_statement_budget(cloc
             fired = await box.desk.services.escalation.sweep()
         finally:
             event.remove(engine, "before_cursor_execute", record)
-        await box.desk.services.outbox.settled()
+        await box.settled()
         assert fired == DUE
         assert len(statements) <= MOST_STATEMENTS_TO_SWEEP, "\n".join(statements)

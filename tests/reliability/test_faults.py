@@ -64,13 +64,13 @@ async def test_burst_under_faults_loses_and_doubles_nothing() -> None:
                 figures.events_sent += 1
                 figures.deliveries += len(delivery.attempts)
             clock.advance(timedelta(minutes=2))  # past the grouping window
-        await box.desk.services.outbox.settled(within=rw.SETTLE)
+        await box.settled(within=rw.SETTLE)
 
         # Every first-response clock runs out: a warning to the owner (the account's internal
         # channel, nobody has claimed) and a breach to the manager and the escalation channel.
         clock.advance(timedelta(hours=2))
         await box.desk.services.escalation.sweep()
-        figures.outbox = await box.desk.services.outbox.settled(within=rw.SETTLE)
+        figures.outbox = await box.settled(within=rw.SETTLE)
 
         async with box.desk.db.unit_of_work() as uow:
             tickets = (await uow.session.scalars(select(Ticket))).all()

@@ -30,7 +30,7 @@ async def _crashed_mid_call(box: Sandbox, key: str) -> None:
 
 async def test_a_landed_post_is_found_not_posted_again(sandbox: Sandbox):
     ts = await open_ticket(sandbox)
-    await sandbox.desk.services.outbox.settled()
+    await sandbox.settled()
     assert len(receipts(sandbox, ts)) == 1
     await _crashed_mid_call(sandbox, "t1:receipt")
     await sandbox.desk.services.outbox.drain()
@@ -43,7 +43,7 @@ async def test_a_landed_post_is_found_not_posted_again(sandbox: Sandbox):
 
 async def test_a_post_that_never_landed_is_posted_once(sandbox: Sandbox):
     ts = await open_ticket(sandbox)
-    await sandbox.desk.services.outbox.settled()
+    await sandbox.settled()
     first = receipts(sandbox, ts)[0]
     first.deleted = True  # as if the crash had come before the call reached Slack
     await _crashed_mid_call(sandbox, "t1:receipt")
@@ -67,5 +67,5 @@ async def test_a_pending_row_left_by_a_dead_process_is_done_on_start(sandbox: Sa
         )
     assert w.BOT not in sandbox.emu.reactions(w.GLOBEX_SHARED, message.ts).get("eyes", [])
     await sandbox.start_bot()
-    await sandbox.desk.services.outbox.settled()
+    await sandbox.settled()
     assert sandbox.emu.reactions(w.GLOBEX_SHARED, message.ts)["eyes"] == [w.BOT]

@@ -62,7 +62,7 @@ async def declare(box: Sandbox, text: str = "sev2 Exports are delayed accounts: 
 async def sweep(box: Sandbox) -> int:
     """One sweep, then its alerts delivered (the sweep hands them to the outbox and returns)."""
     fired = await box.desk.services.escalation.sweep()
-    await box.desk.services.outbox.settled()
+    await box.settled()
     return fired
 
 

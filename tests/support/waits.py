@@ -57,5 +57,5 @@ async def desk_idle(box: Sandbox, within: float = 30.0) -> None:
     listener work, broadcasts, outbox side effects and card edits done. Check "nothing more
     arrived" after this rather than after a sleep."""
     assert box.desk is not None, "the bot is not running"
-    await box.desk.inbox.drained(within=within)
+    await box.drained(within=within)
     await box.quiet()

@@ -6,6 +6,7 @@ import pytest
 
 from bot.config.desk import ConfigError, parse_desk_config
 from bot.config.report import policy_table
+from bot.domain.incidents import Severity
 from bot.domain.tickets import Priority
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,3 +101,24 @@ def test_duplicate_channel_between_accounts() -> None:
     )
     problems = _error(text)
     assert any(p.startswith("desk.yml:18:") and "already linked to 'Globex'" in p for p in problems)
+
+
+def test_a_workspace_overrides_only_what_it_sets() -> None:
+    text = MINIMAL.replace(
+        "tiers:",
+        "workspaces:\n  T0OTHER:\n    managers: U0BOB\n    internal_team_ids: [T0OTHER]\ntiers:",
+    )
+    config = parse_desk_config(text)
+    other = config.team_for("T0OTHER")
+    assert other.managers == ("U0BOB",)
+    assert other.internal_team_ids == frozenset({"T0OTHER"})
+    assert other.escalation_channel == "C0ESC"  # from `team`
+    assert config.team_for("T0ELSE") == config.team
+    assert config.team.managers == ("U0MIA",)
+
+
+def test_incident_cadence_keeps_the_defaults_it_does_not_set() -> None:
+    config = parse_desk_config(MINIMAL + "incidents:\n  update_every:\n    sev1: 10m\n")
+    every = {sev.value: d.total_seconds() for sev, d in config.incidents.update_every.items()}
+    assert every == {"sev1": 600, "sev2": 3600, "sev3": 7200, "sev4": 14400}
+    assert parse_desk_config(MINIMAL).incidents.update_every[Severity.SEV1].total_seconds() == 1800
