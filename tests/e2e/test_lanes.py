@@ -9,6 +9,7 @@ import time
 
 from bot.emulator import Channel, User, Workspace
 from bot.sandbox.sandbox import Sandbox
+from bot.sandbox.waits import outbox_settled
 from tests.support import world as w
 from tests.support.sandboxes import checked_sandbox
 
@@ -88,7 +89,7 @@ async def test_a_burst_in_one_channel_does_not_delay_another_accounts_receipt(cl
         times = posts_in(box, w.INITECH_SHARED)
         gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
         assert min(gaps) >= 0.95, f"posts in one channel bunched: {min(gaps):.3f}s apart"
-        await box.desk.services.outbox.settled(within=NEVER)
+        await outbox_settled(box.desk.services.outbox, within=NEVER)
 
 
 async def test_when_the_workspace_budget_limits_the_higher_tier_goes_next(clock, database_url):
@@ -121,4 +122,4 @@ async def test_when_the_workspace_budget_limits_the_higher_tier_goes_next(clock,
         ]
         # The strategic account's receipt is the next post, ahead of Initech's queued ones.
         assert waiting_initech[0] == w.GLOBEX_SHARED, waiting_initech
-        await box.desk.services.outbox.settled(within=NEVER)
+        await outbox_settled(box.desk.services.outbox, within=NEVER)
