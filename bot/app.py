@@ -95,12 +95,12 @@ def build_services(
     )
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
-    incidents = IncidentService(db, config, clock, gateways, presenter, broadcaster)
+    incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox)
     intake = IntakeService(
         db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents
     )
     tickets = TicketOps(db, clock, presenter, sla, outbox)
-    accounts = AccountService(db, config, clock, gateways, one_workspace=one_workspace)
+    accounts = AccountService(db, config, clock, gateways, outbox, one_workspace=one_workspace)
     escalation = EscalationService(
         db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics
     )

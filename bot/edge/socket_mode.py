@@ -23,6 +23,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.edge.entry import Answer, SlackEntry
+from bot.slack.identity import socket_url
 from bot.slack.transport import api_failure
 
 log = logging.getLogger("connectdesk.socket_mode")
@@ -93,12 +94,10 @@ class SocketModeEdge:
         start-up rather than the client's endless retries.
         """
         try:
-            opened = await self.client.web_client.apps_connections_open(
-                app_token=self.client.app_token
-            )
+            url = await socket_url(self.client.web_client, self.client.app_token)
         except SlackApiError as exc:
             raise SocketModeRefused(api_failure(exc).code) from None
-        self.client.wss_uri = opened["url"]
+        self.client.wss_uri = url
         await self.client.connect()
 
     async def close(self) -> None:

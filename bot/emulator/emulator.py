@@ -18,6 +18,7 @@ from bot.emulator.calls import ApiCall, CallLog
 from bot.emulator.delivery import Deliverer, Delivery
 from bot.emulator.endpoint import WebApiEndpoint
 from bot.emulator.faults import Faults
+from bot.emulator.holds import Hold
 from bot.emulator.installing import Installing
 from bot.emulator.interactions import Interactions
 from bot.emulator.limits import Limits
@@ -113,6 +114,7 @@ class Emulator:
 
     async def stop(self) -> None:
         """Stop serving and delivering."""
+        self.endpoint.holds.release_all()
         self.link.close()
         await self.socket.close()
         await self.deliverer.close()
@@ -180,6 +182,17 @@ class Emulator:
     def rate_limited_calls(self, method: str) -> int:
         """How many calls of one method were answered 429."""
         return self.log.rate_limited_calls(method)
+
+    def hold(
+        self,
+        method: str,
+        *,
+        channel: str | None = None,
+        text_contains: str | None = None,
+        landed: bool = True,
+    ) -> Hold:
+        """Pause the next matching call, after its work (`landed`) or instead of it (holds.py)."""
+        return self.endpoint.holds.add(Hold(method, channel, text_contains, landed))
 
     # ---- delivery to the app (app_link.py) -------------------------------------------------
     def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:

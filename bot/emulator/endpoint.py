@@ -20,6 +20,7 @@ from bot.emulator.faults import (
     SLOW,
     Faults,
 )
+from bot.emulator.holds import Holds
 from bot.emulator.limits import Limits
 from bot.emulator.oauth import OAuthServer
 from bot.emulator.webapi import ApiError, Method, WebApi
@@ -46,6 +47,7 @@ class WebApiEndpoint:
         self.log = log
         self.faults = faults  # Web API faults only; a test may swap them mid-run
         self.app_token = app_token
+        self.holds = Holds()  # calls a test pauses mid-flight (holds.py)
 
     def mount(self, app: web.Application) -> None:
         """Serve the Web API on the emulator's HTTP app."""
@@ -154,10 +156,16 @@ class WebApiEndpoint:
                 at=arrived,
                 sent=sent,
             )
+        hold = self.holds.take(method, params)
+        if hold is not None and not hold.landed:  # lost on its way: held, then never done
+            await hold.pause()
+            return self._answer(method, recorded, {"ok": False, "error": "internal_error"}, 500)
         try:
             answer = await handler(params, caller or self.ws.primary)
         except ApiError as exc:
             answer = {"ok": False, "error": exc.code}
+        if hold is not None:  # done, and its answer held
+            await hold.pause()
         return self._answer(method, recorded, answer, at=arrived, sent=sent)
 
     async def _bad_gateway(

@@ -21,6 +21,7 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.installs.store import EncryptedInstallationStore
+from bot.slack.identity import who_am_i
 
 log = logging.getLogger("connectdesk.installs")
 
@@ -92,7 +93,7 @@ class TokenInstall:
     async def learn(self) -> Install:
         """Ask Slack who the token is for (auth.test, once); raises SlackApiError if refused."""
         if self._install is None:
-            auth = await self.client.auth_test()
+            auth = await who_am_i(self.client)
             org_wide = bool(auth.get("is_enterprise_install"))
             enterprise = auth.get("enterprise_id")
             self._install = Install(

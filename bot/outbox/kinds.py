@@ -14,3 +14,5 @@ class OutboxKind(StrEnum):
     ALERT = "alert"
     REFRESH = "refresh"
     DM = "dm"
+    LINK_HINT = "link_hint"
+    INCIDENT_NOTE = "incident_note"

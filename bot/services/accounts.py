@@ -10,6 +10,8 @@ from bot.installs.gateways import Gateways
 from bot.messages.base import InternalMessage
 from bot.messages.internal import AccountSummary, account_card, link_hint, notice
 from bot.messages.markup import channel, md
+from bot.outbox.kinds import OutboxKind
+from bot.outbox.outbox import Outbox
 from bot.services.inputs import ChannelJoined
 from store.db import Database
 from store.models import Account
@@ -26,6 +28,7 @@ class AccountService:
         config: DeskConfig,
         clock: Clock,
         gateways: Gateways,
+        outbox: Outbox,
         *,
         one_workspace: bool = True,
     ) -> None:
@@ -35,6 +38,7 @@ class AccountService:
         self.config = config
         self.clock = clock
         self.gateways = gateways
+        self.outbox = outbox
         self.one_workspace = one_workspace
 
     async def load_config_accounts(self, team_id: str) -> int:
@@ -180,9 +184,7 @@ class AccountService:
         if event.user_id and event.user_id != identity.bot_user_id:
             return False
         gateway.channels.forget(event.channel_id)
-        async with self.db.unit_of_work() as uow:
-            if not await uow.events.claim(event.event_id, self.clock.now()):
-                return False
+        async with self.db.reading() as uow:
             if await uow.accounts.channel(event.team_id, event.channel_id):
                 return False
         shared = event.is_ext_shared
@@ -190,10 +192,23 @@ class AccountService:
             shared = await gateway.channels.is_shared(event.channel_id)
         if not shared:
             return False
-        await gateway.deliver(
-            self.config.team_for(event.team_id).escalation_channel,
-            link_hint(event.channel_id, list(self.config.tiers)),
-        )
+        escalation = self.config.team_for(event.team_id).escalation_channel
+        hint = link_hint(event.channel_id, list(self.config.tiers))
+        # The event is claimed and the hint queued in one transaction: a crash after the commit
+        # leaves the hint to the outbox, a crash before it leaves the event to be handled again.
+        async with self.db.unit_of_work() as uow:
+            if not await uow.events.claim(event.event_id, self.clock.now()):
+                return False
+            if await uow.accounts.channel(event.team_id, event.channel_id):
+                return False  # linked meanwhile
+            row = await self.outbox.record(
+                uow,
+                f"hint:{event.channel_id}:{event.event_id}",
+                OutboxKind.LINK_HINT,
+                event.team_id,
+                payload={"channel": escalation, **hint.payload()},
+            )
+        await self.outbox.run([row])
         return True
 
 

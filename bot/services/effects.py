@@ -1,4 +1,5 @@
-"""What each outbox row does: react, post the receipt, post the triage card, send an alert.
+"""What each outbox row does: react, post the receipt or the triage card, send an alert, hint
+that a shared channel wants linking, note on a linked ticket that its incident is resolved.
 
 Each is safe to redo. A reaction that is already there counts as done. A post carries the
 row's key in its message metadata; when an earlier try may have landed, the channel (or
@@ -19,6 +20,7 @@ from bot.installs.registry import NotInstalled
 from bot.jobs.lanes import FREE, UNRANKED, Lane, Rank, rank_of
 from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
 from bot.messages.base import OutboundMessage, stored_message
+from bot.messages.customer_incidents import linked_ticket_resolved
 from bot.messages.internal import triage_card
 from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_from_json
@@ -127,6 +129,11 @@ class DeskEffects:
             return await self._refresh(entry)
         if entry.kind == OutboxKind.DM:
             return await self._dm(gateway, entry, uncertain)
+        if entry.kind == OutboxKind.LINK_HINT:
+            p = entry.payload
+            return await self._post_once(gateway, entry, uncertain, p["channel"], stored_message(p))
+        if entry.kind == OutboxKind.INCIDENT_NOTE:
+            return await self._incident_note(gateway, entry, uncertain)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
 
     async def _post_once(
@@ -247,7 +254,7 @@ class DeskEffects:
             ticket = await uow.tickets.by_id(entry.ticket_id or 0)
         if ticket is None:
             return Delivered(error="ticket gone", permanent=True)
-        if await self.presenter.refresh(ticket):
+        if await self.presenter.refresh(ticket, receipt=(entry.payload or {}).get("receipt", True)):
             return Delivered(ts=ticket.card_ts)
         return Delivered(error="some of the card, receipt or reaction did not update")
 
@@ -259,6 +266,16 @@ class DeskEffects:
             return Delivered(error="conversations.open failed")
         message = stored_message(p)
         return await self._post_once(gateway, entry, uncertain, channel, message)
+
+    async def _incident_note(
+        self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool
+    ) -> Delivered:
+        """Tell a linked ticket's thread that its incident is resolved (a customer message)."""
+        p: dict[str, Any] = entry.payload
+        message = linked_ticket_resolved(int(p["number"]), str(p["title"]))
+        return await self._post_once(
+            gateway, entry, uncertain, p["channel"], message, p["thread_ts"]
+        )
 
     async def _alert(self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool) -> Delivered:
         p: dict[str, Any] = entry.payload

@@ -1,4 +1,4 @@
-"""Incidents: declare, update, resolve and report; the broadcaster does the posting."""
+"""Incidents: declare, update, resolve and report; the broadcaster and the outbox do the posting."""
 
 from __future__ import annotations
 
@@ -22,15 +22,16 @@ from bot.domain.incident_commands import (
 from bot.domain.incidents import Audience, IncidentStatus, PostKind, Severity
 from bot.domain.tickets import TicketStatus
 from bot.installs.gateways import Gateways
-from bot.messages import customer_incidents as words
 from bot.messages import incident_internal
 from bot.messages.base import InternalMessage
 from bot.messages.incident_modal import declare_modal
 from bot.messages.internal import command_error, notice
+from bot.outbox.kinds import OutboxKind
+from bot.outbox.outbox import Outbox
 from bot.services.inputs import Caller
-from bot.services.presenter import TicketPresenter
+from bot.services.tickets import record_refresh
 from store.db import Database
-from store.models import Account, Incident, IncidentPost
+from store.models import Account, Incident, IncidentPost, Ticket
 from store.repositories import Repositories
 
 log = logging.getLogger("connectdesk.incidents")
@@ -64,15 +65,15 @@ class IncidentService:
         config: DeskConfig,
         clock: Clock,
         gateways: Gateways,
-        presenter: TicketPresenter,
         broadcaster: Broadcaster,
+        outbox: Outbox,
     ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
         self.gateways = gateways
-        self.presenter = presenter
         self.broadcaster = broadcaster
+        self.outbox = outbox
 
     async def run(self, caller: Caller, command: IncidentCommand) -> InternalMessage:
         """Run one `/desk incident …` command for an internal user."""
@@ -203,17 +204,14 @@ class IncidentService:
             incident.updated_at = now
             count = await self._add_post(uow, incident, PostKind.CLOSING, text, caller.user_id, now)
             linked = list(await uow.incidents.linked_tickets(incident.id))
-            title = incident.title
+            # Recorded with the resolution itself: a crash after the commit loses no note.
+            rows = []
+            for ticket in linked:
+                if ticket.status != TicketStatus.RESOLVED:
+                    rows.append(await self._record_note(uow, incident, ticket))
+                rows.append(await record_refresh(self.outbox, uow, ticket, receipt=False))
         self.broadcaster.kick(number)
-        gateway = await self.gateways.at(caller.team_id)
-        for ticket in linked:
-            if ticket.status != TicketStatus.RESOLVED:
-                await gateway.deliver(
-                    ticket.channel_id,
-                    words.linked_ticket_resolved(ticket.number, title),
-                    thread_ts=ticket.root_ts,
-                )
-            await self.presenter.refresh(ticket, receipt=False)
+        await self.outbox.run(rows)
         return notice(
             f":white_check_mark: Incident *#{number}* resolved: closing reply going to"
             f" {count} channel(s); {len(linked)} linked ticket(s) notified."
@@ -258,6 +256,24 @@ class IncidentService:
         return None
 
     # ---- helpers -----------------------------------------------------------------------------
+    async def _record_note(
+        self, uow: Repositories, incident: Incident, ticket: Ticket
+    ) -> int | None:
+        """Queue the note in a linked ticket's thread that its incident is resolved."""
+        return await self.outbox.record(
+            uow,
+            f"incident{incident.id}:note:t{ticket.id}",
+            OutboxKind.INCIDENT_NOTE,
+            incident.team_id,
+            ticket_id=ticket.id,
+            payload={
+                "channel": ticket.channel_id,
+                "thread_ts": ticket.root_ts,
+                "number": ticket.number,
+                "title": incident.title,
+            },
+        )
+
     async def _open_incident(self, uow: Repositories, team_id: str, number: int) -> Incident:
         # Locked: two replicas adding updates at once would both take the same next seq.
         incident = await uow.incidents.get(team_id, number, for_update=True)

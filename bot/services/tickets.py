@@ -20,14 +20,20 @@ from store.models import Ticket
 from store.repositories import Repositories
 
 
-async def record_refresh(outbox: Outbox, uow: Repositories, ticket: Ticket) -> int | None:
-    """Queue bringing what people see of the ticket up to date, in the change's transaction."""
+async def record_refresh(
+    outbox: Outbox, uow: Repositories, ticket: Ticket, *, receipt: bool = True
+) -> int | None:
+    """Queue bringing what people see of the ticket up to date, in the change's transaction.
+
+    `receipt=False`: the card only (the customer's receipt and reactions stay as they are).
+    """
     return await outbox.record(
         uow,
         f"t{ticket.id}:refresh:{uuid.uuid4().hex}",
         OutboxKind.REFRESH,
         ticket.team_id,
         ticket_id=ticket.id,
+        payload=None if receipt else {"receipt": False},
     )
 
 

@@ -11,24 +11,20 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import signal
-import socket
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from bench.procs import wait_healthy
 from bot.emulator import Emulator, Faults
 from bot.sandbox.sandbox import TRANSPORTS
 from store.db import Database
 from store.models import Ticket
 from tests.reliability import world as rw
 from tests.reliability.figures import Figures, count_seen
+from tests.support.bot_process import BotProcess, free_port
 from tests.support.slack_spec import check_call
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN, SECRET = "xoxb-kill-test-token", "kill-test-signing-secret"
 APP_TOKEN = "xapp-1-A0CONNECTDESK-kill-test"
 FIRST_RESPONSE_SECONDS = 4
@@ -37,47 +33,6 @@ LADDER = (
     "      - at: 75%\n        notify: [owner]\n"
     "      - at: 100%\n        notify: [owner]\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Bot:
-    """The bot as a separate process that can be killed and started again."""
-
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env, self.port, self.log = env, port, log
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
-                "--upgrade-db",
-                env=self.env,
-                cwd=ROOT,
-                stdout=out,
-                stderr=out,
-            )
-        await wait_healthy(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log, 15)
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def stop(self) -> int:
-        assert self.proc is not None
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(self.proc.wait(), 20)
-        return self.proc.returncode
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -107,7 +62,7 @@ async def test_sigkill_during_burst_loses_and_doubles_nothing(
         app_token=APP_TOKEN,
         transport=transport,
     ) as emu:
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": TOKEN,
@@ -122,7 +77,7 @@ async def test_sigkill_during_burst_loses_and_doubles_nothing(
         }
         if transport == "socket":
             env["SLACK_APP_TOKEN"] = APP_TOKEN
-        bot = Bot(env, port, tmp_path / "serve.log")
+        bot = BotProcess(env, port, tmp_path / "serve.log")
         await bot.start()
         if transport == "http":
             emu.app_url = f"http://127.0.0.1:{port}/slack/events"
