@@ -62,6 +62,9 @@ class ProgressReporter:
         self._dirty: set[int] = set()
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        # Where each progress message was posted, also kept here: if recording it failed (a
+        # busy database), the next refresh edits that message instead of posting a second one.
+        self._posted: dict[int, tuple[str, str]] = {}
 
     async def close(self) -> None:
         """Drop scheduled refreshes (the next driver shows progress again)."""
@@ -111,6 +114,8 @@ class ProgressReporter:
                     incident_view(incident), delivery_rows(deliveries, posts, accounts)
                 )
                 channel, ts = incident.progress_channel_id, incident.progress_ts
+                if not (channel and ts) and incident_id in self._posted:
+                    channel, ts = self._posted[incident_id]
                 declarer = incident.declared_by
                 team = incident.team_id
             gateway = await self.gateways.find(team)
@@ -121,6 +126,7 @@ class ProgressReporter:
                 return
             posted = await gateway.deliver(declarer, message)
             if posted.ts:
+                self._posted[incident_id] = (posted.channel or declarer, posted.ts)
                 async with self.db.unit_of_work() as uow:
                     incident = await uow.incidents.by_id(incident_id)
                     if incident is not None:
