@@ -74,7 +74,7 @@ class WindowBudget:
             self._in_flight += 1
             return
         loop = asyncio.get_running_loop()
-        entry = [rank, next(self._arrivals), loop.create_future()]
+        entry: list[Any] = [rank, next(self._arrivals), loop.create_future()]
         heapq.heappush(self._queue, entry)
         try:
             while True:
