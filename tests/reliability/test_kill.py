@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import random
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from store.db import Database
 from store.models import Ticket
 from tests.reliability import world as rw
 from tests.reliability.figures import Figures, count_seen
-from tests.support.bot_process import BotProcess, free_port
+from tests.support.bot_process import BotProcess, free_port, serve_env
 from tests.support.slack_spec import check_call
 
 TOKEN, SECRET = "xoxb-kill-test-token", "kill-test-signing-secret"
@@ -64,18 +63,8 @@ async def test_sigkill_during_burst_loses_and_doubles_nothing(
         transport=transport,
     ) as emu:
         port = free_port()
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": emu.api_url,
-            "PORT": str(port),
-            "CONNECTDESK_HOST": "127.0.0.1",
-            "CONNECTDESK_CONFIG": str(config),
-            "CONNECTDESK_DATABASE_URL": db_url,
-            "CONNECTDESK_OUTBOX_LEASE": "1",
-            "CONNECTDESK_SWEEP_INTERVAL": "1",
-        }
+        env = serve_env(emu.api_url, port, config, db_url, TOKEN, SECRET)
+        env |= {"CONNECTDESK_OUTBOX_LEASE": "1", "CONNECTDESK_SWEEP_INTERVAL": "1"}
         if transport == "socket":
             env["SLACK_APP_TOKEN"] = APP_TOKEN
         bot = BotProcess(env, port, tmp_path / "serve.log")
