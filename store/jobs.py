@@ -13,6 +13,19 @@ The three queues keep their own tables: the inbox lives in a SQLite file of its 
 path's writes never queue behind the worker's), an outbox row is written in the transaction of
 the state change it belongs to, and a delivery row is one of an incident's; one table for all
 would put the ack path's inserts and the settles on one write lock and one set of indexes.
+
+The inbox and the outbox are claimed here (`claim`); incident deliveries are not yet: their
+broadcaster uses only `dead_letter` and its backoff. Their claim is the incident's driver
+lease (one replica drives an incident, post by post, so every channel has its notice before
+the updates threaded under it), and a row is marked `sending` only once the workspace budget
+lets its call go, so after a crash only posts truly in flight cost a history lookup. A lease
+per delivery row through `claim` would have to keep that: the mark would be the claim (by
+ids, at budget time), a try whose answer never came would have to give its claim back while
+staying "maybe sent" (today it stays `sending` under its own fresh claim, which `claim` would
+refuse to its own driver's next try), a new driver would meet rows still held by a dead
+one's unlapsed claims (a wait, never a dead letter), and the table would need a worker column.
+The driver lease stays in any case: ordering across a thousand rows needs one driver per
+incident, and a job row for it needs an incident-level state the `incidents` table lacks.
 """
 
 from __future__ import annotations
