@@ -24,7 +24,7 @@ from bot.domain.incidents import PostState
 from bot.installs.gateways import Gateways
 from bot.jobs.batching import GroupWrite
 from bot.jobs.engine import Backoff
-from bot.slack.gateway import Delivered
+from bot.slack.transport import Delivered
 from store.db import Database
 from store.models import IncidentDelivery
 
@@ -236,16 +236,8 @@ class Broadcaster:
             await self._fail(delivery_id, "the app is not installed there any more")
             return True
         key = {"delivery": delivery_id}
-        if uncertain and claimed is not None:
-            # An earlier try may have landed: look once before posting again.
-            try:
-                found = await gateway.find_own_post(
-                    channel, key, thread_ts=thread_ts, oldest=claimed.timestamp() - 60
-                )
-            except Exception:
-                return False
-            if found:
-                return await self._settle(delivery_id, Delivered(ts=found), incident.version)
+        # An earlier try may have landed: the gateway looks once before posting again.
+        landed_since = claimed.timestamp() - 60 if uncertain and claimed is not None else None
 
         async def mark_sending() -> bool:
             # Marked only once the budget lets the call go: after a crash, just the posts that
@@ -255,7 +247,12 @@ class Broadcaster:
 
         message = message_of(incident, post)
         result = await gateway.deliver(
-            channel, message, thread_ts=thread_ts, key=key, just_before=mark_sending
+            channel,
+            message,
+            thread_ts=thread_ts,
+            key=key,
+            landed_since=landed_since,
+            just_before=mark_sending,
         )
         if result.withdrawn:
             return True  # settled meanwhile (sent or failed) by an earlier try

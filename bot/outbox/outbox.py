@@ -18,7 +18,8 @@ from typing import Any, Protocol
 from bot.domain.clock import Clock, SystemClock
 from bot.jobs.batching import GroupWrite
 from bot.jobs.engine import Backoff, JobLoop
-from bot.slack.gateway import Delivered
+from bot.jobs.lanes import FREE, Lane, Lanes
+from bot.slack.transport import Delivered
 from store.db import Database
 from store.models import UNCERTAIN_RESULT, OutboxEntry, OutboxState
 from store.repositories import Repositories
@@ -26,7 +27,8 @@ from store.repositories import Repositories
 log = logging.getLogger("connectdesk.outbox")
 
 BACKOFF = Backoff(delays=(0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0), max_attempts=12)
-# Rows to different channels run side by side; the gateway paces each channel and the budget.
+# Rows to different channels run side by side, one per channel (its lane) at a time; the
+# gateway paces each channel and the budget.
 CONCURRENCY = 16
 
 
@@ -36,6 +38,10 @@ Fresh = int | OutboxEntry | None
 
 class Effects(Protocol):
     """Performs one outbox row; `uncertain` means an earlier try may already have landed."""
+
+    def lane(self, entry: OutboxEntry, known: object | None = None) -> Lane:
+        """Where the row waits for its turn (its channel, its rank), knowing only the row."""
+        ...
 
     async def perform(
         self, entry: OutboxEntry, uncertain: bool, known: object | None = None
@@ -82,7 +88,7 @@ class Outbox:
         self._claimed: dict[int, bool] = {}
         self._jobs = JobLoop(f"outbox-{self.worker_id}", self.drain, poll)
         self._running: set[asyncio.Task[Any]] = set()
-        self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._lanes = Lanes(CONCURRENCY)
         # Settled results wait here to be written together, one transaction for all of them.
         # Outcomes arriving together are written in one transaction.
         self._settles: GroupWrite[tuple[OutboxEntry, Delivered], bool] = GroupWrite(
@@ -233,7 +239,10 @@ class Outbox:
         self._busy.add(entry_id)
         settling = False
         try:
-            async with self._slots:
+            # A row whose channel is busy waits in its lane holding no worker: no account
+            # waits behind another's burst.
+            lane = FREE if isinstance(row, int) else self.effects.lane(row, known)
+            async with self._lanes.turn(lane):
                 performed = await self._perform(row, entry_id, fresh, known, self.effects)
             if isinstance(performed, bool):
                 return performed

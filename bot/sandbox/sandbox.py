@@ -20,6 +20,7 @@ from bot.edge.socket_mode import SocketModeEdge
 from bot.emulator import Emulator, Workspace
 from bot.installs.cipher import TokenCipher
 from bot.sandbox.waits import InboxTracker, outbox_settled
+from bot.slack.pacing import CHANNEL_INTERVAL
 from store import migrate
 from store.db import Database
 
@@ -42,7 +43,7 @@ class Sandbox:
         clock: Clock | None = None,
         database_url: str | None = None,
         emulator_options: dict[str, Any] | None = None,
-        channel_interval: float = 1.0,
+        channel_interval: float = CHANNEL_INTERVAL,
         outbox_lease: float = 30.0,
         transport: str = "http",
         oauth: bool = False,

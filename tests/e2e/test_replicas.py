@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from bench.procs import wait_healthy
 from bot.emulator import Channel, Emulator, Team, User, Workspace
 from bot.sandbox.sandbox import TRANSPORTS
-from bot.slack.gateway import REPLICA_HEADER
+from bot.slack.transport import REPLICA_HEADER
 from store.db import Database
 from store.models import Incident, LadderFiring, Ticket
 from tests.support import world as w
