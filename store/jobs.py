@@ -24,8 +24,10 @@ ids, at budget time), a try whose answer never came would have to give its claim
 staying "maybe sent" (today it stays `sending` under its own fresh claim, which `claim` would
 refuse to its own driver's next try), a new driver would meet rows still held by a dead
 one's unlapsed claims (a wait, never a dead letter), and the table would need a worker column.
-The driver lease stays in any case: ordering across a thousand rows needs one driver per
-incident, and a job row for it needs an incident-level state the `incidents` table lacks.
+The driver lease stays in any case: ordering across a thousand rows (every notice before any
+update) needs one driver per incident at a time, and expressing it as a job row would need a
+table or a `state` column of its own (a migration) for what `Incident.driver`/`lease_until`
+already do with one guarded UPDATE.
 """
 
 from __future__ import annotations
