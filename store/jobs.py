@@ -93,7 +93,11 @@ class JobTable:
             return or_(until.is_(None), until < now)
         assert self.claimed_at is not None
         at = self.col(self.claimed_at)
-        return or_(at.is_(None), at < (stale if stale is not None else now - lease))
+        free = [at.is_(None), at < (stale if stale is not None else now - lease)]
+        if self.claimed_by is not None:
+            # Given back (a try whose answer never came): due at once, still maybe done.
+            free.append(self.col(self.claimed_by).is_(None))
+        return or_(*free)
 
     def due(self, now: Any, lease: Any = None, *, stale: Any = None) -> ColumnElement[bool]:
         """Rows a worker may claim now: pending and due, or running under a lapsed claim."""
