@@ -14,20 +14,14 @@ path's writes never queue behind the worker's), an outbox row is written in the 
 the state change it belongs to, and a delivery row is one of an incident's; one table for all
 would put the ack path's inserts and the settles on one write lock and one set of indexes.
 
-The inbox and the outbox are claimed here (`claim`); incident deliveries are not yet: their
-broadcaster uses only `dead_letter` and its backoff. Their claim is the incident's driver
-lease (one replica drives an incident, post by post, so every channel has its notice before
-the updates threaded under it), and a row is marked `sending` only once the workspace budget
-lets its call go, so after a crash only posts truly in flight cost a history lookup. A lease
-per delivery row through `claim` would have to keep that: the mark would be the claim (by
-ids, at budget time), a try whose answer never came would have to give its claim back while
-staying "maybe sent" (today it stays `sending` under its own fresh claim, which `claim` would
-refuse to its own driver's next try), a new driver would meet rows still held by a dead
-one's unlapsed claims (a wait, never a dead letter), and the table would need a worker column.
-The driver lease stays in any case: ordering across a thousand rows (every notice before any
-update) needs one driver per incident at a time, and expressing it as a job row would need a
-table or a `state` column of its own (a migration) for what `Incident.driver`/`lease_until`
-already do with one guarded UPDATE.
+All three are claimed here (`claim`). An incident delivery is claimed by its id just before
+its call (once the workspace budget lets it go, so after a crash only posts truly in flight
+cost a history lookup), and a try whose answer never came gives its claim back: the row stays
+`sending` (maybe sent; the next try looks first) and is due at once. The incident's driver
+lease (`Incident.driver`, `lease_until`) stays beside the row claims: one driver per incident
+at a time is what keeps its posts in order across replicas (every channel's notice before the
+updates threaded under it), which leases on single rows cannot; as a job row of its own it
+would need a table or a `state` column (a migration) for what one guarded UPDATE does now.
 """
 
 from __future__ import annotations
@@ -212,7 +206,8 @@ async def claim(
     history is unknown). `only`: claim among these ids alone.
     """
     read = ("state", "attempts", *columns) if jobs.running else columns
-    due = due_statement(jobs, read, len(only))
+    # The same call as a caller's own `due_statement(jobs, columns)`: one cached statement.
+    due = due_statement(jobs, read, len(only)) if only else due_statement(jobs, read)
     stamp = now if jobs.running else now + lease
     params: dict[str, Any] = {"now": now, "limit": limit, **_id_params(only, "only")}
     if jobs.running:

@@ -1,8 +1,9 @@
 """Drives incident broadcasts from their delivery rows: paced, retried, resumable, one driver.
 
-Every post to every channel is a row (pending → sending → sent | failed). A row is marked
-`sending` before the call; a row found `sending` by a later driver may have reached Slack, so
-the channel is checked once for our metadata key before posting again: never twice.
+Every post to every channel is a row (pending → sending → sent | failed). A row is claimed
+through the job engine (marked `sending`, with a lease) just before the call; a row found
+`sending` by a later try may have reached Slack, so the channel is checked once for our
+metadata key before posting again: never twice. One driver per incident keeps posts in order.
 """
 
 from __future__ import annotations

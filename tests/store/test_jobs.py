@@ -17,6 +17,7 @@ from store import inbox_store, jobs, migrate
 from store.db import Database
 from store.inbox_store import JOBS as INBOX
 from store.models import UNCERTAIN_RESULT, InboxEvent, OutboxEntry, ProcessedEvent
+from store.outbox_repository import JOBS as OUTBOX
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=10)
@@ -238,3 +239,29 @@ async def test_retention_prunes_old_finished_rows_in_batches(db: Database):
         keys = (await uow.session.scalars(select(OutboxEntry.key).order_by(OutboxEntry.key))).all()
     assert events == 10
     assert keys == ["k-new", "k-waiting"]
+
+
+async def test_a_claim_by_ids_takes_only_those_and_a_given_back_running_row_at_once(db: Database):
+    async with db.connection() as conn:
+        for key in ("k1", "k2", "k3"):
+            await _outbox_row(conn, key, "pending", NOW)
+    async with db.unit_of_work() as uow:
+        ids = [e.id for e in await uow.outbox.all()]
+        conn = await uow.session.connection()
+        got = await jobs.claim(conn, OUTBOX, "w1", NOW, LEASE, 2, ("state",), only=ids[1:])
+    assert [(row_id, state) for row_id, _n, state in got] == [
+        (ids[1], "pending"),
+        (ids[2], "pending"),
+    ]
+    async with db.unit_of_work() as uow:
+        conn = await uow.session.connection()
+        # Held by w1's claim: not taken, even by id.
+        assert await jobs.claim(conn, OUTBOX, "w2", NOW, LEASE, 1, only=[ids[1]]) == []
+        # A try whose answer never came gives its claim back: due at once, and reads `sending`.
+        entry = await uow.outbox.get(ids[1])
+        assert entry is not None
+        entry.claimed_by = None
+    async with db.unit_of_work() as uow:
+        conn = await uow.session.connection()
+        again = await jobs.claim(conn, OUTBOX, "w2", NOW, LEASE, 5, ("state",), only=ids[1:])
+    assert [(row_id, n, state) for row_id, n, state in again] == [(ids[1], 3, "sending")]
