@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broadcast.broadcaster import LEASE, Broadcaster
 from bot.config.desk import DeskConfig
+from bot.config.pacing import CHANNEL_INTERVAL
 from bot.config.settings import Settings
 from bot.domain.clock import Clock, SystemClock
 from bot.edge.entry import SlackEntry
@@ -48,7 +49,6 @@ from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
 from bot.slack.http_session import SharedSession
-from bot.slack.pacing import CHANNEL_INTERVAL
 from bot.slack.transport import Transport, make_client
 from handlers.actions import register_actions
 from handlers.commands import register_commands

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
 from bot.config.yaml_lines import line_of, load_with_lines
 from bot.domain.calendar import Calendar
 from bot.domain.durations import parse_duration
@@ -23,7 +24,6 @@ from bot.domain.ladder import EscalationStep, StepTime
 from bot.domain.policy import SlaPolicy, SlaTargets
 from bot.domain.tickets import Priority
 from bot.domain.triage import TriageRule
-from bot.slack.pacing import EDITS_BUDGET, POSTS_BUDGET
 
 ALWAYS_OPEN = "24/7"
 NOTIFY_BUILTINS = ("owner", "managers", "escalation_channel")
@@ -153,7 +153,7 @@ class BudgetModel(_Strict):
 
 
 class PacingModel(_Strict):
-    # The defaults are bot/slack/pacing.py's.
+    # The defaults are bot/config/pacing.py's.
     posts: BudgetModel = Field(default_factory=lambda: BudgetModel.of(POSTS_BUDGET))
     edits: BudgetModel = Field(default_factory=lambda: BudgetModel.of(EDITS_BUDGET))
 

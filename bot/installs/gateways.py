@@ -10,9 +10,10 @@ from collections.abc import Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config.pacing import CHANNEL_INTERVAL
 from bot.installs.registry import Install, Installs, NotInstalled
 from bot.slack.gateway import Identity, SlackGateway
-from bot.slack.pacing import CHANNEL_INTERVAL, ChannelPacer, WindowBudget
+from bot.slack.pacing import ChannelPacer, WindowBudget
 from bot.slack.transport import Transport
 
 

@@ -14,13 +14,13 @@ from pydantic import SecretStr
 
 from bot.app import ConnectDesk, create_app
 from bot.config.desk import DeskConfig
+from bot.config.pacing import CHANNEL_INTERVAL
 from bot.config.settings import Settings
 from bot.domain.clock import Clock
 from bot.edge.socket_mode import SocketModeEdge
 from bot.emulator import Emulator, Workspace
 from bot.installs.cipher import TokenCipher
 from bot.sandbox.waits import InboxTracker, outbox_settled
-from bot.slack.pacing import CHANNEL_INTERVAL
 from store import migrate
 from store.db import Database
 

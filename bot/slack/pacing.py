@@ -14,14 +14,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from bot.config.pacing import CHANNEL_INTERVAL
 from bot.jobs.lanes import UNRANKED, Rank
-
-# Slack: about one message per second per channel.
-CHANNEL_INTERVAL = 1.0
-# Workspace-wide, (calls, seconds). Conservative: Slack's posting limit is unpublished.
-POSTS_BUDGET = (10, 6.0)
-# chat.update is Tier 3: about 50 a minute per workspace.
-EDITS_BUDGET = (50, 60.0)
 
 
 class WindowBudget:

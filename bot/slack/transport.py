@@ -19,9 +19,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
 from bot.jobs.lanes import UNRANKED, Rank
 from bot.slack.calls import CallCounter, Count
-from bot.slack.pacing import EDITS_BUDGET, POSTS_BUDGET, ChannelPacer, WindowBudget
+from bot.slack.pacing import ChannelPacer, WindowBudget
 
 log = logging.getLogger("connectdesk.gateway")
 
