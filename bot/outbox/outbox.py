@@ -84,6 +84,8 @@ class Outbox:
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
         self.effects = effects
         self._busy: set[int] = set()
+        # Rows `drain` claimed, each with whether an earlier try may have landed.
+        self._claimed: dict[int, bool] = {}
         self._jobs = JobLoop(f"outbox-{self.worker_id}", self.drain, poll)
         self._running: set[asyncio.Task[Any]] = set()
         self._lanes = Lanes(CONCURRENCY)
@@ -163,10 +165,25 @@ class Outbox:
     # ---- work ------------------------------------------------------------------------------
     async def drain(self) -> int:
         """One pass over every due row; how many were settled."""
-        now = self.wall.now()
-        async with self.db.reading() as uow:
-            ids = await uow.outbox.due(now, self.lease)
-        return sum(await asyncio.gather(*(self._tracked(i) for i in ids)))
+        async with self.db.reading() as uow:  # an idle poll takes no write lock
+            due = len(await uow.outbox.due(self.wall.now(), self.lease))
+        settled = 0
+        while due > 0:
+            # Claimed a slotful at a time: a claim's lease starts now, so rows must not wait
+            # long for a slot (a lapsed claim would let another replica try them meanwhile).
+            async with self.db.unit_of_work() as uow:
+                claimed = await uow.outbox.claim(
+                    self.worker_id, self.wall.now(), self.lease, CONCURRENCY
+                )
+            self._claimed.update((c.entry.id, c.maybe_done) for c in claimed)
+            try:
+                tries = await asyncio.gather(*(self._tracked(c.entry) for c in claimed))
+            finally:
+                for c in claimed:
+                    self._claimed.pop(c.entry.id, None)
+            settled += sum(tries)
+            due = due - len(claimed) if len(claimed) == CONCURRENCY else 0
+        return settled
 
     async def run(
         self, ids: Iterable[Fresh], *, together: bool = False, known: object | None = None
@@ -244,6 +261,10 @@ class Outbox:
         effects: Effects,
     ) -> bool | tuple[OutboxEntry, Delivered]:
         now = self.wall.now()
+        maybe_done = self._claimed.pop(entry_id, None)
+        if maybe_done is not None and isinstance(row, OutboxEntry):
+            # Claimed by `drain` for this try, with whether an earlier one may have landed.
+            return row, await _performed(effects, row, maybe_done, None)
         if isinstance(row, int):
             async with self.db.reading() as uow:
                 entry = await uow.outbox.get(entry_id)
@@ -265,18 +286,11 @@ class Outbox:
         )
         if not ours:
             async with self.db.unit_of_work() as uow:
-                entry = await uow.outbox.get(entry_id)
-                if entry is None or entry.state in (OutboxState.DONE, OutboxState.FAILED):
-                    return True
-                uncertain = entry.state == OutboxState.SENDING or entry.result == UNCERTAIN_RESULT
-                if not await uow.outbox.claim(entry, self.worker_id, now, self.lease):
-                    return False
-            entry.attempts += 1  # what the claim wrote
-        try:
-            return entry, await effects.perform(entry, uncertain, known if ours else None)
-        except Exception as exc:  # an effect bug must not stop the queue; retried later
-            log.exception("outbox %s (%s) raised", entry.key, entry.kind)
-            return entry, Delivered(error=type(exc).__name__, uncertain=True)
+                claimed = await uow.outbox.claim(self.worker_id, now, self.lease, 1, [entry_id])
+            if not claimed:
+                return False  # not due, or another worker holds it
+            entry, uncertain = claimed[0]
+        return entry, await _performed(effects, entry, uncertain, known if ours else None)
 
     async def _settle(self, entry: OutboxEntry, result: Delivered) -> bool:
         """Write the outcome; outcomes arriving together share one transaction."""
@@ -327,3 +341,14 @@ class Outbox:
             counts.get(OutboxState.PENDING, 0) + counts.get(OutboxState.SENDING, 0),
             counts.get(OutboxState.FAILED, 0),
         )
+
+
+async def _performed(
+    effects: Effects, entry: OutboxEntry, uncertain: bool, known: object | None
+) -> Delivered:
+    """What one try at one row did; an effect that raised is a try that may have landed."""
+    try:
+        return await effects.perform(entry, uncertain, known)
+    except Exception as exc:  # an effect bug must not stop the queue; retried later
+        log.exception("outbox %s (%s) raised", entry.key, entry.kind)
+        return Delivered(error=type(exc).__name__, uncertain=True)
