@@ -167,7 +167,7 @@ def _claim_values(jobs: JobTable, worker: Any, stamp: Any) -> dict[str, Any]:
 def _confirm_claims(jobs: JobTable, count: int) -> Prepared:
     # Re-checked under the write lock: another worker may have taken some meanwhile.
     table = jobs.table
-    stale = bindparam("stale") if jobs.running else None
+    stale: BindParameter[Any] | None = bindparam("stale") if jobs.running else None
     return Prepared(
         update(table)
         .where(table.c.id.in_(_ids(count)), jobs.due(bindparam("now"), stale=stale))
@@ -178,6 +178,7 @@ def _confirm_claims(jobs: JobTable, count: int) -> Prepared:
 @lru_cache(maxsize=256)
 def _claimed_by(jobs: JobTable, count: int) -> Prepared:
     table = jobs.table
+    assert jobs.claimed_by is not None  # only tables with claims come here
     return Prepared(
         select(table.c.id, table.c.attempts).where(
             table.c.id.in_(_ids(count)),
