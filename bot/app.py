@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broadcast.broadcaster import LEASE, Broadcaster
 from bot.config.desk import DeskConfig
+from bot.config.pacing import CHANNEL_INTERVAL
 from bot.config.settings import Settings
 from bot.domain.clock import Clock, SystemClock
 from bot.edge.entry import SlackEntry
@@ -47,8 +48,8 @@ from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
-from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.http_session import SharedSession
+from bot.slack.transport import Transport, make_client
 from handlers.actions import register_actions
 from handlers.commands import register_commands
 from handlers.errors import register_error_handler
@@ -87,7 +88,11 @@ def build_services(
     """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
-    outbox = Outbox(db, DeskEffects(db, gateways, presenter, metrics), lease=outbox_lease)
+    outbox = Outbox(
+        db,
+        DeskEffects(db, gateways, presenter, metrics, tiers=tuple(config.tiers)),
+        lease=outbox_lease,
+    )
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox)
@@ -130,7 +135,7 @@ class ConnectDesk:
         config: DeskConfig,
         *,
         clock: Clock | None = None,
-        channel_interval: float = 1.0,
+        channel_interval: float = CHANNEL_INTERVAL,
         metrics: Metrics | None = None,
         inbox_observer: InboxObserver | None = None,
     ) -> None:
@@ -268,8 +273,8 @@ class ConnectDesk:
     async def _slack_problem(self) -> str | None:
         """Readiness: with one token, Slack accepts it (auth.test); with OAuth, Slack answers."""
         if isinstance(self.installs, TokenInstall):
-            return await SlackGateway(self.client).auth_problem()
-        return await SlackGateway(self.client).api_problem()
+            return await Transport(self.client).problem("auth.test")
+        return await Transport(self.client).problem("api.test")
 
     async def start(self, *, upgrade_db: bool = False, work_events: bool = True) -> None:
         """Check (or upgrade) the schema, learn who we are, load configured accounts.
@@ -356,7 +361,7 @@ def create_app(
     config: DeskConfig,
     *,
     clock: Clock | None = None,
-    channel_interval: float = 1.0,
+    channel_interval: float = CHANNEL_INTERVAL,
     metrics: Metrics | None = None,
     inbox_observer: InboxObserver | None = None,
 ) -> ConnectDesk:

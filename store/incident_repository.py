@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,14 +15,14 @@ from store.models import Incident, IncidentDelivery, IncidentPost, Ticket
 from store.results import rows_changed
 
 WORK_STATES = (PostState.PENDING, PostState.SENDING)
-# A delivery goes pending -> sending (maybe sent) -> sent | failed (the dead letters); its
-# driver holds the incident's lease, so rows carry no worker of their own.
+# A delivery goes pending -> sending (claimed; maybe sent) -> sent | failed (the dead letters).
+# Its driver holds the incident's lease (one driver orders the posts); each row is claimed
+# through the job engine just before its call, with a lease of its own.
 DELIVERIES = JobTable(
     IncidentDelivery.__table__,
     done=PostState.SENT,
     finished_at="sent_at",
     claimed_at="claimed_at",
-    claimed_by=None,
     not_before=None,
     running=PostState.SENDING,
 )
@@ -187,6 +187,33 @@ class IncidentRepository:
             update(Incident)
             .where(Incident.id == incident_id, Incident.driver == driver)
             .values(driver=None, lease_until=None)
+        )
+
+    async def claim(
+        self, delivery_ids: Sequence[int], driver: str, now: datetime, lease: timedelta
+    ) -> set[int]:
+        """Claim these rows for one try each (marked `sending`); the ids this claim got.
+
+        A row held by another claim that has not lapsed (a dead driver's) is not taken.
+        """
+        rows = await jobs.claim(
+            await self.session.connection(),
+            DELIVERIES,
+            driver,
+            now,
+            lease,
+            len(delivery_ids),
+            only=delivery_ids,
+        )
+        return {row[0] for row in rows}
+
+    async def release_claims(self, driver: str) -> None:
+        """Give back a stopping driver's claims; a `sending` row stays maybe-sent."""
+        table = IncidentDelivery.__table__
+        await self.session.execute(
+            update(table)
+            .where(table.c.claimed_by == driver, table.c.state.in_(WORK_STATES))
+            .values(claimed_by=None)
         )
 
     async def dead_letter(self, delivery_id: int, reason: str) -> None:

@@ -13,6 +13,15 @@ The three queues keep their own tables: the inbox lives in a SQLite file of its 
 path's writes never queue behind the worker's), an outbox row is written in the transaction of
 the state change it belongs to, and a delivery row is one of an incident's; one table for all
 would put the ack path's inserts and the settles on one write lock and one set of indexes.
+
+All three are claimed here (`claim`). An incident delivery is claimed by its id just before
+its call (once the workspace budget lets it go, so after a crash only posts truly in flight
+cost a history lookup), and a try whose answer never came gives its claim back: the row stays
+`sending` (maybe sent; the next try looks first) and is due at once. The incident's driver
+lease (`Incident.driver`, `lease_until`) stays beside the row claims: one driver per incident
+at a time is what keeps its posts in order across replicas (every channel's notice before the
+updates threaded under it), which leases on single rows cannot; as a job row of its own it
+would need a table or a `state` column (a migration) for what one guarded UPDATE does now.
 """
 
 from __future__ import annotations
@@ -71,16 +80,20 @@ class JobTable:
         """A column of the table by name."""
         return self.table.c[name]
 
-    def unclaimed(self, now: Any, lease: Any = None) -> ColumnElement[bool]:
-        """Nobody holds the row: never claimed, or the claim lapsed."""
+    def unclaimed(self, now: Any, lease: Any = None, *, stale: Any = None) -> ColumnElement[bool]:
+        """Nobody holds the row: never claimed, or the claim lapsed (`stale`: now - lease)."""
         if self.claimed_until is not None:
             until = self.col(self.claimed_until)
             return or_(until.is_(None), until < now)
         assert self.claimed_at is not None
         at = self.col(self.claimed_at)
-        return or_(at.is_(None), at < now - lease)
+        free = [at.is_(None), at < (stale if stale is not None else now - lease)]
+        if self.claimed_by is not None:
+            # Given back (a try whose answer never came): due at once, still maybe done.
+            free.append(self.col(self.claimed_by).is_(None))
+        return or_(*free)
 
-    def due(self, now: Any, lease: Any = None) -> ColumnElement[bool]:
+    def due(self, now: Any, lease: Any = None, *, stale: Any = None) -> ColumnElement[bool]:
         """Rows a worker may claim now: pending and due, or running under a lapsed claim."""
         state = self.col("state")
         waiting = (state == self.pending) & (
@@ -88,7 +101,11 @@ class JobTable:
         )
         if self.claimed_until is not None:
             waiting = waiting & self.unclaimed(now)
-        lapsed = (state == self.running) & self.unclaimed(now, lease) if self.running else false()
+        lapsed = (
+            (state == self.running) & self.unclaimed(now, lease, stale=stale)
+            if self.running
+            else false()
+        )
         return or_(waiting, lapsed)
 
 
@@ -109,49 +126,64 @@ def _id_params(ids: Sequence[int], name: str = "id") -> dict[str, int]:
     return {f"{name}_{n}": row_id for n, row_id in enumerate(ids)}
 
 
-@lru_cache(maxsize=16)
-def due_statement(jobs: JobTable, columns: tuple[str, ...]) -> Prepared:
-    """Due rows (`columns` of each), oldest first, at most `limit` (binds: now, limit)."""
+@lru_cache(maxsize=64)
+def due_statement(jobs: JobTable, columns: tuple[str, ...], only: int = 0) -> Prepared:
+    """Due rows (`columns` of each), oldest first, at most `limit`.
+
+    Binds: now, limit; `stale` (now - lease) for tables that mark a claimed row `running`;
+    `only_0`... when `only` (how many ids the rows are to be found among).
+    """
     table = jobs.table
+    where = [jobs.due(bindparam("now"), stale=bindparam("stale") if jobs.running else None)]
+    if only:
+        where.append(table.c.id.in_(_ids(only, "only")))
     return Prepared(
         select(table.c.id, *(table.c[c] for c in columns))
-        .where(jobs.due(bindparam("now")))
+        .where(*where)
         .order_by(table.c.id)
         .limit(bindparam("limit"))
     )
+
+
+def _stamp_column(jobs: JobTable) -> str:
+    # What a claim writes to mark its rows: the lease's deadline, or (running) when it began.
+    stamp = jobs.claimed_until or jobs.claimed_at
+    assert stamp is not None and jobs.claimed_by is not None, "a claim records its worker"
+    return stamp
+
+
+def _claim_values(jobs: JobTable, worker: Any, stamp: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        jobs.claimed_by: worker,  # type: ignore[dict-item]
+        _stamp_column(jobs): stamp,
+        "attempts": jobs.table.c.attempts + 1,
+    }
+    if jobs.running is not None:
+        values["state"] = jobs.running
+    return values
 
 
 @lru_cache(maxsize=256)
 def _confirm_claims(jobs: JobTable, count: int) -> Prepared:
     # Re-checked under the write lock: another worker may have taken some meanwhile.
     table = jobs.table
-    assert jobs.claimed_until is not None and jobs.claimed_by is not None
+    stale: BindParameter[Any] | None = bindparam("stale") if jobs.running else None
     return Prepared(
         update(table)
-        .where(
-            table.c.id.in_(_ids(count)),
-            table.c.state == jobs.pending,
-            jobs.unclaimed(bindparam("now")),
-        )
-        .values(
-            {
-                jobs.claimed_by: bindparam("worker"),
-                jobs.claimed_until: bindparam("until"),
-                "attempts": table.c.attempts + 1,
-            }
-        )
+        .where(table.c.id.in_(_ids(count)), jobs.due(bindparam("now"), stale=stale))
+        .values(_claim_values(jobs, bindparam("worker"), bindparam("stamp")))
     )
 
 
 @lru_cache(maxsize=256)
 def _claimed_by(jobs: JobTable, count: int) -> Prepared:
     table = jobs.table
-    assert jobs.claimed_until is not None and jobs.claimed_by is not None
+    assert jobs.claimed_by is not None  # only tables with claims come here
     return Prepared(
         select(table.c.id, table.c.attempts).where(
             table.c.id.in_(_ids(count)),
             jobs.col(jobs.claimed_by) == bindparam("worker"),
-            jobs.col(jobs.claimed_until) == bindparam("until"),
+            jobs.col(_stamp_column(jobs)) == bindparam("stamp"),
         )
     )
 
@@ -164,78 +196,67 @@ async def claim(
     lease: timedelta,
     limit: int,
     columns: tuple[str, ...] = (),
+    only: Sequence[int] = (),
 ) -> list[tuple[Any, ...]]:
     """Claim up to `limit` due rows, oldest first, for `lease`: (id, attempts, *columns) each.
 
-    For tables that hold a claim's deadline (`claimed_until`). `attempts` counts this try.
+    `attempts` counts this try; `columns` are read as they were before the claim. On a table
+    that marks a claimed row `running`, a row whose `state` reads `running` was claimed before
+    under a lease that lapsed: that try may have taken effect (a row another worker claimed
+    and let go between this claim's read and its write, on SQLite, reads `running` too: its
+    history is unknown). `only`: claim among these ids alone.
     """
-    due = due_statement(jobs, columns)
-    until = now + lease
+    read = ("state", "attempts", *columns) if jobs.running else columns
+    # The same call as a caller's own `due_statement(jobs, columns)`: one cached statement.
+    due = due_statement(jobs, read, len(only)) if only else due_statement(jobs, read)
+    stamp = now if jobs.running else now + lease
+    params: dict[str, Any] = {"now": now, "limit": limit, **_id_params(only, "only")}
+    if jobs.running:
+        params["stale"] = now - lease
     if conn.dialect.name != "postgresql":
         # Read, claim by id, read what we got: on an autocommit SQLite file only the UPDATE
         # takes the write lock (an idle poll none at all), for one step of SQLite, and no
         # statement holds it while returning rows (store/one_trip.py).
-        rows = await _run(conn, jobs, due, {"now": now, "limit": limit})
+        rows = await _run(conn, jobs, due, params)
         if not rows:
             return []
-        mine = {"worker": worker, "until": until, **_id_params([r[0] for r in rows])}
-        await _run(conn, jobs, _confirm_claims(jobs, len(rows)), {"now": now, **mine})
+        mine = {"worker": worker, "stamp": stamp, **_id_params([r[0] for r in rows])}
+        confirm = {"now": now, **mine, **({"stale": params["stale"]} if jobs.running else {})}
+        await _run(conn, jobs, _confirm_claims(jobs, len(rows)), confirm)
         claimed = dict(await _run(conn, jobs, _claimed_by(jobs, len(rows)), mine))
-        return [(r[0], claimed[r[0]], *r[1:]) for r in rows if r[0] in claimed]
-    # PostgreSQL: rows another replica is claiming are skipped, not waited for.
-    stmt = due.stmt.with_for_update(skip_locked=True)  # type: ignore[attr-defined]
-    rows = [tuple(r) for r in await conn.execute(stmt, {"now": now, "limit": limit})]
-    if not rows:
-        return []
-    table = jobs.table
-    assert jobs.claimed_until is not None and jobs.claimed_by is not None
-    attempts: dict[int, int] = dict(
-        (
-            await conn.execute(
-                update(table)
-                .where(table.c.id.in_([r[0] for r in rows]))
-                .values(
-                    {
-                        jobs.claimed_by: worker,
-                        jobs.claimed_until: until,
-                        "attempts": table.c.attempts + 1,
-                    }
+        got = [(r, claimed[r[0]]) for r in rows if r[0] in claimed]
+    else:
+        # PostgreSQL: rows another replica is claiming are skipped, not waited for; the rows
+        # read stay locked until the claim commits, so what was read is what was claimed.
+        stmt = due.stmt.with_for_update(skip_locked=True)  # type: ignore[attr-defined]
+        rows = [tuple(r) for r in await conn.execute(stmt, params)]
+        if not rows:
+            return []
+        table = jobs.table
+        attempts: dict[int, int] = dict(
+            (
+                await conn.execute(
+                    update(table)
+                    .where(table.c.id.in_([r[0] for r in rows]))
+                    .values(_claim_values(jobs, worker, stamp))
+                    .returning(table.c.id, table.c.attempts)
                 )
-                .returning(table.c.id, table.c.attempts)
-            )
-        ).all()
-    )
-    return [(r[0], attempts[r[0]], *r[1:]) for r in rows]
+            ).all()
+        )
+        got = [(r, attempts[r[0]]) for r in rows]
+    return [_as_claimed(jobs, row, tries, columns) for row, tries in got]
 
 
-async def claim_row(
-    conn: AsyncConnection,
-    jobs: JobTable,
-    row_id: int,
-    seen: tuple[str, int],
-    worker: str,
-    now: datetime,
-) -> bool:
-    """Claim one row as it was read (`seen`: its state and attempts); False if it changed.
-
-    For tables that mark a claimed row `running` and record when (`claimed_at`): the guard on
-    state and attempts makes two workers that read the same row settle who got it.
-    """
-    table = jobs.table
-    assert jobs.running is not None and jobs.claimed_at is not None
-    values: dict[str, Any] = {
-        "state": jobs.running,
-        "attempts": seen[1] + 1,
-        jobs.claimed_at: now,
-    }
-    if jobs.claimed_by is not None:
-        values[jobs.claimed_by] = worker
-    result = await conn.execute(
-        update(table)
-        .where(table.c.id == row_id, table.c.state == seen[0], table.c.attempts == seen[1])
-        .values(values)
-    )
-    return result.rowcount == 1
+def _as_claimed(
+    jobs: JobTable, row: tuple[Any, ...], tries: int, columns: tuple[str, ...]
+) -> tuple[Any, ...]:
+    if not jobs.running:
+        return (row[0], tries, *row[1:])
+    state, seen, rest = row[1], row[2], list(row[3:])
+    if "state" in columns:
+        # Every claim adds one try: any other count means another worker had it in between.
+        rest[columns.index("state")] = state if tries == seen + 1 else jobs.running
+    return (row[0], tries, *rest)
 
 
 async def due_ids(

@@ -300,6 +300,8 @@ class IncidentDelivery(Base):
     ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The replica whose claim holds the row (None: released; a `sending` row stays maybe-sent).
+    claimed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # For the notice row: the incident version its status line shows.

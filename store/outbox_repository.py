@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,13 @@ JOBS = JobTable(
     claimed_at="claimed_at",
     running=OutboxState.SENDING,
 )
+
+
+class Claimed(NamedTuple):
+    """A row claimed for one attempt, and whether an earlier attempt may have landed."""
+
+    entry: OutboxEntry
+    maybe_done: bool
 
 
 class OutboxRepository:
@@ -88,23 +95,35 @@ class OutboxRepository:
         """Rows to work on: pending and due, or `sending` under a lapsed claim (a dead worker)."""
         return await jobs.due_ids(await self.session.connection(), JOBS, now, lease, limit)
 
-    async def claim(self, entry: OutboxEntry, worker: str, now: datetime, lease: timedelta) -> bool:
-        """Take the row for one attempt; False if it is not due or another worker holds it."""
-        if entry.state == OutboxState.PENDING:
-            if entry.not_before > now:
-                return False
-        elif entry.state != OutboxState.SENDING or (
-            entry.claimed_at and entry.claimed_at >= now - lease
-        ):
-            return False
-        return await jobs.claim_row(
-            await self.session.connection(),
-            JOBS,
-            entry.id,
-            (entry.state, entry.attempts),
-            worker,
-            now,
+    async def claim(
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        only: Sequence[int] = (),
+    ) -> list[Claimed]:
+        """Take up to `limit` due rows for one attempt each (`only`: among these ids alone).
+
+        Each comes back as it is now (claimed: `sending`, attempts counting this try) and says
+        whether an earlier try may have landed: it was `sending` under a lapsed claim (a worker
+        died mid-call) or kept the uncertain marker of a try whose answer never came.
+        """
+        conn = await self.session.connection()
+        rows = await jobs.claim(conn, JOBS, worker, now, lease, limit, ("state", "result"), only)
+        if not rows:
+            return []
+        maybe = {
+            row_id: state == OutboxState.SENDING or result == UNCERTAIN_RESULT
+            for row_id, _attempts, state, result in rows
+        }
+        entries = await self.session.scalars(
+            select(OutboxEntry)
+            .where(OutboxEntry.id.in_(list(maybe)))
+            .order_by(OutboxEntry.id)
+            .execution_options(populate_existing=True)
         )
+        return [Claimed(entry, maybe[entry.id]) for entry in entries]
 
     async def mark_done(self, results: Sequence[tuple[int, str | None]], at: datetime) -> None:
         """Rows done, each with its result (a post's ts), in one statement."""

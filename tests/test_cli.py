@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bench.procs import wait_healthy
+from bench.procs import STARTUP_SECONDS, wait_healthy
 from bot.cli.main import build_parser, main
 from bot.config.settings import Settings
 from bot.edge.workers import WORKER_NICENESS
@@ -197,23 +197,27 @@ async def test_serve_runs_for_real_against_slack_api(
             stderr=asyncio.subprocess.STDOUT,
         )
         try:
-            await wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, "its output below", 10)
+            await wait_healthy(
+                f"http://127.0.0.1:{port}/healthz", proc, "its output below", STARTUP_SECONDS
+            )
             events = f"http://127.0.0.1:{port}/slack/events"
             if transport == "socket":
-                await emu.wait_for(lambda: emu.socket.connected, within=10)
+                await emu.wait_for(lambda: emu.socket.connected, within=STARTUP_SECONDS)
                 async with aiohttp.ClientSession() as http, http.post(events, data=b"{}") as r:
                     assert r.status == 404  # no Slack endpoint: the websocket carries it all
             else:
                 emu.app_url = events
             delivery = await emu.post_message(w.CAROL, w.GLOBEX_SHARED, "The API is down")
             receipt = await emu.wait_for(
-                lambda: [s for s in emu.seen_by(w.CAROL) if s.author_id == w.BOT], within=10
+                lambda: [s for s in emu.seen_by(w.CAROL) if s.author_id == w.BOT],
+                within=STARTUP_SECONDS,
             )
             assert "ticket *#1*" in receipt[0].text and receipt[0].thread_ts == delivery.ts
             # A command, answered through its response_url by the serving process.
             await emu.slash_command(w.ALICE, w.GLOBEX_INTERNAL, "claim 1")
             await emu.wait_for(
-                lambda: any("owned by" in s.text for s in emu.seen_by(w.ALICE)), within=10
+                lambda: any("owned by" in s.text for s in emu.seen_by(w.ALICE)),
+                within=STARTUP_SECONDS,
             )
             if workers:
                 # The child works at a lower priority: acks come first when the CPU is short.
@@ -261,7 +265,7 @@ async def _children(pid: int) -> list[int]:
     return [int(k) for k in (await asyncio.to_thread(listed.read_text)).split()]
 
 
-async def _scrape_until(base: str, done, within: float = 10.0) -> Scrape:
+async def _scrape_until(base: str, done, within: float = STARTUP_SECONDS) -> Scrape:
     """Scrape /metrics until `done(scrape)` (a child's samples land when its commit does)."""
 
     async def scraped() -> Scrape | None:
@@ -305,11 +309,12 @@ async def test_serve_with_a_worker_adds_up_its_metrics_and_logs_json(
             stderr=asyncio.subprocess.STDOUT,
         )
         try:
-            await wait_healthy(f"{base}/healthz", proc, "its output below", 10)
+            await wait_healthy(f"{base}/healthz", proc, "its output below", STARTUP_SECONDS)
             emu.app_url = f"{base}/slack/events"
             delivery = await emu.post_message(w.CAROL, w.GLOBEX_SHARED, "The API is down")
             receipt = await emu.wait_for(
-                lambda: [s for s in emu.seen_by(w.CAROL) if s.author_id == w.BOT], within=10
+                lambda: [s for s in emu.seen_by(w.CAROL) if s.author_id == w.BOT],
+                within=STARTUP_SECONDS,
             )
             assert "ticket *#1*" in receipt[0].text and receipt[0].thread_ts == delivery.ts
             metrics = await _scrape_until(
@@ -330,7 +335,7 @@ async def test_serve_with_a_worker_adds_up_its_metrics_and_logs_json(
             replaced = await _scrape_until(
                 base,
                 lambda m: m.value(calls, method="auth.test", outcome="ok") == 4,
-                within=15,
+                within=STARTUP_SECONDS,
             )
             assert replaced.value(calls, method="auth.test", outcome="ok") == 4
             assert replaced.value("connectdesk_tickets_opened_total", tier="strategic") == 1.0

@@ -1,8 +1,9 @@
 """Drives incident broadcasts from their delivery rows: paced, retried, resumable, one driver.
 
-Every post to every channel is a row (pending → sending → sent | failed). A row is marked
-`sending` before the call; a row found `sending` by a later driver may have reached Slack, so
-the channel is checked once for our metadata key before posting again: never twice.
+Every post to every channel is a row (pending → sending → sent | failed). A row is claimed
+through the job engine (marked `sending`, with a lease) just before the call; a row found
+`sending` by a later try may have reached Slack, so the channel is checked once for our
+metadata key before posting again: never twice. One driver per incident keeps posts in order.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot.domain.incidents import PostState
 from bot.installs.gateways import Gateways
 from bot.jobs.batching import GroupWrite
 from bot.jobs.engine import Backoff
-from bot.slack.gateway import Delivered
+from bot.slack.transport import Delivered
 from store.db import Database
 from store.models import IncidentDelivery
 
@@ -81,7 +82,12 @@ class Broadcaster:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._drivers.clear()
         await self.progress.close()
-        # Hand over at once instead of making the next process wait out the lease.
+        # Hand over at once instead of making the next process wait out the leases.
+        try:
+            async with self.db.unit_of_work() as uow:
+                await uow.incidents.release_claims(self.replica)
+        except Exception:
+            log.exception("could not release the claims on incident deliveries")
         for incident_id in driven:
             try:
                 async with self.db.unit_of_work() as uow:
@@ -236,16 +242,8 @@ class Broadcaster:
             await self._fail(delivery_id, "the app is not installed there any more")
             return True
         key = {"delivery": delivery_id}
-        if uncertain and claimed is not None:
-            # An earlier try may have landed: look once before posting again.
-            try:
-                found = await gateway.find_own_post(
-                    channel, key, thread_ts=thread_ts, oldest=claimed.timestamp() - 60
-                )
-            except Exception:
-                return False
-            if found:
-                return await self._settle(delivery_id, Delivered(ts=found), incident.version)
+        # An earlier try may have landed: the gateway looks once before posting again.
+        landed_since = claimed.timestamp() - 60 if uncertain and claimed is not None else None
 
         async def mark_sending() -> bool:
             # Marked only once the budget lets the call go: after a crash, just the posts that
@@ -255,29 +253,39 @@ class Broadcaster:
 
         message = message_of(incident, post)
         result = await gateway.deliver(
-            channel, message, thread_ts=thread_ts, key=key, just_before=mark_sending
+            channel,
+            message,
+            thread_ts=thread_ts,
+            key=key,
+            landed_since=landed_since,
+            just_before=mark_sending,
         )
         if result.withdrawn:
-            return True  # settled meanwhile (sent or failed) by an earlier try
+            return await self._not_claimed(delivery_id)
         return await self._settle(delivery_id, result, incident.version)
+
+    async def _not_claimed(self, delivery_id: int) -> bool:
+        """The claim was refused: True if the row was settled meanwhile, else False once the
+        claim holding it (a dead driver's, which has not lapsed yet) has lapsed."""
+        async with self.db.reading() as uow:
+            row = await uow.incidents.delivery(delivery_id)
+        if row is None or row.state in (PostState.SENT, PostState.FAILED):
+            return True
+        if row.claimed_at is not None:
+            left = (row.claimed_at + self.lease - self.clock.now()).total_seconds()
+            await asyncio.sleep(min(max(left, 0.0), self.lease.total_seconds()))
+        return False
 
     async def _settle(self, delivery_id: int, result: Delivered, version: int) -> bool:
         """Record what a post did; True when the row is settled (written with others')."""
         return await self._settles.submit((delivery_id, result, version))
 
     async def _mark_batch(self, delivery_ids: list[int]) -> list[bool]:
+        # The job engine's claim: `sending`, one more attempt, a lease of the row's own.
         now = self.clock.now()
-        marked = []
         async with self.db.unit_of_work() as uow:
-            rows = await uow.incidents.deliveries_by_id(delivery_ids, for_update=True)
-            for delivery_id in delivery_ids:
-                row = rows.get(delivery_id)
-                if row is None or row.state in (PostState.SENT, PostState.FAILED):
-                    marked.append(False)
-                    continue
-                row.state, row.attempts, row.claimed_at = PostState.SENDING, row.attempts + 1, now
-                marked.append(True)
-        return marked
+            claimed = await uow.incidents.claim(delivery_ids, self.replica, now, self.lease)
+        return [delivery_id in claimed for delivery_id in delivery_ids]
 
     async def _settle_batch(self, outcomes: list[tuple[int, Delivered, int]]) -> list[bool]:
         now = self.clock.now()
@@ -367,4 +375,5 @@ def _record(row: IncidentDelivery, result: Delivered, version: int, now: datetim
     elif not result.uncertain:
         row.state, row.error = PostState.PENDING, (result.error or "error")[:200]
     else:
-        row.error = (result.error or "no answer")[:200]  # stays `sending`: check first
+        # Stays `sending` (the next try looks first), its claim given back: due again at once.
+        row.error, row.claimed_by = (result.error or "no answer")[:200], None

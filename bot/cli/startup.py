@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.config.settings import Settings
 from bot.installs.cipher import TokenCipher, TokenKeyError
 from bot.installs.store import EncryptedInstallationStore
-from bot.slack.gateway import api_failure, check_token
+from bot.slack.transport import api_failure, check_token
 from store import migrate
 from store.db import make_engine
 

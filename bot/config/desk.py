@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
 from bot.config.yaml_lines import line_of, load_with_lines
 from bot.domain.calendar import Calendar
 from bot.domain.durations import parse_duration
@@ -144,16 +145,17 @@ class BudgetModel(_Strict):
     calls: int = Field(ge=1, le=10_000)
     per: Duration
 
+    @classmethod
+    def of(cls, budget: tuple[int, float]) -> BudgetModel:
+        """A (calls, seconds) default as a model."""
+        calls, seconds = budget
+        return cls(calls=calls, per=timedelta(seconds=seconds))
+
 
 class PacingModel(_Strict):
-    # Conservative by default: Slack's workspace-wide posting limit is unpublished.
-    posts: BudgetModel = Field(
-        default_factory=lambda: BudgetModel(calls=10, per=timedelta(seconds=6))
-    )
-    # chat.update is Tier 3: about 50 a minute per workspace.
-    edits: BudgetModel = Field(
-        default_factory=lambda: BudgetModel(calls=50, per=timedelta(minutes=1))
-    )
+    # The defaults are bot/config/pacing.py's.
+    posts: BudgetModel = Field(default_factory=lambda: BudgetModel.of(POSTS_BUDGET))
+    edits: BudgetModel = Field(default_factory=lambda: BudgetModel.of(EDITS_BUDGET))
 
 
 class IncidentSettings(_Strict):
@@ -194,8 +196,8 @@ class Budget:
 class Pacing:
     """Workspace-wide budgets for every chat.postMessage and every chat.update."""
 
-    posts: Budget = Budget(10, timedelta(seconds=6))
-    edits: Budget = Budget(50, timedelta(minutes=1))
+    posts: Budget = Budget(POSTS_BUDGET[0], timedelta(seconds=POSTS_BUDGET[1]))
+    edits: Budget = Budget(EDITS_BUDGET[0], timedelta(seconds=EDITS_BUDGET[1]))
 
 
 @dataclass(frozen=True)

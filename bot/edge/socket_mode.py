@@ -23,8 +23,8 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.edge.entry import Answer, SlackEntry
-from bot.slack.gateway import api_failure
 from bot.slack.identity import socket_url
+from bot.slack.transport import api_failure
 
 log = logging.getLogger("connectdesk.socket_mode")
 

@@ -10,9 +10,11 @@ from collections.abc import Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config.pacing import CHANNEL_INTERVAL
 from bot.installs.registry import Install, Installs, NotInstalled
-from bot.slack.gateway import ChannelPacer, Identity, SlackGateway
-from bot.slack.pacing import WindowBudget
+from bot.slack.gateway import Identity, SlackGateway
+from bot.slack.pacing import ChannelPacer, WindowBudget
+from bot.slack.transport import Transport
 
 
 class Gateways:
@@ -24,7 +26,7 @@ class Gateways:
         client_for: Callable[[str], AsyncWebClient],
         *,
         pacing: tuple[tuple[int, float], tuple[int, float]],
-        channel_interval: float = 1.0,
+        channel_interval: float = CHANNEL_INTERVAL,
     ) -> None:
         """`client_for(token)`: a Web API client; `pacing`: (calls, seconds) for posts, edits."""
         self.installs = installs
@@ -47,11 +49,14 @@ class Gateways:
                 self._gateways[key] = (install, gateway)
             return gateway
         (posts, posts_per), (edits, edits_per) = self.pacing
-        gateway = SlackGateway(
+        transport = Transport(
             self.client_for(install.bot_token),
             pacer=ChannelPacer(self.channel_interval),
             posts=WindowBudget(posts, posts_per),
             edits=WindowBudget(edits, edits_per),
+        )
+        gateway = SlackGateway(
+            transport,
             identity=Identity(
                 team_id=install.key,
                 bot_user_id=install.bot_user_id,

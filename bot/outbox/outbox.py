@@ -18,7 +18,8 @@ from typing import Any, Protocol
 from bot.domain.clock import Clock, SystemClock
 from bot.jobs.batching import GroupWrite
 from bot.jobs.engine import Backoff, JobLoop
-from bot.slack.gateway import Delivered
+from bot.jobs.lanes import FREE, Lane, Lanes
+from bot.slack.transport import Delivered
 from store.db import Database
 from store.models import UNCERTAIN_RESULT, OutboxEntry, OutboxState
 from store.repositories import Repositories
@@ -26,7 +27,8 @@ from store.repositories import Repositories
 log = logging.getLogger("connectdesk.outbox")
 
 BACKOFF = Backoff(delays=(0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0), max_attempts=12)
-# Rows to different channels run side by side; the gateway paces each channel and the budget.
+# Rows to different channels run side by side, one per channel (its lane) at a time; the
+# gateway paces each channel and the budget.
 CONCURRENCY = 16
 
 
@@ -36,6 +38,10 @@ Fresh = int | OutboxEntry | None
 
 class Effects(Protocol):
     """Performs one outbox row; `uncertain` means an earlier try may already have landed."""
+
+    def lane(self, entry: OutboxEntry, known: object | None = None) -> Lane:
+        """Where the row waits for its turn (its channel, its rank), knowing only the row."""
+        ...
 
     async def perform(
         self, entry: OutboxEntry, uncertain: bool, known: object | None = None
@@ -78,9 +84,11 @@ class Outbox:
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
         self.effects = effects
         self._busy: set[int] = set()
+        # Rows `drain` claimed, each with whether an earlier try may have landed.
+        self._claimed: dict[int, bool] = {}
         self._jobs = JobLoop(f"outbox-{self.worker_id}", self.drain, poll)
         self._running: set[asyncio.Task[Any]] = set()
-        self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._lanes = Lanes(CONCURRENCY)
         # Settled results wait here to be written together, one transaction for all of them.
         # Outcomes arriving together are written in one transaction.
         self._settles: GroupWrite[tuple[OutboxEntry, Delivered], bool] = GroupWrite(
@@ -157,10 +165,25 @@ class Outbox:
     # ---- work ------------------------------------------------------------------------------
     async def drain(self) -> int:
         """One pass over every due row; how many were settled."""
-        now = self.wall.now()
-        async with self.db.reading() as uow:
-            ids = await uow.outbox.due(now, self.lease)
-        return sum(await asyncio.gather(*(self._tracked(i) for i in ids)))
+        async with self.db.reading() as uow:  # an idle poll takes no write lock
+            due = len(await uow.outbox.due(self.wall.now(), self.lease))
+        settled = 0
+        while due > 0:
+            # Claimed a slotful at a time: a claim's lease starts now, so rows must not wait
+            # long for a slot (a lapsed claim would let another replica try them meanwhile).
+            async with self.db.unit_of_work() as uow:
+                claimed = await uow.outbox.claim(
+                    self.worker_id, self.wall.now(), self.lease, CONCURRENCY
+                )
+            self._claimed.update((c.entry.id, c.maybe_done) for c in claimed)
+            try:
+                tries = await asyncio.gather(*(self._tracked(c.entry) for c in claimed))
+            finally:
+                for c in claimed:
+                    self._claimed.pop(c.entry.id, None)
+            settled += sum(tries)
+            due = due - len(claimed) if len(claimed) == CONCURRENCY else 0
+        return settled
 
     async def run(
         self, ids: Iterable[Fresh], *, together: bool = False, known: object | None = None
@@ -216,7 +239,10 @@ class Outbox:
         self._busy.add(entry_id)
         settling = False
         try:
-            async with self._slots:
+            # A row whose channel is busy waits in its lane holding no worker: no account
+            # waits behind another's burst.
+            lane = FREE if isinstance(row, int) else self.effects.lane(row, known)
+            async with self._lanes.turn(lane):
                 performed = await self._perform(row, entry_id, fresh, known, self.effects)
             if isinstance(performed, bool):
                 return performed
@@ -235,6 +261,10 @@ class Outbox:
         effects: Effects,
     ) -> bool | tuple[OutboxEntry, Delivered]:
         now = self.wall.now()
+        maybe_done = self._claimed.pop(entry_id, None)
+        if maybe_done is not None and isinstance(row, OutboxEntry):
+            # Claimed by `drain` for this try, with whether an earlier one may have landed.
+            return row, await _performed(effects, row, maybe_done, None)
         if isinstance(row, int):
             async with self.db.reading() as uow:
                 entry = await uow.outbox.get(entry_id)
@@ -256,18 +286,11 @@ class Outbox:
         )
         if not ours:
             async with self.db.unit_of_work() as uow:
-                entry = await uow.outbox.get(entry_id)
-                if entry is None or entry.state in (OutboxState.DONE, OutboxState.FAILED):
-                    return True
-                uncertain = entry.state == OutboxState.SENDING or entry.result == UNCERTAIN_RESULT
-                if not await uow.outbox.claim(entry, self.worker_id, now, self.lease):
-                    return False
-            entry.attempts += 1  # what the claim wrote
-        try:
-            return entry, await effects.perform(entry, uncertain, known if ours else None)
-        except Exception as exc:  # an effect bug must not stop the queue; retried later
-            log.exception("outbox %s (%s) raised", entry.key, entry.kind)
-            return entry, Delivered(error=type(exc).__name__, uncertain=True)
+                claimed = await uow.outbox.claim(self.worker_id, now, self.lease, 1, [entry_id])
+            if not claimed:
+                return False  # not due, or another worker holds it
+            entry, uncertain = claimed[0]
+        return entry, await _performed(effects, entry, uncertain, known if ours else None)
 
     async def _settle(self, entry: OutboxEntry, result: Delivered) -> bool:
         """Write the outcome; outcomes arriving together share one transaction."""
@@ -318,3 +341,14 @@ class Outbox:
             counts.get(OutboxState.PENDING, 0) + counts.get(OutboxState.SENDING, 0),
             counts.get(OutboxState.FAILED, 0),
         )
+
+
+async def _performed(
+    effects: Effects, entry: OutboxEntry, uncertain: bool, known: object | None
+) -> Delivered:
+    """What one try at one row did; an effect that raised is a try that may have landed."""
+    try:
+        return await effects.perform(entry, uncertain, known)
+    except Exception as exc:  # an effect bug must not stop the queue; retried later
+        log.exception("outbox %s (%s) raised", entry.key, entry.kind)
+        return Delivered(error=type(exc).__name__, uncertain=True)

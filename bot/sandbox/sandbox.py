@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.app import ConnectDesk, create_app
 from bot.config.desk import DeskConfig
+from bot.config.pacing import CHANNEL_INTERVAL
 from bot.config.settings import Settings
 from bot.domain.clock import Clock
 from bot.edge.socket_mode import SocketModeEdge
@@ -42,7 +43,7 @@ class Sandbox:
         clock: Clock | None = None,
         database_url: str | None = None,
         emulator_options: dict[str, Any] | None = None,
-        channel_interval: float = 1.0,
+        channel_interval: float = CHANNEL_INTERVAL,
         outbox_lease: float = 30.0,
         transport: str = "http",
         oauth: bool = False,

@@ -113,7 +113,7 @@ class DeskService:
         Queued in the outbox: the modal's acknowledgement need not wait for the post.
         """
         if self.outbox is None:
-            await (await self.people.gateways.at(caller.team_id)).dm(caller.user_id, message)
+            await (await self.people.gateways.at(caller.team_id)).deliver(caller.user_id, message)
             return
         async with self.db.unit_of_work() as uow:
             row = await self.outbox.record(

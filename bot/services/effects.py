@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from bot.installs.gateways import Gateways
 from bot.installs.registry import NotInstalled
+from bot.jobs.lanes import FREE, UNRANKED, Lane, Rank, rank_of
 from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
 from bot.messages.base import OutboundMessage, stored_message
 from bot.messages.customer_incidents import linked_ticket_resolved
@@ -25,7 +27,8 @@ from bot.outbox.alert_payload import context_from_json
 from bot.outbox.kinds import OutboxKind
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
 from bot.slack.channels import is_user
-from bot.slack.gateway import Delivered, SlackGateway, WallViolation
+from bot.slack.gateway import SlackGateway, WallViolation
+from bot.slack.transport import Delivered
 from store.db import Database
 from store.models import OutboxEntry, Ticket
 from store.repositories import Repositories
@@ -52,9 +55,17 @@ class DeskEffects:
     """Performs outbox rows against Slack through the gateway of the row's install."""
 
     def __init__(
-        self, db: Database, gateways: Gateways, presenter: TicketPresenter, metrics: Metrics
+        self,
+        db: Database,
+        gateways: Gateways,
+        presenter: TicketPresenter,
+        metrics: Metrics,
+        *,
+        tiers: Sequence[str] = (),
     ) -> None:
+        """`tiers`: the tier names, most demanding first (their posts go first)."""
         self.db = db
+        self.tiers = tuple(tiers)
         self.gateways = gateways
         self.presenter = presenter
         self.metrics = metrics
@@ -64,6 +75,27 @@ class DeskEffects:
         self._rendered: dict[int, tuple[object, ...]] = {}
         # What the ticket showed when that post's ts was stored (read in the same transaction).
         self._shown: dict[int, tuple[object, ...] | None] = {}
+
+    def lane(self, entry: OutboxEntry, known: object | None = None) -> Lane:
+        """Where the row waits its turn: the channel it posts to, ranked by tier and priority.
+
+        Known without a read only for a first try (`known`) or from the payload; else no lane.
+        """
+        ticket = known if isinstance(known, Ticket) and known.id == entry.ticket_id else None
+        if entry.kind in (OutboxKind.RECEIPT, OutboxKind.CARD):
+            if ticket is None:
+                return FREE
+            channel = ticket.channel_id if entry.kind == OutboxKind.RECEIPT else None
+            return Lane(channel or ticket.account.internal_channel_id, self._rank(ticket))
+        if entry.kind in (OutboxKind.ALERT, OutboxKind.DM):
+            context = entry.payload.get("context") or {}
+            rank = rank_of(self.tiers, context.get("tier"), context.get("priority"))
+            return Lane(str(entry.payload["target"]), rank if context else UNRANKED)
+        # Reactions and edits are not paced per channel: no lane, but the ticket's rank.
+        return Lane(None, self._rank(ticket)) if ticket is not None else FREE
+
+    def _rank(self, ticket: Ticket) -> Rank:
+        return rank_of(self.tiers, ticket.account.tier, ticket.priority)
 
     async def perform(
         self, entry: OutboxEntry, uncertain: bool, known: object | None = None
@@ -87,7 +119,7 @@ class DeskEffects:
     ) -> Delivered:
         if entry.kind == OutboxKind.REACT:
             p = entry.payload
-            return await gateway.react_result(p["channel"], p["ts"], p["name"])
+            return await gateway.react(p["channel"], p["ts"], p["name"])
         if entry.kind in (OutboxKind.RECEIPT, OutboxKind.CARD):
             ticket = known if isinstance(known, Ticket) and known.id == entry.ticket_id else None
             return await self._ticket_post(gateway, entry, uncertain, ticket)
@@ -112,21 +144,19 @@ class DeskEffects:
         channel: str,
         message: OutboundMessage,
         thread_ts: str | None = None,
+        rank: Rank = UNRANKED,
     ) -> Delivered:
-        key = {"outbox": entry.key}
-        if uncertain:
-            oldest = entry.created_at.timestamp() - LOOKBACK_SECONDS
-            try:
-                found = await gateway.find_own_post(
-                    channel, key, thread_ts=thread_ts, oldest=oldest
-                )
-            except Exception as exc:  # cannot tell: do not risk a second post, try later
-                return Delivered(error=f"lookup failed: {type(exc).__name__}", uncertain=True)
-            if found:
-                log.info("outbox %s: the earlier try had landed (%s)", entry.key, found)
-                return Delivered(ts=found, channel=channel)
+        # An earlier try may have landed: the gateway looks for it once before posting again.
+        landed_since = entry.created_at.timestamp() - LOOKBACK_SECONDS if uncertain else None
         try:
-            return await gateway.deliver(channel, message, thread_ts=thread_ts, key=key)
+            return await gateway.deliver(
+                channel,
+                message,
+                thread_ts=thread_ts,
+                key={"outbox": entry.key},
+                landed_since=landed_since,
+                rank=rank,
+            )
         except WallViolation as exc:
             return Delivered(error=str(exc)[:200], permanent=not exc.transient)
 
@@ -175,14 +205,25 @@ class DeskEffects:
         rendered = fingerprint(ticket)
         if entry.kind == OutboxKind.RECEIPT:
             result = await self._post_once(
-                gateway, entry, uncertain, ticket.channel_id, receipt_of(ticket), ticket.root_ts
+                gateway,
+                entry,
+                uncertain,
+                ticket.channel_id,
+                receipt_of(ticket),
+                ticket.root_ts,
+                self._rank(ticket),
             )
             self._asked_at[entry.id] = ticket.root_ts
         else:
             permalink = await gateway.permalink(ticket.channel_id, ticket.root_ts)
             card = triage_card(card_of(ticket, permalink))
             result = await self._post_once(
-                gateway, entry, uncertain, ticket.account.internal_channel_id, card
+                gateway,
+                entry,
+                uncertain,
+                ticket.account.internal_channel_id,
+                card,
+                rank=self._rank(ticket),
             )
         if result.ts is not None:
             self._rendered[entry.id] = rendered
@@ -261,4 +302,5 @@ class DeskEffects:
             message = sla_breach(context)
         else:
             message = sla_warning(context)
-        return await self._post_once(gateway, entry, uncertain, channel, message)
+        rank = rank_of(self.tiers, context.tier, context.priority)
+        return await self._post_once(gateway, entry, uncertain, channel, message, rank=rank)

@@ -100,7 +100,7 @@ class IncidentService:
             accounts = command.audience.describe() if command.audience else None
             view = declare_modal(command.severity, command.title, accounts, caller.channel_id)
             gateway = await self.gateways.at(caller.team_id)
-            if await gateway.open_view(caller.trigger_id, view):
+            if (await gateway.open_view(caller.trigger_id, view)).ok:
                 return notice("Fill in the incident form to declare it.")
         return command_error(
             "An incident needs a severity, a title and the affected accounts.",

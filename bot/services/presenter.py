@@ -80,17 +80,17 @@ class TicketPresenter:
         if ticket.card_ts and ticket.card_channel_id:
             permalink = await gateway.permalink(ticket.channel_id, ticket.root_ts)
             try:
-                ok = await gateway.update(
-                    ticket.card_channel_id, ticket.card_ts, triage_card(card_of(ticket, permalink))
-                )
+                card = triage_card(card_of(ticket, permalink))
+                ok = (await gateway.update(ticket.card_channel_id, ticket.card_ts, card)).ok
             except WallViolation:
                 log.error("card channel of ticket %s became shared; card not updated", ticket.id)
         if not (receipt and ticket.account.receipts):
             return ok
         if ticket.receipt_ts:
-            ok &= await gateway.update(ticket.channel_id, ticket.receipt_ts, receipt_of(ticket))
+            receipt_shown = receipt_of(ticket)
+            ok &= (await gateway.update(ticket.channel_id, ticket.receipt_ts, receipt_shown)).ok
         if ticket.status == TicketStatus.RESOLVED:
-            ok &= await gateway.react(ticket.channel_id, ticket.root_ts, DONE)
+            ok &= (await gateway.react(ticket.channel_id, ticket.root_ts, DONE)).ok
         else:
-            ok &= await gateway.unreact(ticket.channel_id, ticket.root_ts, DONE)
+            ok &= (await gateway.unreact(ticket.channel_id, ticket.root_ts, DONE)).ok
         return ok

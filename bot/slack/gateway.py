@@ -1,10 +1,13 @@
-"""The one outbound gateway to Slack's Web API: paces, retries, and guards the wall."""
+"""The one outbound gateway to Slack's Web API, as policy: what may be sent where (the wall
+keeps internal messages out of shared channels), what kind of message each is, and how our
+posts are found again. Carrying the calls (pacing, retries) is bot/slack/transport.py's job.
+
+One call style: every call that changes something in Slack answers a `Delivered`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -12,22 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.jobs.lanes import UNRANKED, Rank
 from bot.messages.base import CustomerMessage, InternalMessage, OutboundMessage
-from bot.slack.calls import CallCounter, Count
 from bot.slack.channels import is_direct_message
-from bot.slack.pacing import WindowBudget
+from bot.slack.transport import Delivered, Transport, api_failure
 
 log = logging.getLogger("connectdesk.gateway")
 
-# Message metadata event type marking our broadcast posts, so a resend can find the original.
+# Message metadata event type marking our posts, so a resend can find the original.
 POST_KEY_EVENT = "connectdesk_post"
+# Links to customer messages remembered (least recently used dropped first): about 2 MB.
+PERMALINKS_KEPT = 10_000
 
 
 class WallViolation(RuntimeError):
@@ -42,93 +42,6 @@ class WallViolation(RuntimeError):
         self.transient = transient
 
 
-# Errors after which the same post can never succeed; anything else is worth a retry.
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "channel_is_archived",
-        "msg_too_long",
-        "no_text",
-        "invalid_blocks",
-        "restricted_action",
-        "team_access_not_granted",
-        "thread_not_found",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-        "missing_scope",
-        "ekm_access_denied",
-    }
-)
-
-
-@dataclass(frozen=True)
-class ApiFailure:
-    """What a failed Web API call answered, whatever its body was (see `api_failure`)."""
-
-    # Slack's `error`, or `http_<status>` when the answer was not Slack's JSON (a proxy's page).
-    code: str
-    status: int | None
-    # The start of a body that was not JSON, on one line ("" for Slack's own answers).
-    body: str = ""
-    json: bool = True
-
-    @property
-    def uncertain(self) -> bool:
-        """The call may have been done: a 5xx, or an answer that was not Slack's."""
-        return self.status is None or self.status >= 500 or not self.json
-
-    def __str__(self) -> str:
-        if self.json:
-            return self.code
-        shown = f": {self.body!r}" if self.body else ""
-        return f"HTTP {self.status}, not Slack's JSON answer{shown}"
-
-
-NON_JSON_PREFIX = "Received a response in a non-JSON format: "
-BODY_SHOWN = 80
-
-
-def api_failure(exc: SlackApiError) -> ApiFailure:
-    """The error code of any SlackApiError, whatever its body.
-
-    slack_sdk puts Slack's JSON in `exc.response.data`, but a proxy's HTML 502 arrives as a
-    string there (`text/plain`), as `{}` (`text/html`), or not at all (`application/json`
-    that is not JSON: `exc.response` is then aiohttp's response and the body is in the message).
-    """
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status_code", None) or getattr(response, "status", None)
-    data = getattr(response, "data", None)
-    if isinstance(data, dict) and data.get("error"):
-        return ApiFailure(str(data["error"]), status)
-    if isinstance(data, bytes):
-        data = data.decode("utf-8", "replace")
-    if isinstance(data, str):
-        body = data
-    else:
-        message = str(exc.args[0]) if exc.args else ""
-        body = message.split(NON_JSON_PREFIX, 1)[1] if NON_JSON_PREFIX in message else ""
-        body = body.split("\nThe server responded with:", 1)[0]
-    body = re.sub(r"\s+", " ", body).strip()[:BODY_SHOWN]
-    return ApiFailure(f"http_{status}" if status else "no_answer", status, body, json=False)
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """What became of one post: its ts, or why not and whether trying again can help."""
-
-    ts: str | None = None
-    channel: str | None = None
-    error: str | None = None
-    permanent: bool = False
-    # The request may have reached Slack (timeout, dropped connection): check before resending.
-    uncertain: bool = False
-    # Not sent: the caller's last-moment check said the post was no longer wanted.
-    withdrawn: bool = False
-
-
 @dataclass(frozen=True)
 class Identity:
     """Who the bot is in the install it serves: `team_id` is the install's key (the workspace,
@@ -138,90 +51,6 @@ class Identity:
     bot_user_id: str
     bot_id: str | None
     enterprise_id: str | None = None
-
-
-REPLICA_HEADER = "X-Connectdesk-Replica"
-# Links to customer messages remembered (least recently used dropped first): about 2 MB.
-PERMALINKS_KEPT = 10_000
-
-
-class ReadSafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
-    """Retries any 5xx with backoff (a proxy's 502 / 504 too, JSON or not), except for a post:
-    a 5xx may come after Slack posted it.
-
-    A failed post goes back to its caller as "maybe sent"; the outbox and the broadcaster look
-    for it by its metadata key before posting again, which a blind resend cannot do.
-    """
-
-    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
-        if request.url.rstrip("/").endswith("chat.postMessage"):
-            return False
-        if response is not None:
-            return response.status_code >= 500
-        # A body labelled JSON that is not: slack_sdk raises before it has a response for us.
-        return isinstance(error, SlackApiError) and (api_failure(error).status or 0) >= 500
-
-
-def make_client(
-    token: str,
-    base_url: str | None,
-    replica: str | None = None,
-    *,
-    count_calls: Count | None = None,
-) -> AsyncWebClient:
-    """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections.
-
-    `count_calls(method, outcome)` hears of every request, retries included (bot/slack_calls).
-    """
-    counter = [CallCounter(count_calls)] if count_calls is not None else []
-    handlers = [
-        *counter,
-        AsyncRateLimitErrorRetryHandler(max_retry_count=8),
-        ReadSafeServerErrorRetryHandler(max_retry_count=5),
-        AsyncConnectionErrorRetryHandler(max_retry_count=3),
-    ]
-    kwargs: dict[str, Any] = {"token": token, "retry_handlers": handlers}
-    if replica:
-        # Names the replica on each call, for whoever reads the traffic. Not in User-Agent:
-        # Bolt's per-request clients share this dict and rewrite that one key.
-        kwargs["headers"] = {REPLICA_HEADER: replica}
-    if base_url:
-        kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-    return AsyncWebClient(**kwargs)
-
-
-async def check_token(token: str | None, base_url: str | None, *, within: float) -> None:
-    """For a start-up check: Slack accepts the token (auth.test) or, with none, answers at all
-    (api.test). Raises SlackApiError when Slack refuses, aiohttp's errors when it cannot be
-    reached. A refused connection is not retried, a 429 or 5xx twice: the operator waits.
-    """
-    client = make_client(token or "", base_url)
-    client.retry_handlers = [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        ReadSafeServerErrorRetryHandler(max_retry_count=2),
-    ]
-    client.timeout = int(within)
-    if token:
-        await client.auth_test()
-    else:
-        client.token = None
-        await client.api_test()
-
-
-class ChannelPacer:
-    """At most one post per `interval` seconds per channel (Slack: ~1 message/s/channel)."""
-
-    def __init__(self, interval: float = 1.0) -> None:
-        self.interval = interval
-        self._next: dict[str, float] = {}
-
-    async def wait(self, channel: str) -> None:
-        """Sleep until this channel may take another message, reserving the slot first."""
-        now = time.monotonic()
-        slot = max(now, self._next.get(channel, 0.0))
-        self._next[channel] = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
 
 class SharedChannels:
@@ -278,26 +107,19 @@ class SharedChannels:
 class SlackGateway:
     """Every Web API call the bot makes goes through here."""
 
-    def __init__(
-        self,
-        client: AsyncWebClient,
-        *,
-        pacer: ChannelPacer | None = None,
-        posts: WindowBudget | None = None,
-        edits: WindowBudget | None = None,
-        identity: Identity | None = None,
-    ) -> None:
+    def __init__(self, transport: Transport, *, identity: Identity | None = None) -> None:
         """`identity`: who the bot is, when the install already says (else auth.test tells)."""
-        self.client = client
-        self.channels = SharedChannels(client)
-        self.pacer = pacer or ChannelPacer()
-        # Workspace-wide: every chat.postMessage and every chat.update share one budget each.
-        self.posts = posts or WindowBudget(10, 6.0)
-        self.edits = edits or WindowBudget(50, 60.0)
+        self.transport = transport
+        self.channels = SharedChannels(transport.client)
         self._identity: Identity | None = identity
         self._users: dict[str, dict[str, Any] | None] = {}
         self._dms: dict[str, str] = {}
         self._permalinks: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    @property
+    def client(self) -> AsyncWebClient:
+        """The install's Web API client (its token is rotated here)."""
+        return self.transport.client
 
     async def identity(self) -> Identity:
         """The installing team and the bot's user id (auth.test, asked once)."""
@@ -313,26 +135,6 @@ class SlackGateway:
             )
         return self._identity
 
-    async def api_problem(self) -> str | None:
-        """Ask Slack now whether its Web API answers (api.test, no token): None if so."""
-        try:
-            await self.client.api_test()
-        except SlackApiError as exc:
-            return f"api.test failed: {api_failure(exc).code}"
-        except Exception as exc:  # unreachable, timed out...: a probe answers, never raises
-            return f"api.test failed: {type(exc).__name__}"
-        return None
-
-    async def auth_problem(self) -> str | None:
-        """Ask Slack now whether our token works (auth.test): None if so, else why not."""
-        try:
-            await self.client.auth_test()
-        except SlackApiError as exc:
-            return f"auth.test failed: {api_failure(exc).code}"
-        except Exception as exc:  # unreachable, timed out...: a probe answers, never raises
-            return f"auth.test failed: {type(exc).__name__}"
-        return None
-
     async def _guard(self, channel: str, message: OutboundMessage) -> None:
         if isinstance(message, CustomerMessage):
             return
@@ -346,22 +148,6 @@ class SlackGateway:
             log.error("wall: refused an internal message to shared channel %s", channel)
             raise WallViolation(f"internal message refused for shared channel {channel}")
 
-    async def post(
-        self, channel: str, message: OutboundMessage, *, thread_ts: str | None = None
-    ) -> str | None:
-        """Post a message (paced per channel); its ts, or None if Slack refused it."""
-        await self._guard(channel, message)
-        await self.pacer.wait(channel)
-        try:
-            async with self.posts.slot():
-                response = await self.client.chat_postMessage(
-                    channel=channel, thread_ts=thread_ts, unfurl_links=False, **message.payload()
-                )
-        except SlackApiError as exc:
-            log.warning("chat.postMessage to %s failed: %s", channel, api_failure(exc))
-            return None
-        return response["ts"]
-
     async def deliver(
         self,
         channel: str,
@@ -369,44 +155,34 @@ class SlackGateway:
         *,
         thread_ts: str | None = None,
         key: dict[str, Any] | None = None,
+        landed_since: float | None = None,
+        rank: Rank = UNRANKED,
         just_before: Callable[[], Awaitable[bool]] | None = None,
     ) -> Delivered:
-        """Post and say exactly what happened; `key` goes into the message's metadata.
+        """Post (a user id: their DM) and say exactly what happened. WallViolation when an
+        internal message is headed for a shared channel.
 
-        `just_before` runs once the budget allows the call, right before it (False: withdraw).
+        `key` goes into the message's metadata. `landed_since` (epoch seconds): an earlier try
+        may have landed since then, so the channel (or thread) is looked at once for a post
+        carrying `key` before posting again. `rank` orders posts waiting for the workspace
+        budget; `just_before` runs once the call may go, right before it (False: withdraw).
         """
         await self._guard(channel, message)
-        await self.pacer.wait(channel)
-        extra: dict[str, Any] = {}
+        if key is not None and landed_since is not None:
+            try:
+                found = await self._find_own_post(channel, key, thread_ts, landed_since)
+            except Exception as exc:  # cannot tell: do not risk a second post, try later
+                return Delivered(error=f"lookup failed: {type(exc).__name__}", uncertain=True)
+            if found:
+                log.info("%s: the earlier try had landed (%s)", key, found)
+                return Delivered(ts=found, channel=channel)
+        fields: dict[str, Any] = {"thread_ts": thread_ts, **message.payload()}
         if key is not None:
-            extra["metadata"] = {"event_type": POST_KEY_EVENT, "event_payload": key}
-        try:
-            async with self.posts.slot():
-                if just_before is not None and not await just_before():
-                    return Delivered(withdrawn=True)
-                response = await self.client.chat_postMessage(
-                    channel=channel,
-                    thread_ts=thread_ts,
-                    unfurl_links=False,
-                    **message.payload(),
-                    **extra,
-                )
-        except SlackApiError as exc:
-            failure = api_failure(exc)
-            log.warning("chat.postMessage to %s failed: %s", channel, failure)
-            # A 5xx or a proxy's page may come after Slack did the work: check before posting.
-            return Delivered(
-                error=failure.code,
-                permanent=failure.code in PERMANENT_ERRORS,
-                uncertain=failure.uncertain,
-            )
-        except (TimeoutError, OSError) as exc:  # aiohttp's client errors are OSErrors
-            log.warning("chat.postMessage to %s may not have arrived: %r", channel, exc)
-            return Delivered(error=type(exc).__name__, uncertain=True)
-        return Delivered(ts=response["ts"], channel=response.get("channel"))
+            fields["metadata"] = {"event_type": POST_KEY_EVENT, "event_payload": key}
+        return await self.transport.post(channel, fields, rank=rank, just_before=just_before)
 
-    async def find_own_post(
-        self, channel: str, key: dict[str, Any], *, thread_ts: str | None, oldest: float
+    async def _find_own_post(
+        self, channel: str, key: dict[str, Any], thread_ts: str | None, oldest: float
     ) -> str | None:
         """The ts of our post carrying `key`, if it reached the channel (one look, no polling)."""
         try:
@@ -427,6 +203,30 @@ class SlackGateway:
                 return str(message["ts"])
         return None
 
+    async def update(
+        self, channel: str, ts: str, message: OutboundMessage, *, rank: Rank = UNRANKED
+    ) -> Delivered:
+        """Replace the text of a message the bot posted earlier (the wall applies)."""
+        await self._guard(channel, message)
+        return await self.transport.edit(channel, ts, message.payload(), rank=rank)
+
+    async def react(self, channel: str, ts: str, name: str) -> Delivered:
+        """Add a reaction (already there counts as done)."""
+        return await self.transport.reaction(True, channel, ts, name)
+
+    async def unreact(self, channel: str, ts: str, name: str) -> Delivered:
+        """Remove the bot's reaction (absent counts as done)."""
+        return await self.transport.reaction(False, channel, ts, name)
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> Delivered:
+        """Open a modal for the person whose command gave us `trigger_id`."""
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", api_failure(exc))
+            return Delivered(error=api_failure(exc).code)
+        return Delivered()
+
     async def open_dm(self, user_id: str) -> str | None:
         """The id of the bot's DM channel with a user (conversations.open, remembered), or None."""
         if user_id not in self._dms:
@@ -437,69 +237,6 @@ class SlackGateway:
                 return None
             self._dms[user_id] = str(response["channel"]["id"])
         return self._dms[user_id]
-
-    async def react_result(self, channel: str, ts: str, name: str) -> Delivered:
-        """Add a reaction and say what happened (already there counts as done)."""
-        try:
-            await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
-        except SlackApiError as exc:
-            failure = api_failure(exc)
-            if failure.code == "already_reacted":
-                return Delivered(ts=ts, channel=channel)
-            log.warning("reactions.add %s on %s failed: %s", name, ts, failure)
-            gone = failure.code in PERMANENT_ERRORS or failure.code == "message_not_found"
-            return Delivered(error=failure.code, permanent=gone)
-        except (TimeoutError, OSError) as exc:
-            return Delivered(error=type(exc).__name__, uncertain=True)
-        return Delivered(ts=ts, channel=channel)
-
-    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> bool:
-        """Open a modal for the person whose command gave us `trigger_id`."""
-        try:
-            await self.client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as exc:
-            log.warning("views.open failed: %s", api_failure(exc))
-            return False
-        return True
-
-    async def dm(self, user_id: str, message: InternalMessage) -> str | None:
-        """Send one of our users a direct message."""
-        return await self.post(user_id, message)
-
-    async def update(self, channel: str, ts: str, message: OutboundMessage) -> bool:
-        """Replace the text of a message the bot posted earlier."""
-        await self._guard(channel, message)
-        try:
-            async with self.edits.slot():
-                await self.client.chat_update(channel=channel, ts=ts, **message.payload())
-        except SlackApiError as exc:
-            log.warning("chat.update %s/%s failed: %s", channel, ts, api_failure(exc))
-            return False
-        return True
-
-    async def react(self, channel: str, ts: str, name: str) -> bool:
-        """Add a reaction (already there counts as done)."""
-        try:
-            await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
-        except SlackApiError as exc:
-            failure = api_failure(exc)
-            if failure.code == "already_reacted":
-                return True
-            log.warning("reactions.add %s on %s failed: %s", name, ts, failure)
-            return False
-        return True
-
-    async def unreact(self, channel: str, ts: str, name: str) -> bool:
-        """Remove the bot's reaction (absent counts as done)."""
-        try:
-            await self.client.reactions_remove(channel=channel, timestamp=ts, name=name)
-        except SlackApiError as exc:
-            failure = api_failure(exc)
-            if failure.code == "no_reaction":
-                return True
-            log.warning("reactions.remove %s on %s failed: %s", name, ts, failure)
-            return False
-        return True
 
     async def user(self, user_id: str) -> dict[str, Any] | None:
         """A user's profile (users.info), cached; None if Slack has none for us."""

@@ -1,19 +1,29 @@
-"""A workspace-wide budget: at most N calls in any sliding window, the shape Slack enforces."""
+"""Slack's posting pace: one post per channel at a time, and workspace-wide budgets.
+
+The defaults here are the one place they are stated; the desk config and the gateways read them.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+
+from bot.config.pacing import CHANNEL_INTERVAL
+from bot.jobs.lanes import UNRANKED, Rank
 
 
 class WindowBudget:
     """Callers wait for a slot so that no window of `window` seconds holds more than `calls`.
 
-    aiolimiter's leaky bucket spreads calls differently from a sliding window, so it would
-    either waste budget or step over Slack's limit; this is short.
+    When callers wait, the best rank goes first (then the earliest). aiolimiter's leaky bucket
+    spreads calls differently from a sliding window, so it would either waste budget or step
+    over Slack's limit; this is short.
     """
 
     def __init__(self, calls: int, window: float) -> None:
@@ -26,46 +36,104 @@ class WindowBudget:
         # later, so a call counts from its answer (in flight it counts as "now") and windows
         # never overlap. Answer times within the window, oldest first (they come in order).
         self._answered: deque[float] = deque()
-        self._waiters: set[asyncio.Future[None]] = set()
+        # Waiters as [rank, arrival, future], best first: only the first is woken, when a
+        # slot may be free (arrivals are unique, so futures are never compared).
+        self._queue: list[list[Any]] = []
+        self._arrivals = itertools.count()
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self, rank: Rank = UNRANKED) -> AsyncIterator[None]:
         """Hold one call's place in the window while the call runs."""
-        await self._take()
+        await self._take(rank)
         try:
             yield
         finally:
             self._in_flight -= 1
             self._answered.append(time.monotonic())
-            self._wake()
+            self._wake_first()
 
-    def _wake(self) -> None:
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+    def _free(self, now: float) -> bool:
+        while self._answered and self._answered[0] <= now - self.window:
+            self._answered.popleft()
+        return self._in_flight + len(self._answered) < self.calls
 
-    async def _take(self) -> None:
+    def _wake_first(self) -> None:
+        if self._queue and not self._queue[0][2].done():
+            self._queue[0][2].set_result(None)
+
+    async def _take(self, rank: Rank) -> None:
         # One event loop, no await between the look and the claim: no lock needed, and
         # nothing for a cancelled waiter to re-acquire (Condition + wait_for deadlocked here).
-        # Constant time per call: a budget of thousands a second must not scan its window.
-        while True:
-            now = time.monotonic()
-            while self._answered and self._answered[0] <= now - self.window:
-                self._answered.popleft()
-            if self._in_flight + len(self._answered) < self.calls:
-                self._in_flight += 1
-                return
-            timeout = self._answered[0] + self.window - now if self._answered else None
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.add(waiter)
-            try:
-                await asyncio.wait([waiter], timeout=timeout)
-            finally:
-                self._waiters.discard(waiter)
-                waiter.cancel()
+        if not self._queue and self._free(time.monotonic()):
+            self._in_flight += 1
+            return
+        loop = asyncio.get_running_loop()
+        entry: list[Any] = [rank, next(self._arrivals), loop.create_future()]
+        heapq.heappush(self._queue, entry)
+        try:
+            while True:
+                now = time.monotonic()
+                first = self._queue[0] is entry
+                if first and self._free(now):
+                    heapq.heappop(self._queue)
+                    self._in_flight += 1
+                    return
+                # The first waits for the oldest answer to leave the window (or a release);
+                # the others until they are first.
+                timeout = (
+                    self._answered[0] + self.window - now if first and self._answered else None
+                )
+                await asyncio.wait([entry[2]], timeout=timeout)
+                if entry[2].done():
+                    entry[2] = loop.create_future()
+        finally:
+            if entry in self._queue:
+                self._queue.remove(entry)
+                heapq.heapify(self._queue)
+            entry[2].cancel()
+            self._wake_first()
 
     def bound(self, posts: int) -> float:
         """The least time `posts` calls can take under this budget, in seconds."""
         if posts <= 0:
             return 0.0
         return (-(-posts // self.calls) - 1) * self.window
+
+
+class ChannelPacer:
+    """One post at a time per channel, `interval` seconds apart (Slack: ~1 message/s/channel).
+
+    A channel's turn is held through the call, budget wait included, and the next turn starts
+    `interval` after it ends: posts in one channel never bunch up after a wait for the budget,
+    and only one of them at a time waits for anything.
+    """
+
+    def __init__(self, interval: float = CHANNEL_INTERVAL) -> None:
+        self.interval = interval
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._holders: dict[str, int] = {}
+        self._next: dict[str, float] = {}
+
+    @asynccontextmanager
+    async def turn(self, channel: str) -> AsyncIterator[None]:
+        """Wait for this channel's turn and its pace; hold the turn while the call runs."""
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        self._holders[channel] = self._holders.get(channel, 0) + 1
+        try:
+            async with lock:
+                delay = self._next.get(channel, 0.0) - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                try:
+                    yield
+                finally:
+                    self._next[channel] = time.monotonic() + self.interval
+        finally:
+            self._holders[channel] -= 1
+            if not self._holders[channel]:
+                # Nobody waits here: forget the lock (a broadcast touches thousands of channels).
+                del self._holders[channel], self._locks[channel]
+
+    def waiting(self, channel: str) -> int:
+        """How many posts to this channel hold or wait for its turn."""
+        return self._holders.get(channel, 0)

@@ -255,9 +255,11 @@ async def test_the_fixture_catches_a_broadcast_mention(sandbox: Sandbox):
 
     assert_no_broadcast_mentions(sandbox)
     # Marked as the bot's own markup on purpose: the one way past the builders' escaping.
-    ts = await (await sandbox.desk.gateways.at(w.VENDOR)).post(
-        w.RANDOM_INTERNAL, InternalMessage(text=Mrkdwn("<!here> hi"))
-    )
+    ts = (
+        await (await sandbox.desk.gateways.at(w.VENDOR)).deliver(
+            w.RANDOM_INTERNAL, InternalMessage(text=Mrkdwn("<!here> hi"))
+        )
+    ).ts
     try:
         assert_no_broadcast_mentions(sandbox)
     except AssertionError as exc:

@@ -22,10 +22,10 @@ from typing import IO
 import pytest
 from sqlalchemy import func, select
 
-from bench.procs import wait_healthy
+from bench.procs import STARTUP_SECONDS, wait_healthy
 from bot.emulator import Channel, Emulator, Team, User, Workspace
 from bot.sandbox.sandbox import TRANSPORTS
-from bot.slack.gateway import REPLICA_HEADER
+from bot.slack.transport import REPLICA_HEADER
 from store.db import Database
 from store.models import Incident, LadderFiring, Ticket
 from tests.support import world as w
@@ -108,7 +108,9 @@ class Replica:
 
     async def healthy(self) -> None:
         assert self.proc is not None
-        await wait_healthy(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log, 20)
+        await wait_healthy(
+            f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log, STARTUP_SECONDS
+        )
 
     async def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self.proc is None or self.proc.returncode is not None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -14,7 +16,7 @@ from sqlalchemy import func, select
 from bot.messages.internal import SLA_MARK
 from bot.outbox.outbox import CONCURRENCY
 from bot.sandbox.sandbox import Sandbox
-from bot.slack.gateway import ChannelPacer
+from bot.slack.pacing import ChannelPacer
 from store.models import LadderFiring
 from tests.support import world as w
 from tests.support.actions import open_owned_tickets
@@ -34,11 +36,13 @@ class HeldChannel:
         self.release = asyncio.Event()
         self.waiting = 0
 
-    async def wait(self, channel: str) -> None:
+    @asynccontextmanager
+    async def turn(self, channel: str) -> AsyncIterator[None]:
         if channel == self.channel:
             self.waiting += 1
             await self.release.wait()
-        await self.inner.wait(channel)
+        async with self.inner.turn(channel):
+            yield
 
 
 def warnings_to(box: Sandbox, dm: str) -> Counter[str]:
@@ -76,8 +80,8 @@ async def test_a_slow_recipient_holds_up_neither_the_sweep_nor_anyone_else(clock
         many = CONCURRENCY + 2
         await open_owned_tickets(box, [w.ALICE] * many + [w.BOB])
         gateway = await box.desk.gateways.at(w.VENDOR)
-        held = HeldChannel(gateway.pacer, ALICE_DM)
-        gateway.pacer = held
+        held = HeldChannel(gateway.transport.pacer, ALICE_DM)
+        gateway.transport.pacer = held
         clock.advance(timedelta(hours=3))  # past 75% of every first response (4 h)
         fired = await asyncio.wait_for(box.desk.services.escalation.sweep(), NEVER)
         assert fired <= many + 1 and await _firings(box) == many + 1
@@ -101,8 +105,8 @@ async def test_alerts_cut_off_by_a_stop_are_sent_once_after_the_restart(clock, d
     async with checked_sandbox(config, clock, database_url, **options) as box:
         await open_owned_tickets(box, [w.ALICE, w.ALICE, w.BOB])
         gateway = await box.desk.gateways.at(w.VENDOR)
-        held = HeldChannel(gateway.pacer, ALICE_DM)
-        gateway.pacer = held
+        held = HeldChannel(gateway.transport.pacer, ALICE_DM)
+        gateway.transport.pacer = held
         clock.advance(timedelta(hours=3))
         await asyncio.wait_for(box.desk.services.escalation.sweep(), NEVER)
         await box.emu.wait_for(lambda: warnings_to(box, BOB_DM), within=NEVER)

@@ -28,23 +28,23 @@ async def test_gateway_refuses_internal_messages_to_shared_channels(sandbox: San
     with caplog.at_level(logging.ERROR, logger="connectdesk.gateway"):
         for channel in (w.GLOBEX_SHARED, w.NEW_SHARED, "C0DOESNOTEXIST"):
             with pytest.raises(WallViolation):
-                await gateway.post(channel, help_text())
+                await gateway.deliver(channel, help_text())
             with pytest.raises(WallViolation):
                 await gateway.update(channel, "1.0", InternalMessage(text="ARR $250,000"))
     assert len(sandbox.emu.calls_to("chat.postMessage")) == before
     assert not sandbox.emu.calls_to("chat.update")
     assert "wall: refused" in caplog.text
     # Internal channels and DMs are fine; customer messages may go anywhere.
-    assert await gateway.post(w.GLOBEX_INTERNAL, help_text())
-    assert await gateway.post(w.MIA, help_text())
-    assert await gateway.post(w.GLOBEX_SHARED, customer.receipt_resolved(3))
+    assert (await gateway.deliver(w.GLOBEX_INTERNAL, help_text())).ts
+    assert (await gateway.deliver(w.MIA, help_text())).ts
+    assert (await gateway.deliver(w.GLOBEX_SHARED, customer.receipt_resolved(3))).ts
 
 
 @BOTH_TRANSPORTS
 async def test_a_channel_that_becomes_shared_is_walled_at_once(sandbox: Sandbox):
     gateway = await sandbox.desk.gateways.at(w.VENDOR)
-    assert await gateway.post(w.RANDOM_INTERNAL, InternalMessage(text="hello team"))
+    assert (await gateway.deliver(w.RANDOM_INTERNAL, InternalMessage(text="hello team"))).ts
     await sandbox.emu.share_channel(w.RANDOM_INTERNAL, w.GLOBEX_ORG)
     await sandbox.emu.wait_for(lambda: sandbox.emu.calls_to("conversations.info"))
     with pytest.raises(WallViolation):
-        await gateway.post(w.RANDOM_INTERNAL, help_text())
+        await gateway.deliver(w.RANDOM_INTERNAL, help_text())

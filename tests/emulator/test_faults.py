@@ -8,7 +8,8 @@ import time
 
 from bot.emulator import Channel, Emulator, Faults, Workspace
 from bot.messages.customer import receipt_resolved
-from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.gateway import SlackGateway
+from bot.slack.transport import Transport, make_client
 from tests.support.fake_app import SECRET, TOKEN, FakeApp
 
 
@@ -19,7 +20,7 @@ async def test_gateway_retries_429_after_retry_after_and_reads_after_5xx_never_p
         ws.add_channel(Channel(id=cid, name=cid.lower(), member_ids={ws.bot_user_id}))
     faults = Faults(rate_limited=0.15, server_error=0.2, seed=2)
     async with Emulator(ws, signing_secret=SECRET, bot_token=TOKEN, faults=faults) as emu:
-        gateway = SlackGateway(make_client(TOKEN, emu.api_url))
+        gateway = SlackGateway(Transport(make_client(TOKEN, emu.api_url)))
         started = time.monotonic()
         sent = await asyncio.gather(
             *(gateway.deliver(cid, receipt_resolved(i)) for i, cid in enumerate(channels))
@@ -86,7 +87,7 @@ async def test_a_proxys_html_502_is_a_retryable_failure_never_a_crash(caplog):
     faults = Faults(bad_gateway=1.0, bad_gateway_after_work=0.0)
     caplog.set_level(logging.INFO)
     async with Emulator(ws, signing_secret=SECRET, bot_token=TOKEN, faults=faults) as emu:
-        gateway = SlackGateway(make_client(TOKEN, emu.api_url))
+        gateway = SlackGateway(Transport(make_client(TOKEN, emu.api_url)))
         sent = [await gateway.deliver(cid, receipt_resolved(1)) for cid in channels]
     # A post is never resent blind after a 502: the caller hears "maybe sent", to look first.
     assert [(d.error, d.uncertain, d.ts) for d in sent] == [("http_502", True, None)] * 3
@@ -109,7 +110,7 @@ async def test_reads_answered_by_a_proxys_502_are_retried_until_they_succeed():
     # so only the error tells the retry handler it was a 502), the next text/html.
     faults.counts["bad_gateway"] = 2
     async with Emulator(ws, signing_secret=SECRET, bot_token=TOKEN, faults=faults) as emu:
-        gateway = SlackGateway(make_client(TOKEN, emu.api_url))
+        gateway = SlackGateway(Transport(make_client(TOKEN, emu.api_url)))
         infos = [await gateway.conversation(cid) for cid in channels]
     assert [info["id"] for info in infos if info] == channels
     answers = [c.status for c in emu.calls_to("conversations.info")]

@@ -10,7 +10,6 @@ row left `sending`: it finds the landed message by its metadata, or posts it.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from bot.emulator import Emulator
 from bot.emulator.holds import Hold
 from store.db import Database
 from tests.support import world as w
-from tests.support.bot_process import BotProcess, free_port
+from tests.support.bot_process import BotProcess, free_port, serve_env
 
 TOKEN, SECRET = "xoxb-crash-test-token", "crash-test-signing-secret"
 HINT_WORDS = "I was added to"
@@ -73,18 +72,9 @@ async def running_desk(tmp_path: Path) -> AsyncIterator[Desk]:
     log = tmp_path / "serve.log"
     async with Emulator(w.workspace(), signing_secret=SECRET, bot_token=TOKEN) as emu:
         port = free_port()
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": emu.api_url,
-            "PORT": str(port),
-            "CONNECTDESK_HOST": "127.0.0.1",
-            "CONNECTDESK_CONFIG": str(config),
-            "CONNECTDESK_DATABASE_URL": db_url,
-            # A row left `sending` by the killed process is taken up again a second later.
-            "CONNECTDESK_OUTBOX_LEASE": "1",
-        }
+        env = serve_env(emu.api_url, port, config, db_url, TOKEN, SECRET)
+        # A row left `sending` by the killed process is taken up again a second later.
+        env["CONNECTDESK_OUTBOX_LEASE"] = "1"
         env.pop("SLACK_APP_TOKEN", None)
         bot = BotProcess(env, port, log)
         await bot.start()

@@ -3,6 +3,7 @@ dead letters with their reason, release, and retention in batches."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +16,7 @@ from bot.jobs.retention import Retention
 from store import inbox_store, jobs, migrate
 from store.db import Database
 from store.inbox_store import JOBS as INBOX
-from store.models import InboxEvent, OutboxEntry, ProcessedEvent
+from store.models import UNCERTAIN_RESULT, InboxEvent, OutboxEntry, ProcessedEvent
 from store.outbox_repository import JOBS as OUTBOX
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -111,7 +112,9 @@ async def test_a_dead_letter_keeps_its_reason_and_is_never_claimed_or_pruned(db:
     assert states == [("k-dead", "failed")]
 
 
-async def _outbox_row(conn, key: str, state: str, at: datetime) -> None:
+async def _outbox_row(
+    conn, key: str, state: str, at: datetime, *, attempts: int = 1, result: str | None = None
+) -> None:
     await conn.execute(
         insert(OutboxEntry.__table__).values(
             key=key,
@@ -119,7 +122,10 @@ async def _outbox_row(conn, key: str, state: str, at: datetime) -> None:
             team_id="T1",
             payload={},
             state=state,
-            attempts=1,
+            attempts=attempts,
+            result=result,
+            claimed_by="w0" if state == "sending" else None,
+            claimed_at=at if state == "sending" else None,
             not_before=at,
             created_at=at,
             done_at=at if state == "done" else None,
@@ -127,20 +133,81 @@ async def _outbox_row(conn, key: str, state: str, at: datetime) -> None:
     )
 
 
-async def test_two_workers_claiming_one_outbox_row_settle_who_got_it(db: Database):
+async def _claim_outbox(
+    db: Database, worker: str, at: datetime, limit: int = 10
+) -> list[tuple[str, int, bool]]:
+    async with db.unit_of_work() as uow:
+        claimed = await uow.outbox.claim(worker, at, LEASE, limit)
+    return [(c.entry.key, c.entry.attempts, c.maybe_done) for c in claimed]
+
+
+async def test_two_workers_claiming_outbox_rows_never_get_the_same_one(db: Database):
     async with db.connection() as conn:
-        await _outbox_row(conn, "k1", "pending", NOW)
+        for key in ("k1", "k2", "k3"):
+            await _outbox_row(conn, key, "pending", NOW)
+    assert await _claim_outbox(db, "w1", NOW, limit=2) == [("k1", 2, False), ("k2", 2, False)]
+    assert await _claim_outbox(db, "w2", NOW) == [("k3", 2, False)]
+    assert await _claim_outbox(db, "w2", NOW + timedelta(seconds=5)) == []
     async with db.reading() as uow:
-        (row_id,) = await uow.outbox.due(NOW, LEASE)
+        rows = {r.key: r for r in await uow.outbox.all()}
+    assert {k: (r.state, r.claimed_by) for k, r in rows.items()} == {
+        "k1": ("sending", "w1"),
+        "k2": ("sending", "w1"),
+        "k3": ("sending", "w2"),
+    }
+
+
+async def test_a_lapsed_sending_outbox_row_comes_back_marked_maybe_done(db: Database):
     async with db.connection() as conn:
-        first = await jobs.claim_row(conn, OUTBOX, row_id, ("pending", 1), "w1", NOW)
+        await _outbox_row(conn, "k-lapsed", "sending", NOW - timedelta(seconds=11))
+        await _outbox_row(conn, "k-held", "sending", NOW - timedelta(seconds=5))
+        await _outbox_row(conn, "k-fresh", "pending", NOW, attempts=0)
+        await _outbox_row(conn, "k-unanswered", "pending", NOW, result=UNCERTAIN_RESULT)
+    # The lapsed try may have posted: its redo looks for the post first; a held one is left.
+    assert await _claim_outbox(db, "w1", NOW) == [
+        ("k-lapsed", 2, True),
+        ("k-fresh", 1, False),
+        ("k-unanswered", 2, True),
+    ]
+    # Claimed again, the rows are `sending` under w1's claim until it lapses in its turn.
+    assert await _claim_outbox(db, "w2", NOW + timedelta(seconds=9)) == [("k-held", 2, True)]
+    assert [k for k, _n, maybe in await _claim_outbox(db, "w2", NOW + timedelta(seconds=11))] == [
+        "k-lapsed",
+        "k-fresh",
+        "k-unanswered",
+    ]
+
+
+async def test_postgres_claims_at_once_skip_each_others_rows(db: Database, database_url: str):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite's one writer decides a race")
     async with db.connection() as conn:
-        second = await jobs.claim_row(conn, OUTBOX, row_id, ("pending", 1), "w2", NOW)
-    assert (first, second) == (True, False)
-    async with db.reading() as uow:
-        # Sending under w1's claim: due again (for a redo that looks first) once it lapses.
-        assert list(await uow.outbox.due(NOW + timedelta(seconds=5), LEASE)) == []
-        assert list(await uow.outbox.due(NOW + timedelta(seconds=11), LEASE)) == [row_id]
+        for n in range(6):
+            await _outbox_row(conn, f"k{n}", "pending", NOW)
+    async with db.unit_of_work() as first:
+        # The first claim's transaction is still open: its rows stay locked meanwhile.
+        held = await first.outbox.claim("w1", NOW, LEASE, 3)
+        async with db.unit_of_work() as second:
+            took = await asyncio.wait_for(second.outbox.claim("w2", NOW, LEASE, 10), 5)
+    assert [c.entry.key for c in held] == ["k0", "k1", "k2"]
+    assert [c.entry.key for c in took] == ["k3", "k4", "k5"]
+    assert await _claim_outbox(db, "w3", NOW) == []
+
+
+async def test_postgres_inbox_claims_at_once_get_disjoint_rows(db: Database, database_url: str):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite's one writer decides a race")
+    await _events(db, *(f"Ev{n}" for n in range(8)))
+
+    async def claim(worker: str) -> list[str]:
+        async with db.connection() as conn:
+            rows = await inbox_store.claim(conn, worker, NOW, LEASE, 5)
+            await asyncio.sleep(0.2)  # hold the locks while the other claims
+        return [r.event_id for r in rows]
+
+    first, second = await asyncio.gather(claim("w1"), claim("w2"))
+    assert not set(first) & set(second)
+    assert sorted(first + second) == sorted(f"Ev{n}" for n in range(8))
 
 
 async def test_retention_prunes_old_finished_rows_in_batches(db: Database):
@@ -172,3 +239,29 @@ async def test_retention_prunes_old_finished_rows_in_batches(db: Database):
         keys = (await uow.session.scalars(select(OutboxEntry.key).order_by(OutboxEntry.key))).all()
     assert events == 10
     assert keys == ["k-new", "k-waiting"]
+
+
+async def test_a_claim_by_ids_takes_only_those_and_a_given_back_running_row_at_once(db: Database):
+    async with db.connection() as conn:
+        for key in ("k1", "k2", "k3"):
+            await _outbox_row(conn, key, "pending", NOW)
+    async with db.unit_of_work() as uow:
+        ids = [e.id for e in await uow.outbox.all()]
+        conn = await uow.session.connection()
+        got = await jobs.claim(conn, OUTBOX, "w1", NOW, LEASE, 2, ("state",), only=ids[1:])
+    assert [(row_id, state) for row_id, _n, state in got] == [
+        (ids[1], "pending"),
+        (ids[2], "pending"),
+    ]
+    async with db.unit_of_work() as uow:
+        conn = await uow.session.connection()
+        # Held by w1's claim: not taken, even by id.
+        assert await jobs.claim(conn, OUTBOX, "w2", NOW, LEASE, 1, only=[ids[1]]) == []
+        # A try whose answer never came gives its claim back: due at once, and reads `sending`.
+        entry = await uow.outbox.get(ids[1])
+        assert entry is not None
+        entry.claimed_by = None
+    async with db.unit_of_work() as uow:
+        conn = await uow.session.connection()
+        again = await jobs.claim(conn, OUTBOX, "w2", NOW, LEASE, 5, ("state",), only=ids[1:])
+    assert [(row_id, n, state) for row_id, n, state in again] == [(ids[1], 3, "sending")]

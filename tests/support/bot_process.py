@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import sys
@@ -18,6 +19,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def serve_env(
+    api_url: str, port: int, config: Path, database_url: str, token: str, secret: str
+) -> dict[str, str]:
+    """The environment of a `connectdesk serve` against the emulator at `api_url`."""
+    return {
+        **os.environ,
+        "SLACK_BOT_TOKEN": token,
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": api_url,
+        "PORT": str(port),
+        "CONNECTDESK_HOST": "127.0.0.1",
+        "CONNECTDESK_CONFIG": str(config),
+        "CONNECTDESK_DATABASE_URL": database_url,
+    }
 
 
 class BotProcess:

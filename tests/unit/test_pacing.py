@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from bot.slack.pacing import WindowBudget
+from bot.jobs.lanes import UNRANKED
+from bot.slack.pacing import ChannelPacer, WindowBudget
 
 
 async def test_no_window_holds_more_than_the_budget():
@@ -58,3 +59,48 @@ def test_bound_and_bad_budgets():
     assert WindowBudget(40, 1.0).bound(0) == 0.0
     with pytest.raises(ValueError):
         WindowBudget(0, 1.0)
+
+
+async def test_waiting_callers_take_the_budget_best_rank_first():
+    budget = WindowBudget(calls=1, window=0.05)
+    order: list[str] = []
+
+    async def call(name: str, rank: tuple[int, int]) -> None:
+        async with budget.slot(rank):
+            order.append(name)
+
+    async with budget.slot():  # the window is full while the others arrive
+        tasks = [
+            asyncio.create_task(call("standard P3", (1, 3))),
+            asyncio.create_task(call("strategic P4", (0, 4))),
+            asyncio.create_task(call("unranked", UNRANKED)),
+            asyncio.create_task(call("strategic P1", (0, 1))),
+        ]
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*tasks)
+    assert order == ["strategic P1", "strategic P4", "standard P3", "unranked"]
+
+
+async def test_a_channel_takes_one_post_at_a_time_at_its_pace_even_after_a_wait():
+    pacer = ChannelPacer(interval=0.05)
+    held = asyncio.Event()
+    spans: dict[str, list[tuple[float, float]]] = {"C1": [], "C2": []}
+
+    async def post(channel: str, hold: bool = False) -> None:
+        async with pacer.turn(channel):
+            start = time.monotonic()
+            if hold:
+                await held.wait()  # a long wait for the budget, say, inside the turn
+            spans[channel].append((start, time.monotonic()))
+
+    busy = [asyncio.create_task(post("C1", hold=(n == 0))) for n in range(4)]
+    await asyncio.sleep(0.02)
+    await asyncio.wait_for(post("C2"), 0.01)  # another channel does not wait
+    assert pacer.waiting("C1") == 4 and not spans["C1"]
+    held.set()
+    await asyncio.gather(*busy)
+    # Each post in C1 starts a full interval after the one before it ended: no bunching.
+    c1 = spans["C1"]
+    assert len(c1) == 4
+    assert all(b[0] - a[1] >= 0.05 - 1e-3 for a, b in zip(c1, c1[1:], strict=False))
+    assert pacer.waiting("C1") == 0
