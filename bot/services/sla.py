@@ -94,11 +94,12 @@ class SlaService:
 
     async def on_team_reply(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """An internal reply answers the customer: response clocks stop."""
-        for clock in await uow.sla.active(ticket.id):
+        active = await uow.sla.active(ticket.id)
+        for clock in active:
             if clock.kind in (ClockKind.FIRST_RESPONSE, ClockKind.NEXT_RESPONSE):
                 if self._stop(clock, now):
                     self.count_breach(uow, ticket, clock)
-        await self.refresh(uow, ticket, now)
+        await self._refresh_read(uow, ticket, active, now)
 
     async def on_customer_reply(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """The customer wrote: waiting on the team again (next response), resolution resumes."""
@@ -107,15 +108,16 @@ class SlaService:
         for clock in active:
             if clock.kind == ClockKind.RESOLUTION and clock.running_since is None:
                 store_run(clock, run_of(clock).resume(now))
+        started: list[SlaClock] = []
         if ClockKind.RESOLUTION not in kinds and ticket.status != TicketStatus.RESOLVED:
-            await self._start_clock(uow, ticket, ClockKind.RESOLUTION, now)
+            started.append(await self._start_clock(uow, ticket, ClockKind.RESOLUTION, now))
         if (
             ticket.first_response_at is not None
             and ClockKind.NEXT_RESPONSE not in kinds
             and ticket.status != TicketStatus.RESOLVED
         ):
-            await self._start_clock(uow, ticket, ClockKind.NEXT_RESPONSE, now)
-        await self.refresh(uow, ticket, now)
+            started.append(await self._start_clock(uow, ticket, ClockKind.NEXT_RESPONSE, now))
+        await self._refresh_read(uow, ticket, [*active, *started], now)
 
     async def on_wait(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """Waiting on the customer: the resolution clock pauses."""
@@ -202,6 +204,21 @@ class SlaService:
     async def refresh(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """Recompute due times, the next ladder step and the ticket's SLA summary."""
         await self.refresh_many(uow, [ticket], now)
+
+    async def _refresh_read(
+        self, uow: Repositories, ticket: Ticket, clocks: Sequence[SlaClock], now: datetime
+    ) -> None:
+        """`refresh` with the ticket's clocks this transaction has read (and started) already:
+        a reply's hot path, spared reading them twice."""
+        live = sorted((c for c in clocks if c.stopped_at is None), key=lambda c: c.id)
+        fired = await uow.sla.fired_for(c.id for c in live)
+        ladder = self.policy_for(ticket).ladder
+        wake = [
+            at for c in live if (at := self._plan(c, ladder, fired.get(c.id, set()))) is not None
+        ]
+        self.summarise(ticket, live, now)
+        if wake and self._waker is not None:
+            self._waker(min(wake))
 
     async def refresh_many(
         self, uow: Repositories, tickets: Iterable[Ticket], now: datetime
