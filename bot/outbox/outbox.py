@@ -210,9 +210,20 @@ class Outbox:
         """Perform freshly recorded rows in the background (the caller need not wait)."""
         wanted = [i for i in ids if i is not None]
         if wanted:
-            task = asyncio.create_task(self.run(wanted, known=known))
+            task = asyncio.create_task(self._run_quietly(wanted, known))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
+
+    async def _run_quietly(self, ids: Iterable[Fresh], known: object | None) -> None:
+        # Nobody awaits a background first try: a failure (a busy database) is logged here and
+        # the rows stay queued for the worker, which tries them again.
+        try:
+            await self.run(ids, known=known)
+        except Exception:
+            log.warning(
+                "a first try of outbox rows failed; the worker retries them",
+                exc_info=True,
+            )
 
     async def _tracked(
         self, row: int | OutboxEntry, *, fresh: bool = False, known: object | None = None
