@@ -12,6 +12,10 @@ from bot.sandbox.sandbox import Sandbox
 from bot.sandbox.waits import outbox_settled
 from tests.support import world as w
 from tests.support.sandboxes import checked_sandbox
+from tests.support.transports import BOTH_TRANSPORTS
+
+# Lanes are past the inbox: a burst that arrives over Socket Mode must pace the same way.
+pytestmark = BOTH_TRANSPORTS
 
 BURST = 30
 # Initech (standard tier) sends receipts here; Globex is strategic.
@@ -63,11 +67,15 @@ def posts_in(box: Sandbox, channel: str) -> list[float]:
     )
 
 
-async def test_a_burst_in_one_channel_does_not_delay_another_accounts_receipt(clock, database_url):
+async def test_a_burst_in_one_channel_does_not_delay_another_accounts_receipt(
+    clock, database_url, transport
+):
     ws = w.workspace()
     crowd = initech_crowd(ws, BURST)
     config = w.desk_config(LANES_YML + LIFTED)
-    async with checked_sandbox(config, clock, database_url, workspace=ws) as box:
+    async with checked_sandbox(
+        config, clock, database_url, workspace=ws, transport=transport
+    ) as box:
         quiet = await receipt_delay(box, w.CAROL, w.GLOBEX_SHARED, "Exports fail with an error")
         burst = await asyncio.gather(
             *(
@@ -92,11 +100,15 @@ async def test_a_burst_in_one_channel_does_not_delay_another_accounts_receipt(cl
         await outbox_settled(box.desk.services.outbox, within=NEVER)
 
 
-async def test_when_the_workspace_budget_limits_the_higher_tier_goes_next(clock, database_url):
+async def test_when_the_workspace_budget_limits_the_higher_tier_goes_next(
+    clock, database_url, transport
+):
     ws = w.workspace()
     crowd = initech_crowd(ws, 4)
     config = w.desk_config(LANES_YML + SCARCE)
-    async with checked_sandbox(config, clock, database_url, workspace=ws) as box:
+    async with checked_sandbox(
+        config, clock, database_url, workspace=ws, transport=transport
+    ) as box:
         burst = await asyncio.gather(
             *(
                 box.emu.post_message(u, w.INITECH_SHARED, f"Login broken #{n}")
