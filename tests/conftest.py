@@ -19,6 +19,13 @@ from tests.support.databases import (
 )
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:  # noqa: ARG001
+    """Two workers per core for `-n auto`: most tests wait on real timers, sockets and child
+    processes (one worker per core kept the cores about 40% busy), so a second worker per core
+    fills that wait. PYTEST_XDIST_AUTO_NUM_WORKERS still overrides it."""
+    return 2 * (os.cpu_count() or 1)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist each worker runs on a PostgreSQL database of its own (`test_gw0`...):
     workers then never wait on each other's locks (migrations, advisory locks)."""
