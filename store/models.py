@@ -137,6 +137,8 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+    # How it was closed: "resolved" (answered), or "duplicate" / "noise", which get no survey.
+    resolution_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     next_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     sla_flag: Mapped[str] = mapped_column(String(16), default=SlaFlag.OK)
     receipt_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -306,6 +308,50 @@ class IncidentDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # For the notice row: the incident version its status line shows.
     shown_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CsatSurvey(Base):
+    """A satisfaction survey asked in a resolved ticket's thread: at most one per resolution.
+
+    `closes_at` ends the window in which answers may be given or changed (24 h by default).
+    """
+
+    __tablename__ = "csat_surveys"
+    __table_args__ = (Index("ix_csat_surveys_team_asked", "team_id", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    requester_user_id: Mapped[str] = mapped_column(String(32))
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class CsatAnswer(Base):
+    """One customer's rating on a survey (1-5), changeable until the survey closes."""
+
+    __tablename__ = "csat_answers"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "user_id"),
+        Index("ix_csat_answers_team_answered", "team_id", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("csat_surveys.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int] = mapped_column(Integer, index=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Set when the low-score alert was decided, so a changed answer never alerts twice.
+    alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class OutboxEntry(Base):
