@@ -22,6 +22,7 @@ from bot.domain.durations import parse_duration
 from bot.domain.incidents import DEFAULT_UPDATE_EVERY, Severity
 from bot.domain.ladder import EscalationStep, StepTime
 from bot.domain.policy import SlaPolicy, SlaTargets
+from bot.domain.reports import zone
 from bot.domain.tickets import Priority
 from bot.domain.triage import TriageRule
 
@@ -45,10 +46,17 @@ def _str_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _time_zone(value: Any) -> str:
+    name = str(value).strip()
+    zone(name)  # ValueError naming it if there is no such zone
+    return name
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 At = Annotated[StepTime, BeforeValidator(_step_time)]
 StrList = Annotated[tuple[str, ...], BeforeValidator(_str_list)]
 StrSet = Annotated[frozenset[str], BeforeValidator(_str_list)]
+TimeZone = Annotated[str, BeforeValidator(_time_zone)]
 
 
 class _Strict(BaseModel):
@@ -62,6 +70,8 @@ class TeamConfig(_Strict):
     managers: StrList = Field(min_length=1)
     escalation_channel: str
     groups: dict[str, StrList] = Field(default_factory=dict)
+    # Where the team's weeks and months begin (reports, digests): an IANA zone name.
+    timezone: TimeZone = "UTC"
 
 
 class WorkspaceTeamModel(_Strict):
@@ -71,6 +81,7 @@ class WorkspaceTeamModel(_Strict):
     managers: StrList | None = Field(default=None, min_length=1)
     escalation_channel: str | None = None
     groups: dict[str, StrList] | None = None
+    timezone: TimeZone | None = None
 
     def over(self, team: TeamConfig) -> TeamConfig:
         """`team` with what this workspace sets instead."""
