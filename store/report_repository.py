@@ -11,7 +11,7 @@ every value. Arithmetic on what comes back is `bot.domain.reports`'.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,14 +19,19 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    and_,
     case,
     cast,
     extract,
     func,
     literal,
+    literal_column,
+    null,
     or_,
     select,
+    tuple_,
 )
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.policy import ClockKind
@@ -35,7 +40,6 @@ from bot.domain.reports import (
     FIRST_RESPONSE_EDGES,
     MEDIAN,
     P90,
-    PERCENTS,
     TIMED_CLOCKS,
     AccountVolume,
     Cell,
@@ -50,8 +54,13 @@ from store.models import Account, CsatAnswer, CsatSurvey, SlaClock, Ticket
 
 MET = "met"
 
-# Sub-millisecond digits of a wall time are the engines' date arithmetic, not the data.
-WALL_DIGITS = 3
+# Times are given to the millisecond: digits below that are the engines' date and float
+# arithmetic (julianday, interpolation), and would differ between engines.
+TIME_DIGITS = 3
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(float(value), TIME_DIGITS)
 
 
 def counts_as_request() -> ColumnElement[bool]:
@@ -80,6 +89,15 @@ def _wall_seconds(conn: AsyncConnection) -> ColumnElement[float]:
 
 
 @dataclass(frozen=True)
+class Stopped:
+    """What one pass over the clock runs stopped in a range finds."""
+
+    met: list[tuple[Cell, Tally]]
+    first_response: Histogram
+    samples: dict[tuple[str, str], int]  # (clock, tier) -> runs with a business time
+
+
+@dataclass(frozen=True)
 class Range:
     """[start, end) and, optionally, one workspace."""
 
@@ -94,47 +112,74 @@ class ReportRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def attainment(
-        self, where: Range, week_starts: Sequence[datetime]
-    ) -> list[tuple[Cell, Tally]]:
-        """Clock runs met (stopped in time in the range) and missed (breached in the range) by
-        tier × priority × clock × week."""
-        met = self._decided(SlaClock.stopped_at, SlaClock.outcome == MET, where, week_starts)
-        missed = self._decided(
-            SlaClock.breached_at,
-            or_(SlaClock.outcome.is_(None), SlaClock.outcome != MET),
-            where,
-            week_starts,
-        )
-        counts: list[tuple[Cell, Tally]] = []
-        for stmt, is_met in ((met, True), (missed, False)):
-            for tier, priority, clock, week, n in await self.conn.execute(stmt):
-                tally = Tally(met=n) if is_met else Tally(missed=n)
-                counts.append((Cell(tier, priority, clock, int(week)), tally))
-        return counts
-
-    def _decided(
-        self,
-        at: Any,
-        outcome: ColumnElement[bool],
-        where: Range,
-        week_starts: Sequence[datetime],
-    ) -> Any:
-        week = _bucket(at, week_starts).label("week")
-        return (
-            select(Account.tier, Ticket.priority, SlaClock.kind, week, func.count())
+    async def stopped(self, where: Range, week_starts: Sequence[datetime]) -> Stopped:
+        """Clock runs stopped in the range, in one pass: those met by tier × priority × clock
+        × week, the first-response distribution, and how many runs each (clock, tier) has for
+        the response times."""
+        value = SlaClock.business_seconds
+        edges = FIRST_RESPONSE_EDGES
+        bin_ = case(
+            (value.is_(None), None),
+            *((value < edge, index) for index, edge in enumerate(edges)),
+            else_=len(edges),
+        ).label("bin")
+        week = _bucket(SlaClock.stopped_at, week_starts).label("week")
+        keys = (Account.tier, Ticket.priority, SlaClock.kind, week, SlaClock.outcome, bin_)
+        stmt = (
+            select(*keys, func.count())
             .select_from(SlaClock)
             .join(Ticket, Ticket.id == SlaClock.ticket_id)
             .join(Account, Account.id == SlaClock.account_id)
             .where(
-                at >= where.start,
-                at < where.end,
-                outcome,
+                SlaClock.stopped_at >= where.start,
+                SlaClock.stopped_at < where.end,
+                SlaClock.outcome.is_not(None),
                 counts_as_request(),
                 *_team(SlaClock.team_id, where),
             )
-            .group_by(Account.tier, Ticket.priority, SlaClock.kind, week)
+            .group_by(*keys)
         )
+        met: list[tuple[Cell, Tally]] = []
+        bins: list[tuple[int, int]] = []
+        samples: dict[tuple[str, str], int] = {}
+        for tier, priority, kind, week_index, outcome, bin_index, n in await self.conn.execute(
+            stmt
+        ):
+            if outcome == MET:
+                met.append((Cell(tier, priority, kind, int(week_index)), Tally(met=int(n))))
+            if bin_index is None:
+                continue  # no business time recorded: no response time either
+            if kind == ClockKind.FIRST_RESPONSE.value:
+                bins.append((int(bin_index), int(n)))
+            if kind in TIMED_CLOCKS:
+                samples[(kind, tier)] = samples.get((kind, tier), 0) + int(n)
+        return Stopped(met, Histogram.from_bins(bins, edges), samples)
+
+    async def missed(
+        self, where: Range, week_starts: Sequence[datetime]
+    ) -> list[tuple[Cell, Tally]]:
+        """Clock runs that breached in the range (stopped since or not, unless a later change
+        of target made them met) by tier × priority × clock × week."""
+        week = _bucket(SlaClock.breached_at, week_starts).label("week")
+        keys = (Account.tier, Ticket.priority, SlaClock.kind, week)
+        stmt = (
+            select(*keys, func.count())
+            .select_from(SlaClock)
+            .join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .join(Account, Account.id == SlaClock.account_id)
+            .where(
+                SlaClock.breached_at >= where.start,
+                SlaClock.breached_at < where.end,
+                or_(SlaClock.outcome.is_(None), SlaClock.outcome != MET),
+                counts_as_request(),
+                *_team(SlaClock.team_id, where),
+            )
+            .group_by(*keys)
+        )
+        return [
+            (Cell(tier, priority, kind, int(week_index)), Tally(missed=int(n)))
+            for tier, priority, kind, week_index, n in await self.conn.execute(stmt)
+        ]
 
     async def breaches_by_account(self, where: Range) -> dict[int, int]:
         """Clock runs missed in the range, by account."""
@@ -188,17 +233,128 @@ class ReportRepository:
             volumes, key=lambda v: (-v.opened, -v.breaches, v.name.casefold(), v.account_id)
         )
 
-    async def times(self, where: Range) -> list[TimeStats]:
+    async def times(
+        self,
+        where: Range,
+        counts: Mapping[tuple[str, str], int],
+        *,
+        by_tier: bool = True,
+        wall: bool = True,
+    ) -> list[TimeStats]:
         """Median and p90 of first-response and resolution runs stopped in the range, business
-        and wall time, per tier and over all tiers."""
-        business = SlaClock.business_seconds
-        wall = _wall_seconds(self.conn)
-        samples = (
+        and (`wall`) wall time, over all tiers and (`by_tier`) per tier; `counts`: how many
+        runs each (clock, tier) has (`Stopped.samples`).
+
+        Two sorts in all, one per measure: a running count per tier over the same window as
+        the overall one gives each row its rank within its tier too, so the per-tier ranks need
+        no sort of their own. Only the rows at the ranks the percentiles read come back.
+        PostgreSQL computes the same percentiles itself (`percentile_cont`), faster.
+        """
+        samples = self._samples(where)
+        if not counts:
+            return []
+        if self.conn.dialect.name == "postgresql":
+            return await self._times_postgres(samples, by_tier=by_tier, wall=wall)
+        overall: dict[str, int] = {}
+        for (kind, _tier), n in counts.items():
+            overall[kind] = overall.get(kind, 0) + n
+        tiers = sorted({tier for _kind, tier in counts}) if by_tier else []
+        values: dict[tuple[str, str, str | None], dict[int, float]] = {}
+        for measure in ("b", "w") if wall else ("b",):
+            value = samples.c[measure]
+            window: dict[str, Any] = {
+                "partition_by": samples.c.kind,
+                "order_by": value,
+                "rows": (None, 0),
+            }
+            ranked = select(
+                samples.c.kind,
+                samples.c.tier,
+                value.label("v"),
+                func.count().over(**window).label("r"),
+                *(
+                    func.count(case((samples.c.tier == tier, literal_column("1"))))
+                    .over(**window)
+                    .label(f"r{index}")
+                    for index, tier in enumerate(tiers)
+                ),
+            ).subquery("ranked")
+            wanted = [
+                and_(ranked.c.kind == kind, ranked.c.r.in_([r + 1 for r in ranks_needed(n)]))
+                for kind, n in overall.items()
+            ]
+            wanted += [
+                and_(
+                    ranked.c.kind == kind,
+                    ranked.c.tier == tier,
+                    ranked.c[f"r{tiers.index(tier)}"].in_([r + 1 for r in ranks_needed(n)]),
+                )
+                for (kind, tier), n in counts.items()
+                if by_tier
+            ]
+            for row in await self.conn.execute(select(ranked).where(or_(*wanted))):
+                kind, tier = row.kind, row.tier
+                number = float(row.v)
+                if int(row.r) - 1 in ranks_needed(overall[kind]):
+                    values.setdefault((measure, kind, None), {})[int(row.r) - 1] = number
+                if by_tier:
+                    rank = int(row._mapping[f"r{tiers.index(tier)}"]) - 1
+                    if rank in ranks_needed(counts[(kind, tier)]):
+                        values.setdefault((measure, kind, tier), {})[rank] = number
+        partitions: list[tuple[str, str | None, int]] = [(k, None, n) for k, n in overall.items()]
+        partitions += [(k, t, n) for (k, t), n in counts.items() if by_tier]
+        return [
+            _stats(
+                kind, tier, n, values.get(("b", kind, tier), {}), values.get(("w", kind, tier), {})
+            )
+            for kind, tier, n in sorted(partitions, key=lambda p: (p[0], p[1] or ""))
+        ]
+
+    async def _times_postgres(self, samples: Any, *, by_tier: bool, wall: bool) -> list[TimeStats]:
+        """`times` with PostgreSQL's `percentile_cont` (the same linear interpolation), per tier
+        and over all tiers in one statement (grouping sets)."""
+        fractions = array([p / 100 for p in (MEDIAN, P90)])
+        business = func.percentile_cont(fractions).within_group(samples.c.b)
+        walls = func.percentile_cont(fractions).within_group(samples.c.w) if wall else null()
+        everywhere = func.grouping(samples.c.tier)
+        groups = (
+            func.grouping_sets(tuple_(samples.c.kind, samples.c.tier), tuple_(samples.c.kind))
+            if by_tier
+            else samples.c.kind
+        )
+        stmt = select(
+            samples.c.kind,
+            samples.c.tier if by_tier else null(),
+            everywhere if by_tier else literal_column("1"),
+            func.count(),
+            business,
+            walls,
+        ).group_by(groups)
+        stats = []
+        for kind, tier, overall, n, b, w in await self.conn.execute(stmt):
+            w = w if w is not None else [None, None]
+            stats.append(
+                TimeStats(
+                    clock=kind,
+                    tier=None if overall else tier,
+                    count=int(n),
+                    business_median=_ms(b[0]),
+                    business_p90=_ms(b[1]),
+                    wall_median=_ms(w[0]),
+                    wall_p90=_ms(w[1]),
+                )
+            )
+        return sorted(stats, key=lambda t: (t.clock, t.tier or ""))
+
+    def _samples(self, where: Range) -> Any:
+        """First-response and resolution runs stopped in the range: kind, tier, business and
+        wall seconds."""
+        return (
             select(
                 SlaClock.kind.label("kind"),
                 Account.tier.label("tier"),
-                business.label("b"),
-                wall.label("w"),
+                SlaClock.business_seconds.label("b"),
+                _wall_seconds(self.conn).label("w"),
             )
             .select_from(SlaClock)
             .join(Ticket, Ticket.id == SlaClock.ticket_id)
@@ -212,58 +368,7 @@ class ReportRepository:
                 counts_as_request(),
                 *_team(SlaClock.team_id, where),
             )
-            .cte("samples")
-        )
-        by_tier = (samples.c.kind, samples.c.tier)
-        everywhere = (samples.c.kind,)
-        ranked = select(
-            samples.c.kind,
-            samples.c.tier,
-            samples.c.b,
-            samples.c.w,
-            (func.row_number().over(partition_by=by_tier, order_by=samples.c.b) - 1).label("bt"),
-            (func.row_number().over(partition_by=by_tier, order_by=samples.c.w) - 1).label("wt"),
-            func.count().over(partition_by=by_tier).label("nt"),
-            (func.row_number().over(partition_by=everywhere, order_by=samples.c.b) - 1).label("ba"),
-            (func.row_number().over(partition_by=everywhere, order_by=samples.c.w) - 1).label("wa"),
-            func.count().over(partition_by=everywhere).label("na"),
-        ).subquery("ranked")
-        r = ranked.c
-        wanted = or_(
-            *(
-                rank == _rank_sql(n, p, upper)
-                for rank, n in ((r.bt, r.nt), (r.wt, r.nt), (r.ba, r.na), (r.wa, r.na))
-                for p in PERCENTS
-                for upper in (False, True)
-            )
-        )
-        rows = (await self.conn.execute(select(ranked).where(wanted))).all()
-        return _time_stats(rows)
-
-    async def first_response_histogram(self, where: Range) -> Histogram:
-        """First-response runs stopped in the range, by business time."""
-        edges = FIRST_RESPONSE_EDGES
-        value = SlaClock.business_seconds
-        bin_ = case(
-            *((value < edge, index) for index, edge in enumerate(edges)), else_=len(edges)
-        ).label("bin")
-        stmt = (
-            select(bin_, func.count())
-            .select_from(SlaClock)
-            .join(Ticket, Ticket.id == SlaClock.ticket_id)
-            .where(
-                SlaClock.kind == ClockKind.FIRST_RESPONSE.value,
-                SlaClock.stopped_at >= where.start,
-                SlaClock.stopped_at < where.end,
-                SlaClock.outcome.is_not(None),
-                value.is_not(None),
-                counts_as_request(),
-                *_team(SlaClock.team_id, where),
-            )
-            .group_by(bin_)
-        )
-        return Histogram.from_bins(
-            ((int(b), int(n)) for b, n in await self.conn.execute(stmt)), edges
+            .subquery("samples")
         )
 
     async def csat(self, where: Range) -> dict[str, CsatTally]:
@@ -307,45 +412,21 @@ def _team(column: Any, where: Range) -> tuple[ColumnElement[bool], ...]:
     return () if where.team_id is None else (column == where.team_id,)
 
 
-def _rank_sql(n: Any, percent: int, upper: bool) -> Any:
-    """The 0-based rank below (or above) the percentile of `n` values, in integer SQL: the
-    same arithmetic as `bot.domain.reports.ranks` (checked against it by the store tests)."""
-    position = (n - 1) * percent
-    # `//`: integer division on both engines (the operands are integers, not negative).
-    return (position + 99) // 100 if upper else position // 100
+def _stats(
+    kind: str, tier: str | None, n: int, business: dict[int, float], wall: dict[int, float]
+) -> TimeStats:
+    """One partition's percentiles from its values at the ranks they read (a measure with no
+    values was not asked for: None)."""
 
+    def at(values: dict[int, float], percent: int) -> float | None:
+        return _ms(percentile_at(values, n, percent)) if values else None
 
-def _time_stats(rows: Sequence[Any]) -> list[TimeStats]:
-    """Percentiles from the rows at the wanted ranks of each partition."""
-    at: dict[tuple[str, str | None, str], dict[int, float]] = {}
-    count: dict[tuple[str, str | None], int] = {}
-    for row in rows:
-        kind, tier = row.kind, row.tier
-        count[(kind, tier)] = int(row.nt)
-        count[(kind, None)] = int(row.na)
-        business = float(row.b)
-        wall = round(float(row.w), WALL_DIGITS)
-        for key, rank, n, value in (
-            ((kind, tier, "b"), row.bt, row.nt, business),
-            ((kind, tier, "w"), row.wt, row.nt, wall),
-            ((kind, None, "b"), row.ba, row.na, business),
-            ((kind, None, "w"), row.wa, row.na, wall),
-        ):
-            if int(rank) in ranks_needed(int(n)):
-                at.setdefault(key, {})[int(rank)] = value
-    stats = []
-    for (kind, tier), n in sorted(count.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
-        business_at = at.get((kind, tier, "b"), {})
-        wall_at = at.get((kind, tier, "w"), {})
-        stats.append(
-            TimeStats(
-                clock=kind,
-                tier=tier,
-                count=n,
-                business_median=percentile_at(business_at, n, MEDIAN),
-                business_p90=percentile_at(business_at, n, P90),
-                wall_median=percentile_at(wall_at, n, MEDIAN),
-                wall_p90=percentile_at(wall_at, n, P90),
-            )
-        )
-    return stats
+    return TimeStats(
+        clock=kind,
+        tier=tier,
+        count=n,
+        business_median=at(business, MEDIAN),
+        business_p90=at(business, P90),
+        wall_median=at(wall, MEDIAN),
+        wall_p90=at(wall, P90),
+    )

@@ -13,7 +13,6 @@ from bot.domain.clock import Clock
 from bot.domain.reports import (
     AttainmentTable,
     Figures,
-    Histogram,
     Period,
     Report,
     choose_period,
@@ -70,7 +69,8 @@ class ReportService:
         self, period: Period, *, team_id: str | None = None, detail: bool = True
     ) -> Figures:
         """One period's figures without the comparison (the App Home's month, the digest's
-        week). `detail=False` skips the weekly split and the first-response distribution."""
+        week). `detail=False` (cheaper) skips the weekly split, and keeps of the response times
+        only the business-time ones over all tiers (what the change from a month shows)."""
         async with self.db.snapshot() as conn:
             return await _figures(ReportRepository(conn), period, team_id, detail=detail)
 
@@ -81,15 +81,14 @@ async def _figures(
     where = Range(period.start, period.end, team_id)
     weeks = period.weeks() if detail else ()
     starts: list[datetime] = [w.start for w in weeks] or [period.start]
-    attainment = AttainmentTable.from_counts(await store.attainment(where, starts))
+    stopped = await store.stopped(where, starts)
+    missed = await store.missed(where, starts)
     return Figures(
         period=period,
         weeks=weeks,
-        attainment=attainment,
-        times=tuple(await store.times(where)),
-        first_response=(
-            await store.first_response_histogram(where) if detail else Histogram.empty()
-        ),
+        attainment=AttainmentTable.from_counts([*stopped.met, *missed]),
+        times=tuple(await store.times(where, stopped.samples, by_tier=detail, wall=detail)),
+        first_response=stopped.first_response,
         csat=await store.csat(where),
         accounts=tuple(await store.volume(where)),
     )

@@ -165,7 +165,7 @@ async def test_the_domain_bins_first_responses_as_the_sql_does(db: Database) -> 
     await _timed_clocks(db, values)
     where = Range(data.at(1, month=12), data.at(2, month=12), "T0BINS")
     async with db.snapshot() as conn:
-        histogram = await ReportRepository(conn).first_response_histogram(where)
+        histogram = (await ReportRepository(conn).stopped(where, [where.start])).first_response
     expected = [0] * (len(FIRST_RESPONSE_EDGES) + 1)
     for value in values:
         expected[bin_index(value)] += 1
@@ -179,17 +179,21 @@ async def test_sql_percentiles_match_the_domain_for_any_count(db: Database, n: i
     await _timed_clocks(db, values)
     where = Range(data.at(1, month=12), data.at(2, month=12), "T0BINS")
     async with db.snapshot() as conn:
-        stats = await ReportRepository(conn).times(where)
+        store = ReportRepository(conn)
+        stats = await store.times(where, (await store.stopped(where, [where.start])).samples)
     overall = next(s for s in stats if s.tier is None)
     assert overall.count == n
     assert overall.business_median == pytest.approx(percentile(values, 50))
     assert overall.business_p90 == pytest.approx(percentile(values, 90))
+    assert overall.wall_median == pytest.approx(percentile(values, 50))
+    assert overall.wall_p90 == pytest.approx(percentile(values, 90))
 
 
 async def test_a_report_blocks_no_writer(db: Database) -> None:
     # A snapshot is open (a report in progress) while a unit of work writes and commits.
     async with db.snapshot() as conn:
         await ReportRepository(conn).csat(Range(data.at(1), data.at(30), data.TEAM))
+        # The writer commits while the snapshot is open: on SQLite a reader takes no lock.
         async with db.unit_of_work() as uow:
             await uow.session.execute(
                 insert(SlaClock.__table__),
