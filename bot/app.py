@@ -41,6 +41,7 @@ from bot.services.container import Services
 from bot.services.desk import DeskService
 from bot.services.effects import DeskEffects
 from bot.services.escalation import EscalationService
+from bot.services.home import FiguresSource, HomePages, HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
@@ -84,27 +85,34 @@ def build_services(
     replica: str | None = None,
     outbox_lease: float = 30.0,
     one_workspace: bool = True,
+    wall: Clock | None = None,
+    figures: FiguresSource | None = None,
 ) -> Services:
-    """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth)."""
+    """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
+    `wall`: the outbox's real-time clock, which tests may move; `figures`: this month's figures
+    for managers' Homes, from the reports)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
+    pages = HomePages(db, config, people, clock, figures)
     outbox = Outbox(
         db,
-        DeskEffects(db, gateways, presenter, metrics, tiers=tuple(config.tiers)),
+        DeskEffects(db, gateways, presenter, metrics, tiers=tuple(config.tiers), home=pages),
+        wall=wall,
         lease=outbox_lease,
     )
+    home = HomeService(db, config, people, outbox, clock)
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
-    incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox)
+    incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox, home)
     intake = IntakeService(
-        db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents
+        db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents, home
     )
-    tickets = TicketOps(db, clock, presenter, sla, outbox)
+    tickets = TicketOps(db, clock, presenter, sla, outbox, home)
     accounts = AccountService(db, config, clock, gateways, outbox, one_workspace=one_workspace)
     escalation = EscalationService(
-        db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics
+        db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics, home
     )
-    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox)
+    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox, home)
     return Services(
         db=db,
         config=config,
@@ -123,6 +131,7 @@ def build_services(
         inflight=InFlight(),
         outbox=outbox,
         installs=InstallService(db, clock, gateways, accounts),
+        home=home,
     )
 
 

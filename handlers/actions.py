@@ -1,4 +1,5 @@
-"""Triage card buttons: ack at once, run the action, tell the presser only if something is off."""
+"""Buttons: ack at once, then run the action. A triage card's presser is answered by its
+response_url; an App Home's press has none, so the presser's Home shows the answer."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.services.container import Services
 from handlers.commands import ack_now
 from handlers.errors import reported
 from handlers.parsing import action_caller
-from handlers.registry import ACTIONS
+from handlers.registry import CARD_ACTIONS, HOME_ACTIONS
 
 
 def register_actions(app: AsyncApp, services: Services) -> None:
@@ -24,5 +25,12 @@ def register_actions(app: AsyncApp, services: Services) -> None:
         if reply is not None:
             await respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
-    for action_id in ACTIONS:
+    async def press_home(body: dict[str, Any], action: dict[str, Any]) -> None:
+        await services.desk.press_home(
+            action_caller(body), str(action.get("action_id") or ""), str(action.get("value") or "")
+        )
+
+    for action_id in CARD_ACTIONS:
         app.action(action_id)(ack=ack_now, lazy=[reported(services.inflight.tracked(press))])
+    for action_id in HOME_ACTIONS:
+        app.action(action_id)(ack=ack_now, lazy=[reported(services.inflight.tracked(press_home))])

@@ -12,7 +12,7 @@ from bot.messages.incident_modal import (
     TITLE_BLOCK,
     modal_values,
 )
-from bot.services.inputs import Caller, ChannelJoined, DeclareForm, IncomingMessage
+from bot.services.inputs import Caller, ChannelJoined, DeclareForm, HomeOpened, IncomingMessage
 from bot.slack.events import event_id_of
 
 
@@ -69,6 +69,16 @@ def channel_joined(body: dict[str, Any], event: dict[str, Any]) -> ChannelJoined
         channel_id=str(event.get("channel") or ""),
         user_id=_str(event.get("user")),
         is_ext_shared=shared if isinstance(shared, bool) else None,
+    )
+
+
+def home_opened(body: dict[str, Any], event: dict[str, Any]) -> HomeOpened:
+    """An app_home_opened event as a HomeOpened (the install that heard it, who, which tab)."""
+    return HomeOpened(
+        event_id=event_id_of(body),
+        team_id=installation_team(body),
+        user_id=_str(event.get("user")) or "",
+        tab=_str(event.get("tab")) or "",
     )
 
 

@@ -1,5 +1,6 @@
 """What the app listens to, in one place: the manifest test checks it against manifest.yml."""
 
+from bot.messages.home import HOME_CLAIM_ACTION, HOME_RESOLVE_ACTION
 from bot.messages.incident_modal import DECLARE_CALLBACK
 from bot.messages.internal import CLAIM_ACTION, ESCALATE_ACTION, RESOLVE_ACTION
 
@@ -10,6 +11,7 @@ EVENTS = (
     "channel_shared",
     "app_uninstalled",
     "tokens_revoked",
+    "app_home_opened",
 )
 # Manifest subscriptions that deliver those events: message arrives per conversation type.
 EVENT_SUBSCRIPTIONS = (
@@ -19,9 +21,13 @@ EVENT_SUBSCRIPTIONS = (
     "channel_shared",
     "app_uninstalled",
     "tokens_revoked",
+    "app_home_opened",
 )
 COMMANDS = ("/desk",)
-ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
+# Triage card buttons (answered by response_url), then the App Home's (which have none).
+CARD_ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
+HOME_ACTIONS = (HOME_CLAIM_ACTION, HOME_RESOLVE_ACTION)
+ACTIONS = (*CARD_ACTIONS, *HOME_ACTIONS)
 # Modal submissions (callback ids of the views we open).
 VIEWS = (DECLARE_CALLBACK,)
 # Web API methods the gateway calls (the manifest test derives the scopes from Slack's spec).
@@ -39,6 +45,7 @@ WEB_API_METHODS = (
     "conversations.replies",
     "conversations.open",
     "views.open",
+    "views.publish",
 )
 # The bot scopes an OAuth install asks for (the manifest test checks manifest.yml has these).
 BOT_SCOPES = (

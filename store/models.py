@@ -113,6 +113,9 @@ class Ticket(Base):
         UniqueConstraint("team_id", "channel_id", "root_ts"),
         Index("ix_tickets_requester", "team_id", "channel_id", "requester_user_id", "status"),
         Index("ix_tickets_owner", "team_id", "owner_user_id", "status"),
+        # The App Home: a workspace's open tickets counted and listed by SLA flag, soonest due
+        # first, without reading its resolved history (migration 0007).
+        Index("ix_tickets_open_flag", "team_id", "status", "sla_flag", "next_due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -352,6 +355,22 @@ class CsatAnswer(Base):
     changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # Set when the low-score alert was decided, so a changed answer never alerts twice.
     alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class HomeOpener(Base):
+    """Someone who opened the desk's App Home: only they get it published again on changes.
+
+    `notice` is the answer to their last button press on the Home, shown at its top until
+    they next open it.
+    """
+
+    __tablename__ = "home_openers"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    notice: Mapped[str] = mapped_column(Text, default="")
+    notice_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class OutboxEntry(Base):

@@ -57,9 +57,17 @@ class OutboxRepository:
         return (await self.add_many([row], at, claimed_by=claimed_by)).get(key)
 
     async def add_many(
-        self, rows: Sequence[OutboxEntry], at: datetime, *, claimed_by: str | None = None
+        self,
+        rows: Sequence[OutboxEntry],
+        at: datetime,
+        *,
+        claimed_by: str | None = None,
+        not_before: datetime | None = None,
     ) -> dict[str, int]:
-        """`add` for many rows in one statement: the id of each key not recorded before."""
+        """`add` for many rows in one statement: the id of each key not recorded before.
+
+        `not_before`: the rows are due only then (unclaimed: a worker takes them when due).
+        """
         if not rows:
             return {}
         values = [
@@ -73,7 +81,7 @@ class OutboxRepository:
                 "attempts": 1 if claimed_by else 0,
                 "claimed_by": claimed_by,
                 "claimed_at": at if claimed_by else None,
-                "not_before": at,
+                "not_before": not_before or at,
                 "created_at": at,
             }
             for r in rows

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.tickets import TicketStatus
 from store.dialect import advisory_lock, insert_for
+from store.home_repository import HomeRepository
 from store.incident_repository import IncidentRepository
 from store.models import (
     Account,
@@ -485,6 +486,7 @@ class Repositories:
         self.incidents = IncidentRepository(session)
         self.outbox = OutboxRepository(session)
         self.workspaces = WorkspaceRepository(session)
+        self.home = HomeRepository(session)
         self._after_commit: list[Callable[[], None]] = []
 
     def on_commit(self, callback: Callable[[], None]) -> None:

@@ -21,7 +21,11 @@ from tests.support.specs import SPECS
 ROOT = Path(__file__).resolve().parents[1]
 
 # Events newer than Slack's AsyncAPI spec (2019), with the scopes Slack's event docs list.
-NEWER_EVENTS = {"channel_shared": {"channels:read", "groups:read"}}
+NEWER_EVENTS = {
+    "channel_shared": {"channels:read", "groups:read"},
+    # Slack's docs: no scope needed; the manifest's `features.app_home.home_tab_enabled` is.
+    "app_home_opened": set(),
+}
 # The OpenAPI spec (2020) names the legacy chat:write:bot; granular bot apps ask for chat:write.
 LEGACY_SCOPES = {"chat:write:bot": "chat:write", "chat:write:user": "chat:write"}
 # conversations.info accepts any of four read scopes; we look at public and private channels.
@@ -115,6 +119,19 @@ def test_app_registers_exactly_the_manifest_listeners() -> None:
         assert desk.inbox.wants(body) == (kind in registry.EVENTS), kind
     # Modals need interactivity, which also carries the buttons.
     assert manifest()["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_the_home_tab_is_on_and_only_its_opening_is_stored() -> None:
+    assert manifest()["features"]["app_home"]["home_tab_enabled"] is True
+    settings = Settings(
+        SLACK_BOT_TOKEN=SecretStr("xoxb-x"),
+        SLACK_SIGNING_SECRET=SecretStr("s"),
+        CONNECTDESK_DATABASE_URL="sqlite+aiosqlite:///:memory:",
+    )
+    desk = create_app(settings, world.desk_config())
+    for tab, stored in (("home", True), ("messages", False)):
+        event = {"type": "app_home_opened", "user": "U1", "tab": tab, "event_ts": "1.0"}
+        assert desk.inbox.wants({"type": "event_callback", "event": event}) is stored, tab
 
 
 def test_oauth_installs_ask_for_the_manifests_scopes() -> None:

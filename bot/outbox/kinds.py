@@ -16,3 +16,5 @@ class OutboxKind(StrEnum):
     DM = "dm"
     LINK_HINT = "link_hint"
     INCIDENT_NOTE = "incident_note"
+    # Publish someone's App Home, rendered from the database when it is sent.
+    HOME = "home"

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.domain.clock import Clock, SystemClock
@@ -141,6 +141,24 @@ class Outbox:
                 added.append(row)
         return added
 
+    async def schedule(
+        self, uow: Repositories, rows: list[OutboxEntry], due: datetime
+    ) -> list[OutboxEntry]:
+        """Add rows due at `due` (not claimed: the worker takes them then); those added.
+
+        A key recorded before is left as it was, so rows meant to coalesce (one per person and
+        time window, say) are added once. `kick_at` wakes the worker when they fall due.
+        """
+        at = self.wall.now()
+        ids = await uow.outbox.add_many(rows, at, not_before=due)
+        added = []
+        for row in rows:
+            if row.key in ids:
+                row.id, row.state, row.attempts = ids[row.key], OutboxState.PENDING, 0
+                row.not_before, row.created_at, row.payload = due, at, row.payload or {}
+                added.append(row)
+        return added
+
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Start the worker that retries failed rows and picks up those left by a crash."""
@@ -161,6 +179,11 @@ class Outbox:
     def kick(self) -> None:
         """Look for due rows now rather than at the next poll."""
         self._jobs.wake()
+
+    def kick_at(self, due: datetime) -> None:
+        """Look for due rows at `due` (by this outbox's clock) rather than at the next poll."""
+        delay = max(self.wall.seconds_until(due), 0.0)
+        asyncio.get_running_loop().call_later(delay, self.kick)
 
     # ---- work ------------------------------------------------------------------------------
     async def drain(self) -> int:

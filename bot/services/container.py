@@ -13,6 +13,7 @@ from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
 from bot.services.desk import DeskService
 from bot.services.escalation import EscalationService
+from bot.services.home import HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
@@ -44,3 +45,4 @@ class Services:
     inflight: InFlight
     outbox: Outbox
     installs: InstallService
+    home: HomeService

@@ -25,6 +25,7 @@ from bot.messages.internal import triage_card
 from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_from_json
 from bot.outbox.kinds import OutboxKind
+from bot.services.home import HomePages
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
 from bot.slack.channels import is_user
 from bot.slack.gateway import SlackGateway, WallViolation
@@ -62,9 +63,12 @@ class DeskEffects:
         metrics: Metrics,
         *,
         tiers: Sequence[str] = (),
+        home: HomePages | None = None,
     ) -> None:
-        """`tiers`: the tier names, most demanding first (their posts go first)."""
+        """`tiers`: the tier names, most demanding first (their posts go first); `home`:
+        what renders App Homes."""
         self.db = db
+        self.home = home
         self.tiers = tuple(tiers)
         self.gateways = gateways
         self.presenter = presenter
@@ -91,6 +95,9 @@ class DeskEffects:
             context = entry.payload.get("context") or {}
             rank = rank_of(self.tiers, context.get("tier"), context.get("priority"))
             return Lane(str(entry.payload["target"]), rank if context else UNRANKED)
+        if entry.kind == OutboxKind.HOME:
+            # One person's publishes one after the other: an older page never lands last.
+            return Lane(f"home:{entry.team_id}:{entry.payload.get('user')}", UNRANKED)
         # Reactions and edits are not paced per channel: no lane, but the ticket's rank.
         return Lane(None, self._rank(ticket)) if ticket is not None else FREE
 
@@ -134,6 +141,8 @@ class DeskEffects:
             return await self._post_once(gateway, entry, uncertain, p["channel"], stored_message(p))
         if entry.kind == OutboxKind.INCIDENT_NOTE:
             return await self._incident_note(gateway, entry, uncertain)
+        if entry.kind == OutboxKind.HOME:
+            return await self._home(gateway, entry)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
 
     async def _post_once(
@@ -266,6 +275,17 @@ class DeskEffects:
             return Delivered(error="conversations.open failed")
         message = stored_message(p)
         return await self._post_once(gateway, entry, uncertain, channel, message)
+
+    async def _home(self, gateway: SlackGateway, entry: OutboxEntry) -> Delivered:
+        """Publish someone's Home as the database has it now (a redo publishes it again)."""
+        if self.home is None:
+            return Delivered(error="no App Home here", permanent=True)
+        user = str((entry.payload or {}).get("user") or "")
+        view, ours = await self.home.render(entry.team_id, user)
+        try:
+            return await gateway.publish_home(user, view, ours=ours)
+        except WallViolation as exc:
+            return Delivered(error=str(exc)[:200], permanent=True)
 
     async def _incident_note(
         self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool

@@ -48,6 +48,16 @@ class ChannelJoined:
 
 
 @dataclass(frozen=True)
+class HomeOpened:
+    """Someone opened the app's Home (`tab` "home") or its Messages tab."""
+
+    event_id: str
+    team_id: str
+    user_id: str
+    tab: str
+
+
+@dataclass(frozen=True)
 class Caller:
     """Who ran a command or pressed a button, and where."""
 

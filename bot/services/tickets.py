@@ -13,6 +13,7 @@ from bot.messages.internal import notice
 from bot.messages.markup import Mrkdwn, md, mention
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
+from bot.services.home import HomeService
 from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService
 from store.db import Database
@@ -68,9 +69,11 @@ class TicketOps:
         presenter: TicketPresenter,
         sla: SlaService,
         outbox: Outbox,
+        home: HomeService | None = None,
     ) -> None:
         self.db = db
         self.outbox = outbox
+        self.home = home
         self.clock = clock
         self.presenter = presenter
         self.sla = sla
@@ -78,11 +81,15 @@ class TicketOps:
     async def _apply(self, ref: TicketRef, actor: str, change: Change) -> InternalMessage:
         async with self.db.unit_of_work() as uow:
             ticket = await self._find(uow, ref)
+            owner_before = ticket.owner_user_id
             problem = await change(uow, ticket)
             if problem:
                 return notice(md(":warning: {}", problem))
             ticket.updated_at = self.clock.now()
             refresh = await record_refresh(self.outbox, uow, ticket)
+            if self.home is not None:
+                # A ticket given to someone else leaves its previous owner's Home too.
+                await self.home.tickets_changed(uow, [ticket], also=[owner_before])
         await self.outbox.run([refresh])
         return notice(self._confirmation(ticket, actor))
 

@@ -18,9 +18,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.jobs.lanes import UNRANKED, Rank
-from bot.messages.base import CustomerMessage, InternalMessage, OutboundMessage
+from bot.messages.base import (
+    CustomerMessage,
+    HomeView,
+    InternalHome,
+    InternalMessage,
+    OutboundMessage,
+)
 from bot.slack.channels import is_direct_message
-from bot.slack.transport import Delivered, Transport, api_failure
+from bot.slack.transport import CALL_ERRORS, Delivered, Transport, api_failure, failed_call
 
 log = logging.getLogger("connectdesk.gateway")
 
@@ -225,6 +231,18 @@ class SlackGateway:
         except SlackApiError as exc:
             log.warning("views.open failed: %s", api_failure(exc))
             return Delivered(error=api_failure(exc).code)
+        return Delivered()
+
+    async def publish_home(self, user_id: str, view: HomeView, *, ours: bool) -> Delivered:
+        """Replace someone's App Home (views.publish). WallViolation for an internal Home
+        bound for someone not known to be on our team (`ours`: the caller checked)."""
+        if isinstance(view, InternalHome) and not ours:
+            log.error("wall: refused an internal Home for %s, who is not on our team", user_id)
+            raise WallViolation(f"internal Home refused for {user_id}")
+        try:
+            await self.client.views_publish(user_id=user_id, view=view.view())
+        except CALL_ERRORS as exc:
+            return failed_call("views.publish", f"for {user_id}", exc)
         return Delivered()
 
     async def open_dm(self, user_id: str) -> str | None:

@@ -44,6 +44,7 @@ PERMANENT_ERRORS = frozenset(
         "token_revoked",
         "missing_scope",
         "ekm_access_denied",
+        "user_not_found",
     }
 )
 
@@ -184,7 +185,7 @@ async def check_token(token: str | None, base_url: str | None, *, within: float)
         await client.api_test()
 
 
-def _failed(method: str, where: str, exc: Exception) -> Delivered:
+def failed_call(method: str, where: str, exc: Exception) -> Delivered:
     """A failed call as a result: permanent, or maybe done (check before doing it again)."""
     if isinstance(exc, SlackApiError):
         failure = api_failure(exc)
@@ -246,7 +247,7 @@ class Transport:
                     channel=channel, unfurl_links=False, **fields
                 )
         except CALL_ERRORS as exc:
-            return _failed("chat.postMessage", f"to {channel}", exc)
+            return failed_call("chat.postMessage", f"to {channel}", exc)
         return Delivered(ts=response["ts"], channel=response.get("channel"))
 
     async def edit(
@@ -257,7 +258,7 @@ class Transport:
             async with self.edits.slot(rank):
                 await self.client.chat_update(channel=channel, ts=ts, **fields)
         except CALL_ERRORS as exc:
-            return _failed("chat.update", f"{channel}/{ts}", exc)
+            return failed_call("chat.update", f"{channel}/{ts}", exc)
         return Delivered(ts=ts, channel=channel)
 
     async def reaction(self, add: bool, channel: str, ts: str, name: str) -> Delivered:
@@ -271,11 +272,13 @@ class Transport:
             code = api_failure(exc).code
             if code == ("already_reacted" if add else "no_reaction"):
                 return Delivered(ts=ts, channel=channel)
-            result = _failed("reactions.add" if add else "reactions.remove", f"{name} {ts}", exc)
+            result = failed_call(
+                "reactions.add" if add else "reactions.remove", f"{name} {ts}", exc
+            )
             gone = result.permanent or code == "message_not_found"
             return Delivered(error=result.error, permanent=gone, uncertain=result.uncertain)
         except (TimeoutError, OSError) as exc:
-            return _failed("reactions", ts, exc)
+            return failed_call("reactions", ts, exc)
         return Delivered(ts=ts, channel=channel)
 
     async def problem(self, method: str) -> str | None:

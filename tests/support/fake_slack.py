@@ -75,6 +75,8 @@ class FakeSlack:
         self.posts: list[Post] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.views: list[dict[str, Any]] = []
+        # user id -> every Home published for them (views.publish), oldest first.
+        self.homes: dict[str, list[dict[str, Any]]] = {}
         self._failures: dict[str, list[str]] = {}
         self._last_ts = 0.0
 
@@ -226,6 +228,17 @@ class FakeSlack:
         self.views.append(dict(args["view"]))
         return {"ok": True}
 
+    async def views_publish(self, **args: Any) -> dict[str, Any]:
+        """Replace someone's App Home (remembered in `homes`)."""
+        self._call("views.publish", args)
+        user, view = str(args["user_id"]), dict(args["view"])
+        if user not in self.users:
+            raise _error("views.publish", "user_not_found")
+        if view.get("type") != "home" or len(view.get("blocks") or []) > 100:
+            raise _error("views.publish", "invalid_arguments")
+        self.homes.setdefault(user, []).append(view)
+        return {"ok": True, "view": {"id": f"V{user}", **view}}
+
     # ---- what a test asks --------------------------------------------------------------------
     def message(self, channel: str, ts: str) -> Post | None:
         """The message at `ts` in `channel` (or the bot's DM with that user)."""
@@ -259,6 +272,11 @@ class FakeSlack:
         """Every bot message in a conversation this user is in (channels and their DM)."""
         mine = {c for c, people in self.members.items() if user in people} | {dm_channel(user)}
         return [p for p in self.by_bot() if p.channel in mine]
+
+    def home(self, user: str) -> str | None:
+        """What someone's App Home shows now: every text in its blocks, one per line."""
+        published = self.homes.get(user)
+        return "\n".join(_block_texts(published[-1]["blocks"])) if published else None
 
     def called(self, method: str) -> list[dict[str, Any]]:
         """The arguments of every call of one Web API method, in order."""

@@ -30,7 +30,7 @@ from bot.jobs.alarm import Alarm
 from bot.messages.base import OutboundMessage
 from bot.observability.metrics import Metrics
 from bot.services.container import Services
-from bot.services.inputs import Caller, ChannelJoined, IncomingMessage
+from bot.services.inputs import Caller, ChannelJoined, HomeOpened, IncomingMessage
 from bot.services.intake import IntakeResult
 from store import migrate
 from store.db import Database
@@ -69,10 +69,18 @@ def world_slack() -> FakeSlack:
 class ServiceDesk:
     """One desk under test: its services, the fake Slack behind them, the clock they read."""
 
-    def __init__(self, services: Services, slack: FakeSlack, clock: ManualClock) -> None:
+    def __init__(
+        self,
+        services: Services,
+        slack: FakeSlack,
+        clock: ManualClock,
+        wall: ManualClock | None = None,
+    ) -> None:
         self.services = services
         self.slack = slack
         self.clock = clock
+        # The outbox's own clock, when a test moves it (debounced rows fall due by it).
+        self.wall = wall
         self.team = world.VENDOR
         self._events = itertools.count(1)
         self.last_event: IncomingMessage | None = None
@@ -82,9 +90,17 @@ class ServiceDesk:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, template: Path, folder: Path, config: DeskConfig | None = None
+        cls,
+        template: Path,
+        folder: Path,
+        config: DeskConfig | None = None,
+        *,
+        wall: ManualClock | None = None,
     ) -> AsyncIterator[ServiceDesk]:
-        """A desk on a fresh copy of the migrated `template`, its configured accounts loaded."""
+        """A desk on a fresh copy of the migrated `template`, its configured accounts loaded.
+
+        `wall`: the outbox's clock (real time otherwise), for tests of what waits on it.
+        """
         path = folder / "desk.db"
         shutil.copyfile(template, path)
         db = Database(f"sqlite+aiosqlite:///{path}")
@@ -97,9 +113,9 @@ class ServiceDesk:
             channel_interval=0.0,
         )
         services = build_services(
-            db, config or world.desk_config(), clock, gateways, Metrics(), Alarm()
+            db, config or world.desk_config(), clock, gateways, Metrics(), Alarm(), wall=wall
         )
-        desk = cls(services, slack, clock)
+        desk = cls(services, slack, clock, wall)
         # The declarer's progress DM is edited at most once a second during a broadcast; a
         # test would wait out that second after every incident command.
         try:
@@ -195,6 +211,19 @@ class ServiceDesk:
         reply = await self.services.desk.press(caller, action_id, str(ticket_id))
         await self.settle()
         return shown(reply)
+
+    async def open_home(self, user: str = world.ALICE, *, tab: str = "home") -> str | None:
+        """Someone opens the app's Home: what it shows them once published (None: nothing)."""
+        event = HomeOpened(f"Ev{next(self._events):06d}", self.team, user, tab)
+        await self.services.home.opened(event)
+        await self.settle()
+        return self.slack.home(user)
+
+    async def press_home(self, action_id: str, ticket_id: int, *, user: str = world.ALICE) -> None:
+        """A button on someone's App Home, once its effects have landed."""
+        caller = Caller(self.team, user, None, None)
+        await self.services.desk.press_home(caller, action_id, str(ticket_id))
+        await self.settle()
 
     async def bot_joins(
         self, channel: str, *, shared: bool | None = None, event_id: str | None = None
