@@ -83,10 +83,10 @@ class Emulator:
             workspace, self.api, self.oauth, self.limits, self.log, faults, app_token
         )
         self.responses = ResponseUrls(workspace, self.server, self.log)
-        self.people = People(workspace, self.link)
+        self.people = People(workspace, self.link, self.api.views)
         self.interactions = Interactions(workspace, self.api, self.link, self.responses)
         self.installing = Installing(workspace, self.oauth, self.link)
-        self.queries = Queries(workspace)
+        self.queries = Queries(workspace, self.api.views)
 
     # ---- lifecycle -------------------------------------------------------------------------
     @property
@@ -319,6 +319,20 @@ class Emulator:
     ) -> Delivery:
         """A person submits a modal they opened: a signed view_submission to the app."""
         return await self.interactions.submit_view(user_id, view_id, values)
+
+    async def open_home(self, user_id: str, tab: str = "home") -> Delivery:
+        """A person opens the app's Home tab (or Messages): app_home_opened to the app."""
+        return await self.people.open_home(user_id, tab)
+
+    async def press_home_button(
+        self, user_id: str, action_id: str, value: str | None = None
+    ) -> Delivery:
+        """A person presses a button their App Home shows (block_actions from the view)."""
+        return await self.interactions.press_home_button(user_id, action_id, value)
+
+    def home(self, user_id: str) -> str | None:
+        """A person's App Home as they see it now, as text (None: never published)."""
+        return self.queries.home(user_id)
 
     def views_opened(self, user_id: str) -> list[dict[str, Any]]:
         """Every modal opened for a person with views.open, newest last."""

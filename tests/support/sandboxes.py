@@ -80,12 +80,21 @@ def assert_wall_held(box: Sandbox) -> None:
                 seen.raw_text or seen.text or ""
             ):
                 leaks.append((seen.channel_id, seen.text[:200]))
+        # Every App Home ever published for them, not only the one they see now.
+        for home in box.emu.api.views.homes.get(user, []):
+            if pattern.search(json.dumps(home["blocks"])):
+                leaks.append((f"App Home of {user}", json.dumps(home["blocks"])[:200]))
     assert not leaks, f"internal content reached customers: {leaks}"
 
 
 def bot_message_versions(box: Sandbox) -> list[tuple[str, str]]:
-    """Every version (text and blocks) of every message the bot sent: (channel, raw markup)."""
-    versions = []
+    """Every version (text and blocks) of every message the bot sent, and every App Home it
+    published: (channel, or "home:" and the person, raw markup)."""
+    versions = [
+        (f"home:{user}", json.dumps(home["blocks"]))
+        for user, homes in box.emu.api.views.homes.items()
+        for home in homes
+    ]
     for message in box.emu.ws.messages:
         if message.user != world.BOT:
             continue

@@ -36,7 +36,7 @@ class WebApi:
         self.chat = Chat(ws, on_bot_post)
         self.conversations = Conversations(ws)
         self.reactions = Reactions(ws)
-        self.views = Views(self.app_id, trigger_ttl=trigger_ttl)
+        self.views = Views(ws, self.app_id, trigger_ttl=trigger_ttl)
         self.identity = Identity(ws)
         self.methods: dict[str, Method] = {}
         for family in (self.identity, self.chat, self.reactions, self.conversations, self.views):
