@@ -78,7 +78,8 @@ def home_opened(body: dict[str, Any], event: dict[str, Any]) -> HomeOpened:
         event_id=event_id_of(body),
         team_id=installation_team(body),
         user_id=_str(event.get("user")) or "",
-        tab=_str(event.get("tab")) or "",
+        # Slack always says which tab; without one it can only be the Home (as `wants` takes it).
+        tab=_str(event.get("tab")) or "home",
     )
 
 

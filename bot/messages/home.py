@@ -220,7 +220,7 @@ def _list_blocks(
         blocks += _ticket_blocks(ticket, now, claimable)
     hidden = tickets.total - len(tickets.tickets)
     if hidden > 0:
-        blocks.append(_context(md("…and {} more: {}", hidden, Mrkdwn(more))))
+        blocks.append(_context(md("…and {} more: {}", hidden, more)))
     return blocks
 
 
@@ -306,7 +306,7 @@ def _manager_blocks(section: ManagerSection, now: datetime) -> list[dict]:
         ]
         hidden = len(section.incidents) - URGENT_SHOWN
         if hidden > 0:
-            lines.append(md("…and {} more: `/desk incident status <id>`", hidden))
+            lines.append(md("…and {} more: {}", hidden, "`/desk incident status <id>`"))
         blocks.append(_section(md("*Incidents under way*\n{}", Mrkdwn("\n").join(lines))))
     return blocks + _figures_blocks(section.figures)
 

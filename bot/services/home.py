@@ -204,9 +204,12 @@ class HomeService:
     async def opened(self, event: HomeOpened) -> None:
         """Someone opened their Home: remember them and publish it (a redelivery does nothing).
 
-        The Messages tab is the bot's DMs, not the Home: nothing to do there.
+        The Messages tab is the bot's DMs, not the Home: nothing to do there; nor for an
+        install the app no longer has.
         """
         if event.tab != HOME_TAB or not event.user_id or not event.team_id:
+            return
+        if await self.people.gateways.find(event.team_id) is None:
             return
         async with self.db.unit_of_work() as uow:
             if not await uow.events.claim(event.event_id, self.clock.now()):

@@ -294,6 +294,16 @@ async def test_the_messages_tab_and_a_redelivered_opening_publish_nothing_more(
     await desk.services.home.opened(event)
     await window_passes(desk)
     assert publishes(desk, world.ALICE) == 1
+    # An install the app does not have (or no longer has), or no one named: nothing at all.
+    for stray in (
+        HomeOpened("EvHOME2", "T0ELSEWHERE", world.BOB, "home"),
+        HomeOpened("EvHOME3", desk.team, "", "home"),
+    ):
+        await desk.services.home.opened(stray)
+    await window_passes(desk)
+    assert set(desk.slack.homes) == {world.ALICE}
+    async with desk.services.db.reading() as uow:
+        assert await uow.home.openers(desk.team, [world.ALICE, world.BOB]) == {world.ALICE}
 
 
 async def test_a_long_list_shows_its_first_tickets_and_how_many_more(desk: ServiceDesk) -> None:
