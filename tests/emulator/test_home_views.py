@@ -170,7 +170,17 @@ async def test_the_home_is_in_each_persons_view_as_they_read_it(emu: Emulator) -
 
     await client(emu).views_publish(user_id="U0ALICE", view=HOME)
 
-    shown = "Your open tickets (1)\n*#7* for @alice <!channel>\n*Due*\n15:00 UTC\n[Claim]\n---\nUpdated now"
+    shown = "\n".join(
+        [
+            "Your open tickets (1)",
+            "*#7* for @alice <!channel>",
+            "*Due*",
+            "15:00 UTC",
+            "[Claim]",
+            "---",
+            "Updated now",
+        ]
+    )
     assert emu.home("U0ALICE") == shown
     assert emu.transcript("U0ALICE").endswith(
         "[App Home]\n" + "\n".join(f"      {line}" for line in shown.splitlines())
