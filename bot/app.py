@@ -9,6 +9,11 @@ import socket
 from datetime import timedelta
 
 from aiohttp import web
+from schedules.periodic import (
+    RETENTION_EVERY_SECONDS,
+    RETENTION_FIRST_AFTER_SECONDS,
+    PeriodicJob,
+)
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -56,7 +61,6 @@ from handlers.errors import register_error_handler
 from handlers.events import EventListeners
 from handlers.registry import BOT_SCOPES
 from handlers.views import register_views
-from schedules.retention import RetentionScheduler
 from schedules.sweep import SweepScheduler
 from store import migrate
 from store.db import Database
@@ -227,7 +231,12 @@ class ConnectDesk:
         self.retention = Retention(
             self.db, self.services.clock, timedelta(days=settings.retention_days)
         )
-        self.pruning = RetentionScheduler(self.retention.prune)
+        self.pruning = PeriodicJob(
+            "retention",
+            self.retention.prune,
+            RETENTION_EVERY_SECONDS,
+            RETENTION_FIRST_AFTER_SECONDS,
+        )
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)
