@@ -51,6 +51,7 @@ from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
+from bot.services.private_reports import PrivateReports, ReportFiles
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
 from bot.slack.http_session import SharedSession
@@ -88,15 +89,16 @@ def build_services(
     replica: str | None = None,
     outbox_lease: float = 30.0,
     one_workspace: bool = True,
+    report_files: ReportFiles | None = None,
 ) -> Services:
-    """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth)."""
+    """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
+    `report_files`: makes reports' charts, a placeholder by default)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
-    outbox = Outbox(
-        db,
-        DeskEffects(db, gateways, presenter, metrics, tiers=tuple(config.tiers)),
-        lease=outbox_lease,
+    effects = DeskEffects(
+        db, gateways, presenter, metrics, tiers=tuple(config.tiers), reports=report_files
     )
+    outbox = Outbox(db, effects, lease=outbox_lease)
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox)
@@ -127,6 +129,7 @@ def build_services(
         inflight=InFlight(),
         outbox=outbox,
         installs=InstallService(db, clock, gateways, accounts),
+        private_reports=PrivateReports(db, outbox),
     )
 
 

@@ -16,3 +16,5 @@ class OutboxKind(StrEnum):
     DM = "dm"
     LINK_HINT = "link_hint"
     INCIDENT_NOTE = "incident_note"
+    # A report by DM to one person: its text, then a chart made when sent, in its thread.
+    REPORT = "report"
