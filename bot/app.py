@@ -47,6 +47,7 @@ from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
+from bot.services.private_reports import PrivateReports, ReportFiles
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
 from bot.slack.http_session import SharedSession
@@ -57,7 +58,11 @@ from handlers.errors import register_error_handler
 from handlers.events import EventListeners
 from handlers.registry import BOT_SCOPES
 from handlers.views import register_views
-from schedules.retention import RetentionScheduler
+from schedules.periodic import (
+    RETENTION_EVERY_SECONDS,
+    RETENTION_FIRST_AFTER_SECONDS,
+    PeriodicJob,
+)
 from schedules.sweep import SweepScheduler
 from store import migrate
 from store.db import Database
@@ -87,19 +92,25 @@ def build_services(
     one_workspace: bool = True,
     wall: Clock | None = None,
     figures: FiguresSource | None = None,
+    report_files: ReportFiles | None = None,
 ) -> Services:
     """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
     `wall`: the outbox's real-time clock, which tests may move; `figures`: this month's figures
-    for managers' Homes, from the reports)."""
+    for managers' Homes, from the reports; `report_files`: makes reports' charts, a placeholder
+    by default)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
     pages = HomePages(db, config, people, clock, figures)
-    outbox = Outbox(
+    effects = DeskEffects(
         db,
-        DeskEffects(db, gateways, presenter, metrics, tiers=tuple(config.tiers), home=pages),
-        wall=wall,
-        lease=outbox_lease,
+        gateways,
+        presenter,
+        metrics,
+        tiers=tuple(config.tiers),
+        home=pages,
+        reports=report_files,
     )
+    outbox = Outbox(db, effects, wall=wall, lease=outbox_lease)
     home = HomeService(db, config, people, outbox, clock)
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
@@ -132,6 +143,7 @@ def build_services(
         outbox=outbox,
         installs=InstallService(db, clock, gateways, accounts),
         home=home,
+        private_reports=PrivateReports(db, outbox),
     )
 
 
@@ -236,7 +248,12 @@ class ConnectDesk:
         self.retention = Retention(
             self.db, self.services.clock, timedelta(days=settings.retention_days)
         )
-        self.pruning = RetentionScheduler(self.retention.prune)
+        self.pruning = PeriodicJob(
+            "retention",
+            self.retention.prune,
+            RETENTION_EVERY_SECONDS,
+            RETENTION_FIRST_AFTER_SECONDS,
+        )
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)

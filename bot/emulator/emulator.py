@@ -19,6 +19,7 @@ from bot.emulator.delivery import Deliverer, Delivery
 from bot.emulator.endpoint import WebApiEndpoint
 from bot.emulator.faults import Faults
 from bot.emulator.holds import Hold
+from bot.emulator.homes import Homes
 from bot.emulator.installing import Installing
 from bot.emulator.interactions import Interactions
 from bot.emulator.limits import Limits
@@ -29,7 +30,7 @@ from bot.emulator.responses import ResponseUrls
 from bot.emulator.server import HttpServer
 from bot.emulator.socket_mode import SocketModeHub
 from bot.emulator.webapi import WebApi
-from bot.emulator.workspace import Install, StoredMessage, Workspace
+from bot.emulator.workspace import Install, StoredFile, StoredMessage, Workspace
 
 __all__ = ["ApiCall", "Emulator", "SeenMessage"]
 
@@ -74,7 +75,12 @@ class Emulator:
             transport=transport,
             echo_bot_messages=echo_bot_messages,
         )
-        self.api = WebApi(workspace, self.link.echo, trigger_ttl=trigger_ttl)
+        self.api = WebApi(
+            workspace,
+            self.link.echo,
+            trigger_ttl=trigger_ttl,
+            base_url=lambda: self.server.base_url,
+        )
         self.api.methods["apps.connections.open"] = self.socket.connections_open
         # Installs by OAuth; the bot token given here is the workspace's own install.
         self.oauth = OAuthServer(workspace)
@@ -87,6 +93,8 @@ class Emulator:
         self.interactions = Interactions(workspace, self.api, self.link, self.responses)
         self.installing = Installing(workspace, self.oauth, self.link)
         self.queries = Queries(workspace, self.api.views)
+        # The App Home: open it, press its buttons, read it (homes.py).
+        self.homes = Homes(self.people, self.interactions, self.queries, self.api.views)
 
     # ---- lifecycle -------------------------------------------------------------------------
     @property
@@ -320,20 +328,6 @@ class Emulator:
         """A person submits a modal they opened: a signed view_submission to the app."""
         return await self.interactions.submit_view(user_id, view_id, values)
 
-    async def open_home(self, user_id: str, tab: str = "home") -> Delivery:
-        """A person opens the app's Home tab (or Messages): app_home_opened to the app."""
-        return await self.people.open_home(user_id, tab)
-
-    async def press_home_button(
-        self, user_id: str, action_id: str, value: str | None = None
-    ) -> Delivery:
-        """A person presses a button their App Home shows (block_actions from the view)."""
-        return await self.interactions.press_home_button(user_id, action_id, value)
-
-    def home(self, user_id: str) -> str | None:
-        """A person's App Home as they see it now, as text (None: never published)."""
-        return self.queries.home(user_id)
-
     def views_opened(self, user_id: str) -> list[dict[str, Any]]:
         """Every modal opened for a person with views.open, newest last."""
         return self.interactions.views_opened(user_id)
@@ -368,6 +362,14 @@ class Emulator:
     def reactions(self, channel_id: str, ts: str) -> dict[str, list[str]]:
         """Reactions on a message: name -> user ids."""
         return self.queries.reactions(channel_id, ts)
+
+    def uploaded(self, channel_id: str | None = None) -> list[StoredFile]:
+        """Files uploaded (those shared in `channel_id`, if given), oldest first; bytes: `data`."""
+        return [
+            f
+            for f in self.ws.files.values()
+            if channel_id is None or any(c == channel_id for c, _ts in f.shares)
+        ]
 
     def render(self, text: str) -> str:
         """Slack markup as a reader sees it."""

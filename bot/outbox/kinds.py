@@ -18,3 +18,5 @@ class OutboxKind(StrEnum):
     INCIDENT_NOTE = "incident_note"
     # Publish someone's App Home, rendered from the database when it is sent.
     HOME = "home"
+    # A report by DM to one person: its text, then a chart made when sent, in its thread.
+    REPORT = "report"

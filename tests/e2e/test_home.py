@@ -21,11 +21,11 @@ WITHIN = HOME_WINDOW + 5.0
 
 async def opened_home(box: Sandbox, user: str) -> str:
     """`user` opens the app's Home; what it shows them once the bot has published it."""
-    before = len(box.emu.api.views.homes.get(user, []))
-    delivery = await box.emu.open_home(user)
+    before = len(box.emu.homes.published(user))
+    delivery = await box.emu.homes.open(user)
     assert delivery.status == 200
-    await eventually(lambda: len(box.emu.api.views.homes.get(user, [])) > before, within=WITHIN)
-    return box.emu.home(user) or ""
+    await eventually(lambda: len(box.emu.homes.published(user)) > before, within=WITHIN)
+    return box.emu.homes.text(user) or ""
 
 
 async def test_an_agent_sees_their_tickets_soonest_due_first_with_what_is_left(
@@ -84,7 +84,7 @@ async def test_someone_outside_the_team_sees_one_neutral_line(sandbox: Sandbox) 
     home = await opened_home(sandbox, w.CAROL)
 
     assert home == NEUTRAL
-    assert "Globex" not in repr(sandbox.emu.api.views.published[w.CAROL])
+    assert "Globex" not in repr(sandbox.emu.homes.published(w.CAROL))
 
 
 async def test_pressing_claim_on_the_home_claims_the_ticket_and_the_home_updates(
@@ -94,14 +94,14 @@ async def test_pressing_claim_on_the_home_claims_the_ticket_and_the_home_updates
     home = await opened_home(sandbox, w.ALICE)
     assert "Your open tickets (0)" in home and "[Claim] [Resolve]" in home
 
-    delivery = await sandbox.emu.press_home_button(w.ALICE, HOME_CLAIM_ACTION)
+    delivery = await sandbox.emu.homes.press(w.ALICE, HOME_CLAIM_ACTION)
     assert delivery.status == 200
 
     await sandbox.emu.wait_for(lambda: "<@U0ALICE>" in card_of(sandbox, 1).raw_text)
     home = await eventually(
         lambda: (
-            "Your open tickets (1)" in (sandbox.emu.home(w.ALICE) or "")
-            and sandbox.emu.home(w.ALICE)
+            "Your open tickets (1)" in (sandbox.emu.homes.text(w.ALICE) or "")
+            and sandbox.emu.homes.text(w.ALICE)
         ),
         within=WITHIN,
     )

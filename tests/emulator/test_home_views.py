@@ -83,7 +83,7 @@ async def test_views_publish_replaces_the_home_and_answers_the_view(emu: Emulato
     # JSON text works too; each publish replaces the whole Home, under the same view id.
     again = (await web.views_publish(user_id="U0ALICE", view=json.dumps(HOME)))["view"]
     assert again["id"] == first["id"]
-    assert [h["id"] for h in emu.api.views.homes["U0ALICE"]] == [first["id"], first["id"]]
+    assert [h["id"] for h in emu.homes.published("U0ALICE")] == [first["id"], first["id"]]
     # With the hash of the view it replaces, it goes through; with a stale one it does not.
     assert (await web.views_publish(user_id="U0ALICE", view=HOME, hash=again["hash"]))["ok"]
     stale = web.views_publish(user_id="U0ALICE", view=HOME, hash=first["hash"] + "x")
@@ -105,11 +105,11 @@ async def test_views_publish_errors_like_slack(
     emu: Emulator, user: str, view: dict | str, code: str
 ) -> None:
     assert await error(client(emu).views_publish(user_id=user, view=view)) == code
-    assert emu.home("U0ALICE") is None
+    assert emu.homes.text("U0ALICE") is None
 
 
 async def test_opening_the_home_sends_app_home_opened_signed(emu: Emulator) -> None:
-    delivery = await emu.open_home("U0ALICE")
+    delivery = await emu.homes.open("U0ALICE")
 
     headers, body = last_request(emu)
     assert delivery.status == 200 and SignatureVerifier(SECRET).is_valid_request(body, headers)
@@ -122,9 +122,9 @@ async def test_opening_the_home_sends_app_home_opened_signed(emu: Emulator) -> N
     assert envelope["authorizations"][0]["team_id"] == "T0OURTEAM"
 
     await client(emu).views_publish(user_id="U0ALICE", view=HOME)
-    await emu.open_home("U0ALICE")
+    await emu.homes.open("U0ALICE")
     assert json.loads(last_request(emu)[1])["event"]["view"]["type"] == "home"
-    await emu.open_home("U0CAROL", tab="messages")
+    await emu.homes.open("U0CAROL", tab="messages")
     event = json.loads(last_request(emu)[1])["event"]
     assert event["tab"] == "messages" and event["user"] == "U0CAROL"
 
@@ -132,7 +132,7 @@ async def test_opening_the_home_sends_app_home_opened_signed(emu: Emulator) -> N
 async def test_pressing_a_home_button_sends_block_actions_from_the_view(emu: Emulator) -> None:
     await client(emu).views_publish(user_id="U0ALICE", view=HOME)
 
-    delivery = await emu.press_home_button("U0ALICE", "home_claim")
+    delivery = await emu.homes.press("U0ALICE", "home_claim")
 
     headers, body = last_request(emu)
     assert delivery.status == 200 and SignatureVerifier(SECRET).is_valid_request(body, headers)
@@ -140,7 +140,7 @@ async def test_pressing_a_home_button_sends_block_actions_from_the_view(emu: Emu
     assert payload["type"] == "block_actions" and payload["user"]["id"] == "U0ALICE"
     assert payload["container"] == {
         "type": "view",
-        "view_id": emu.api.views.published["U0ALICE"]["id"],
+        "view_id": emu.homes.published("U0ALICE")[-1]["id"],
     }
     assert payload["view"]["type"] == "home" and payload["trigger_id"]
     assert "channel" not in payload and "response_url" not in payload
@@ -154,18 +154,18 @@ async def test_pressing_a_home_button_sends_block_actions_from_the_view(emu: Emu
 
 async def test_only_a_button_the_home_shows_can_be_pressed(emu: Emulator) -> None:
     with pytest.raises(ValueError, match="no Home"):
-        await emu.press_home_button("U0ALICE", "home_claim")
+        await emu.homes.press("U0ALICE", "home_claim")
     await client(emu).views_publish(user_id="U0ALICE", view=HOME)
     with pytest.raises(ValueError, match="shows no button"):
-        await emu.press_home_button("U0ALICE", "home_resolve")
+        await emu.homes.press("U0ALICE", "home_resolve")
     with pytest.raises(ValueError, match="shows no button"):
-        await emu.press_home_button("U0ALICE", "home_claim", "8")
+        await emu.homes.press("U0ALICE", "home_claim", "8")
     with pytest.raises(ValueError, match="no Home"):
-        await emu.press_home_button("U0BOB", "home_claim")
+        await emu.homes.press("U0BOB", "home_claim")
 
 
 async def test_the_home_is_in_each_persons_view_as_they_read_it(emu: Emulator) -> None:
-    assert emu.home("U0ALICE") is None
+    assert emu.homes.text("U0ALICE") is None
     assert "[App Home]" not in emu.transcript("U0ALICE")
 
     await client(emu).views_publish(user_id="U0ALICE", view=HOME)
@@ -181,11 +181,11 @@ async def test_the_home_is_in_each_persons_view_as_they_read_it(emu: Emulator) -
             "Updated now",
         ]
     )
-    assert emu.home("U0ALICE") == shown
+    assert emu.homes.text("U0ALICE") == shown
     assert emu.transcript("U0ALICE").endswith(
         "[App Home]\n" + "\n".join(f"      {line}" for line in shown.splitlines())
     )
-    assert emu.home("U0BOB") is None
+    assert emu.homes.text("U0BOB") is None
 
 
 def test_blocks_read_as_text_take_accessories_and_skip_what_has_no_words() -> None:
