@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Protocol
@@ -160,15 +161,8 @@ class HomePages:
                     ),
                 )
         if manager is not None:
-            figures = await self.figures.manager_figures(team_id, now)
-            manager = ManagerSection(
-                manager.open_tickets,
-                manager.at_risk,
-                manager.breached,
-                manager.urgent,
-                manager.incidents,
-                figures,
-            )
+            # Read outside the transaction above: the reports may take their own.
+            manager = replace(manager, figures=await self.figures.manager_figures(team_id, now))
         home = AgentHome(
             user_id=user_id,
             now=now,

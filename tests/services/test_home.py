@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 
 from bot.domain.clock import ManualClock
-from bot.messages.home import HOME_CLAIM_ACTION, HOME_RESOLVE_ACTION
-from bot.services.home import HOME_WINDOW
+from bot.messages.home import (
+    HOME_CLAIM_ACTION,
+    HOME_RESOLVE_ACTION,
+    AttainmentCell,
+    ManagerFigures,
+)
+from bot.services.home import HOME_WINDOW, HomePages
 from bot.services.inputs import Caller, HomeOpened
 from store.models import Ticket
 from tests.support import world
@@ -320,3 +325,37 @@ async def test_a_long_list_shows_its_first_tickets_and_how_many_more(desk: Servi
     assert "Your open tickets (18)" in home and "…and 3 more: `/desk mine` lists them all" in home
     assert home.count("Export job") == 15
     assert len(home_blocks(desk, world.ALICE)) <= 100
+
+
+class MonthlyFigures:
+    """What the reports service will give the Home (the seam: `FiguresSource`)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, datetime]] = []
+
+    async def manager_figures(self, team_id: str, now: datetime) -> ManagerFigures:
+        self.asked.append((team_id, now))
+        return ManagerFigures(
+            month="November 2026",
+            attainment=(AttainmentCell("strategic", "first_response", 96.0),),
+            csat_average=4.5,
+            csat_response_rate=0.5,
+            accounts_at_risk=(),
+        )
+
+
+async def test_a_managers_monthly_figures_come_from_the_figures_source(desk: ServiceDesk) -> None:
+    services = desk.services
+    figures = MonthlyFigures()
+    pages = HomePages(services.db, services.config, services.people, desk.clock, figures)
+
+    view, ours = await pages.render(desk.team, world.MIA)
+    shown = json.dumps(view.blocks, ensure_ascii=False)
+
+    assert ours and figures.asked == [(desk.team, desk.clock.now())]
+    assert "*strategic*: first response 96 %" in shown
+    assert "CSAT: *4.5 / 5* (50 % answered)" in shown
+    assert "Accounts at risk: none" in shown and "come with the monthly report" not in shown
+    # Only managers' Homes ask for them.
+    await pages.render(desk.team, world.ALICE)
+    assert len(figures.asked) == 1
