@@ -1,5 +1,6 @@
 """What the app listens to, in one place: the manifest test checks it against manifest.yml."""
 
+from bot.messages.customer_csat import COMMENT_ACTION, COMMENT_CALLBACK, RATE_ACTIONS
 from bot.messages.incident_modal import DECLARE_CALLBACK
 from bot.messages.internal import CLAIM_ACTION, ESCALATE_ACTION, RESOLVE_ACTION
 
@@ -21,9 +22,12 @@ EVENT_SUBSCRIPTIONS = (
     "tokens_revoked",
 )
 COMMANDS = ("/desk",)
-ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
+# Buttons on the triage card (the team's), and on the satisfaction survey (the customer's).
+DESK_ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
+CSAT_ACTIONS = (*RATE_ACTIONS, COMMENT_ACTION)
+ACTIONS = (*DESK_ACTIONS, *CSAT_ACTIONS)
 # Modal submissions (callback ids of the views we open).
-VIEWS = (DECLARE_CALLBACK,)
+VIEWS = (DECLARE_CALLBACK, COMMENT_CALLBACK)
 # Web API methods the gateway calls (the manifest test derives the scopes from Slack's spec).
 WEB_API_METHODS = (
     "api.test",

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.tickets import TicketStatus
+from store.csat_repository import CsatRepository
 from store.dialect import advisory_lock, insert_for
 from store.incident_repository import IncidentRepository
 from store.models import (
@@ -485,6 +486,7 @@ class Repositories:
         self.incidents = IncidentRepository(session)
         self.outbox = OutboxRepository(session)
         self.workspaces = WorkspaceRepository(session)
+        self.csat = CsatRepository(session)
         self._after_commit: list[Callable[[], None]] = []
 
     def on_commit(self, callback: Callable[[], None]) -> None:

@@ -16,3 +16,8 @@ class OutboxKind(StrEnum):
     DM = "dm"
     LINK_HINT = "link_hint"
     INCIDENT_NOTE = "incident_note"
+    # Satisfaction surveys: the question in the thread, its thanks (an edit), the low-score
+    # alert to the owner and the account's internal channel.
+    CSAT_SURVEY = "csat_survey"
+    CSAT_THANKS = "csat_thanks"
+    CSAT_ALERT = "csat_alert"

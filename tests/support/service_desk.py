@@ -275,10 +275,19 @@ class ServiceDesk:
 
     # ---- what people saw ---------------------------------------------------------------------
     def receipt(self, post: Post) -> Post:
-        """The bot's one reply in the thread of a customer's post (their receipt)."""
-        replies = [p for p in self.slack.thread(post.channel, post.ts) if p.user == world.BOT]
+        """The bot's one reply in the thread of a customer's post (their receipt); a survey
+        asked there once it was resolved is not counted."""
+        replies = [p for p in self.bot_replies(post) if not is_survey(p)]
         assert len(replies) == 1, f"expected one receipt, the bot replied {len(replies)} times"
         return replies[0]
+
+    def surveys(self, post: Post) -> list[Post]:
+        """The satisfaction surveys the bot asked in the thread of a customer's post."""
+        return [p for p in self.bot_replies(post) if is_survey(p)]
+
+    def bot_replies(self, post: Post) -> list[Post]:
+        """Everything the bot said in the thread of a customer's post, oldest first."""
+        return [p for p in self.slack.thread(post.channel, post.ts) if p.user == world.BOT]
 
     def card(self, number: int, channel: str = world.GLOBEX_INTERNAL) -> Post:
         """The triage card of a ticket in its account's internal channel."""
@@ -294,6 +303,12 @@ class ServiceDesk:
         """Nothing the bot put in a shared channel, in any version, reads as internal."""
         leaks = self.slack.leaks(world.internal_pattern())
         assert not leaks, f"internal content reached customers: {leaks}"
+
+
+def is_survey(post: Post) -> bool:
+    """Whether a bot post is a satisfaction survey (its outbox key, in the message metadata)."""
+    key = ((post.metadata or {}).get("event_payload") or {}).get("outbox") or ""
+    return str(key).startswith("csat:")
 
 
 def shown(message: OutboundMessage) -> str:
