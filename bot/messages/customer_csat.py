@@ -172,7 +172,9 @@ def form_failed() -> CustomerMessage:
     return customer_message("Sorry, the comment form did not open; please press the button again.")
 
 
-def comment_modal(survey_id: int, number: int, comment: str = "") -> dict[str, Any]:
+def comment_modal(
+    survey_id: int, number: int, channel_id: str, comment: str = ""
+) -> dict[str, Any]:
     """The form for an optional comment on a rating (the last comment sent is kept)."""
     field: dict[str, Any] = {
         "type": "plain_text_input",
@@ -189,7 +191,7 @@ def comment_modal(survey_id: int, number: int, comment: str = "") -> dict[str, A
         "title": _plain("Add a comment"),
         "submit": _plain("Send"),
         "close": _plain("Cancel"),
-        "private_metadata": json.dumps({"survey": survey_id}),
+        "private_metadata": json.dumps({"survey": survey_id, "channel": channel_id}),
         "blocks": [
             {
                 "type": "input",

@@ -105,16 +105,16 @@ class CsatService:
         """A button on a survey: a rating, or "Add a comment"; the answer only the presser sees
         (None: nothing to say, the comment form opened)."""
         try:
-            caller = await self._home(caller)
             if action_id == says.COMMENT_ACTION:
                 return await self._open_comment(caller, value)
             parsed = parse_rating(value)
             if parsed is None or action_id != says.RATE_ACTIONS[parsed[1] - 1]:
                 return says.gone()
             survey_id, score = parsed
-            found = await self._find(caller.team_id, survey_id)
-            if found is None:
+            located = await self._find(caller, survey_id)
+            if located is None:
                 return says.gone()
+            caller, found = located
             if not await self._is_customer(caller, found.survey):
                 log.info("refused a rating of survey %s by %s", survey_id, caller.user_id)
                 return says.not_theirs(found.ticket.number)
@@ -194,11 +194,12 @@ class CsatService:
     # ---- commenting --------------------------------------------------------------------------
     async def _open_comment(self, caller: Caller, value: str) -> CustomerMessage | None:
         """Open the comment form for someone who has rated, while the survey is open."""
-        if not value.isascii() or not value.isdigit():
+        if not value.isascii() or not value.isdigit() or len(value) > 12:
             return says.gone()
-        found = await self._find(caller.team_id, int(value))
-        if found is None:
+        located = await self._find(caller, int(value))
+        if located is None:
             return says.gone()
+        caller, found = located
         survey, number = found.survey, found.ticket.number
         if not await self._is_customer(caller, survey):
             return says.not_theirs(number)
@@ -211,21 +212,20 @@ class CsatService:
         if not caller.trigger_id:
             return says.form_failed()
         gateway = await self.people.gateways.at(caller.team_id)
-        opened = await gateway.open_view(
-            caller.trigger_id, says.comment_modal(survey.id, number, answer.comment)
-        )
+        form = says.comment_modal(survey.id, number, survey.channel_id, answer.comment)
+        opened = await gateway.open_view(caller.trigger_id, form)
         return None if opened.ok else says.form_failed()
 
     async def comment(self, caller: Caller, survey_id: int | None, text: str) -> dict[str, str]:
         """The comment form sent: store the comment; what to show on the form if it cannot be
         taken (empty: taken). A comment on a low score is passed on to the team."""
         try:
-            caller = await self._home(caller)
-            found = await self._find(caller.team_id, survey_id) if survey_id is not None else None
+            located = await self._find(caller, survey_id) if survey_id is not None else None
         except NotInstalled:
-            found = None
-        if found is None:
+            located = None
+        if located is None:
             return {COMMENT_FIELD: "Sorry, this survey is no longer available."}
+        caller, found = located
         survey, ticket = found.survey, found.ticket
         if not await self._is_customer(caller, survey):
             return {COMMENT_FIELD: "Only the customer who asked for help can comment here."}
@@ -254,18 +254,23 @@ class CsatService:
         return {}
 
     # ---- shared ------------------------------------------------------------------------------
-    async def _home(self, caller: Caller) -> Caller:
-        # A customer's press names their own team: the data belongs to the install it came
-        # through (as for /desk).
-        return replace(caller, team_id=await self.people.gateways.home(caller.team_id))
+    async def _find(self, caller: Caller, survey_id: int) -> tuple[Caller, _Found] | None:
+        """The survey a button or form names, and the caller as of the survey's install.
 
-    async def _find(self, team_id: str, survey_id: int) -> _Found | None:
+        A customer's press names their own team, not ours: the survey counts as ours when the
+        install the press came through (as for /desk) holds it, or when it was pressed in the
+        survey's own channel (OAuth installs, where the team named is the customer's).
+        """
+        home = await self.people.gateways.home(caller.team_id)
         async with self.db.reading() as uow:
             survey = await uow.csat.survey(survey_id)
             ticket = await uow.tickets.by_id(survey.ticket_id) if survey is not None else None
-        if survey is None or ticket is None or survey.team_id != team_id:
-            return None  # unknown, or another workspace's: never touched from here
-        return _Found(survey, ticket, self.config.csat(ticket.account.tier))
+        if survey is None or ticket is None:
+            return None
+        if survey.team_id != home and survey.channel_id != caller.channel_id:
+            return None  # another workspace's: never touched from here
+        found = _Found(survey, ticket, self.config.csat(ticket.account.tier))
+        return replace(caller, team_id=survey.team_id), found
 
     async def _is_customer(self, caller: Caller, survey: CsatSurvey) -> bool:
         """The requester, or a colleague of theirs from the same organisation (never one of
