@@ -47,6 +47,7 @@ from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
+from bot.services.private_reports import PrivateReports, ReportFiles
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
 from bot.slack.http_session import SharedSession
@@ -57,7 +58,11 @@ from handlers.errors import register_error_handler
 from handlers.events import EventListeners
 from handlers.registry import BOT_SCOPES
 from handlers.views import register_views
-from schedules.retention import RetentionScheduler
+from schedules.periodic import (
+    RETENTION_EVERY_SECONDS,
+    RETENTION_FIRST_AFTER_SECONDS,
+    PeriodicJob,
+)
 from schedules.sweep import SweepScheduler
 from store import migrate
 from store.db import Database
@@ -85,15 +90,16 @@ def build_services(
     replica: str | None = None,
     outbox_lease: float = 30.0,
     one_workspace: bool = True,
+    report_files: ReportFiles | None = None,
 ) -> Services:
-    """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth)."""
+    """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
+    `report_files`: makes reports' charts, a placeholder by default)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
-    outbox = Outbox(
-        db,
-        DeskEffects(db, gateways, presenter, metrics, tiers=tuple(config.tiers)),
-        lease=outbox_lease,
+    effects = DeskEffects(
+        db, gateways, presenter, metrics, tiers=tuple(config.tiers), reports=report_files
     )
+    outbox = Outbox(db, effects, lease=outbox_lease)
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox)
@@ -126,6 +132,7 @@ def build_services(
         inflight=InFlight(),
         outbox=outbox,
         installs=InstallService(db, clock, gateways, accounts),
+        private_reports=PrivateReports(db, outbox),
     )
 
 
@@ -230,7 +237,12 @@ class ConnectDesk:
         self.retention = Retention(
             self.db, self.services.clock, timedelta(days=settings.retention_days)
         )
-        self.pruning = RetentionScheduler(self.retention.prune)
+        self.pruning = PeriodicJob(
+            "retention",
+            self.retention.prune,
+            RETENTION_EVERY_SECONDS,
+            RETENTION_FIRST_AFTER_SECONDS,
+        )
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)

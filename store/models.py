@@ -232,6 +232,21 @@ class LadderFiring(Base):
     fired_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class DigestSend(Base):
+    """The ledger of scheduled sends (weekly digest, monthly report): one row per team and
+    period, so each goes out once across restarts and replicas (unique key)."""
+
+    __tablename__ = "digest_sends"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ProcessedEvent(Base):
     """An Events API `event_id` already handled; Slack redelivers, replicas race."""
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.tickets import TicketStatus
 from store.csat_repository import CsatRepository
 from store.dialect import advisory_lock, insert_for
+from store.digest_repository import DigestRepository
 from store.incident_repository import IncidentRepository
 from store.models import (
     Account,
@@ -92,6 +93,11 @@ class AccountRepository:
             select(Account.id, Account.name).where(Account.team_id == team_id)
         )
         return {account_id: name for account_id, name in result}
+
+    async def team_ids(self) -> Sequence[str]:
+        """Every workspace that has accounts."""
+        rows = await self.session.scalars(select(Account.team_id).distinct())
+        return rows.all()
 
     async def all(self, team_id: str) -> Sequence[Account]:
         """Every account of a workspace, by name."""
@@ -487,6 +493,7 @@ class Repositories:
         self.outbox = OutboxRepository(session)
         self.workspaces = WorkspaceRepository(session)
         self.csat = CsatRepository(session)
+        self.digests = DigestRepository(session)
         self._after_commit: list[Callable[[], None]] = []
 
     def on_commit(self, callback: Callable[[], None]) -> None:

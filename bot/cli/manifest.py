@@ -44,6 +44,7 @@ SCOPE_REASONS = {
     "im:history": "conversations.history in that DM: was the alert already sent?",
     "reactions:write": "👀 on new requests, ✅ when resolved",
     "users:read": "users.info: is this person on our team or a customer?",
+    "files:write": "files_upload_v2: a report's chart, in a manager's DM",
     "commands": "/desk",
 }
 

@@ -9,9 +9,10 @@ in exactly one place, `_resolve`, which `DeskConfig` then holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
@@ -19,6 +20,7 @@ from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
 from bot.config.yaml_lines import line_of, load_with_lines
 from bot.domain.calendar import Calendar
 from bot.domain.csat import DEFAULT_LOW_SCORE, MAX_DELAY, CsatPolicy
+from bot.domain.digests import DigestSchedule, parse_weekly
 from bot.domain.durations import parse_duration
 from bot.domain.incidents import DEFAULT_UPDATE_EVERY, Severity
 from bot.domain.ladder import EscalationStep, StepTime
@@ -56,13 +58,53 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
+def _weekly(value: Any) -> tuple[int, time] | None:
+    if value is False or value is None or str(value).casefold() == "off":
+        return None
+    if isinstance(value, tuple):
+        return value
+    return parse_weekly(str(value))
+
+
+def _zone_name(value: Any) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not a time zone (use a name like Europe/Berlin)") from None
+    return str(value)
+
+
+Weekly = Annotated[tuple[int, time] | None, BeforeValidator(_weekly)]
+ZoneName = Annotated[str, BeforeValidator(_zone_name)]
+
+
+class DigestModel(_Strict):
+    """`team.digest`: when managers get the weekly digest and the monthly report."""
+
+    weekly: Weekly = (0, time(9, 0))  # "Mon 09:00"; off to send none
+    monthly: bool = True  # on the 1st, at the weekly digest's time of day
+
+
 class TeamConfig(_Strict):
-    """Who counts as internal, who manages, where escalations go."""
+    """Who counts as internal, who manages, where escalations go, the team's own clock."""
 
     internal_team_ids: StrSet = frozenset()
     managers: StrList = Field(min_length=1)
     escalation_channel: str
     groups: dict[str, StrList] = Field(default_factory=dict)
+    timezone: ZoneName = "UTC"  # for digests and report periods
+    digest: DigestModel = DigestModel()
+
+    def digest_schedule(self) -> DigestSchedule:
+        """The team's digest times as the domain computes with them."""
+        weekly = self.digest.weekly
+        return DigestSchedule(
+            timezone=self.timezone,
+            weekday=weekly[0] if weekly else 0,
+            at=weekly[1] if weekly else time(9, 0),
+            weekly=weekly is not None,
+            monthly=self.digest.monthly,
+        )
 
 
 class WorkspaceTeamModel(_Strict):
@@ -72,6 +114,8 @@ class WorkspaceTeamModel(_Strict):
     managers: StrList | None = Field(default=None, min_length=1)
     escalation_channel: str | None = None
     groups: dict[str, StrList] | None = None
+    timezone: ZoneName | None = None
+    digest: DigestModel | None = None
 
     def over(self, team: TeamConfig) -> TeamConfig:
         """`team` with what this workspace sets instead."""

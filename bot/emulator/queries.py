@@ -35,6 +35,8 @@ class SeenMessage:
     versions: tuple[tuple[datetime | None, str], ...] = ()
     # Reactions on it now: (name, names of who reacted).
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Files shared with it: (name, size in bytes, MIME type).
+    files: tuple[tuple[str, int, str], ...] = ()
 
 
 class Queries:
@@ -114,6 +116,7 @@ class Queries:
                         (name, tuple(self._name(u) for u in users))
                         for name, users in m.reactions.items()
                     ),
+                    files=tuple((f["name"], int(f["size"]), f["mimetype"]) for f in m.files),
                 )
             )
         return seen

@@ -21,3 +21,5 @@ class OutboxKind(StrEnum):
     CSAT_SURVEY = "csat_survey"
     CSAT_THANKS = "csat_thanks"
     CSAT_ALERT = "csat_alert"
+    # A report by DM to one person: its text, then a chart made when sent, in its thread.
+    REPORT = "report"

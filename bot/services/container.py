@@ -19,6 +19,7 @@ from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
+from bot.services.private_reports import PrivateReports
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
 from store.db import Database
@@ -46,3 +47,4 @@ class Services:
     inflight: InFlight
     outbox: Outbox
     installs: InstallService
+    private_reports: PrivateReports

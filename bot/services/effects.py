@@ -1,10 +1,13 @@
 """What each outbox row does: react, post the receipt or the triage card, send an alert, hint
 that a shared channel wants linking, note on a linked ticket that its incident is resolved,
-ask for a rating in a resolved ticket's thread, thank for it, alert on a low one.
+send someone a report with its chart, ask for a rating in a resolved ticket's thread, thank
+for it, alert on a low one.
 
 Each is safe to redo. A reaction that is already there counts as done. A post carries the
 row's key in its message metadata; when an earlier try may have landed, the channel (or
 thread) is looked up once for that key before posting again, so a redo never posts twice.
+A file carries no metadata: a report's chart goes in the thread of the report's own post,
+where a redo finds it by name.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_from_json
 from bot.outbox.kinds import OutboxKind
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
+from bot.services.private_reports import ChartRef, PlaceholderCharts, ReportFiles
 from bot.slack.channels import is_user
 from bot.slack.gateway import SlackGateway, WallViolation
-from bot.slack.transport import Delivered
+from bot.slack.transport import Delivered, FileUpload
 from store.db import Database
 from store.models import OutboxEntry, Ticket
 from store.repositories import Repositories
@@ -66,10 +70,13 @@ class DeskEffects:
         metrics: Metrics,
         *,
         tiers: Sequence[str] = (),
+        reports: ReportFiles | None = None,
     ) -> None:
-        """`tiers`: the tier names, most demanding first (their posts go first)."""
+        """`tiers`: the tier names, most demanding first (their posts go first); `reports`
+        makes the charts of reports when they are sent (a plain placeholder by default)."""
         self.db = db
         self.tiers = tuple(tiers)
+        self.reports: ReportFiles = reports or PlaceholderCharts()
         self.gateways = gateways
         self.presenter = presenter
         self.metrics = metrics
@@ -91,7 +98,7 @@ class DeskEffects:
                 return FREE
             channel = ticket.channel_id if entry.kind == OutboxKind.RECEIPT else None
             return Lane(channel or ticket.account.internal_channel_id, self._rank(ticket))
-        if entry.kind in (OutboxKind.ALERT, OutboxKind.DM):
+        if entry.kind in (OutboxKind.ALERT, OutboxKind.DM, OutboxKind.REPORT):
             context = entry.payload.get("context") or {}
             rank = rank_of(self.tiers, context.get("tier"), context.get("priority"))
             return Lane(str(entry.payload["target"]), rank if context else UNRANKED)
@@ -149,6 +156,8 @@ class DeskEffects:
             return await self._csat_thanks(gateway, entry)
         if entry.kind == OutboxKind.CSAT_ALERT:
             return await self._csat_alert(gateway, entry, uncertain)
+        if entry.kind == OutboxKind.REPORT:
+            return await self._private_report(gateway, entry, uncertain)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
 
     async def _post_once(
@@ -288,6 +297,43 @@ class DeskEffects:
             return Delivered(error="conversations.open failed")
         message = stored_message(p)
         return await self._post_once(gateway, entry, uncertain, channel, message)
+
+    async def _private_report(
+        self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool
+    ) -> Delivered:
+        """A report by DM: its text (keyed like every post), then its chart in that thread.
+
+        The chart is made now (`self.reports`), never stored. A file share carries no
+        metadata, so its own thread is what makes it findable: a redo looks there for our
+        file of that name, and only this row posts in that thread. Two steps: a try after
+        the first may follow one whose text landed and whose chart then failed, so every
+        retry looks before posting, not only one after an uncertain answer.
+        """
+        p: dict[str, Any] = entry.payload
+        channel = await gateway.open_dm(str(p["target"]))
+        if channel is None:
+            return Delivered(error="conversations.open failed")
+        again = uncertain or entry.attempts > 1
+        text = await self._post_once(gateway, entry, again, channel, stored_message(p))
+        if not text.ok or text.ts is None or not p.get("chart"):
+            return text
+        chart = ChartRef.from_json(p["chart"])
+        try:
+            data = await self.reports.chart_png(entry.team_id, chart.period)
+        except Exception as exc:  # the report's own code: retried like a failed call
+            log.warning("chart %s for %s failed", chart.filename, entry.key, exc_info=True)
+            return Delivered(error=f"chart failed: {type(exc).__name__}")
+        upload = FileUpload(data, chart.filename, chart.title, chart.alt_txt)
+        landed_since = entry.created_at.timestamp() - LOOKBACK_SECONDS if again else None
+        try:
+            shared = await gateway.upload(
+                channel, upload, thread_ts=text.ts, landed_since=landed_since
+            )
+        except WallViolation as exc:
+            return Delivered(error=str(exc)[:200], permanent=not exc.transient)
+        if not shared.ok:
+            return shared
+        return Delivered(ts=text.ts, channel=channel, file_id=shared.file_id)
 
     async def _incident_note(
         self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool

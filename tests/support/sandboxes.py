@@ -65,10 +65,13 @@ async def sandbox(clock: ManualClock, database_url: str, transport: str) -> Asyn
 
 
 def assert_wall_held(box: Sandbox) -> None:
-    """Nothing the bot put in a shared channel, or showed a customer, carries internal content."""
+    """Nothing the bot put in a shared channel, or showed a customer, carries internal content
+    or a file."""
     pattern = world.internal_pattern()
     leaks = []
     for message in box.emu.shared_channel_messages():
+        # Every file the bot sends is internal (reports, charts).
+        leaks += [(message.channel_id, f"file {f['name']}") for f in message.files]
         texts = [message.text or "", repr(message.blocks or "")]
         texts += [repr(edit) for edit in getattr(message, "edits", [])]
         for text in texts:
@@ -80,6 +83,8 @@ def assert_wall_held(box: Sandbox) -> None:
                 seen.raw_text or seen.text or ""
             ):
                 leaks.append((seen.channel_id, seen.text[:200]))
+            if box.emu.ws.is_app_bot(seen.author_id) and seen.files:
+                leaks.append((seen.channel_id, f"files {seen.files}"))
     assert not leaks, f"internal content reached customers: {leaks}"
 
 
