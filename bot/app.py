@@ -38,6 +38,7 @@ from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
 from bot.services.cards import CardRefresher
 from bot.services.container import Services
+from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.effects import DeskEffects
 from bot.services.escalation import EscalationService
@@ -118,7 +119,8 @@ def build_services(
     intake = IntakeService(
         db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents, home
     )
-    tickets = TicketOps(db, clock, presenter, sla, outbox, home)
+    csat = CsatService(db, config, clock, people, outbox)
+    tickets = TicketOps(db, clock, presenter, sla, outbox, csat, home)
     accounts = AccountService(db, config, clock, gateways, outbox, one_workspace=one_workspace)
     escalation = EscalationService(
         db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics, home
@@ -134,6 +136,7 @@ def build_services(
         sla=sla,
         intake=intake,
         tickets=tickets,
+        csat=csat,
         accounts=accounts,
         escalation=escalation,
         desk=desk,

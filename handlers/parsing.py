@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.installs.registry import install_key
+from bot.messages.customer_csat import comment_of
 from bot.messages.incident_modal import (
     ACCOUNTS_BLOCK,
     SEVERITY_BLOCK,
@@ -104,13 +105,15 @@ def command_caller(command: dict[str, Any]) -> Caller:
 
 
 def action_caller(body: dict[str, Any]) -> Caller:
-    """Who pressed a button, and where."""
+    """Who pressed a button (their own team too), and where; its trigger opens a modal."""
     user = _dict(body.get("user"))
     channel = _dict(body.get("channel"))
     return Caller(
         team_id=_interaction_key(body),
         user_id=str(user.get("id") or ""),
         channel_id=_str(channel.get("id")),
+        trigger_id=_str(body.get("trigger_id")),
+        user_team=_str(user.get("team_id")),
     )
 
 
@@ -126,6 +129,7 @@ def view_caller(body: dict[str, Any], view: dict[str, Any]) -> Caller:
         team_id=_interaction_key(body),
         user_id=str(user.get("id") or ""),
         channel_id=_str(channel),
+        user_team=_str(user.get("team_id")),
     )
 
 
@@ -147,3 +151,8 @@ def declare_form(view: dict[str, Any]) -> DeclareForm:
     return DeclareForm(
         severity=values[SEVERITY_BLOCK], title=values[TITLE_BLOCK], accounts=values[ACCOUNTS_BLOCK]
     )
+
+
+def csat_comment(view: dict[str, Any]) -> tuple[int | None, str]:
+    """The survey a comment form belongs to, and the comment typed."""
+    return comment_of(view)

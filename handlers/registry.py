@@ -1,5 +1,6 @@
 """What the app listens to, in one place: the manifest test checks it against manifest.yml."""
 
+from bot.messages.customer_csat import COMMENT_ACTION, COMMENT_CALLBACK, RATE_ACTIONS
 from bot.messages.home import HOME_CLAIM_ACTION, HOME_RESOLVE_ACTION
 from bot.messages.incident_modal import DECLARE_CALLBACK
 from bot.messages.internal import CLAIM_ACTION, ESCALATE_ACTION, RESOLVE_ACTION
@@ -24,12 +25,14 @@ EVENT_SUBSCRIPTIONS = (
     "app_home_opened",
 )
 COMMANDS = ("/desk",)
-# Triage card buttons (answered by response_url), then the App Home's (which have none).
-CARD_ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
+# Buttons on the triage card (the team's), on the satisfaction survey (the customer's), and on
+# the App Home (which, unlike the others, has no response_url to answer by).
+DESK_ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
+CSAT_ACTIONS = (*RATE_ACTIONS, COMMENT_ACTION)
 HOME_ACTIONS = (HOME_CLAIM_ACTION, HOME_RESOLVE_ACTION)
-ACTIONS = (*CARD_ACTIONS, *HOME_ACTIONS)
+ACTIONS = (*DESK_ACTIONS, *CSAT_ACTIONS, *HOME_ACTIONS)
 # Modal submissions (callback ids of the views we open).
-VIEWS = (DECLARE_CALLBACK,)
+VIEWS = (DECLARE_CALLBACK, COMMENT_CALLBACK)
 # Web API methods the gateway calls (the manifest test derives the scopes from Slack's spec).
 WEB_API_METHODS = (
     "api.test",

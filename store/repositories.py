@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.tickets import TicketStatus
+from store.csat_repository import CsatRepository
 from store.dialect import advisory_lock, insert_for
 from store.digest_repository import DigestRepository
 from store.home_repository import HomeRepository
@@ -492,6 +493,7 @@ class Repositories:
         self.incidents = IncidentRepository(session)
         self.outbox = OutboxRepository(session)
         self.workspaces = WorkspaceRepository(session)
+        self.csat = CsatRepository(session)
         self.digests = DigestRepository(session)
         self.home = HomeRepository(session)
         self._after_commit: list[Callable[[], None]] = []

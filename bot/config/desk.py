@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
 from bot.config.yaml_lines import line_of, load_with_lines
 from bot.domain.calendar import Calendar
+from bot.domain.csat import DEFAULT_LOW_SCORE, MAX_DELAY, CsatPolicy
 from bot.domain.digests import DigestSchedule, parse_weekly
 from bot.domain.durations import parse_duration
 from bot.domain.incidents import DEFAULT_UPDATE_EVERY, Severity
@@ -156,6 +157,34 @@ class TierModel(_Strict):
     renewal_watch: bool = False
     priorities: dict[Priority, TargetsModel]
     ladder: list[StepModel] = Field(default_factory=_default_ladder)
+    # The satisfaction survey asked in the thread of a resolved ticket (`on` / `off`).
+    csat: bool = True
+    csat_delay: Duration | None = None
+    csat_low_score: int = DEFAULT_LOW_SCORE
+
+    @field_validator("csat", mode="before")
+    @classmethod
+    def _on_or_off(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        words = {"on": True, "off": False, "true": True, "false": False}
+        if isinstance(value, str) and value.strip().lower() in words:
+            return words[value.strip().lower()]
+        raise ValueError(f"'{value}' is not on or off")
+
+    @field_validator("csat_delay")
+    @classmethod
+    def _sane_delay(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value > MAX_DELAY:
+            raise ValueError("the survey delay can be at most 7d (it asks about a fresh answer)")
+        return value
+
+    @field_validator("csat_low_score", mode="before")
+    @classmethod
+    def _a_score(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            raise ValueError(f"'{value}' is not a score from 1 to 5 (answers at or below it alert)")
+        return value
 
 
 class AccountSpec(_Strict):
@@ -254,6 +283,7 @@ class Tier:
     targets: dict[Priority, SlaTargets]
     ladder: tuple[EscalationStep, ...]
     renewal_watch: bool = False
+    csat: CsatPolicy = CsatPolicy()
 
 
 @dataclass(frozen=True)
@@ -296,6 +326,11 @@ class DeskConfig:
             calendar=calendar or spec.calendar,
             ladder=spec.ladder,
         )
+
+    def csat(self, tier: str) -> CsatPolicy:
+        """The survey settings of a tier (a tier no longer configured: the defaults)."""
+        known = self.tiers.get(tier)
+        return known.csat if known is not None else CsatPolicy()
 
     @property
     def default_tier(self) -> str:
@@ -407,6 +442,11 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
                 for s in tier.ladder
             ),
             renewal_watch=tier.renewal_watch,
+            csat=CsatPolicy(
+                enabled=tier.csat,
+                delay=tier.csat_delay or timedelta(0),
+                low_score=tier.csat_low_score,
+            ),
         )
 
     seen_names: set[str] = set()

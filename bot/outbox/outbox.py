@@ -104,20 +104,25 @@ class Outbox:
         *,
         ticket_id: int | None = None,
         payload: dict[str, Any] | None = None,
+        delay: timedelta | None = None,
     ) -> int | None:
         """Add a row in the caller's transaction; None if `key` was recorded already.
 
         The row starts claimed by this worker: the caller runs it right after its commit, so
-        that first try needs no claiming transaction of its own.
+        that first try needs no claiming transaction of its own. With a `delay` it is due only
+        that long from now (real time) and left unclaimed: a worker's poll takes it then, so
+        it is not the caller's to run (the id is returned all the same).
         """
+        now = self.wall.now()
         return await uow.outbox.add(
             key,
             kind,
             team_id,
-            self.wall.now(),
+            now,
             ticket_id=ticket_id,
             payload=payload,
-            claimed_by=self.worker_id,
+            claimed_by=None if delay else self.worker_id,
+            not_before=now + delay if delay else None,
         )
 
     async def record_many(self, uow: Repositories, rows: list[OutboxEntry]) -> list[OutboxEntry]:
@@ -150,7 +155,9 @@ class Outbox:
         time window, say) are added once. `kick_at` wakes the worker when they fall due.
         """
         at = self.wall.now()
-        ids = await uow.outbox.add_many(rows, at, not_before=due)
+        for row in rows:
+            row.not_before = due
+        ids = await uow.outbox.add_many(rows, at)
         added = []
         for row in rows:
             if row.key in ids:

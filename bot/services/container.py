@@ -11,6 +11,7 @@ from bot.installs.gateways import Gateways
 from bot.jobs.inflight import InFlight
 from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
+from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.escalation import EscalationService
 from bot.services.home import HomeService
@@ -38,6 +39,7 @@ class Services:
     sla: SlaService
     intake: IntakeService
     tickets: TicketOps
+    csat: CsatService
     accounts: AccountService
     escalation: EscalationService
     desk: DeskService

@@ -196,6 +196,8 @@ class DeskService:
                 return await self.tickets.assign(TicketRef(team, n), user, owner)
             case cmd.Resolve(ticket=n, note=note):
                 return await self.tickets.resolve(TicketRef(team, n), user, note)
+            case cmd.Close(ticket=n, kind=kind, note=note):
+                return await self.tickets.resolve(TicketRef(team, n), user, note, kind)
             case cmd.Reopen(ticket=n):
                 return await self.tickets.reopen(TicketRef(team, n), user)
             case cmd.Wait(ticket=n):

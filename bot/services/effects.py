@@ -1,6 +1,7 @@
 """What each outbox row does: react, post the receipt or the triage card, send an alert, hint
 that a shared channel wants linking, note on a linked ticket that its incident is resolved,
-send someone a report with its chart.
+send someone a report with its chart, ask for a rating in a resolved ticket's thread, thank
+for it, alert on a low one.
 
 Each is safe to redo. A reaction that is already there counts as done. A post carries the
 row's key in its message metadata; when an earlier try may have landed, the channel (or
@@ -18,11 +19,14 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from bot.domain.tickets import ResolutionKind, TicketStatus
 from bot.installs.gateways import Gateways
 from bot.installs.registry import NotInstalled
 from bot.jobs.lanes import FREE, UNRANKED, Lane, Rank, rank_of
+from bot.messages import customer_csat
 from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
 from bot.messages.base import OutboundMessage, stored_message
+from bot.messages.csat import LowScore, low_score_alert
 from bot.messages.customer_incidents import linked_ticket_resolved
 from bot.messages.internal import triage_card
 from bot.observability.metrics import Metrics
@@ -105,6 +109,11 @@ class DeskEffects:
         if entry.kind == OutboxKind.HOME:
             # One person's publishes one after the other: an older page never lands last.
             return Lane(f"home:{entry.team_id}:{entry.payload.get('user')}", UNRANKED)
+        if entry.kind == OutboxKind.CSAT_ALERT:
+            return Lane(str(entry.payload["target"]), UNRANKED)
+        if entry.kind == OutboxKind.CSAT_SURVEY:
+            rank = self._rank(ticket) if ticket is not None else UNRANKED
+            return Lane(str(entry.payload["channel"]), rank)
         # Reactions and edits are not paced per channel: no lane, but the ticket's rank.
         return Lane(None, self._rank(ticket)) if ticket is not None else FREE
 
@@ -150,6 +159,12 @@ class DeskEffects:
             return await self._incident_note(gateway, entry, uncertain)
         if entry.kind == OutboxKind.HOME:
             return await self._home(gateway, entry)
+        if entry.kind == OutboxKind.CSAT_SURVEY:
+            return await self._csat_survey(gateway, entry, uncertain)
+        if entry.kind == OutboxKind.CSAT_THANKS:
+            return await self._csat_thanks(gateway, entry)
+        if entry.kind == OutboxKind.CSAT_ALERT:
+            return await self._csat_alert(gateway, entry, uncertain)
         if entry.kind == OutboxKind.REPORT:
             return await self._private_report(gateway, entry, uncertain)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
@@ -207,6 +222,13 @@ class DeskEffects:
                 waited = _seconds_between(asked, ts)
                 if waited is not None:
                     uow.on_commit(partial(self.metrics.receipt_posted, waited))
+        for entry, result in done:
+            if entry.kind != OutboxKind.CSAT_SURVEY:
+                continue
+            if result.ts is not None:
+                await uow.csat.set_message(int(entry.payload["survey"]), result.ts)
+            elif result.withdrawn:
+                await uow.csat.withdraw(int(entry.payload["survey"]))
         rendered = [(e.id, ticket_id) for e, _r, ticket_id, _ts in posts if e.id in self._rendered]
         shown = await uow.tickets.shown_states([ticket_id for _id, ticket_id in rendered])
         for entry_id, ticket_id in rendered:
@@ -370,3 +392,75 @@ class DeskEffects:
             message = sla_warning(context)
         rank = rank_of(self.tiers, context.tier, context.priority)
         return await self._post_once(gateway, entry, uncertain, channel, message, rank=rank)
+
+    async def _csat_survey(
+        self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool
+    ) -> Delivered:
+        """Ask for a rating in the ticket's thread, unless it was reopened before this was due
+        (withdrawn: the survey is forgotten, so a later resolve asks)."""
+        async with self.db.reading() as uow:
+            survey = await uow.csat.survey(int(entry.payload["survey"]))
+            ticket = await uow.tickets.by_id(survey.ticket_id) if survey is not None else None
+        if survey is None or ticket is None:
+            return Delivered(withdrawn=True)
+        if survey.message_ts is not None:
+            return Delivered(ts=survey.message_ts, channel=survey.channel_id)
+        if (
+            ticket.status != TicketStatus.RESOLVED
+            or ticket.resolution_kind != ResolutionKind.RESOLVED
+        ):
+            return Delivered(withdrawn=True)
+        message = customer_csat.survey(ticket.number, survey.id)
+        return await self._post_once(
+            gateway,
+            entry,
+            uncertain,
+            survey.channel_id,
+            message,
+            survey.thread_ts,
+            self._rank(ticket),
+        )
+
+    async def _csat_thanks(self, gateway: SlackGateway, entry: OutboxEntry) -> Delivered:
+        """The survey edited into its thanks (rendered from the survey: a repeat shows the same)."""
+        async with self.db.reading() as uow:
+            survey = await uow.csat.survey(int(entry.payload["survey"]))
+            ticket = await uow.tickets.by_id(survey.ticket_id) if survey is not None else None
+        if survey is None or ticket is None:
+            return Delivered(withdrawn=True)
+        if survey.message_ts is None:
+            return Delivered(error="the survey's ts is not stored yet")  # retried shortly
+        message = customer_csat.thanks(ticket.number, survey.id, survey.closes_at)
+        return await gateway.update(survey.channel_id, survey.message_ts, message)
+
+    async def _csat_alert(
+        self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool
+    ) -> Delivered:
+        """A low rating (or a comment on one) to the owner's DM or the internal channel."""
+        p: dict[str, Any] = entry.payload
+        target = str(p["target"])
+        root = p.get("root") or []
+        opened, permalink = await asyncio.gather(
+            gateway.open_dm(target) if is_user(target) else _none(),
+            gateway.permalink(*root) if len(root) == 2 else _none(),
+        )
+        channel = target
+        if is_user(target):
+            if opened is None:
+                return Delivered(error="conversations.open failed")
+            channel = opened
+        previous = p.get("previous")
+        message = low_score_alert(
+            LowScore(
+                number=int(p["number"]),
+                account=str(p["account"]),
+                score=int(p["score"]),
+                rater=str(p["rater"]),
+                owner=p.get("owner"),
+                comment=str(p.get("comment") or ""),
+                permalink=permalink,
+                previous=int(previous) if previous is not None else None,
+                comment_only=bool(p.get("comment_only")),
+            )
+        )
+        return await self._post_once(gateway, entry, uncertain, channel, message)

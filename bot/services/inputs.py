@@ -64,7 +64,8 @@ class Caller:
     team_id: str
     user_id: str
     channel_id: str | None
-    trigger_id: str | None = None  # slash commands: lets us open a modal
+    trigger_id: str | None = None  # slash commands and buttons: lets us open a modal
+    user_team: str | None = None  # the person's own team, when the payload says (buttons, forms)
 
 
 @dataclass(frozen=True)

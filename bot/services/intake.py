@@ -323,6 +323,7 @@ class IntakeService:
             # A customer writing back into a resolved thread means it is not done.
             ticket.status = TicketStatus.OPEN
             ticket.resolved_at = None
+            ticket.resolution_kind = None
             await uow.audit.record(
                 msg.team_id, msg.user_id, "reopened", now, ticket.id, via="customer reply"
             )
