@@ -38,14 +38,17 @@ from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
 from bot.services.cards import CardRefresher
 from bot.services.container import Services
+from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.effects import DeskEffects
 from bot.services.escalation import EscalationService
+from bot.services.home import FiguresSource, HomePages, HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
+from bot.services.private_reports import PrivateReports, ReportFiles
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
 from bot.slack.http_session import SharedSession
@@ -56,7 +59,11 @@ from handlers.errors import register_error_handler
 from handlers.events import EventListeners
 from handlers.registry import BOT_SCOPES
 from handlers.views import register_views
-from schedules.retention import RetentionScheduler
+from schedules.periodic import (
+    RETENTION_EVERY_SECONDS,
+    RETENTION_FIRST_AFTER_SECONDS,
+    PeriodicJob,
+)
 from schedules.sweep import SweepScheduler
 from store import migrate
 from store.db import Database
@@ -84,27 +91,41 @@ def build_services(
     replica: str | None = None,
     outbox_lease: float = 30.0,
     one_workspace: bool = True,
+    wall: Clock | None = None,
+    figures: FiguresSource | None = None,
+    report_files: ReportFiles | None = None,
 ) -> Services:
-    """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth)."""
+    """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
+    `wall`: the outbox's real-time clock, which tests may move; `figures`: this month's figures
+    for managers' Homes, from the reports; `report_files`: makes reports' charts, a placeholder
+    by default)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
-    outbox = Outbox(
+    pages = HomePages(db, config, people, clock, figures)
+    effects = DeskEffects(
         db,
-        DeskEffects(db, gateways, presenter, metrics, tiers=tuple(config.tiers)),
-        lease=outbox_lease,
+        gateways,
+        presenter,
+        metrics,
+        tiers=tuple(config.tiers),
+        home=pages,
+        reports=report_files,
     )
+    outbox = Outbox(db, effects, wall=wall, lease=outbox_lease)
+    home = HomeService(db, config, people, outbox, clock)
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
-    incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox)
+    incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox, home)
     intake = IntakeService(
-        db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents
+        db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents, home
     )
-    tickets = TicketOps(db, clock, presenter, sla, outbox)
+    csat = CsatService(db, config, clock, people, outbox)
+    tickets = TicketOps(db, clock, presenter, sla, outbox, csat, home)
     accounts = AccountService(db, config, clock, gateways, outbox, one_workspace=one_workspace)
     escalation = EscalationService(
-        db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics
+        db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics, home
     )
-    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox)
+    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox, home)
     return Services(
         db=db,
         config=config,
@@ -115,6 +136,7 @@ def build_services(
         sla=sla,
         intake=intake,
         tickets=tickets,
+        csat=csat,
         accounts=accounts,
         escalation=escalation,
         desk=desk,
@@ -123,6 +145,8 @@ def build_services(
         inflight=InFlight(),
         outbox=outbox,
         installs=InstallService(db, clock, gateways, accounts),
+        home=home,
+        private_reports=PrivateReports(db, outbox),
     )
 
 
@@ -227,7 +251,12 @@ class ConnectDesk:
         self.retention = Retention(
             self.db, self.services.clock, timedelta(days=settings.retention_days)
         )
-        self.pruning = RetentionScheduler(self.retention.prune)
+        self.pruning = PeriodicJob(
+            "retention",
+            self.retention.prune,
+            RETENTION_EVERY_SECONDS,
+            RETENTION_FIRST_AFTER_SECONDS,
+        )
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)

@@ -1,4 +1,9 @@
-"""Triage card buttons: ack at once, run the action, tell the presser only if something is off."""
+"""Buttons: ack at once, run the action, answer the presser privately.
+
+Triage card buttons tell the presser only if something is off; a survey's rating buttons
+always say what was recorded (or why nothing was). An App Home's press has no response_url:
+the presser's Home shows the answer.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from bot.services.container import Services
 from handlers.commands import ack_now
 from handlers.errors import reported
 from handlers.parsing import action_caller
-from handlers.registry import ACTIONS
+from handlers.registry import CSAT_ACTIONS, DESK_ACTIONS, HOME_ACTIONS
 
 
 def register_actions(app: AsyncApp, services: Services) -> None:
@@ -24,5 +29,21 @@ def register_actions(app: AsyncApp, services: Services) -> None:
         if reply is not None:
             await respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
-    for action_id in ACTIONS:
+    async def rate(body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        reply = await services.csat.press(
+            action_caller(body), str(action.get("action_id") or ""), str(action.get("value") or "")
+        )
+        if reply is not None:
+            await respond(response_type="ephemeral", replace_original=False, **reply.payload())
+
+    async def press_home(body: dict[str, Any], action: dict[str, Any]) -> None:
+        await services.desk.press_home(
+            action_caller(body), str(action.get("action_id") or ""), str(action.get("value") or "")
+        )
+
+    for action_id in DESK_ACTIONS:
         app.action(action_id)(ack=ack_now, lazy=[reported(services.inflight.tracked(press))])
+    for action_id in CSAT_ACTIONS:
+        app.action(action_id)(ack=ack_now, lazy=[reported(services.inflight.tracked(rate))])
+    for action_id in HOME_ACTIONS:
+        app.action(action_id)(ack=ack_now, lazy=[reported(services.inflight.tracked(press_home))])

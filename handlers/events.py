@@ -11,10 +11,18 @@ from itertools import groupby
 from typing import Any
 
 from bot.services.container import Services
-from handlers.parsing import channel_joined, incoming_message, installation_team, revoked_bot
+from bot.services.home import HOME_TAB
+from handlers.parsing import (
+    channel_joined,
+    home_opened,
+    incoming_message,
+    installation_team,
+    revoked_bot,
+)
 from handlers.registry import EVENTS
 
 JOINS = ("member_joined_channel", "channel_shared")
+HOME_OPENED = "app_home_opened"
 
 
 class EventListeners:
@@ -28,6 +36,9 @@ class EventListeners:
         event = body.get("event")
         if not isinstance(event, dict) or event.get("type") not in EVENTS:
             return False
+        if event["type"] == HOME_OPENED:
+            # The Messages tab (the bot's DMs) changes nothing: acknowledged, not stored.
+            return event.get("tab", HOME_TAB) == HOME_TAB
         if event["type"] != "message":
             return True
         # Edits, deletions, joins and every bot's posts (our own echoes among them) never
@@ -49,6 +60,8 @@ class EventListeners:
                     await self.services.accounts.on_channel_joined(
                         channel_joined(body, body["event"])
                     )
+                elif kind == HOME_OPENED:
+                    await self.services.home.opened(home_opened(body, body["event"]))
                 elif kind == "app_uninstalled" or (
                     kind == "tokens_revoked" and revoked_bot(body["event"])
                 ):

@@ -6,13 +6,14 @@ import json
 from typing import Any
 
 from bot.installs.registry import install_key
+from bot.messages.customer_csat import comment_of
 from bot.messages.incident_modal import (
     ACCOUNTS_BLOCK,
     SEVERITY_BLOCK,
     TITLE_BLOCK,
     modal_values,
 )
-from bot.services.inputs import Caller, ChannelJoined, DeclareForm, IncomingMessage
+from bot.services.inputs import Caller, ChannelJoined, DeclareForm, HomeOpened, IncomingMessage
 from bot.slack.events import event_id_of
 
 
@@ -72,6 +73,17 @@ def channel_joined(body: dict[str, Any], event: dict[str, Any]) -> ChannelJoined
     )
 
 
+def home_opened(body: dict[str, Any], event: dict[str, Any]) -> HomeOpened:
+    """An app_home_opened event as a HomeOpened (the install that heard it, who, which tab)."""
+    return HomeOpened(
+        event_id=event_id_of(body),
+        team_id=installation_team(body),
+        user_id=_str(event.get("user")) or "",
+        # Slack always says which tab; without one it can only be the Home (as `wants` takes it).
+        tab=_str(event.get("tab")) or "home",
+    )
+
+
 def revoked_bot(event: dict[str, Any]) -> bool:
     """Whether a tokens_revoked event revoked the bot's token (not only users' tokens)."""
     tokens = event.get("tokens")
@@ -93,13 +105,15 @@ def command_caller(command: dict[str, Any]) -> Caller:
 
 
 def action_caller(body: dict[str, Any]) -> Caller:
-    """Who pressed a button, and where."""
+    """Who pressed a button (their own team too), and where; its trigger opens a modal."""
     user = _dict(body.get("user"))
     channel = _dict(body.get("channel"))
     return Caller(
         team_id=_interaction_key(body),
         user_id=str(user.get("id") or ""),
         channel_id=_str(channel.get("id")),
+        trigger_id=_str(body.get("trigger_id")),
+        user_team=_str(user.get("team_id")),
     )
 
 
@@ -115,6 +129,7 @@ def view_caller(body: dict[str, Any], view: dict[str, Any]) -> Caller:
         team_id=_interaction_key(body),
         user_id=str(user.get("id") or ""),
         channel_id=_str(channel),
+        user_team=_str(user.get("team_id")),
     )
 
 
@@ -136,3 +151,8 @@ def declare_form(view: dict[str, Any]) -> DeclareForm:
     return DeclareForm(
         severity=values[SEVERITY_BLOCK], title=values[TITLE_BLOCK], accounts=values[ACCOUNTS_BLOCK]
     )
+
+
+def csat_comment(view: dict[str, Any]) -> tuple[int | None, str]:
+    """The survey a comment form belongs to, and the comment typed."""
+    return comment_of(view)

@@ -1,5 +1,7 @@
 """What the app listens to, in one place: the manifest test checks it against manifest.yml."""
 
+from bot.messages.customer_csat import COMMENT_ACTION, COMMENT_CALLBACK, RATE_ACTIONS
+from bot.messages.home import HOME_CLAIM_ACTION, HOME_RESOLVE_ACTION
 from bot.messages.incident_modal import DECLARE_CALLBACK
 from bot.messages.internal import CLAIM_ACTION, ESCALATE_ACTION, RESOLVE_ACTION
 
@@ -10,6 +12,7 @@ EVENTS = (
     "channel_shared",
     "app_uninstalled",
     "tokens_revoked",
+    "app_home_opened",
 )
 # Manifest subscriptions that deliver those events: message arrives per conversation type.
 EVENT_SUBSCRIPTIONS = (
@@ -19,11 +22,17 @@ EVENT_SUBSCRIPTIONS = (
     "channel_shared",
     "app_uninstalled",
     "tokens_revoked",
+    "app_home_opened",
 )
 COMMANDS = ("/desk",)
-ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
+# Buttons on the triage card (the team's), on the satisfaction survey (the customer's), and on
+# the App Home (which, unlike the others, has no response_url to answer by).
+DESK_ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
+CSAT_ACTIONS = (*RATE_ACTIONS, COMMENT_ACTION)
+HOME_ACTIONS = (HOME_CLAIM_ACTION, HOME_RESOLVE_ACTION)
+ACTIONS = (*DESK_ACTIONS, *CSAT_ACTIONS, *HOME_ACTIONS)
 # Modal submissions (callback ids of the views we open).
-VIEWS = (DECLARE_CALLBACK,)
+VIEWS = (DECLARE_CALLBACK, COMMENT_CALLBACK)
 # Web API methods the gateway calls (the manifest test derives the scopes from Slack's spec).
 WEB_API_METHODS = (
     "api.test",
@@ -39,6 +48,10 @@ WEB_API_METHODS = (
     "conversations.replies",
     "conversations.open",
     "views.open",
+    "views.publish",
+    # files_upload_v2 (reports' charts): announce, then share; the bytes go to a URL.
+    "files.getUploadURLExternal",
+    "files.completeUploadExternal",
 )
 # The bot scopes an OAuth install asks for (the manifest test checks manifest.yml has these).
 BOT_SCOPES = (
@@ -51,5 +64,6 @@ BOT_SCOPES = (
     "im:history",
     "reactions:write",
     "users:read",
+    "files:write",
     "commands",
 )

@@ -7,9 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.messages.customer_csat import COMMENT_CALLBACK
 from bot.messages.incident_modal import DECLARE_CALLBACK
 from bot.services.container import Services
-from handlers.parsing import declare_form, view_caller
+from handlers.parsing import csat_comment, declare_form, view_caller
 
 
 def register_views(app: AsyncApp, services: Services) -> None:
@@ -25,3 +26,13 @@ def register_views(app: AsyncApp, services: Services) -> None:
             return
         await ack()
         await services.desk.tell(caller, result.reply)
+
+    @app.view(COMMENT_CALLBACK)
+    @services.inflight.tracked
+    async def comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        survey_id, text = csat_comment(view)
+        errors = await services.csat.comment(view_caller(body, view), survey_id, text)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()

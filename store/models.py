@@ -113,6 +113,9 @@ class Ticket(Base):
         UniqueConstraint("team_id", "channel_id", "root_ts"),
         Index("ix_tickets_requester", "team_id", "channel_id", "requester_user_id", "status"),
         Index("ix_tickets_owner", "team_id", "owner_user_id", "status"),
+        # The App Home: a workspace's open tickets counted and listed by SLA flag, soonest due
+        # first, without reading its resolved history (migration 0008).
+        Index("ix_tickets_open_flag", "team_id", "status", "sla_flag", "next_due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -230,6 +233,21 @@ class LadderFiring(Base):
     repeat: Mapped[int] = mapped_column(Integer)
     percent: Mapped[int] = mapped_column(Integer)
     fired_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DigestSend(Base):
+    """The ledger of scheduled sends (weekly digest, monthly report): one row per team and
+    period, so each goes out once across restarts and replicas (unique key)."""
+
+    __tablename__ = "digest_sends"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProcessedEvent(Base):
@@ -352,6 +370,22 @@ class CsatAnswer(Base):
     changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # Set when the low-score alert was decided, so a changed answer never alerts twice.
     alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class HomeOpener(Base):
+    """Someone who opened the desk's App Home: only they get it published again on changes.
+
+    `notice` is the answer to their last button press on the Home, shown at its top until
+    they next open it.
+    """
+
+    __tablename__ = "home_openers"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    notice: Mapped[str] = mapped_column(Text, default="")
+    notice_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class OutboxEntry(Base):

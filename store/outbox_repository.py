@@ -47,13 +47,22 @@ class OutboxRepository:
         ticket_id: int | None = None,
         payload: dict[str, Any] | None = None,
         claimed_by: str | None = None,
+        not_before: datetime | None = None,
     ) -> int | None:
         """Record a side effect once per `key`; its id, or None if the key was recorded before.
 
         `claimed_by`: the row starts claimed by that worker (its first try), which will run it
         right after the commit; if it dies first, the claim lapses and another worker redoes it.
+        `not_before`: not due before then (a delayed effect; left unclaimed for the workers).
         """
-        row = OutboxEntry(key=key, kind=kind, team_id=team_id, ticket_id=ticket_id, payload=payload)
+        row = OutboxEntry(
+            key=key,
+            kind=kind,
+            team_id=team_id,
+            ticket_id=ticket_id,
+            payload=payload,
+            not_before=not_before,
+        )
         return (await self.add_many([row], at, claimed_by=claimed_by)).get(key)
 
     async def add_many(
@@ -73,7 +82,7 @@ class OutboxRepository:
                 "attempts": 1 if claimed_by else 0,
                 "claimed_by": claimed_by,
                 "claimed_at": at if claimed_by else None,
-                "not_before": at,
+                "not_before": r.not_before or at,
                 "created_at": at,
             }
             for r in rows

@@ -11,7 +11,10 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.tickets import TicketStatus
+from store.csat_repository import CsatRepository
 from store.dialect import advisory_lock, insert_for
+from store.digest_repository import DigestRepository
+from store.home_repository import HomeRepository
 from store.incident_repository import IncidentRepository
 from store.models import (
     Account,
@@ -91,6 +94,11 @@ class AccountRepository:
             select(Account.id, Account.name).where(Account.team_id == team_id)
         )
         return {account_id: name for account_id, name in result}
+
+    async def team_ids(self) -> Sequence[str]:
+        """Every workspace that has accounts."""
+        rows = await self.session.scalars(select(Account.team_id).distinct())
+        return rows.all()
 
     async def all(self, team_id: str) -> Sequence[Account]:
         """Every account of a workspace, by name."""
@@ -485,6 +493,9 @@ class Repositories:
         self.incidents = IncidentRepository(session)
         self.outbox = OutboxRepository(session)
         self.workspaces = WorkspaceRepository(session)
+        self.csat = CsatRepository(session)
+        self.digests = DigestRepository(session)
+        self.home = HomeRepository(session)
         self._after_commit: list[Callable[[], None]] = []
 
     def on_commit(self, callback: Callable[[], None]) -> None:

@@ -114,7 +114,11 @@ def test_demo_shows_each_message_as_first_posted_then_its_edits(demo_output: str
     assert lines[request + 4] == (
         "      14:07 (thread) alice: Hi Carol, on it: the export workers are restarting."
     )
-    assert lines[request + 5].startswith("14:01 [#globex-support] carol: Also the scheduled")
+    # Resolved: the satisfaction survey is asked in the same thread.
+    assert lines[request + 5].startswith(
+        "      14:16 (thread) connectdesk: How did we do on ticket *#1*?"
+    )
+    assert lines[request + 6].startswith("14:01 [#globex-support] carol: Also the scheduled")
     # The incident notice: its status line as first posted, then what each edit changed.
     notice = next(i for i, line in enumerate(lines) if "We're aware of an issue" in line)
     assert lines[notice].startswith("18:36 [#globex-support] connectdesk: :rotating_light:")

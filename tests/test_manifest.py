@@ -21,7 +21,11 @@ from tests.support.specs import SPECS
 ROOT = Path(__file__).resolve().parents[1]
 
 # Events newer than Slack's AsyncAPI spec (2019), with the scopes Slack's event docs list.
-NEWER_EVENTS = {"channel_shared": {"channels:read", "groups:read"}}
+NEWER_EVENTS = {
+    "channel_shared": {"channels:read", "groups:read"},
+    # Slack's docs: no scope needed; the manifest's `features.app_home.home_tab_enabled` is.
+    "app_home_opened": set(),
+}
 # The OpenAPI spec (2020) names the legacy chat:write:bot; granular bot apps ask for chat:write.
 LEGACY_SCOPES = {"chat:write:bot": "chat:write", "chat:write:user": "chat:write"}
 # conversations.info accepts any of four read scopes; we look at public and private channels.
@@ -29,9 +33,17 @@ CHOSEN_SCOPES = {
     "conversations.info": {"channels:read", "groups:read"},
     # Broadcast reconciliation looks in shared channels; the outbox also in alert DMs.
     "conversations.history": {"channels:history", "groups:history", "im:history"},
-    "conversations.replies": {"channels:history", "groups:history"},
+    # ...and in the thread of a report in a DM, for its chart.
+    "conversations.replies": {"channels:history", "groups:history", "im:history"},
     # Only DMs with our own people (alerts): a DM's channel id, to look for an alert there.
     "conversations.open": {"im:write"},
+    # The upload methods (2022) are newer than the spec (2020); Slack's docs: files:write.
+    "files.getUploadURLExternal": {"files:write"},
+    "files.completeUploadExternal": {"files:write"},
+}
+# slack_sdk helpers the gateway calls that are several Web API methods in one.
+COMPOSITE_CALLS = {
+    "files.upload_v2": {"files.getUploadURLExternal", "files.completeUploadExternal"},
 }
 
 
@@ -96,7 +108,8 @@ def test_gateway_calls_only_registered_methods() -> None:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
                 if node.value.attr in {"client", "_client"} and re.match(r"^[a-z]+_", node.attr):
-                    called.add(node.attr.replace("_", ".", 1))
+                    name = node.attr.replace("_", ".", 1)
+                    called |= COMPOSITE_CALLS.get(name, {name})
     assert called == set(registry.WEB_API_METHODS)
 
 
@@ -115,6 +128,19 @@ def test_app_registers_exactly_the_manifest_listeners() -> None:
         assert desk.inbox.wants(body) == (kind in registry.EVENTS), kind
     # Modals need interactivity, which also carries the buttons.
     assert manifest()["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_the_home_tab_is_on_and_only_its_opening_is_stored() -> None:
+    assert manifest()["features"]["app_home"]["home_tab_enabled"] is True
+    settings = Settings(
+        SLACK_BOT_TOKEN=SecretStr("xoxb-x"),
+        SLACK_SIGNING_SECRET=SecretStr("s"),
+        CONNECTDESK_DATABASE_URL="sqlite+aiosqlite:///:memory:",
+    )
+    desk = create_app(settings, world.desk_config())
+    for tab, stored in (("home", True), ("messages", False)):
+        event = {"type": "app_home_opened", "user": "U1", "tab": tab, "event_ts": "1.0"}
+        assert desk.inbox.wants({"type": "event_callback", "event": event}) is stored, tab
 
 
 def test_oauth_installs_ask_for_the_manifests_scopes() -> None:

@@ -30,7 +30,8 @@ LONG_DESCRIPTION = (
     " customer request into a tracked ticket with an owner and SLA clocks, warns the account team"
     " before an SLA is missed, alerts managers when it is, and keeps everything internal out of"
     " shared channels. Claim, assign, resolve and list tickets with /desk and the triage card"
-    " buttons."
+    " buttons; the App Home shows each person their tickets by time left, and managers the"
+    " team's SLA state."
 )
 
 # Why each scope is asked for (shown as comments in manifest.yml).
@@ -44,6 +45,7 @@ SCOPE_REASONS = {
     "im:history": "conversations.history in that DM: was the alert already sent?",
     "reactions:write": "👀 on new requests, ✅ when resolved",
     "users:read": "users.info: is this person on our team or a customer?",
+    "files:write": "files_upload_v2: a report's chart, in a manager's DM",
     "commands": "/desk",
 }
 
@@ -82,6 +84,13 @@ def build_manifest(
             "background_color": "#1d3557",
         },
         "features": {
+            # The Home lists each person's tickets; the Messages tab holds the bot's DMs
+            # (alerts), read only: nobody listens to messages sent to the bot.
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "bot_user": {"display_name": "connectdesk", "always_online": True},
             "slash_commands": [command],
         },

@@ -9,20 +9,22 @@ in exactly one place, `_resolve`, which `DeskConfig` then holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
 from bot.config.yaml_lines import line_of, load_with_lines
 from bot.domain.calendar import Calendar
+from bot.domain.csat import DEFAULT_LOW_SCORE, MAX_DELAY, CsatPolicy
+from bot.domain.digests import DigestSchedule, parse_weekly
 from bot.domain.durations import parse_duration
 from bot.domain.incidents import DEFAULT_UPDATE_EVERY, Severity
 from bot.domain.ladder import EscalationStep, StepTime
 from bot.domain.policy import SlaPolicy, SlaTargets
-from bot.domain.reports import zone
 from bot.domain.tickets import Priority
 from bot.domain.triage import TriageRule
 
@@ -46,32 +48,63 @@ def _str_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-def _time_zone(value: Any) -> str:
-    name = str(value).strip()
-    zone(name)  # ValueError naming it if there is no such zone
-    return name
-
-
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 At = Annotated[StepTime, BeforeValidator(_step_time)]
 StrList = Annotated[tuple[str, ...], BeforeValidator(_str_list)]
 StrSet = Annotated[frozenset[str], BeforeValidator(_str_list)]
-TimeZone = Annotated[str, BeforeValidator(_time_zone)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
+def _weekly(value: Any) -> tuple[int, time] | None:
+    if value is False or value is None or str(value).casefold() == "off":
+        return None
+    if isinstance(value, tuple):
+        return value
+    return parse_weekly(str(value))
+
+
+def _zone_name(value: Any) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not a time zone (use a name like Europe/Berlin)") from None
+    return str(value)
+
+
+Weekly = Annotated[tuple[int, time] | None, BeforeValidator(_weekly)]
+ZoneName = Annotated[str, BeforeValidator(_zone_name)]
+
+
+class DigestModel(_Strict):
+    """`team.digest`: when managers get the weekly digest and the monthly report."""
+
+    weekly: Weekly = (0, time(9, 0))  # "Mon 09:00"; off to send none
+    monthly: bool = True  # on the 1st, at the weekly digest's time of day
+
+
 class TeamConfig(_Strict):
-    """Who counts as internal, who manages, where escalations go."""
+    """Who counts as internal, who manages, where escalations go, the team's own clock."""
 
     internal_team_ids: StrSet = frozenset()
     managers: StrList = Field(min_length=1)
     escalation_channel: str
     groups: dict[str, StrList] = Field(default_factory=dict)
-    # Where the team's weeks and months begin (reports, digests): an IANA zone name.
-    timezone: TimeZone = "UTC"
+    timezone: ZoneName = "UTC"  # for digests and report periods
+    digest: DigestModel = DigestModel()
+
+    def digest_schedule(self) -> DigestSchedule:
+        """The team's digest times as the domain computes with them."""
+        weekly = self.digest.weekly
+        return DigestSchedule(
+            timezone=self.timezone,
+            weekday=weekly[0] if weekly else 0,
+            at=weekly[1] if weekly else time(9, 0),
+            weekly=weekly is not None,
+            monthly=self.digest.monthly,
+        )
 
 
 class WorkspaceTeamModel(_Strict):
@@ -81,7 +114,8 @@ class WorkspaceTeamModel(_Strict):
     managers: StrList | None = Field(default=None, min_length=1)
     escalation_channel: str | None = None
     groups: dict[str, StrList] | None = None
-    timezone: TimeZone | None = None
+    timezone: ZoneName | None = None
+    digest: DigestModel | None = None
 
     def over(self, team: TeamConfig) -> TeamConfig:
         """`team` with what this workspace sets instead."""
@@ -123,6 +157,34 @@ class TierModel(_Strict):
     renewal_watch: bool = False
     priorities: dict[Priority, TargetsModel]
     ladder: list[StepModel] = Field(default_factory=_default_ladder)
+    # The satisfaction survey asked in the thread of a resolved ticket (`on` / `off`).
+    csat: bool = True
+    csat_delay: Duration | None = None
+    csat_low_score: int = DEFAULT_LOW_SCORE
+
+    @field_validator("csat", mode="before")
+    @classmethod
+    def _on_or_off(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        words = {"on": True, "off": False, "true": True, "false": False}
+        if isinstance(value, str) and value.strip().lower() in words:
+            return words[value.strip().lower()]
+        raise ValueError(f"'{value}' is not on or off")
+
+    @field_validator("csat_delay")
+    @classmethod
+    def _sane_delay(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value > MAX_DELAY:
+            raise ValueError("the survey delay can be at most 7d (it asks about a fresh answer)")
+        return value
+
+    @field_validator("csat_low_score", mode="before")
+    @classmethod
+    def _a_score(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            raise ValueError(f"'{value}' is not a score from 1 to 5 (answers at or below it alert)")
+        return value
 
 
 class AccountSpec(_Strict):
@@ -221,6 +283,7 @@ class Tier:
     targets: dict[Priority, SlaTargets]
     ladder: tuple[EscalationStep, ...]
     renewal_watch: bool = False
+    csat: CsatPolicy = CsatPolicy()
 
 
 @dataclass(frozen=True)
@@ -263,6 +326,11 @@ class DeskConfig:
             calendar=calendar or spec.calendar,
             ladder=spec.ladder,
         )
+
+    def csat(self, tier: str) -> CsatPolicy:
+        """The survey settings of a tier (a tier no longer configured: the defaults)."""
+        known = self.tiers.get(tier)
+        return known.csat if known is not None else CsatPolicy()
 
     @property
     def default_tier(self) -> str:
@@ -374,6 +442,11 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
                 for s in tier.ladder
             ),
             renewal_watch=tier.renewal_watch,
+            csat=CsatPolicy(
+                enabled=tier.csat,
+                delay=tier.csat_delay or timedelta(0),
+                low_score=tier.csat_low_score,
+            ),
         )
 
     seen_names: set[str] = set()

@@ -35,6 +35,17 @@ def policy_table(config: DeskConfig) -> str:
             for step in tier.ladder
         )
         lines.append(f"ladder {tier.name}: {steps or 'none'}")
+    for tier in config.tiers.values():
+        survey = tier.csat
+        when = f"{format_duration(survey.delay)} after" if survey.delay else "when"
+        lines.append(
+            f"csat {tier.name}: "
+            + (
+                f"asked {when} resolved, scores <= {survey.low_score} alert"
+                if survey.enabled
+                else "off"
+            )
+        )
     lines.append("")
     for name, cal in config.calendars.items():
         lines.append(f"calendar {name}: {describe_calendar(cal)}")

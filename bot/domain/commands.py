@@ -12,13 +12,15 @@ from bot.domain.incident_commands import (
     IncidentCommandError,
     parse_incident,
 )
-from bot.domain.tickets import Priority, parse_ticket_ref
+from bot.domain.tickets import Priority, ResolutionKind, parse_ticket_ref
 
 USAGE: dict[str, str] = {
     "help": "/desk help",
     "claim": "/desk claim <ticket>",
     "assign": "/desk assign <ticket> @user",
     "resolve": "/desk resolve <ticket> [note]",
+    "close": "/desk close <ticket> duplicate|noise [note]",
+    "noise": "/desk noise <ticket> [note]",
     "reopen": "/desk reopen <ticket>",
     "wait": "/desk wait <ticket>",
     "priority": "/desk priority <ticket> P1|P2|P3|P4",
@@ -65,6 +67,15 @@ class Resolve:
     """Mark a ticket resolved, optionally with an internal note."""
 
     ticket: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Close:
+    """Close a ticket that needed no answer (a duplicate, or noise): no survey is asked."""
+
+    ticket: int
+    kind: ResolutionKind
     note: str = ""
 
 
@@ -132,6 +143,7 @@ DeskCommand = (
     | Claim
     | Assign
     | Resolve
+    | Close
     | Reopen
     | Wait
     | SetPriority
@@ -142,6 +154,13 @@ DeskCommand = (
     | Link
     | IncidentCommand
 )
+
+# The words `close` takes for how a ticket ends without an answer.
+CLOSE_KINDS = {
+    "duplicate": ResolutionKind.DUPLICATE,
+    "dup": ResolutionKind.DUPLICATE,
+    "noise": ResolutionKind.NOISE,
+}
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -211,6 +230,20 @@ def parse_command(text: str, tiers: Collection[str] = ()) -> DeskCommand:
         return Assign(ticket, parse_user(args[1], USAGE[name]))
     if name == "resolve":
         return Resolve(_ref(args, name), " ".join(args[1:]))
+    if name == "close":
+        ticket = _ref(args, name)
+        if len(args) < 2:
+            raise CommandError("`close` needs how it ends: duplicate or noise.", USAGE[name])
+        kind = CLOSE_KINDS.get(args[1].casefold())
+        if kind is None:
+            raise CommandError(
+                f"'{args[1]}' is not a way to close a ticket: use duplicate or noise"
+                " (`/desk resolve` for an answered request).",
+                USAGE[name],
+            )
+        return Close(ticket, kind, " ".join(args[2:]))
+    if name == "noise":
+        return Close(_ref(args, name), ResolutionKind.NOISE, " ".join(args[1:]))
     if name == "reopen":
         ticket = _ref(args, name)
         _no_extra(args[1:], name)

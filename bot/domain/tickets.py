@@ -30,6 +30,14 @@ class TicketStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class ResolutionKind(StrEnum):
+    """How a ticket was closed: answered, or closed as a duplicate or as noise (no survey)."""
+
+    RESOLVED = "resolved"
+    DUPLICATE = "duplicate"
+    NOISE = "noise"
+
+
 _REF = re.compile(r"^#?(\d{1,9})$")
 
 

@@ -5,7 +5,7 @@ from bot.emulator.delivery import Delivery
 from bot.emulator.emulator import Emulator
 from bot.emulator.faults import Faults
 from bot.emulator.queries import SeenMessage
-from bot.emulator.workspace import Channel, StoredMessage, Team, User, Workspace
+from bot.emulator.workspace import Channel, StoredFile, StoredMessage, Team, User, Workspace
 
 __all__ = [
     "ApiCall",
@@ -14,6 +14,7 @@ __all__ = [
     "Emulator",
     "Faults",
     "SeenMessage",
+    "StoredFile",
     "StoredMessage",
     "Team",
     "User",

@@ -19,6 +19,7 @@ from bot.emulator.delivery import Deliverer, Delivery
 from bot.emulator.endpoint import WebApiEndpoint
 from bot.emulator.faults import Faults
 from bot.emulator.holds import Hold
+from bot.emulator.homes import Homes
 from bot.emulator.installing import Installing
 from bot.emulator.interactions import Interactions
 from bot.emulator.limits import Limits
@@ -29,7 +30,7 @@ from bot.emulator.responses import ResponseUrls
 from bot.emulator.server import HttpServer
 from bot.emulator.socket_mode import SocketModeHub
 from bot.emulator.webapi import WebApi
-from bot.emulator.workspace import Install, StoredMessage, Workspace
+from bot.emulator.workspace import Install, StoredFile, StoredMessage, Workspace
 
 __all__ = ["ApiCall", "Emulator", "SeenMessage"]
 
@@ -74,7 +75,12 @@ class Emulator:
             transport=transport,
             echo_bot_messages=echo_bot_messages,
         )
-        self.api = WebApi(workspace, self.link.echo, trigger_ttl=trigger_ttl)
+        self.api = WebApi(
+            workspace,
+            self.link.echo,
+            trigger_ttl=trigger_ttl,
+            base_url=lambda: self.server.base_url,
+        )
         self.api.methods["apps.connections.open"] = self.socket.connections_open
         # Installs by OAuth; the bot token given here is the workspace's own install.
         self.oauth = OAuthServer(workspace)
@@ -83,10 +89,12 @@ class Emulator:
             workspace, self.api, self.oauth, self.limits, self.log, faults, app_token
         )
         self.responses = ResponseUrls(workspace, self.server, self.log)
-        self.people = People(workspace, self.link)
+        self.people = People(workspace, self.link, self.api.views)
         self.interactions = Interactions(workspace, self.api, self.link, self.responses)
         self.installing = Installing(workspace, self.oauth, self.link)
-        self.queries = Queries(workspace)
+        self.queries = Queries(workspace, self.api.views)
+        # The App Home: open it, press its buttons, read it (homes.py).
+        self.homes = Homes(self.people, self.interactions, self.queries, self.api.views)
 
     # ---- lifecycle -------------------------------------------------------------------------
     @property
@@ -354,6 +362,14 @@ class Emulator:
     def reactions(self, channel_id: str, ts: str) -> dict[str, list[str]]:
         """Reactions on a message: name -> user ids."""
         return self.queries.reactions(channel_id, ts)
+
+    def uploaded(self, channel_id: str | None = None) -> list[StoredFile]:
+        """Files uploaded (those shared in `channel_id`, if given), oldest first; bytes: `data`."""
+        return [
+            f
+            for f in self.ws.files.values()
+            if channel_id is None or any(c == channel_id for c, _ts in f.shares)
+        ]
 
     def render(self, text: str) -> str:
         """Slack markup as a reader sees it."""

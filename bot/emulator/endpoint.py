@@ -1,5 +1,6 @@
 """The Web API over HTTP: read the call, check its token, inject faults and rate limits,
-run the method and record the call with its answer."""
+run the method and record the call with its answer. Also the upload URLs that
+files.getUploadURLExternal hands out (recorded as `upload_url` calls)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.emulator.calls import ApiCall, CallLog
 from bot.emulator.faults import (
@@ -24,7 +25,11 @@ from bot.emulator.holds import Holds
 from bot.emulator.limits import Limits
 from bot.emulator.oauth import OAuthServer
 from bot.emulator.webapi import ApiError, Method, WebApi
+from bot.emulator.webapi.files import UPLOAD_PATH
 from bot.emulator.workspace import Install, Workspace
+
+# How the call log names a POST of a file's bytes to its upload URL (not a Web API method).
+UPLOAD_CALL = "upload_url"
 
 
 class WebApiEndpoint:
@@ -53,6 +58,27 @@ class WebApiEndpoint:
         """Serve the Web API on the emulator's HTTP app."""
         app.router.add_post("/api/{method}", self._handle_api)
         app.router.add_get("/api/{method}", self._handle_api)
+        app.router.add_post(UPLOAD_PATH + "{ticket}", self._handle_upload)
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """A file's bytes, raw (slack_sdk) or as the first part of a multipart form (curl -F)."""
+        arrived = time.time()
+        sent = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        if request.content_type.startswith("multipart/"):
+            data = b""
+            async for part in await request.multipart():
+                if isinstance(part, BodyPartReader):
+                    data = bytes(await part.read(decode=False))
+                    break
+        else:
+            data = await request.read()
+        ticket = request.match_info["ticket"]
+        status, text = self.api.files.receive(ticket, data)
+        answer = {"ok": status == 200, "text": text}
+        call = ApiCall(UPLOAD_CALL, {"ticket": ticket, "bytes": len(data)}, answer, status)
+        call.at, call.headers = arrived, sent
+        self.log.record(call)
+        return web.Response(status=status, text=text, content_type="text/plain")
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         arrived = time.time()  # before reading the body, so ApiCall.at is the arrival time

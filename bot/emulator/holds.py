@@ -29,9 +29,11 @@ class Hold:
         """Whether a call is the one this hold waits for."""
         if self.caught is not None or method != self.method:
             return False
-        if self.channel is not None and params.get("channel") != self.channel:
+        # files.completeUploadExternal names its channel `channel_id`, its text otherwise.
+        channel = params.get("channel") or params.get("channel_id")
+        if self.channel is not None and channel != self.channel:
             return False
-        text = str(params.get("text") or "")
+        text = str(params.get("text") or params.get("initial_comment") or "")
         return self.text_contains is None or self.text_contains in text
 
     async def reached(self, within: float = 10.0) -> dict[str, Any]:

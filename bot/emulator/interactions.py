@@ -118,6 +118,62 @@ class Interactions:
         self.responses.record_ack(user_id, channel_id, delivery)
         return delivery
 
+    async def press_home_button(
+        self, user_id: str, action_id: str, value: str | None = None
+    ) -> Delivery:
+        """A person presses a button on their App Home (block_actions from a view: no channel,
+        no response_url). Only a button the Home shows them can be pressed."""
+        home = self.api.views.published.get(user_id)
+        if home is None:
+            raise ValueError(f"{user_id} has no Home published")
+        found = next(
+            (
+                (block, element)
+                for block in home["blocks"]
+                for element in block.get("elements") or [block.get("accessory") or {}]
+                if element.get("type") == "button"
+                and element.get("action_id") == action_id
+                and (value is None or element.get("value") == value)
+            ),
+            None,
+        )
+        if found is None:
+            raise ValueError(f"{user_id}'s Home shows no button {action_id} {value or ''}")
+        block, button = found
+        user = self.ws.users[user_id]
+        payload = {
+            "type": "block_actions",
+            "user": {
+                "id": user_id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": user.team_id,
+            },
+            "api_app_id": self.api.app_id,
+            "token": VERIFICATION_TOKEN,
+            "team": {"id": user.team_id, "domain": user.team_id.lower()},
+            **self._org_fields(user_id),
+            "container": {"type": "view", "view_id": home["id"]},
+            "view": home,
+            "trigger_id": self.api.issue_trigger(user_id),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block.get("block_id") or "b",
+                    "text": button.get("text"),
+                    "value": button.get("value"),
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        delivery = Delivery(
+            body=urlencode({"payload": json.dumps(payload)}).encode(),
+            content_type="application/x-www-form-urlencoded",
+            kind="interactive",
+        )
+        return await self.link.deliver(delivery, retries=False)
+
     async def submit_view(
         self, user_id: str, view_id: str, values: dict[str, dict[str, dict[str, Any]]]
     ) -> Delivery:

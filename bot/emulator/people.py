@@ -9,15 +9,33 @@ from typing import Any
 
 from bot.emulator.app_link import AppLink
 from bot.emulator.delivery import Delivery
+from bot.emulator.webapi.views import Views
 from bot.emulator.workspace import StoredMessage, Workspace
 
 
 class People:
     """Each action changes the workspace (so people see it) and is delivered to the app."""
 
-    def __init__(self, ws: Workspace, link: AppLink) -> None:
+    def __init__(self, ws: Workspace, link: AppLink, views: Views) -> None:
         self.ws = ws
         self.link = link
+        self.views = views
+
+    async def open_home(self, user_id: str, tab: str = "home") -> Delivery:
+        """A person opens the app's Home (or its Messages tab): app_home_opened, as Slack
+        sends it to the install that serves them, with the Home they last had (if any)."""
+        user = self.ws.users[user_id]
+        install = self.ws.install_of(user_id)
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": self.ws.im_for(user_id, install.bot_user_id).id,
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+        if tab == "home" and user_id in self.views.published:
+            event["view"] = self.views.published[user_id]
+        return await self.link.deliver_event(event, team_id=user.team_id, install=install)
 
     async def post_message(
         self,

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.emulator.render import render
+from bot.emulator.render import blocks_text, render
 from bot.emulator.transcript import format_transcript
+from bot.emulator.webapi.views import Views
 from bot.emulator.workspace import StoredMessage, Workspace
 
 
@@ -35,13 +36,16 @@ class SeenMessage:
     versions: tuple[tuple[datetime | None, str], ...] = ()
     # Reactions on it now: (name, names of who reacted).
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Files shared with it: (name, size in bytes, MIME type).
+    files: tuple[tuple[str, int, str], ...] = ()
 
 
 class Queries:
     """Read-only views of the workspace for assertions."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, views: Views) -> None:
         self.ws = ws
+        self.views = views
 
     def messages(
         self, channel_id: str, thread_ts: str | None = None, include_replies: bool = True
@@ -114,6 +118,7 @@ class Queries:
                         (name, tuple(self._name(u) for u in users))
                         for name, users in m.reactions.items()
                     ),
+                    files=tuple((f["name"], int(f["size"]), f["mimetype"]) for f in m.files),
                 )
             )
         return seen
@@ -128,9 +133,21 @@ class Queries:
             and self.ws.channels[m.channel_id].is_ext_shared
         ]
 
+    def home(self, user_id: str) -> str | None:
+        """A person's App Home as they see it now (the latest view published for them), as
+        text read as they read it; None when the app never published one for them."""
+        view = self.views.published.get(user_id)
+        return blocks_text(view["blocks"], self.render) if view is not None else None
+
     def transcript(self, user_id: str) -> str:
-        """What a person saw, as they would tell it (bot/emulator/transcript.py)."""
-        return format_transcript(self.seen_by(user_id))
+        """What a person saw, as they would tell it (bot/emulator/transcript.py), then their
+        App Home as it is now, if the app published one for them."""
+        told = format_transcript(self.seen_by(user_id))
+        home = self.home(user_id)
+        if home is None:
+            return told
+        shown = "\n".join(f"{' ' * 6}{line}" for line in home.splitlines())
+        return f"{told}\n[App Home]\n{shown}" if told else f"[App Home]\n{shown}"
 
     def _name(self, user_id: str) -> str:
         user = self.ws.users.get(user_id)

@@ -17,7 +17,9 @@ STEP = " " * 6
 def format_transcript(seen: Sequence[SeenMessage]) -> str:
     """Each message as first posted, then its edits; thread replies indented under their parent.
 
-    `14:00 [#channel] author: text  [:eyes: by connectdesk]`, then for each edit
+    `14:00 [#channel] author: text  [:eyes: by connectdesk]`, each file shared with it under
+    it (`[file: chart.png, 12 KB, image/png]`; on the first line when there is no text), then
+    for each edit
     `↳ edited at 14:07: text` (only the lines that changed, when some stayed the same; an edit
     that left the text as it was is not shown). Times are the workspace clock's (the demo's
     compressed day, not the wall clock). A reply whose parent the person cannot see stands
@@ -50,8 +52,11 @@ def _message(s: SeenMessage, *, nested: bool) -> list[str]:
     reacted = "".join(f" [:{name}: by {', '.join(who)}]" for name, who in s.reactions)
     reacted = f" {reacted}" if reacted else ""
     head = f"{pad}{_clock(first[0])} {where}{tags}{s.author_name}: "
-    lines = _block(head, first[1].splitlines() or [""], pad + STEP)
+    files = [_file(*f) for f in s.files]
+    body = first[1].splitlines() or ([files.pop(0)] if files else [""])
+    lines = _block(head, body, pad + STEP)
     lines[0] += reacted
+    lines += [pad + STEP + f for f in files]
     previous = first[1]
     for at, text in later:
         if text == previous:
@@ -71,6 +76,19 @@ def _block(head: str, body: list[str], indent: str | None) -> list[str]:
     """`head` then the first line; the others under it (at `indent`, or aligned with it)."""
     under = " " * len(head) if indent is None else indent
     return [head + body[0], *(under + line for line in body[1:])]
+
+
+def _file(name: str, size: int, mimetype: str) -> str:
+    return f"[file: {name}, {file_size(size)}, {mimetype}]"
+
+
+def file_size(size: int) -> str:
+    """A size as Slack shows it: bytes under 1 KB, whole KB under 1 MB, else MB to one place."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _clock(at: datetime | None) -> str:

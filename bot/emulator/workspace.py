@@ -81,6 +81,30 @@ class StoredMessage:
     deleted: bool = False
     metadata: dict[str, Any] | None = None  # chat.postMessage `metadata`: event_type + payload
     posted_at: datetime | None = None
+    # Files shared with the message (files.completeUploadExternal), as the Web API shows them.
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class StoredFile:
+    """A file a bot uploaded: announced (files.getUploadURLExternal), its bytes (`data`, once
+    posted to the upload URL), then completed and shared (files.completeUploadExternal).
+
+    `shares` lists (channel id, message ts) for each message the file was shared in.
+    """
+
+    id: str
+    name: str
+    length: int  # as announced; `data` holds what was actually sent
+    user: str
+    team_id: str
+    ticket: str  # the last part of its upload URL
+    created: int
+    alt_txt: str | None = None
+    title: str = ""
+    data: bytes | None = None
+    completed: bool = False
+    shares: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Workspace:
@@ -104,6 +128,8 @@ class Workspace:
         self.messages: list[StoredMessage] = []
         self._by_key: dict[tuple[str, str], StoredMessage] = {}
         self._last_micros = 0
+        # Uploaded files by id (files.*), their bytes kept for tests to read.
+        self.files: dict[str, StoredFile] = {}
         # What time people see on their messages; the emulator sets it to the bot's clock.
         self.clock: Clock = SystemClock()
         self.add_user(User(bot_user_id, bot_name, our_team.id, real_name=bot_name, is_bot=True))

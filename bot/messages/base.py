@@ -60,6 +60,50 @@ class CustomerMessage(OutboundMessage):
             raise TypeError("customer messages are built only by bot.messages.customer")
 
 
+# Slack: a Home tab holds at most 100 blocks (SLACK_FACTS.md).
+MAX_HOME_BLOCKS = 100
+
+
+@dataclass(frozen=True)
+class HomeView:
+    """Someone's App Home tab (views.publish). Mrkdwn text that is not `Mrkdwn` is escaped."""
+
+    blocks: tuple[dict[str, Any], ...]
+
+    def __post_init__(self) -> None:
+        if len(self.blocks) > MAX_HOME_BLOCKS:
+            raise ValueError(f"Slack allows at most {MAX_HOME_BLOCKS} blocks in a Home tab")
+        object.__setattr__(
+            self, "blocks", tuple(_mrkdwn_texts(b, Mrkdwn.escape) for b in self.blocks)
+        )
+
+    def view(self) -> dict[str, Any]:
+        """The `view` argument of views.publish."""
+        return {"type": "home", "blocks": list(self.blocks)}
+
+
+@dataclass(frozen=True)
+class InternalHome(HomeView):
+    """A Home for one of our own people: tickets, SLA state, the team's figures."""
+
+
+@dataclass(frozen=True)
+class CustomerHome(HomeView):
+    """A Home safe for anyone; only `bot.messages.customer` builds one."""
+
+    origin: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.origin is not _CUSTOMER_SET:
+            raise TypeError("customer Homes are built only by bot.messages.customer")
+
+
+def customer_home(blocks: tuple[dict[str, Any], ...]) -> CustomerHome:
+    """Make a customer Home; call this only from the `bot.messages.customer*` modules."""
+    return CustomerHome(blocks=blocks, origin=_CUSTOMER_SET)
+
+
 def stored_message(payload: dict[str, Any]) -> InternalMessage:
     """An internal message back from the payload it was stored as (built, so markup, already)."""
     blocks = tuple(_mrkdwn_texts(b, Mrkdwn) for b in payload.get("blocks") or ())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.messages.base import CustomerMessage, customer_message
+from bot.messages.base import CustomerHome, CustomerMessage, customer_home, customer_message
 from bot.messages.markup import Mrkdwn, md
 
 
@@ -62,4 +62,20 @@ def receipt_resolved(number: int) -> CustomerMessage:
     return customer_message(
         f":white_check_mark: Ticket *#{number}* is resolved. If anything is still not right,"
         " reply in this thread and we'll pick it up again."
+    )
+
+
+def outsider_home() -> CustomerHome:
+    """The App Home of someone outside our team: one neutral line, nothing of the desk."""
+    return customer_home(
+        (
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "Hi! To ask for help, post in the channel you share with us;"
+                    " the team answers there.",
+                },
+            },
+        )
     )

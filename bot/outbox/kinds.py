@@ -16,3 +16,12 @@ class OutboxKind(StrEnum):
     DM = "dm"
     LINK_HINT = "link_hint"
     INCIDENT_NOTE = "incident_note"
+    # Publish someone's App Home, rendered from the database when it is sent.
+    HOME = "home"
+    # Satisfaction surveys: the question in the thread, its thanks (an edit), the low-score
+    # alert to the owner and the account's internal channel.
+    CSAT_SURVEY = "csat_survey"
+    CSAT_THANKS = "csat_thanks"
+    CSAT_ALERT = "csat_alert"
+    # A report by DM to one person: its text, then a chart made when sent, in its thread.
+    REPORT = "report"

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.domain.clock import Clock, SystemClock
@@ -104,20 +104,25 @@ class Outbox:
         *,
         ticket_id: int | None = None,
         payload: dict[str, Any] | None = None,
+        delay: timedelta | None = None,
     ) -> int | None:
         """Add a row in the caller's transaction; None if `key` was recorded already.
 
         The row starts claimed by this worker: the caller runs it right after its commit, so
-        that first try needs no claiming transaction of its own.
+        that first try needs no claiming transaction of its own. With a `delay` it is due only
+        that long from now (real time) and left unclaimed: a worker's poll takes it then, so
+        it is not the caller's to run (the id is returned all the same).
         """
+        now = self.wall.now()
         return await uow.outbox.add(
             key,
             kind,
             team_id,
-            self.wall.now(),
+            now,
             ticket_id=ticket_id,
             payload=payload,
-            claimed_by=self.worker_id,
+            claimed_by=None if delay else self.worker_id,
+            not_before=now + delay if delay else None,
         )
 
     async def record_many(self, uow: Repositories, rows: list[OutboxEntry]) -> list[OutboxEntry]:
@@ -141,6 +146,26 @@ class Outbox:
                 added.append(row)
         return added
 
+    async def schedule(
+        self, uow: Repositories, rows: list[OutboxEntry], due: datetime
+    ) -> list[OutboxEntry]:
+        """Add rows due at `due` (not claimed: the worker takes them then); those added.
+
+        A key recorded before is left as it was, so rows meant to coalesce (one per person and
+        time window, say) are added once. `kick_at` wakes the worker when they fall due.
+        """
+        at = self.wall.now()
+        for row in rows:
+            row.not_before = due
+        ids = await uow.outbox.add_many(rows, at)
+        added = []
+        for row in rows:
+            if row.key in ids:
+                row.id, row.state, row.attempts = ids[row.key], OutboxState.PENDING, 0
+                row.not_before, row.created_at, row.payload = due, at, row.payload or {}
+                added.append(row)
+        return added
+
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Start the worker that retries failed rows and picks up those left by a crash."""
@@ -161,6 +186,11 @@ class Outbox:
     def kick(self) -> None:
         """Look for due rows now rather than at the next poll."""
         self._jobs.wake()
+
+    def kick_at(self, due: datetime) -> None:
+        """Look for due rows at `due` (by this outbox's clock) rather than at the next poll."""
+        delay = max(self.wall.seconds_until(due), 0.0)
+        asyncio.get_running_loop().call_later(delay, self.kick)
 
     # ---- work ------------------------------------------------------------------------------
     async def drain(self) -> int:

@@ -11,13 +11,16 @@ from bot.installs.gateways import Gateways
 from bot.jobs.inflight import InFlight
 from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
+from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.escalation import EscalationService
+from bot.services.home import HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
+from bot.services.private_reports import PrivateReports
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
 from store.db import Database
@@ -36,6 +39,7 @@ class Services:
     sla: SlaService
     intake: IntakeService
     tickets: TicketOps
+    csat: CsatService
     accounts: AccountService
     escalation: EscalationService
     desk: DeskService
@@ -44,3 +48,5 @@ class Services:
     inflight: InFlight
     outbox: Outbox
     installs: InstallService
+    home: HomeService
+    private_reports: PrivateReports

@@ -17,6 +17,7 @@ from bot.domain.incidents import Severity, parse_audience
 from bot.domain.sla import SlaFlag
 from bot.installs.registry import NotInstalled
 from bot.messages.base import InternalMessage
+from bot.messages.home import HOME_CLAIM_ACTION, HOME_RESOLVE_ACTION
 from bot.messages.internal import (
     CLAIM_ACTION,
     ESCALATE_ACTION,
@@ -33,6 +34,7 @@ from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
 from bot.services.escalation import EscalationService
+from bot.services.home import HomeService
 from bot.services.incidents import Declared, IncidentService
 from bot.services.inputs import Caller, DeclareForm
 from bot.services.people import People
@@ -41,6 +43,9 @@ from store.db import Database
 from store.models import Ticket
 
 log = logging.getLogger("connectdesk.desk")
+
+# The App Home's buttons do what the triage card's do.
+HOME_BUTTONS = {HOME_CLAIM_ACTION: CLAIM_ACTION, HOME_RESOLVE_ACTION: RESOLVE_ACTION}
 
 REFUSAL = (
     "Sorry, `/desk` is only for the support team of this workspace."
@@ -61,9 +66,11 @@ class DeskService:
         escalate: EscalationService | None = None,
         incidents: IncidentService | None = None,
         outbox: Outbox | None = None,
+        home: HomeService | None = None,
     ) -> None:
         self.db = db
         self.outbox = outbox
+        self.home = home
         self.config = config
         self.people = people
         self.tickets = tickets
@@ -145,6 +152,14 @@ class DeskService:
             return notice(f":warning: {exc}")
         return notice(":warning: That button does nothing any more.")
 
+    async def press_home(self, caller: Caller, action_id: str, value: str) -> None:
+        """A button on someone's App Home: the card's Claim or Resolve, then their Home shows
+        the answer on top (a Home press has no response_url to answer by)."""
+        card_action = HOME_BUTTONS.get(action_id, action_id)
+        reply = await self.press(caller, card_action, value)
+        if self.home is not None:
+            await self.home.pressed(await self._in_our_workspace(caller), reply)
+
     async def _in_our_workspace(self, caller: Caller) -> Caller:
         # Data belongs to the install the request came through: with one bot token that is the
         # one workspace, whatever team a payload names (a caller's own org in a shared channel).
@@ -181,6 +196,8 @@ class DeskService:
                 return await self.tickets.assign(TicketRef(team, n), user, owner)
             case cmd.Resolve(ticket=n, note=note):
                 return await self.tickets.resolve(TicketRef(team, n), user, note)
+            case cmd.Close(ticket=n, kind=kind, note=note):
+                return await self.tickets.resolve(TicketRef(team, n), user, note, kind)
             case cmd.Reopen(ticket=n):
                 return await self.tickets.reopen(TicketRef(team, n), user)
             case cmd.Wait(ticket=n):

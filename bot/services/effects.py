@@ -1,9 +1,13 @@
 """What each outbox row does: react, post the receipt or the triage card, send an alert, hint
-that a shared channel wants linking, note on a linked ticket that its incident is resolved.
+that a shared channel wants linking, note on a linked ticket that its incident is resolved,
+send someone a report with its chart, ask for a rating in a resolved ticket's thread, thank
+for it, alert on a low one.
 
 Each is safe to redo. A reaction that is already there counts as done. A post carries the
 row's key in its message metadata; when an earlier try may have landed, the channel (or
 thread) is looked up once for that key before posting again, so a redo never posts twice.
+A file carries no metadata: a report's chart goes in the thread of the report's own post,
+where a redo finds it by name.
 """
 
 from __future__ import annotations
@@ -15,20 +19,25 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from bot.domain.tickets import ResolutionKind, TicketStatus
 from bot.installs.gateways import Gateways
 from bot.installs.registry import NotInstalled
 from bot.jobs.lanes import FREE, UNRANKED, Lane, Rank, rank_of
+from bot.messages import customer_csat
 from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
 from bot.messages.base import OutboundMessage, stored_message
+from bot.messages.csat import LowScore, low_score_alert
 from bot.messages.customer_incidents import linked_ticket_resolved
 from bot.messages.internal import triage_card
 from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_from_json
 from bot.outbox.kinds import OutboxKind
+from bot.services.home import HomePages
 from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
+from bot.services.private_reports import ChartRef, PlaceholderCharts, ReportFiles
 from bot.slack.channels import is_user
 from bot.slack.gateway import SlackGateway, WallViolation
-from bot.slack.transport import Delivered
+from bot.slack.transport import Delivered, FileUpload
 from store.db import Database
 from store.models import OutboxEntry, Ticket
 from store.repositories import Repositories
@@ -62,10 +71,16 @@ class DeskEffects:
         metrics: Metrics,
         *,
         tiers: Sequence[str] = (),
+        home: HomePages | None = None,
+        reports: ReportFiles | None = None,
     ) -> None:
-        """`tiers`: the tier names, most demanding first (their posts go first)."""
+        """`tiers`: the tier names, most demanding first (their posts go first); `home`
+        renders App Homes; `reports` makes the charts of reports when they are sent (a plain
+        placeholder by default)."""
         self.db = db
+        self.home = home
         self.tiers = tuple(tiers)
+        self.reports: ReportFiles = reports or PlaceholderCharts()
         self.gateways = gateways
         self.presenter = presenter
         self.metrics = metrics
@@ -87,10 +102,18 @@ class DeskEffects:
                 return FREE
             channel = ticket.channel_id if entry.kind == OutboxKind.RECEIPT else None
             return Lane(channel or ticket.account.internal_channel_id, self._rank(ticket))
-        if entry.kind in (OutboxKind.ALERT, OutboxKind.DM):
+        if entry.kind in (OutboxKind.ALERT, OutboxKind.DM, OutboxKind.REPORT):
             context = entry.payload.get("context") or {}
             rank = rank_of(self.tiers, context.get("tier"), context.get("priority"))
             return Lane(str(entry.payload["target"]), rank if context else UNRANKED)
+        if entry.kind == OutboxKind.HOME:
+            # One person's publishes one after the other: an older page never lands last.
+            return Lane(f"home:{entry.team_id}:{entry.payload.get('user')}", UNRANKED)
+        if entry.kind == OutboxKind.CSAT_ALERT:
+            return Lane(str(entry.payload["target"]), UNRANKED)
+        if entry.kind == OutboxKind.CSAT_SURVEY:
+            rank = self._rank(ticket) if ticket is not None else UNRANKED
+            return Lane(str(entry.payload["channel"]), rank)
         # Reactions and edits are not paced per channel: no lane, but the ticket's rank.
         return Lane(None, self._rank(ticket)) if ticket is not None else FREE
 
@@ -134,6 +157,16 @@ class DeskEffects:
             return await self._post_once(gateway, entry, uncertain, p["channel"], stored_message(p))
         if entry.kind == OutboxKind.INCIDENT_NOTE:
             return await self._incident_note(gateway, entry, uncertain)
+        if entry.kind == OutboxKind.HOME:
+            return await self._home(gateway, entry)
+        if entry.kind == OutboxKind.CSAT_SURVEY:
+            return await self._csat_survey(gateway, entry, uncertain)
+        if entry.kind == OutboxKind.CSAT_THANKS:
+            return await self._csat_thanks(gateway, entry)
+        if entry.kind == OutboxKind.CSAT_ALERT:
+            return await self._csat_alert(gateway, entry, uncertain)
+        if entry.kind == OutboxKind.REPORT:
+            return await self._private_report(gateway, entry, uncertain)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
 
     async def _post_once(
@@ -189,6 +222,13 @@ class DeskEffects:
                 waited = _seconds_between(asked, ts)
                 if waited is not None:
                     uow.on_commit(partial(self.metrics.receipt_posted, waited))
+        for entry, result in done:
+            if entry.kind != OutboxKind.CSAT_SURVEY:
+                continue
+            if result.ts is not None:
+                await uow.csat.set_message(int(entry.payload["survey"]), result.ts)
+            elif result.withdrawn:
+                await uow.csat.withdraw(int(entry.payload["survey"]))
         rendered = [(e.id, ticket_id) for e, _r, ticket_id, _ts in posts if e.id in self._rendered]
         shown = await uow.tickets.shown_states([ticket_id for _id, ticket_id in rendered])
         for entry_id, ticket_id in rendered:
@@ -267,6 +307,54 @@ class DeskEffects:
         message = stored_message(p)
         return await self._post_once(gateway, entry, uncertain, channel, message)
 
+    async def _home(self, gateway: SlackGateway, entry: OutboxEntry) -> Delivered:
+        """Publish someone's Home as the database has it now (a redo publishes it again)."""
+        if self.home is None:
+            return Delivered(error="no App Home here", permanent=True)
+        user = str((entry.payload or {}).get("user") or "")
+        view, ours = await self.home.render(entry.team_id, user)
+        try:
+            return await gateway.publish_home(user, view, ours=ours)
+        except WallViolation as exc:
+            return Delivered(error=str(exc)[:200], permanent=True)
+
+    async def _private_report(
+        self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool
+    ) -> Delivered:
+        """A report by DM: its text (keyed like every post), then its chart in that thread.
+
+        The chart is made now (`self.reports`), never stored. A file share carries no
+        metadata, so its own thread is what makes it findable: a redo looks there for our
+        file of that name, and only this row posts in that thread. Two steps: a try after
+        the first may follow one whose text landed and whose chart then failed, so every
+        retry looks before posting, not only one after an uncertain answer.
+        """
+        p: dict[str, Any] = entry.payload
+        channel = await gateway.open_dm(str(p["target"]))
+        if channel is None:
+            return Delivered(error="conversations.open failed")
+        again = uncertain or entry.attempts > 1
+        text = await self._post_once(gateway, entry, again, channel, stored_message(p))
+        if not text.ok or text.ts is None or not p.get("chart"):
+            return text
+        chart = ChartRef.from_json(p["chart"])
+        try:
+            data = await self.reports.chart_png(entry.team_id, chart.period)
+        except Exception as exc:  # the report's own code: retried like a failed call
+            log.warning("chart %s for %s failed", chart.filename, entry.key, exc_info=True)
+            return Delivered(error=f"chart failed: {type(exc).__name__}")
+        upload = FileUpload(data, chart.filename, chart.title, chart.alt_txt)
+        landed_since = entry.created_at.timestamp() - LOOKBACK_SECONDS if again else None
+        try:
+            shared = await gateway.upload(
+                channel, upload, thread_ts=text.ts, landed_since=landed_since
+            )
+        except WallViolation as exc:
+            return Delivered(error=str(exc)[:200], permanent=not exc.transient)
+        if not shared.ok:
+            return shared
+        return Delivered(ts=text.ts, channel=channel, file_id=shared.file_id)
+
     async def _incident_note(
         self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool
     ) -> Delivered:
@@ -304,3 +392,75 @@ class DeskEffects:
             message = sla_warning(context)
         rank = rank_of(self.tiers, context.tier, context.priority)
         return await self._post_once(gateway, entry, uncertain, channel, message, rank=rank)
+
+    async def _csat_survey(
+        self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool
+    ) -> Delivered:
+        """Ask for a rating in the ticket's thread, unless it was reopened before this was due
+        (withdrawn: the survey is forgotten, so a later resolve asks)."""
+        async with self.db.reading() as uow:
+            survey = await uow.csat.survey(int(entry.payload["survey"]))
+            ticket = await uow.tickets.by_id(survey.ticket_id) if survey is not None else None
+        if survey is None or ticket is None:
+            return Delivered(withdrawn=True)
+        if survey.message_ts is not None:
+            return Delivered(ts=survey.message_ts, channel=survey.channel_id)
+        if (
+            ticket.status != TicketStatus.RESOLVED
+            or ticket.resolution_kind != ResolutionKind.RESOLVED
+        ):
+            return Delivered(withdrawn=True)
+        message = customer_csat.survey(ticket.number, survey.id)
+        return await self._post_once(
+            gateway,
+            entry,
+            uncertain,
+            survey.channel_id,
+            message,
+            survey.thread_ts,
+            self._rank(ticket),
+        )
+
+    async def _csat_thanks(self, gateway: SlackGateway, entry: OutboxEntry) -> Delivered:
+        """The survey edited into its thanks (rendered from the survey: a repeat shows the same)."""
+        async with self.db.reading() as uow:
+            survey = await uow.csat.survey(int(entry.payload["survey"]))
+            ticket = await uow.tickets.by_id(survey.ticket_id) if survey is not None else None
+        if survey is None or ticket is None:
+            return Delivered(withdrawn=True)
+        if survey.message_ts is None:
+            return Delivered(error="the survey's ts is not stored yet")  # retried shortly
+        message = customer_csat.thanks(ticket.number, survey.id, survey.closes_at)
+        return await gateway.update(survey.channel_id, survey.message_ts, message)
+
+    async def _csat_alert(
+        self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool
+    ) -> Delivered:
+        """A low rating (or a comment on one) to the owner's DM or the internal channel."""
+        p: dict[str, Any] = entry.payload
+        target = str(p["target"])
+        root = p.get("root") or []
+        opened, permalink = await asyncio.gather(
+            gateway.open_dm(target) if is_user(target) else _none(),
+            gateway.permalink(*root) if len(root) == 2 else _none(),
+        )
+        channel = target
+        if is_user(target):
+            if opened is None:
+                return Delivered(error="conversations.open failed")
+            channel = opened
+        previous = p.get("previous")
+        message = low_score_alert(
+            LowScore(
+                number=int(p["number"]),
+                account=str(p["account"]),
+                score=int(p["score"]),
+                rater=str(p["rater"]),
+                owner=p.get("owner"),
+                comment=str(p.get("comment") or ""),
+                permalink=permalink,
+                previous=int(previous) if previous is not None else None,
+                comment_only=bool(p.get("comment_only")),
+            )
+        )
+        return await self._post_once(gateway, entry, uncertain, channel, message)

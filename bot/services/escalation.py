@@ -22,6 +22,7 @@ from bot.outbox.alert_payload import context_to_json
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
 from bot.services.cards import CardRefresher
+from bot.services.home import HomeService
 from bot.services.sla import SlaService, run_of
 from bot.services.tickets import TicketNotFound, TicketRef
 from store.db import Database
@@ -59,8 +60,10 @@ class EscalationService:
         cards: CardRefresher,
         outbox: Outbox,
         metrics: Metrics,
+        home: HomeService | None = None,
     ) -> None:
         self.db = db
+        self.home = home
         self.metrics = metrics
         self.outbox = outbox
         self.config = config
@@ -91,7 +94,12 @@ class EscalationService:
                 rows = [row for key, alert in alerts for row in self._rows(key, alert)]
                 recorded = await self.outbox.record_many(uow, rows)
                 touched = {clock.ticket_id: clock.ticket for clock in due.clocks}
+                flags = {ticket_id: t.sla_flag for ticket_id, t in touched.items()}
                 await self.sla.refresh_many(uow, touched.values(), now)
+                if self.home is not None:
+                    # An SLA flag that changed (at risk, breached) changes the Homes showing it.
+                    flagged = [t for i, t in touched.items() if t.sla_flag != flags[i]]
+                    await self.home.tickets_changed(uow, flagged)
         # The ledger entries and the outbox rows committed together: each alert is sent once,
         # by the outbox in the background, so a slow recipient never holds up the next sweep.
         self.metrics.steps_fired(len(alerts))

@@ -28,6 +28,7 @@ from bot.messages.incident_modal import declare_modal
 from bot.messages.internal import command_error, notice
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
+from bot.services.home import HomeService
 from bot.services.inputs import Caller
 from bot.services.tickets import record_refresh
 from store.db import Database
@@ -67,8 +68,10 @@ class IncidentService:
         gateways: Gateways,
         broadcaster: Broadcaster,
         outbox: Outbox,
+        home: HomeService | None = None,
     ) -> None:
         self.db = db
+        self.home = home
         self.config = config
         self.clock = clock
         self.gateways = gateways
@@ -161,6 +164,8 @@ class IncidentService:
                 channels=len(channels),
             )
             number = incident.id
+            if self.home is not None:
+                await self.home.team_changed(uow, caller.team_id)
         self.broadcaster.kick(number)
         return Declared(
             notice(
@@ -210,6 +215,8 @@ class IncidentService:
                 if ticket.status != TicketStatus.RESOLVED:
                     rows.append(await self._record_note(uow, incident, ticket))
                 rows.append(await record_refresh(self.outbox, uow, ticket, receipt=False))
+            if self.home is not None:
+                await self.home.team_changed(uow, caller.team_id)
         self.broadcaster.kick(number)
         await self.outbox.run(rows)
         return notice(

@@ -48,13 +48,24 @@ class ChannelJoined:
 
 
 @dataclass(frozen=True)
+class HomeOpened:
+    """Someone opened the app's Home (`tab` "home") or its Messages tab."""
+
+    event_id: str
+    team_id: str
+    user_id: str
+    tab: str
+
+
+@dataclass(frozen=True)
 class Caller:
     """Who ran a command or pressed a button, and where."""
 
     team_id: str
     user_id: str
     channel_id: str | None
-    trigger_id: str | None = None  # slash commands: lets us open a modal
+    trigger_id: str | None = None  # slash commands and buttons: lets us open a modal
+    user_team: str | None = None  # the person's own team, when the payload says (buttons, forms)
 
 
 @dataclass(frozen=True)

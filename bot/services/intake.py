@@ -16,6 +16,7 @@ from bot.installs.gateways import Gateways
 from bot.messages.base import clip
 from bot.observability.metrics import Metrics
 from bot.outbox.outbox import Fresh, Outbox
+from bot.services.home import HomeService
 from bot.services.incidents import IncidentService
 from bot.services.inputs import IncomingMessage
 from bot.services.opening import STORED_TEXT_LIMIT, Opening, TicketOpener, react_row
@@ -88,8 +89,10 @@ class IntakeService:
         outbox: Outbox,
         metrics: Metrics,
         incidents: IncidentService | None = None,
+        home: HomeService | None = None,
     ) -> None:
         self.db = db
+        self.home = home
         self.config = config
         self.clock = clock
         self.gateways = gateways
@@ -124,6 +127,8 @@ class IntakeService:
                 who.append(SKIP)
         results: list[IntakeResult] = []
         effects: list[tuple[list[Fresh], Ticket | None]] = []
+        # Tickets replies changed (for the Homes that show them).
+        touched: list[Ticket] = []
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
             people = [(m, w) for m, w in zip(msgs, who, strict=True) if not isinstance(w, _Skip)]
@@ -151,9 +156,14 @@ class IntakeService:
                     continue
                 await self._open(uow, pending, results, effects, now)
                 done: list[Fresh] = []
-                results.append(await self._decide(uow, msg, link, internal, now, done))
+                results.append(await self._decide(uow, msg, link, internal, now, done, touched))
                 effects.append((done, None))
             await self._open(uow, pending, results, effects, now)
+            if self.home is not None:
+                opened = [t for _e, t in effects if t is not None]
+                await self.home.tickets_changed(
+                    uow, {t.id: t for t in [*opened, *touched]}.values()
+                )
         # Committed with the tickets, so a crash from here on loses none of them; not awaited.
         for ticket_effects, ticket in effects:
             self.outbox.run_soon(ticket_effects, known=ticket)
@@ -224,9 +234,17 @@ class IntakeService:
         pending.clear()
 
     async def _decide(
-        self, uow, msg: IncomingMessage, link, internal: bool | None, now: datetime, effects: list
+        self,
+        uow,
+        msg: IncomingMessage,
+        link,
+        internal: bool | None,
+        now: datetime,
+        effects: list,
+        touched: list[Ticket],
     ) -> IntakeResult:
-        """What one new post means, inside the caller's transaction; effects are appended."""
+        """What one new post means, inside the caller's transaction; effects are appended,
+        and the tickets whose owner, state or clocks changed."""
         if msg.is_reply:
             ticket = await uow.tickets.by_thread(
                 msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
@@ -235,6 +253,8 @@ class IntakeService:
                 return IntakeResult(Outcome.IGNORED, reason="thread is not a ticket")
             if await self._record_reply(uow, ticket, msg, bool(internal), now):
                 effects.append(await record_refresh(self.outbox, uow, ticket))
+            # Even when the card stays as it is, a reply moves the clocks a Home shows.
+            touched.append(ticket)
             return IntakeResult(Outcome.REPLY, ticket.number)
         if internal:
             return IntakeResult(Outcome.IGNORED, reason="staff post")
@@ -250,6 +270,8 @@ class IntakeService:
             opening = Opening(msg, link.account)
             await self.opener.open(uow, [opening], now)
             effects += opening.effects
+            if opening.ticket is not None:
+                touched.append(opening.ticket)
             return IntakeResult(Outcome.OPENED, opening.ticket.number if opening.ticket else None)
         await self._add_message(uow, ticket, msg, False, now)
         ticket.last_customer_at = now
@@ -301,6 +323,7 @@ class IntakeService:
             # A customer writing back into a resolved thread means it is not done.
             ticket.status = TicketStatus.OPEN
             ticket.resolved_at = None
+            ticket.resolution_kind = None
             await uow.audit.record(
                 msg.team_id, msg.user_id, "reopened", now, ticket.id, via="customer reply"
             )

@@ -5,6 +5,7 @@ each renders the typed `Report` its own way (`bot/reports/`: text, JSON, CSV, th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,8 +19,10 @@ from bot.domain.reports import (
     choose_period,
     current_month,
     ordered_tiers,
+    parse_month,
     zone,
 )
+from bot.reports.chart import render_chart
 from store.db import Database
 from store.report_repository import Range, ReportRepository
 
@@ -64,6 +67,12 @@ class ReportService:
             current=current,
             previous=previous,
         )
+
+    async def chart_png(self, team_id: str, period: str) -> bytes:
+        """The PNG chart of one install's report for a month ("2026-11"), as a report by DM
+        carries it (`ReportFiles`); drawn in a worker thread (it takes CPU, not I/O)."""
+        report = await self.report(parse_month(period, self.tz), team_id=team_id)
+        return await asyncio.to_thread(render_chart, report)
 
     async def figures(
         self, period: Period, *, team_id: str | None = None, detail: bool = True

@@ -7,12 +7,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
-from bot.domain.tickets import Priority, TicketStatus
+from bot.domain.tickets import Priority, ResolutionKind, TicketStatus
 from bot.messages.base import InternalMessage
 from bot.messages.internal import notice
 from bot.messages.markup import Mrkdwn, md, mention
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
+from bot.services.csat import CsatService
+from bot.services.home import HomeService
 from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService
 from store.db import Database
@@ -35,6 +37,13 @@ async def record_refresh(
         ticket_id=ticket.id,
         payload=None if receipt else {"receipt": False},
     )
+
+
+# How a confirmation names a ticket closed without an answer.
+CLOSED_AS: dict[str, str] = {
+    ResolutionKind.DUPLICATE: "closed as a duplicate",
+    ResolutionKind.NOISE: "closed as noise",
+}
 
 
 class TicketNotFound(LookupError):
@@ -68,22 +77,35 @@ class TicketOps:
         presenter: TicketPresenter,
         sla: SlaService,
         outbox: Outbox,
+        csat: CsatService | None = None,
+        home: HomeService | None = None,
     ) -> None:
+        """`csat`: asks resolved tickets' customers for a rating (None: never asks); `home`:
+        publishes again the App Homes that show a changed ticket."""
         self.db = db
+        self.csat = csat
         self.outbox = outbox
+        self.home = home
         self.clock = clock
         self.presenter = presenter
         self.sla = sla
 
-    async def _apply(self, ref: TicketRef, actor: str, change: Change) -> InternalMessage:
+    async def _apply(
+        self, ref: TicketRef, actor: str, change: Change, then: list[int | None] | None = None
+    ) -> InternalMessage:
+        """`then`: outbox rows the change records, run after the refresh (in that order)."""
         async with self.db.unit_of_work() as uow:
             ticket = await self._find(uow, ref)
+            owner_before = ticket.owner_user_id
             problem = await change(uow, ticket)
             if problem:
                 return notice(md(":warning: {}", problem))
             ticket.updated_at = self.clock.now()
             refresh = await record_refresh(self.outbox, uow, ticket)
-        await self.outbox.run([refresh])
+            if self.home is not None:
+                # A ticket given to someone else leaves its previous owner's Home too.
+                await self.home.tickets_changed(uow, [ticket], also=[owner_before])
+        await self.outbox.run([refresh, *(then or [])])
         return notice(self._confirmation(ticket, actor))
 
     async def _find(self, uow: Repositories, ref: TicketRef) -> Ticket:
@@ -103,12 +125,13 @@ class TicketOps:
     @staticmethod
     def _confirmation(ticket: Ticket, actor: str) -> Mrkdwn:
         owner = mention(ticket.owner_user_id) if ticket.owner_user_id else "nobody"
+        state = CLOSED_AS.get(ticket.resolution_kind or "", ticket.status)
         return md(
             "Ticket #{} ({}, {}) is {}, owned by {}.",
             ticket.number,
             ticket.account.name,
             ticket.priority,
-            ticket.status,
+            state if ticket.status == TicketStatus.RESOLVED else ticket.status,
             owner,
         )
 
@@ -139,14 +162,23 @@ class TicketOps:
 
         return await self._apply(ref, actor, change)
 
-    async def resolve(self, ref: TicketRef, actor: str, note: str = "") -> InternalMessage:
-        """Close the ticket: clocks stop, ✅ on the customer's message."""
+    async def resolve(
+        self,
+        ref: TicketRef,
+        actor: str,
+        note: str = "",
+        kind: ResolutionKind = ResolutionKind.RESOLVED,
+    ) -> InternalMessage:
+        """Close the ticket: clocks stop, ✅ on the customer's message; answered (`kind`
+        resolved) asks the customer for a rating, a duplicate or noise never does."""
+        then: list[int | None] = []
 
         async def change(uow: Repositories, ticket: Ticket) -> str | None:
             if ticket.status == TicketStatus.RESOLVED:
                 return f"Ticket #{ticket.number} is already resolved."
             now = self.clock.now()
             ticket.status = TicketStatus.RESOLVED
+            ticket.resolution_kind = kind.value
             ticket.resolved_at = now
             ticket.resolved_by = actor
             ticket.waiting_since = None
@@ -154,10 +186,15 @@ class TicketOps:
             if ticket.owner_user_id is None:
                 ticket.owner_user_id = actor
             await self.sla.on_resolve(uow, ticket, now)
-            await uow.audit.record(ref.team_id, actor, "resolved", now, ticket.id, note=note[:2000])
+            closed_as = {} if kind == ResolutionKind.RESOLVED else {"kind": kind.value}
+            await uow.audit.record(
+                ref.team_id, actor, "resolved", now, ticket.id, note=note[:2000], **closed_as
+            )
+            if self.csat is not None:
+                then.append(await self.csat.on_resolve(uow, ticket, now))
             return None
 
-        return await self._apply(ref, actor, change)
+        return await self._apply(ref, actor, change, then)
 
     async def reopen(self, ref: TicketRef, actor: str) -> InternalMessage:
         """Open a resolved ticket again; the resolution clock restarts."""
@@ -168,6 +205,7 @@ class TicketOps:
             now = self.clock.now()
             ticket.status = TicketStatus.OPEN
             ticket.resolved_at = None
+            ticket.resolution_kind = None
             await self.sla.on_reopen(uow, ticket, now)
             await uow.audit.record(ref.team_id, actor, "reopened", now, ticket.id)
             return None

@@ -1,6 +1,7 @@
 """The one outbound gateway to Slack's Web API, as policy: what may be sent where (the wall
-keeps internal messages out of shared channels), what kind of message each is, and how our
-posts are found again. Carrying the calls (pacing, retries) is bot/slack/transport.py's job.
+keeps internal messages and every file out of shared channels), what kind of message each
+is, and how our posts are found again. Carrying the calls (pacing, retries) is
+bot/slack/transport.py's job.
 
 One call style: every call that changes something in Slack answers a `Delivered`.
 """
@@ -18,9 +19,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.jobs.lanes import UNRANKED, Rank
-from bot.messages.base import CustomerMessage, InternalMessage, OutboundMessage
-from bot.slack.channels import is_direct_message
-from bot.slack.transport import Delivered, Transport, api_failure
+from bot.messages.base import (
+    CustomerMessage,
+    HomeView,
+    InternalHome,
+    InternalMessage,
+    OutboundMessage,
+)
+from bot.slack.channels import is_direct_message, is_user
+from bot.slack.transport import Delivered, FileUpload, Transport, api_failure
 
 log = logging.getLogger("connectdesk.gateway")
 
@@ -140,13 +147,17 @@ class SlackGateway:
             return
         if not isinstance(message, InternalMessage):
             raise TypeError(f"unknown message kind {type(message).__name__}")
+        await self._internal_only(channel, "an internal message")
+
+    async def _internal_only(self, channel: str, what: str) -> None:
+        """WallViolation unless the channel is a DM or known not to be shared."""
         shared = await self.channels.lookup(channel)
         if shared is None:
-            log.error("wall: refused an internal message to %s: cannot tell if shared", channel)
+            log.error("wall: refused %s to %s: cannot tell if shared", what, channel)
             raise WallViolation(f"{channel} may be shared; not sent for now", transient=True)
         if shared:
-            log.error("wall: refused an internal message to shared channel %s", channel)
-            raise WallViolation(f"internal message refused for shared channel {channel}")
+            log.error("wall: refused %s to shared channel %s", what, channel)
+            raise WallViolation(f"{what} refused for shared channel {channel}")
 
     async def deliver(
         self,
@@ -203,6 +214,69 @@ class SlackGateway:
                 return str(message["ts"])
         return None
 
+    async def upload(
+        self,
+        channel: str,
+        file: FileUpload,
+        *,
+        comment: InternalMessage | None = None,
+        thread_ts: str | None = None,
+        landed_since: float | None = None,
+        rank: Rank = UNRANKED,
+    ) -> Delivered:
+        """Share a file in a DM (a user id: theirs) or an internal channel, with `comment` as
+        its message's text. Files are internal (reports, charts): WallViolation for a channel
+        shared with another organisation, or one Slack cannot say is not.
+
+        `landed_since` (epoch seconds): an earlier try may have landed since then, so the
+        channel (or thread) is looked at once for our message carrying a file of this name
+        before uploading again. Exact only where nothing else of ours shares a file of that
+        name in that time, such as a thread of our own (file shares carry no metadata).
+        """
+        if is_user(channel):
+            opened = await self.open_dm(channel)
+            if opened is None:
+                return Delivered(error="conversations.open failed")
+            channel = opened  # files.completeUploadExternal takes no user id
+        await self._internal_only(channel, "a file")
+        if landed_since is not None:
+            try:
+                found = await self._find_own_file(channel, file.filename, thread_ts, landed_since)
+            except Exception as exc:  # cannot tell: do not risk a second share, try later
+                return Delivered(error=f"lookup failed: {type(exc).__name__}", uncertain=True)
+            if found is not None:
+                log.info("%s in %s: the earlier upload had landed", file.filename, channel)
+                return Delivered(ts=found[0], channel=channel, file_id=found[1])
+        text = comment.text if comment is not None else None
+        return await self.transport.upload(
+            channel, file, comment=text, thread_ts=thread_ts, rank=rank
+        )
+
+    async def _find_own_file(
+        self, channel: str, filename: str, thread_ts: str | None, oldest: float
+    ) -> tuple[str, str] | None:
+        """(ts, file id) of our message sharing a file named `filename` (one look)."""
+        me = await self.identity()
+        try:
+            if thread_ts:
+                response = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=f"{oldest:.6f}"
+                )
+            else:
+                response = await self.client.conversations_history(
+                    channel=channel, oldest=f"{oldest:.6f}", limit=200
+                )
+        except SlackApiError as exc:
+            log.warning("could not check %s for an earlier upload: %s", channel, api_failure(exc))
+            raise
+        for message in response.get("messages") or []:
+            if message.get("user") != me.bot_user_id:
+                continue
+            for shared in message.get("files") or []:
+                if shared.get("name") == filename:
+                    return str(message["ts"]), str(shared.get("id") or "")
+        return None
+
     async def update(
         self, channel: str, ts: str, message: OutboundMessage, *, rank: Rank = UNRANKED
     ) -> Delivered:
@@ -226,6 +300,14 @@ class SlackGateway:
             log.warning("views.open failed: %s", api_failure(exc))
             return Delivered(error=api_failure(exc).code)
         return Delivered()
+
+    async def publish_home(self, user_id: str, view: HomeView, *, ours: bool) -> Delivered:
+        """Replace someone's App Home (views.publish). WallViolation for an internal Home
+        bound for someone not known to be on our team (`ours`: the caller checked)."""
+        if isinstance(view, InternalHome) and not ours:
+            log.error("wall: refused an internal Home for %s, who is not on our team", user_id)
+            raise WallViolation(f"internal Home refused for {user_id}")
+        return await self.transport.publish_view(user_id, view.view())
 
     async def open_dm(self, user_id: str) -> str | None:
         """The id of the bot's DM channel with a user (conversations.open, remembered), or None."""

@@ -8,10 +8,10 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
 from bot.jobs.lanes import UNRANKED, Rank
-from bot.slack.calls import CallCounter, Count
+from bot.slack.calls import CallCounter, Count, method_of
 from bot.slack.pacing import ChannelPacer, WindowBudget
 
 log = logging.getLogger("connectdesk.gateway")
@@ -44,8 +44,21 @@ PERMANENT_ERRORS = frozenset(
         "token_revoked",
         "missing_scope",
         "ekm_access_denied",
+        # views.publish for someone Slack does not know (any more)
+        "user_not_found",
+        # files.getUploadURLExternal / files.completeUploadExternal
+        "invalid_channel",
+        "posting_to_channel_denied",
+        "file_uploads_disabled",
+        "file_upload_size_restricted",
+        "alt_txt_too_large",
     }
 )
+# The calls that put a message in a channel: a 5xx may come after Slack did it, so they are
+# never repeated blindly (their callers look for them first).
+POSTING_METHODS = frozenset({"chat.postMessage", "files.completeUploadExternal"})
+# The last step of files_upload_v2, the only one that shares anything.
+SHARE_METHOD = "files.completeUploadExternal"
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,8 @@ class Delivered:
     ts: str | None = None
     channel: str | None = None
     error: str | None = None
+    # An upload: the file's id.
+    file_id: str | None = None
     permanent: bool = False
     # The request may have reached Slack (timeout, dropped connection): check before resending.
     uncertain: bool = False
@@ -122,15 +137,16 @@ REPLICA_HEADER = "X-Connectdesk-Replica"
 
 
 class ReadSafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
-    """Retries any 5xx with backoff (a proxy's 502 / 504 too, JSON or not), except for a post:
-    a 5xx may come after Slack posted it.
+    """Retries any 5xx with backoff (a proxy's 502 / 504 too, JSON or not), except for a post
+    or a file's share: a 5xx may come after Slack posted it.
 
     A failed post goes back to its caller as "maybe sent"; the outbox and the broadcaster look
-    for it by its metadata key before posting again, which a blind resend cannot do.
+    for it by its metadata key (a file: by its name in the thread) before posting again, which
+    a blind resend cannot do. Announcing a file and sending its bytes share nothing: retried.
     """
 
     async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
-        if request.url.rstrip("/").endswith("chat.postMessage"):
+        if method_of(request.url) in POSTING_METHODS:
             return False
         if response is not None:
             return response.status_code >= 500
@@ -182,6 +198,17 @@ async def check_token(token: str | None, base_url: str | None, *, within: float)
     else:
         client.token = None
         await client.api_test()
+
+
+@dataclass(frozen=True)
+class FileUpload:
+    """A file to share: its bytes, its name (with the extension that says its type), the title
+    shown above it and, for an image, a description for screen readers."""
+
+    data: bytes
+    filename: str
+    title: str
+    alt_txt: str | None = None
 
 
 def _failed(method: str, where: str, exc: Exception) -> Delivered:
@@ -260,6 +287,54 @@ class Transport:
             return _failed("chat.update", f"{channel}/{ts}", exc)
         return Delivered(ts=ts, channel=channel)
 
+    async def upload(
+        self,
+        channel: str,
+        file: FileUpload,
+        *,
+        comment: str | None = None,
+        thread_ts: str | None = None,
+        rank: Rank = UNRANKED,
+    ) -> Delivered:
+        """files_upload_v2 into a conversation id (not a user id), in the channel's turn and
+        within the posts budget: its share is a message like any post.
+
+        Only a failed share (files.completeUploadExternal) may have landed; a failure to
+        announce the file or send its bytes shared nothing.
+        """
+        try:
+            async with self._post_turn(channel, rank):
+                response = await self.client.files_upload_v2(
+                    channel=channel,
+                    file=file.data,
+                    filename=file.filename,
+                    title=file.title,
+                    alt_txt=file.alt_txt,
+                    initial_comment=comment,
+                    thread_ts=thread_ts,
+                )
+        except SlackRequestError as exc:  # the bytes were refused: nothing was shared
+            log.warning("upload of %s to %s failed: %s", file.filename, channel, exc)
+            return Delivered(error="upload_failed")
+        except SlackApiError as exc:
+            result = _failed("files_upload_v2", f"{file.filename} to {channel}", exc)
+            url = str(getattr(exc.response, "api_url", "") or "")
+            shared = not url or method_of(url) == SHARE_METHOD  # unknown: assume the share
+            return replace(result, uncertain=result.uncertain and shared)
+        except (TimeoutError, OSError) as exc:
+            return _failed("files_upload_v2", f"{file.filename} to {channel}", exc)
+        files = response.get("files") or []
+        file_id = str(files[0]["id"]) if files else None
+        return Delivered(ts=_share_ts(files, channel), channel=channel, file_id=file_id)
+
+    async def publish_view(self, user_id: str, view: dict[str, Any]) -> Delivered:
+        """views.publish: replace someone's App Home (doing it again does no harm)."""
+        try:
+            await self.client.views_publish(user_id=user_id, view=view)
+        except CALL_ERRORS as exc:
+            return _failed("views.publish", f"for {user_id}", exc)
+        return Delivered()
+
     async def reaction(self, add: bool, channel: str, ts: str, name: str) -> Delivered:
         """reactions.add (already there counts as done) or reactions.remove (absent: done)."""
         try:
@@ -288,3 +363,16 @@ class Transport:
         except Exception as exc:  # unreachable, timed out...: a probe answers, never raises
             return f"{method} failed: {type(exc).__name__}"
         return None
+
+
+def _share_ts(files: list[dict[str, Any]], channel: str) -> str | None:
+    """The ts of the message sharing the first file in `channel`, when Slack says already.
+
+    It often does not: Slack shares in the background, and answers with `shares` empty.
+    """
+    shares = (files[0].get("shares") or {}) if files else {}
+    for kind in ("private", "public"):
+        found = (shares.get(kind) or {}).get(channel) or []
+        if found and found[0].get("ts"):
+            return str(found[0]["ts"])
+    return None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.clock import ManualClock
 from tests.support import world
 from tests.support.service_desk import ServiceDesk, migrated_template
 
@@ -24,11 +25,19 @@ def desk_yml() -> str:
 
 
 @pytest.fixture
-async def desk(schema_template: Path, tmp_path: Path, desk_yml: str) -> AsyncIterator[ServiceDesk]:
+def desk_wall() -> ManualClock | None:
+    """The outbox's clock: real time, unless a module overrides this to move it by hand."""
+    return None
+
+
+@pytest.fixture
+async def desk(
+    schema_template: Path, tmp_path: Path, desk_yml: str, desk_wall: ManualClock | None
+) -> AsyncIterator[ServiceDesk]:
     """A desk serving the test world; after the test, nothing internal reached a customer
     and every side effect landed."""
     config = world.desk_config(desk_yml)
-    async with ServiceDesk.open(schema_template, tmp_path, config) as opened:
+    async with ServiceDesk.open(schema_template, tmp_path, config, wall=desk_wall) as opened:
         yield opened
         opened.assert_wall_held()
         failed = opened.expected_failures

@@ -232,3 +232,10 @@ async def _timed_clocks(db: Database, values: list[float]) -> None:
             row["cycle"] = 100 + n
             rows.append(row)
         await uow.session.execute(insert(SlaClock.__table__), rows)
+
+
+async def test_a_month_chart_for_a_report_by_dm(db: Database) -> None:
+    png = await service(db).chart_png(data.TEAM, data.MONTH)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    with pytest.raises(ValueError, match="is not a month"):
+        await service(db).chart_png(data.TEAM, "2026-13")

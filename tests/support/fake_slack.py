@@ -2,8 +2,9 @@
 
 It stands in for the `AsyncWebClient` under the real gateway (the gateway's wall, pacing and
 message kinds all run), so it does not change when the gateway's own call style does. It
-keeps every message with its channel, thread, edits and reactions, so a test asks what a
-person or a channel would see. `fail(method, error)` makes the next call(s) answer an error.
+keeps every message with its channel, thread, edits, reactions and files, so a test asks what
+a person or a channel would see. `fail(method, error)` makes the next call(s) answer an error
+without doing anything; `lose_answer(method)` does the call's work, then answers a 500.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Post:
     metadata: dict[str, Any] | None = None
     edits: list[str] = field(default_factory=list)  # earlier versions' shown text, oldest first
     reactions: set[str] = field(default_factory=set)
+    files: list[SharedFile] = field(default_factory=list)
 
     @property
     def shown(self) -> str:
@@ -40,6 +42,17 @@ class Post:
     def versions(self) -> list[str]:
         """Every version a reader may have seen, the current one last."""
         return [*self.edits, self.shown]
+
+
+@dataclass
+class SharedFile:
+    """A file the bot uploaded and shared with a message."""
+
+    id: str
+    name: str
+    title: str
+    data: bytes
+    alt_txt: str | None = None
 
 
 @dataclass
@@ -75,19 +88,33 @@ class FakeSlack:
         self.posts: list[Post] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.views: list[dict[str, Any]] = []
+        # user id -> every Home published for them (views.publish), oldest first.
+        self.homes: dict[str, list[dict[str, Any]]] = {}
         self._failures: dict[str, list[str]] = {}
+        self._lost: dict[str, int] = {}
         self._last_ts = 0.0
+        self._files = 0
 
     # ---- faults ------------------------------------------------------------------------------
     def fail(self, method: str, error: str, times: int = 1) -> None:
         """The next `times` calls of `method` (e.g. "chat.postMessage") answer `error`."""
         self._failures.setdefault(method, []).extend([error] * times)
 
+    def lose_answer(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` do their work, then answer 500 internal_error."""
+        self._lost[method] = self._lost.get(method, 0) + times
+
     def _call(self, method: str, args: dict[str, Any]) -> None:
         self.calls.append((method, args))
         queued = self._failures.get(method)
         if queued:
             raise _error(method, queued.pop(0))
+
+    def _answered(self, method: str) -> None:
+        """After a call did its work: its answer may be lost (`lose_answer`)."""
+        if self._lost.get(method):
+            self._lost[method] -= 1
+            raise _error(method, "internal_error", 500)
 
     # ---- what people do (not the bot) --------------------------------------------------------
     def person_posts(
@@ -220,11 +247,53 @@ class FakeSlack:
         thread = [p for p in self.thread(channel, ts) if float(p.ts) > float(args["oldest"])]
         return {"ok": True, "messages": [_as_slack(p) for p in thread]}
 
+    async def files_upload_v2(self, **args: Any) -> dict[str, Any]:
+        """Upload one file and share it (slack_sdk's three calls, answered as the last one)."""
+        self._call("files.completeUploadExternal", args)
+        channel = str(args["channel"])
+        if channel[:1] not in {"C", "G", "D"}:
+            raise _error("files.completeUploadExternal", "invalid_arguments")
+        if not channel.startswith("D") and channel not in self.channels:
+            raise _error("files.completeUploadExternal", "invalid_channel")
+        thread = args.get("thread_ts")
+        if thread and self.message(channel, thread) is None:
+            raise _error("files.completeUploadExternal", "thread_not_found")
+        self._files += 1
+        shared = SharedFile(
+            f"F{self._files:010d}",
+            str(args["filename"]),
+            str(args.get("title") or args["filename"]),
+            bytes(args["file"]),
+            args.get("alt_txt"),
+        )
+        post = Post(
+            channel,
+            self._next_ts(),
+            self.bot_user_id,
+            str(args.get("initial_comment") or ""),
+            thread_ts=thread,
+            files=[shared],
+        )
+        self.posts.append(post)
+        self._answered("files.completeUploadExternal")
+        return {"ok": True, "files": [{"id": shared.id, "name": shared.name}]}
+
     async def views_open(self, **args: Any) -> dict[str, Any]:
         """Open a modal (remembered in `views`)."""
         self._call("views.open", args)
         self.views.append(dict(args["view"]))
         return {"ok": True}
+
+    async def views_publish(self, **args: Any) -> dict[str, Any]:
+        """Replace someone's App Home (remembered in `homes`)."""
+        self._call("views.publish", args)
+        user, view = str(args["user_id"]), dict(args["view"])
+        if user not in self.users:
+            raise _error("views.publish", "user_not_found")
+        if view.get("type") != "home" or len(view.get("blocks") or []) > 100:
+            raise _error("views.publish", "invalid_arguments")
+        self.homes.setdefault(user, []).append(view)
+        return {"ok": True, "view": {"id": f"V{user}", **view}}
 
     # ---- what a test asks --------------------------------------------------------------------
     def message(self, channel: str, ts: str) -> Post | None:
@@ -260,19 +329,25 @@ class FakeSlack:
         mine = {c for c, people in self.members.items() if user in people} | {dm_channel(user)}
         return [p for p in self.by_bot() if p.channel in mine]
 
+    def home(self, user: str) -> str | None:
+        """What someone's App Home shows now: every text in its blocks, one per line."""
+        published = self.homes.get(user)
+        return "\n".join(_block_texts(published[-1]["blocks"])) if published else None
+
     def called(self, method: str) -> list[dict[str, Any]]:
         """The arguments of every call of one Web API method, in order."""
         return [args for name, args in self.calls if name == method]
 
     def leaks(self, pattern: re.Pattern[str]) -> list[tuple[str, str]]:
-        """Bot messages in shared channels whose any version matches `pattern`: the wall broke."""
+        """Bot messages in shared channels whose any version matches `pattern`, or that carry a
+        file (every file the bot sends is internal): the wall broke."""
+        shared = [p for p in self.by_bot() if self.channels.get(p.channel)]
         return [
             (p.channel, version[:200])
-            for p in self.by_bot()
-            if self.channels.get(p.channel)
+            for p in shared
             for version in p.versions
             if pattern.search(version)
-        ]
+        ] + [(p.channel, f"file {f.name}") for p in shared for f in p.files]
 
     # ---- internals ---------------------------------------------------------------------------
     def _conversation(self, channel: str) -> str:
@@ -289,10 +364,10 @@ def dm_channel(user: str) -> str:
     return "D" + user[1:]
 
 
-def _error(method: str, code: str) -> SlackApiError:
+def _error(method: str, code: str, status: int = 200) -> SlackApiError:
     return SlackApiError(
         f"The request to the Slack API failed. (url: {method}) {code}",
-        _Answer({"ok": False, "error": code}),
+        _Answer({"ok": False, "error": code}, status),
     )
 
 
@@ -302,6 +377,8 @@ def _as_slack(post: Post) -> dict[str, Any]:
         found["metadata"] = post.metadata
     if post.thread_ts:
         found["thread_ts"] = post.thread_ts
+    if post.files:
+        found["files"] = [{"id": f.id, "name": f.name, "title": f.title} for f in post.files]
     return found
 
 

@@ -65,10 +65,13 @@ async def sandbox(clock: ManualClock, database_url: str, transport: str) -> Asyn
 
 
 def assert_wall_held(box: Sandbox) -> None:
-    """Nothing the bot put in a shared channel, or showed a customer, carries internal content."""
+    """Nothing the bot put in a shared channel, or showed a customer, carries internal content
+    or a file."""
     pattern = world.internal_pattern()
     leaks = []
     for message in box.emu.shared_channel_messages():
+        # Every file the bot sends is internal (reports, charts).
+        leaks += [(message.channel_id, f"file {f['name']}") for f in message.files]
         texts = [message.text or "", repr(message.blocks or "")]
         texts += [repr(edit) for edit in getattr(message, "edits", [])]
         for text in texts:
@@ -80,12 +83,23 @@ def assert_wall_held(box: Sandbox) -> None:
                 seen.raw_text or seen.text or ""
             ):
                 leaks.append((seen.channel_id, seen.text[:200]))
+            if box.emu.ws.is_app_bot(seen.author_id) and seen.files:
+                leaks.append((seen.channel_id, f"files {seen.files}"))
+        # Every App Home ever published for them, not only the one they see now.
+        for home in box.emu.homes.published(user):
+            if pattern.search(json.dumps(home["blocks"])):
+                leaks.append((f"App Home of {user}", json.dumps(home["blocks"])[:200]))
     assert not leaks, f"internal content reached customers: {leaks}"
 
 
 def bot_message_versions(box: Sandbox) -> list[tuple[str, str]]:
-    """Every version (text and blocks) of every message the bot sent: (channel, raw markup)."""
-    versions = []
+    """Every version (text and blocks) of every message the bot sent, and every App Home it
+    published: (channel, or "home:" and the person, raw markup)."""
+    versions = [
+        (f"home:{user}", json.dumps(home["blocks"]))
+        for user in box.emu.ws.users
+        for home in box.emu.homes.published(user)
+    ]
     for message in box.emu.ws.messages:
         if message.user != world.BOT:
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,13 +29,20 @@ from bot.installs.gateways import Gateways
 from bot.installs.registry import TokenInstall
 from bot.jobs.alarm import Alarm
 from bot.messages.base import OutboundMessage
+from bot.messages.customer_csat import (
+    COMMENT_ACTION,
+    COMMENT_BLOCK,
+    COMMENT_INPUT,
+    RATE_ACTIONS,
+    comment_of,
+)
 from bot.observability.metrics import Metrics
 from bot.services.container import Services
-from bot.services.inputs import Caller, ChannelJoined, IncomingMessage
+from bot.services.inputs import Caller, ChannelJoined, HomeOpened, IncomingMessage
 from bot.services.intake import IntakeResult
 from store import migrate
 from store.db import Database
-from store.models import AuditEntry, SlaClock, Ticket
+from store.models import AuditEntry, CsatAnswer, CsatSurvey, SlaClock, Ticket
 from tests.support import world
 from tests.support.fake_slack import FakeSlack, Post
 
@@ -69,10 +77,18 @@ def world_slack() -> FakeSlack:
 class ServiceDesk:
     """One desk under test: its services, the fake Slack behind them, the clock they read."""
 
-    def __init__(self, services: Services, slack: FakeSlack, clock: ManualClock) -> None:
+    def __init__(
+        self,
+        services: Services,
+        slack: FakeSlack,
+        clock: ManualClock,
+        wall: ManualClock | None = None,
+    ) -> None:
         self.services = services
         self.slack = slack
         self.clock = clock
+        # The outbox's own clock, when a test moves it (debounced rows fall due by it).
+        self.wall = wall
         self.team = world.VENDOR
         self._events = itertools.count(1)
         self.last_event: IncomingMessage | None = None
@@ -82,9 +98,17 @@ class ServiceDesk:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, template: Path, folder: Path, config: DeskConfig | None = None
+        cls,
+        template: Path,
+        folder: Path,
+        config: DeskConfig | None = None,
+        *,
+        wall: ManualClock | None = None,
     ) -> AsyncIterator[ServiceDesk]:
-        """A desk on a fresh copy of the migrated `template`, its configured accounts loaded."""
+        """A desk on a fresh copy of the migrated `template`, its configured accounts loaded.
+
+        `wall`: the outbox's clock (real time otherwise), for tests of what waits on it.
+        """
         path = folder / "desk.db"
         shutil.copyfile(template, path)
         db = Database(f"sqlite+aiosqlite:///{path}")
@@ -97,9 +121,9 @@ class ServiceDesk:
             channel_interval=0.0,
         )
         services = build_services(
-            db, config or world.desk_config(), clock, gateways, Metrics(), Alarm()
+            db, config or world.desk_config(), clock, gateways, Metrics(), Alarm(), wall=wall
         )
-        desk = cls(services, slack, clock)
+        desk = cls(services, slack, clock, wall)
         # The declarer's progress DM is edited at most once a second during a broadcast; a
         # test would wait out that second after every incident command.
         try:
@@ -196,6 +220,56 @@ class ServiceDesk:
         await self.settle()
         return shown(reply)
 
+    async def open_home(self, user: str = world.ALICE, *, tab: str = "home") -> str | None:
+        """Someone opens the app's Home: what it shows them once published (None: nothing)."""
+        event = HomeOpened(f"Ev{next(self._events):06d}", self.team, user, tab)
+        await self.services.home.opened(event)
+        await self.settle()
+        return self.slack.home(user)
+
+    async def press_home(self, action_id: str, ticket_id: int, *, user: str = world.ALICE) -> None:
+        """A button on someone's App Home, once its effects have landed."""
+        caller = Caller(self.team, user, None, None)
+        await self.services.desk.press_home(caller, action_id, str(ticket_id))
+        await self.settle()
+
+    async def rate(self, survey: Post, score: int, *, user: str = world.CAROL) -> str:
+        """Someone presses a rating button on a survey as shown; what only they see, settled."""
+        button = survey_button(survey, RATE_ACTIONS[score - 1])
+        caller = self._presser(user, survey.channel)
+        reply = await self.services.csat.press(caller, button["action_id"], button["value"])
+        await self.settle()
+        return shown(reply) if reply is not None else ""
+
+    async def press_comment(self, survey: Post, *, user: str = world.CAROL) -> str:
+        """Someone presses "Add a comment" on a survey; what only they see ("" if the form
+        opened: it is the last of `slack.views`), settled."""
+        button = survey_button(survey, COMMENT_ACTION)
+        caller = self._presser(user, survey.channel)
+        reply = await self.services.csat.press(caller, button["action_id"], button["value"])
+        await self.settle()
+        return shown(reply) if reply is not None else ""
+
+    async def send_comment(
+        self, form: dict[str, Any], text: str, *, user: str = world.CAROL
+    ) -> dict[str, str]:
+        """Someone sends the comment form with `text`; the field errors shown (empty: taken)."""
+        sent = {
+            **form,
+            "state": {"values": {COMMENT_BLOCK: {COMMENT_INPUT: {"value": text}}}},
+        }
+        survey_id, typed = comment_of(sent)
+        meta = json.loads(form["private_metadata"])
+        caller = self._presser(user, meta.get("channel"))
+        errors = await self.services.csat.comment(caller, survey_id, typed)
+        await self.settle()
+        return errors
+
+    def _presser(self, user: str, channel: str | None) -> Caller:
+        """A button press or form as Slack names its sender: their own team, a fresh trigger."""
+        team = self.slack.users[user]
+        return Caller(team, user, channel, f"trigger-{next(self._events)}", user_team=team)
+
     async def bot_joins(
         self, channel: str, *, shared: bool | None = None, event_id: str | None = None
     ) -> bool:
@@ -266,6 +340,19 @@ class ServiceDesk:
             rows = (await uow.session.scalars(query)).all()
         return {row.kind: row for row in rows}
 
+    async def surveys_of(self, number: int) -> list[CsatSurvey]:
+        """A ticket's satisfaction surveys as stored, oldest first."""
+        ticket = await self.ticket(number)
+        async with self.services.db.reading() as uow:
+            return list(await uow.csat.for_ticket(ticket.id))
+
+    async def answers_of(self, number: int) -> list[CsatAnswer]:
+        """Every answer to a ticket's surveys, oldest first."""
+        ticket = await self.ticket(number)
+        async with self.services.db.reading() as uow:
+            query = select(CsatAnswer).where(CsatAnswer.ticket_id == ticket.id)
+            return list((await uow.session.scalars(query.order_by(CsatAnswer.id))).all())
+
     async def unfinished_effects(self) -> dict[str, int]:
         """Outbox rows not done, by state (empty when every side effect landed)."""
         # `failed` are given up for good; `pending` and `sending` are still to be tried.
@@ -275,10 +362,19 @@ class ServiceDesk:
 
     # ---- what people saw ---------------------------------------------------------------------
     def receipt(self, post: Post) -> Post:
-        """The bot's one reply in the thread of a customer's post (their receipt)."""
-        replies = [p for p in self.slack.thread(post.channel, post.ts) if p.user == world.BOT]
+        """The bot's one reply in the thread of a customer's post (their receipt); a survey
+        asked there once it was resolved is not counted."""
+        replies = [p for p in self.bot_replies(post) if not is_survey(p)]
         assert len(replies) == 1, f"expected one receipt, the bot replied {len(replies)} times"
         return replies[0]
+
+    def surveys(self, post: Post) -> list[Post]:
+        """The satisfaction surveys the bot asked in the thread of a customer's post."""
+        return [p for p in self.bot_replies(post) if is_survey(p)]
+
+    def bot_replies(self, post: Post) -> list[Post]:
+        """Everything the bot said in the thread of a customer's post, oldest first."""
+        return [p for p in self.slack.thread(post.channel, post.ts) if p.user == world.BOT]
 
     def card(self, number: int, channel: str = world.GLOBEX_INTERNAL) -> Post:
         """The triage card of a ticket in its account's internal channel."""
@@ -294,6 +390,21 @@ class ServiceDesk:
         """Nothing the bot put in a shared channel, in any version, reads as internal."""
         leaks = self.slack.leaks(world.internal_pattern())
         assert not leaks, f"internal content reached customers: {leaks}"
+
+
+def survey_button(post: Post, action_id: str) -> dict[str, Any]:
+    """The button `action_id` on a message as shown (a test presses only what people see)."""
+    for block in post.blocks:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == action_id:
+                return dict(element)
+    raise AssertionError(f"no button {action_id} on {post.shown!r}")
+
+
+def is_survey(post: Post) -> bool:
+    """Whether a bot post is a satisfaction survey (its outbox key, in the message metadata)."""
+    key = ((post.metadata or {}).get("event_payload") or {}).get("outbox") or ""
+    return str(key).startswith("csat:")
 
 
 def shown(message: OutboundMessage) -> str:

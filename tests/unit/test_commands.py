@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain import commands as c
-from bot.domain.tickets import Priority
+from bot.domain.tickets import Priority, ResolutionKind
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,11 @@ from bot.domain.tickets import Priority
             c.Resolve(3, "fixed the config, customer confirmed"),
         ),
         ("reopen #3", c.Reopen(3)),
+        ("close 3 duplicate", c.Close(3, ResolutionKind.DUPLICATE)),
+        ("close #3 DUP of #2", c.Close(3, ResolutionKind.DUPLICATE, "of #2")),
+        ("close 3 noise bot test", c.Close(3, ResolutionKind.NOISE, "bot test")),
+        ("noise 3", c.Close(3, ResolutionKind.NOISE)),
+        ("noise #3 not a request", c.Close(3, ResolutionKind.NOISE, "not a request")),
         ("wait 3", c.Wait(3)),
         ("priority 3 p1", c.SetPriority(3, Priority.P1)),
         ("priority 3 2", c.SetPriority(3, Priority.P2)),
@@ -59,6 +64,10 @@ def test_parses(text: str, expected: c.DeskCommand) -> None:
         ("link", "needs a #channel and an account", "/desk link #channel <account> [tier]"),
         ("link general Acme", "'general' is not a channel", "/desk link #channel <account> [tier]"),
         ("account", "needs an account name", "/desk account <name|#channel>"),
+        ("close 3", "needs how it ends", "/desk close <ticket> duplicate|noise [note]"),
+        ("close 3 fixed", "'fixed' is not a way", "/desk close <ticket> duplicate|noise [note]"),
+        ("close", "needs a ticket number", "/desk close <ticket> duplicate|noise [note]"),
+        ("noise x", "'x' is not a ticket number", "/desk noise <ticket> [note]"),
         ("mine please", "takes no more words", "/desk mine"),
         ("frobnicate 3", "don't know the command 'frobnicate'", "/desk help"),
         ("claim " + "9" * 20, "is not a ticket number", "/desk claim <ticket>"),

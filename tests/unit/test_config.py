@@ -1,11 +1,13 @@
 """desk.yml: the example validates, and every mistake is reported with its line."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config.desk import ConfigError, parse_desk_config
 from bot.config.report import policy_table
+from bot.domain.csat import CsatPolicy
 from bot.domain.incidents import Severity
 from bot.domain.tickets import Priority
 
@@ -81,7 +83,7 @@ def _error(text: str) -> list[str]:
             "  escalation_channel: C0ESC\n",
             "  escalation_channel: C0ESC\n  timezone: Mars/Olympus\n",
             4,
-            "team.timezone: unknown time zone 'Mars/Olympus'",
+            "team.timezone: 'Mars/Olympus' is not a time zone",
         ),
     ],
 )
@@ -139,3 +141,38 @@ def test_incident_cadence_keeps_the_defaults_it_does_not_set() -> None:
     every = {sev.value: d.total_seconds() for sev, d in config.incidents.update_every.items()}
     assert every == {"sev1": 600, "sev2": 3600, "sev3": 7200, "sev4": 14400}
     assert parse_desk_config(MINIMAL).incidents.update_every[Severity.SEV1].total_seconds() == 1800
+
+
+def test_csat_is_on_by_default_and_set_per_tier() -> None:
+    assert parse_desk_config(MINIMAL).tiers["gold"].csat == CsatPolicy(True, timedelta(0), 2)
+    tier = "  gold:\n"
+    settings = "    csat: on\n    csat_delay: 1h30m\n    csat_low_score: 3\n"
+    text = MINIMAL.replace(tier, tier + settings)
+    config = parse_desk_config(text)
+    assert config.csat("gold") == CsatPolicy(True, timedelta(minutes=90), 3)
+    assert config.csat("gone") == CsatPolicy()  # a tier no longer configured: the defaults
+    assert "csat gold: asked 1h 30m after resolved, scores <= 3 alert" in policy_table(config)
+    off = parse_desk_config(MINIMAL.replace(tier, f"{tier}    csat: off\n"))
+    assert off.csat("gold").enabled is False
+    assert "csat gold: off" in policy_table(off)
+
+
+@pytest.mark.parametrize(
+    ("setting", "problem"),
+    [
+        ("csat: maybe", "tiers.gold.csat: 'maybe' is not on or off"),
+        ("csat: 1", "tiers.gold.csat: '1' is not on or off"),
+        ("csat_delay: 5", "tiers.gold.csat_delay: '5' has no unit"),
+        ("csat_delay: 0s", "tiers.gold.csat_delay: '0s' is zero"),
+        ("csat_delay: 8d", "tiers.gold.csat_delay: the survey delay can be at most 7d"),
+        ("csat_low_score: 0", "tiers.gold.csat_low_score: '0' is not a score from 1 to 5"),
+        ("csat_low_score: 6", "tiers.gold.csat_low_score: '6' is not a score from 1 to 5"),
+        ("csat_low_score: low", "tiers.gold.csat_low_score: 'low' is not a score from 1 to 5"),
+        ("csat_low_score: true", "tiers.gold.csat_low_score: 'True' is not a score from 1 to 5"),
+        ("csat_score: 2", "tiers.gold.csat_score: unknown setting"),
+    ],
+)
+def test_csat_mistakes_are_one_sentence_with_the_line(setting: str, problem: str) -> None:
+    [found] = _error(MINIMAL.replace("  gold:\n", f"  gold:\n    {setting}\n"))
+    assert found.startswith("desk.yml:6: ") and problem in found, found
+    assert found.count(". ") == 0, found

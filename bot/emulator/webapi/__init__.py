@@ -1,7 +1,8 @@
 """Web API methods as Slack answers them: `ok`, `error`, and the shapes of its responses.
 
-One module per family of methods (chat, conversations, reactions, views, identity); `WebApi`
-holds them and the table from method name to handler that the HTTP endpoint dispatches on.
+One module per family of methods (chat, conversations, reactions, views, identity, files);
+`WebApi` holds them and the table from method name to handler that the HTTP endpoint
+dispatches on.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from bot.emulator.webapi.chat import Chat
 from bot.emulator.webapi.conversations import Conversations
+from bot.emulator.webapi.files import Files
 from bot.emulator.webapi.identity import Identity
 from bot.emulator.webapi.params import Answer, ApiError, Method
 from bot.emulator.webapi.reactions import Reactions
@@ -31,15 +33,26 @@ class WebApi:
         on_bot_post: Callable[[StoredMessage], Awaitable[None]],
         *,
         trigger_ttl: float = 3.0,
+        base_url: Callable[[], str] = lambda: "http://127.0.0.1",
     ):
+        """`base_url`: the emulator's root URL, for the upload URLs it hands out."""
         self.ws = ws
         self.chat = Chat(ws, on_bot_post)
+        self.files = Files(ws, on_bot_post, base_url)
         self.conversations = Conversations(ws)
         self.reactions = Reactions(ws)
-        self.views = Views(self.app_id, trigger_ttl=trigger_ttl)
+        self.views = Views(ws, self.app_id, trigger_ttl=trigger_ttl)
         self.identity = Identity(ws)
         self.methods: dict[str, Method] = {}
-        for family in (self.identity, self.chat, self.reactions, self.conversations, self.views):
+        families = (
+            self.identity,
+            self.chat,
+            self.reactions,
+            self.conversations,
+            self.views,
+            self.files,
+        )
+        for family in families:
             self.methods.update(family.methods())
 
     @property

@@ -57,6 +57,10 @@ def message_json(
             reply_users_count=len(users),
             latest_reply=replies[-1].ts,
         )
+    if m.files:
+        # A file share: the files, and `upload` false (shared by completeUploadExternal).
+        body["files"] = m.files
+        body["upload"] = False
     if metadata and m.metadata is not None:
         body["metadata"] = m.metadata
     return body

@@ -9,16 +9,21 @@ import uuid
 from typing import Any
 
 from bot.emulator.webapi.params import Answer, ApiError, Method, need, view_of
-from bot.emulator.workspace import Install
+from bot.emulator.workspace import Install, Workspace
+
+# Slack: a Home tab or a modal holds at most 100 blocks.
+MAX_VIEW_BLOCKS = 100
 
 
 class Views:
     """Published Home tabs, the trigger ids people's actions issue, and the modals opened."""
 
-    def __init__(self, app_id: str, *, trigger_ttl: float = 3.0) -> None:
+    def __init__(self, ws: Workspace, app_id: str, *, trigger_ttl: float = 3.0) -> None:
+        self.ws = ws
         self.app_id = app_id
         self.trigger_ttl = trigger_ttl
-        self.published: dict[str, dict[str, Any]] = {}  # user id -> their Home tab
+        self.published: dict[str, dict[str, Any]] = {}  # user id -> their Home tab now
+        self.homes: dict[str, list[dict[str, Any]]] = {}  # user id -> every Home, oldest first
         self.opened: dict[str, list[dict[str, Any]]] = {}  # user id -> modals, newest last
         # trigger id -> [user, monotonic issue time, already used]
         self._triggers: dict[str, list[Any]] = {}
@@ -30,11 +35,30 @@ class Views:
         return {"views.publish": self.views_publish, "views.open": self.views_open}
 
     async def views_publish(self, params: dict[str, Any], caller: Install) -> Answer:
-        """`views.publish`: a person's Home tab."""
+        """`views.publish`: replace a person's Home tab (the whole view each time).
+
+        Slack's arguments: `user_id`, `view` (JSON), optional `hash` (the hash of the view
+        being replaced: `hash_conflict` when another publish came first). The answer carries
+        the view as stored, with its id (the same for one person's Home) and a new hash.
+        """
         user = need(params, "user_id")
         view = view_of(params)
-        self.published[user] = view
-        return {"ok": True, "view": {"id": f"V{len(self.published):08d}", **view}}
+        if user not in self.ws.users:
+            raise ApiError("user_not_found")
+        blocks = view.get("blocks")
+        if view.get("type") != "home" or not isinstance(blocks, list):
+            raise ApiError("invalid_arguments")
+        if len(blocks) > MAX_VIEW_BLOCKS or len(str(view.get("private_metadata") or "")) > 3000:
+            raise ApiError("invalid_arguments")
+        current = self.published.get(user)
+        given = params.get("hash")
+        if given and current is not None and given != current["hash"]:
+            raise ApiError("hash_conflict")
+        view_id = current["id"] if current is not None else f"V{next(self._view_seq):010d}"
+        home = self._view_json(view_id, "home", view, blocks, caller)
+        self.published[user] = home
+        self.homes.setdefault(user, []).append(home)
+        return {"ok": True, "view": copy.deepcopy(home)}
 
     def issue_trigger(self, user_id: str) -> str:
         """A fresh trigger id for something `user_id` did (valid for `trigger_ttl` seconds)."""
@@ -72,6 +96,17 @@ class Views:
         self, view: dict[str, Any], blocks: list[dict[str, Any]], caller: Install
     ) -> dict[str, Any]:
         view_id = f"V{next(self._view_seq):010d}"
+        return self._view_json(view_id, "modal", view, blocks, caller)
+
+    def _view_json(
+        self,
+        view_id: str,
+        kind: str,
+        view: dict[str, Any],
+        blocks: list[dict[str, Any]],
+        caller: Install,
+    ) -> dict[str, Any]:
+        """A view as Slack answers it (views.open, views.publish) and sends it back later."""
         blocks = copy.deepcopy(blocks)
         for n, block in enumerate(blocks):
             # Slack fills in ids the app left out, so state.values always has keys.
@@ -83,8 +118,8 @@ class Views:
         return {
             "id": view_id,
             "team_id": team,
-            "type": "modal",
-            "title": view["title"],
+            "type": kind,
+            "title": view.get("title"),
             "submit": view.get("submit"),
             "close": view.get("close"),
             "blocks": blocks,

@@ -1,7 +1,8 @@
-"""APScheduler runs the retention pass: soon after start, then every `interval` seconds.
+"""APScheduler runs the periodic passes: retention (hourly) and the digest check (each minute).
 
-Never on the ack path: the pass runs in the background, a batch per short transaction, and
-several replicas pruning at once only find fewer rows (PostgreSQL skips rows another holds).
+Each pass is named, runs soon after start and then every `interval` seconds, one at a time,
+never on the ack path. Overlap between replicas is safe by what each pass does: retention finds
+fewer rows (PostgreSQL skips rows another holds); the digest ledger records each send once.
 """
 
 from __future__ import annotations
@@ -16,21 +17,25 @@ from bot.jobs.inflight import InFlight
 
 log = logging.getLogger("connectdesk.schedules")
 
-INTERVAL_SECONDS = 3600.0
-FIRST_AFTER_SECONDS = 60.0  # not in the middle of a start-up's catching up
+RETENTION_EVERY_SECONDS = 3600.0
+RETENTION_FIRST_AFTER_SECONDS = 60.0  # not in the middle of a start-up's catching up
+DIGESTS_EVERY_SECONDS = 60.0
+DIGESTS_FIRST_AFTER_SECONDS = 1.0  # a digest that fell due while the desk was down goes now
 MISFIRE_GRACE_SECONDS = 3600
 
 
-class RetentionScheduler:
-    """Runs `prune` every `interval` seconds (a pass at a time)."""
+class PeriodicJob:
+    """Runs `run` every `interval` seconds, a pass at a time; a failed pass is logged."""
 
     def __init__(
         self,
-        prune: Callable[[], Awaitable[object]],
-        interval: float = INTERVAL_SECONDS,
-        first_after: float = FIRST_AFTER_SECONDS,
+        name: str,
+        run: Callable[[], Awaitable[object]],
+        interval: float,
+        first_after: float,
     ) -> None:
-        self._prune = prune
+        self.name = name
+        self._pass = run
         self._interval = interval
         self._first_after = first_after
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -43,7 +48,7 @@ class RetentionScheduler:
             "interval",
             seconds=self._interval,
             next_run_time=datetime.now(UTC) + timedelta(seconds=self._first_after),
-            id="retention",
+            id=self.name,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=MISFIRE_GRACE_SECONDS,
@@ -60,6 +65,6 @@ class RetentionScheduler:
     async def _run(self) -> None:
         self._running.enter()
         try:
-            await self._prune()
+            await self._pass()
         except Exception:
-            log.exception("retention pass failed; the next one will retry")
+            log.exception("%s pass failed; the next one will retry", self.name)
