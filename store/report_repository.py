@@ -5,8 +5,9 @@ Every statement reads one time range of one table (clock runs by `stopped_at` or
 by primary key, and groups in SQL, so what comes back is a few hundred rows whatever the
 number of tickets. Weeks are the team's local weeks: their boundaries are computed in Python
 (time zones and daylight saving time stay out of SQL) and bucketed with one CASE. Percentiles
-come back as the few rows at the ranks they interpolate between (window functions), not as
-every value. Arithmetic on what comes back is `bot.domain.reports`'.
+are PostgreSQL's `percentile_cont`; on SQLite, which has none, only the rows at the ranks they
+interpolate between come back (window functions), never every value. Arithmetic on what comes
+back is `bot.domain.reports`'.
 """
 
 from __future__ import annotations
