@@ -51,6 +51,7 @@ from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.private_reports import PrivateReports, ReportFiles
+from bot.services.report_requests import ReportRequests
 from bot.services.reports import ReportService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
@@ -128,11 +129,25 @@ def build_services(
     )
     csat = CsatService(db, config, clock, people, outbox)
     tickets = TicketOps(db, clock, presenter, sla, outbox, csat, home)
-    accounts = AccountService(db, config, clock, gateways, outbox, one_workspace=one_workspace)
+    accounts = AccountService(
+        db, config, clock, gateways, outbox, one_workspace=one_workspace, console=console
+    )
     escalation = EscalationService(
         db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics, home
     )
-    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox, home)
+    private_reports = PrivateReports(db, outbox)
+    desk = DeskService(
+        db,
+        config,
+        people,
+        tickets,
+        accounts,
+        escalation,
+        incidents,
+        outbox,
+        home,
+        ReportRequests(config, clock, reports, private_reports),
+    )
     return Services(
         db=db,
         config=config,
@@ -153,7 +168,7 @@ def build_services(
         outbox=outbox,
         installs=InstallService(db, clock, gateways, accounts),
         home=home,
-        private_reports=PrivateReports(db, outbox),
+        private_reports=private_reports,
         reports=reports,
         console=console,
         digests=DigestService(db, config, clock, outbox, console),
