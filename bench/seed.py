@@ -105,6 +105,7 @@ async def open_tickets(
                             "account_id": account_id,
                             "kind": kind,
                             "cycle": 1,
+                            "priority": "P2",
                             "calendar": "24/7",
                             "target_seconds": target.total_seconds(),
                             "started_at": opened,

@@ -52,6 +52,7 @@ from bot.domain.reports import (
     ranks_needed,
 )
 from store.models import Account, CsatAnswer, CsatSurvey, SlaClock, Ticket
+from store.one_trip import Prepared
 
 MET = "met"
 
@@ -140,17 +141,16 @@ class ReportRepository:
             else_=len(edges),
         ).label("bin")
         week = _bucket(SlaClock.stopped_at, week_starts).label("week")
-        keys = (Account.tier, Ticket.priority, SlaClock.kind, week, SlaClock.outcome, bin_)
+        keys = (Account.tier, SlaClock.priority, SlaClock.kind, week, SlaClock.outcome, bin_)
         stmt = (
             select(*keys, func.count())
             .select_from(SlaClock)
-            .join(Ticket, Ticket.id == SlaClock.ticket_id)
             .join(Account, Account.id == SlaClock.account_id)
             .where(
                 SlaClock.stopped_at >= where.start,
                 SlaClock.stopped_at < where.end,
                 SlaClock.outcome.is_not(None),
-                counts_as_request(),
+                SlaClock.counted,
                 *_team(SlaClock.team_id, where),
             )
             .group_by(*keys)
@@ -177,17 +177,16 @@ class ReportRepository:
         """Clock runs that breached in the range (stopped since or not, unless a later change
         of target made them met) by tier × priority × clock × week."""
         week = _bucket(SlaClock.breached_at, week_starts).label("week")
-        keys = (Account.tier, Ticket.priority, SlaClock.kind, week)
+        keys = (Account.tier, SlaClock.priority, SlaClock.kind, week)
         stmt = (
             select(*keys, func.count())
             .select_from(SlaClock)
-            .join(Ticket, Ticket.id == SlaClock.ticket_id)
             .join(Account, Account.id == SlaClock.account_id)
             .where(
                 SlaClock.breached_at >= where.start,
                 SlaClock.breached_at < where.end,
                 or_(SlaClock.outcome.is_(None), SlaClock.outcome != MET),
-                counts_as_request(),
+                SlaClock.counted,
                 *_team(SlaClock.team_id, where),
             )
             .group_by(*keys)
@@ -202,12 +201,11 @@ class ReportRepository:
         stmt = (
             select(SlaClock.account_id, func.count())
             .select_from(SlaClock)
-            .join(Ticket, Ticket.id == SlaClock.ticket_id)
             .where(
                 SlaClock.breached_at >= where.start,
                 SlaClock.breached_at < where.end,
                 or_(SlaClock.outcome.is_(None), SlaClock.outcome != MET),
-                counts_as_request(),
+                SlaClock.counted,
                 *_team(SlaClock.team_id, where),
             )
             .group_by(SlaClock.account_id)
@@ -261,70 +259,39 @@ class ReportRepository:
         and (`wall`) wall time, over all tiers and (`by_tier`) per tier; `counts`: how many
         runs each (clock, tier) has (`Stopped.samples`).
 
-        Two sorts in all, one per measure: a running count per tier over the same window as
-        the overall one gives each row its rank within its tier too, so the per-tier ranks need
-        no sort of their own. Only the rows at the ranks the percentiles read come back.
-        PostgreSQL computes the same percentiles itself (`percentile_cont`), faster.
+        PostgreSQL computes them itself (`percentile_cont`). SQLite has no percentile function:
+        its runs' times come back and are sorted here, one sort per partition. Ranking them in
+        SQLite instead (window functions, one sort per measure, only the rows at the ranks
+        coming back) cost about three times the CPU at a million tickets (bench/README.md).
         """
         samples = self._samples(where)
         if not counts:
             return []
         if self.conn.dialect.name == "postgresql":
             return await self._times_postgres(samples, by_tier=by_tier, wall=wall)
-        overall: dict[str, int] = {}
-        for (kind, _tier), n in counts.items():
-            overall[kind] = overall.get(kind, 0) + n
-        tiers = sorted({tier for _kind, tier in counts}) if by_tier else []
-        values: dict[tuple[str, str, str | None], dict[int, float]] = {}
-        for measure in ("b", "w") if wall else ("b",):
-            value = samples.c[measure]
-            window: dict[str, Any] = {
-                "partition_by": samples.c.kind,
-                "order_by": value,
-                "rows": (None, 0),
-            }
-            ranked = select(
-                samples.c.kind,
-                samples.c.tier,
-                value.label("v"),
-                func.count().over(**window).label("r"),
-                *(
-                    func.count(case((samples.c.tier == tier, literal_column("1"))))
-                    .over(**window)
-                    .label(f"r{index}")
-                    for index, tier in enumerate(tiers)
-                ),
-            ).subquery("ranked")
-            wanted = [
-                and_(ranked.c.kind == kind, ranked.c.r.in_([r + 1 for r in ranks_needed(n)]))
-                for kind, n in overall.items()
-            ]
-            wanted += [
-                and_(
-                    ranked.c.kind == kind,
-                    ranked.c.tier == tier,
-                    ranked.c[f"r{tiers.index(tier)}"].in_([r + 1 for r in ranks_needed(n)]),
-                )
-                for (kind, tier), n in counts.items()
-                if by_tier
-            ]
-            for row in await self.conn.execute(select(ranked).where(or_(*wanted))):
-                kind, tier = row.kind, row.tier
-                number = float(row.v)
-                if int(row.r) - 1 in ranks_needed(overall[kind]):
-                    values.setdefault((measure, kind, None), {})[int(row.r) - 1] = number
-                if by_tier:
-                    rank = int(row._mapping[f"r{tiers.index(tier)}"]) - 1
-                    if rank in ranks_needed(counts[(kind, tier)]):
-                        values.setdefault((measure, kind, tier), {})[rank] = number
-        partitions: list[tuple[str, str | None, int]] = [(k, None, n) for k, n in overall.items()]
-        partitions += [(k, t, n) for (k, t), n in counts.items() if by_tier]
-        return [
-            _stats(
-                kind, tier, n, values.get(("b", kind, tier), {}), values.get(("w", kind, tier), {})
-            )
-            for kind, tier, n in sorted(partitions, key=lambda p: (p[0], p[1] or ""))
-        ]
+        measures = ("b", "w") if wall else ("b",)
+        stmt = select(samples.c.kind, samples.c.tier, *(samples.c[m] for m in measures))
+        # Plain tuples from the driver: SQLAlchemy's result rows would double the cost. The
+        # work per row is one append; sorting is per partition, in C.
+        runs: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        for row in await Prepared(stmt).fetch_all(self.conn):
+            runs.setdefault((row[0], row[1]), []).append(row)
+        partitions: dict[tuple[str, str | None], list[list[tuple[Any, ...]]]] = {}
+        for (kind, tier), rows in runs.items():
+            partitions.setdefault((kind, None), []).append(rows)
+            if by_tier:
+                partitions[(kind, tier)] = [rows]
+        stats = []
+        for (kind, tier), parts in sorted(
+            partitions.items(), key=lambda p: (p[0][0], p[0][1] or "")
+        ):
+            n = sum(len(rows) for rows in parts)
+            at: dict[str, dict[int, float]] = {}
+            for index, measure in enumerate(measures, start=2):
+                ordered = sorted(float(row[index]) for rows in parts for row in rows)
+                at[measure] = {r: ordered[r] for r in ranks_needed(n)}
+            stats.append(_stats(kind, tier, n, at["b"], at.get("w", {})))
+        return stats
 
     async def _times_postgres(self, samples: Any, *, by_tier: bool, wall: bool) -> list[TimeStats]:
         """`times` with PostgreSQL's `percentile_cont` (the same linear interpolation), per tier
@@ -373,15 +340,15 @@ class ReportRepository:
                 _wall_seconds(self.conn).label("w"),
             )
             .select_from(SlaClock)
-            .join(Ticket, Ticket.id == SlaClock.ticket_id)
             .join(Account, Account.id == SlaClock.account_id)
             .where(
-                SlaClock.kind.in_(TIMED_CLOCKS),
+                # Not IN (...): a `Prepared` statement has no list to expand.
+                or_(*(SlaClock.kind == kind for kind in TIMED_CLOCKS)),
                 SlaClock.stopped_at >= where.start,
                 SlaClock.stopped_at < where.end,
                 SlaClock.outcome.is_not(None),
                 SlaClock.business_seconds.is_not(None),
-                counts_as_request(),
+                SlaClock.counted,
                 *_team(SlaClock.team_id, where),
             )
             .subquery("samples")
@@ -393,12 +360,11 @@ class ReportRepository:
         met = (
             select(SlaClock.account_id, func.count())
             .select_from(SlaClock)
-            .join(Ticket, Ticket.id == SlaClock.ticket_id)
             .where(
                 SlaClock.stopped_at >= where.start,
                 SlaClock.stopped_at < where.end,
                 SlaClock.outcome == MET,
-                counts_as_request(),
+                SlaClock.counted,
                 *_team(SlaClock.team_id, where),
             )
             .group_by(SlaClock.account_id)
@@ -427,36 +393,38 @@ class ReportRepository:
         return counts
 
     async def csat(self, where: Range) -> dict[str, CsatTally]:
-        """Surveys asked in the range by tier: how many, how many answered, their scores."""
-        answers = (
+        """Surveys asked in the range by tier: how many, how many answered, their scores.
+
+        The answers of each survey in the range are counted through the answers' survey index
+        (a correlated lookup per survey), never by grouping every answer ever given."""
+        of_survey = CsatAnswer.survey_id == CsatSurvey.id
+        per_survey = (
             select(
-                CsatAnswer.survey_id.label("survey_id"),
-                func.count().label("answers"),
-                func.sum(CsatAnswer.score).label("score_sum"),
-            )
-            .group_by(CsatAnswer.survey_id)
-            .subquery("answers")
-        )
-        stmt = (
-            select(
-                Account.tier,
-                func.count(),
-                func.count(answers.c.survey_id),
-                func.coalesce(func.sum(answers.c.answers), 0),
-                func.coalesce(func.sum(answers.c.score_sum), 0),
+                Account.tier.label("tier"),
+                select(func.count()).where(of_survey).scalar_subquery().label("answers"),
+                select(func.sum(CsatAnswer.score))
+                .where(of_survey)
+                .scalar_subquery()
+                .label("score"),
             )
             .select_from(CsatSurvey)
             .join(Ticket, Ticket.id == CsatSurvey.ticket_id)
             .join(Account, Account.id == CsatSurvey.account_id)
-            .outerjoin(answers, answers.c.survey_id == CsatSurvey.id)
             .where(
                 CsatSurvey.asked_at >= where.start,
                 CsatSurvey.asked_at < where.end,
                 counts_as_request(),
                 *_team(CsatSurvey.team_id, where),
             )
-            .group_by(Account.tier)
+            .subquery("per_survey")
         )
+        stmt = select(
+            per_survey.c.tier,
+            func.count(),
+            func.count(case((per_survey.c.answers > 0, literal_column("1")))),
+            func.coalesce(func.sum(per_survey.c.answers), 0),
+            func.coalesce(func.sum(per_survey.c.score), 0),
+        ).group_by(per_survey.c.tier)
         return {
             tier: CsatTally(int(surveys), int(answered), int(n), int(score))
             for tier, surveys, answered, n, score in await self.conn.execute(stmt)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 
@@ -72,6 +72,24 @@ class SlaRepository:
             .options(OWN_TICKET)
         )
         return rows.all()
+
+    async def set_priority(self, ticket_id: int, priority: str) -> None:
+        """Every clock run of a ticket, stopped ones too, under its new priority (the
+        reports group by the copy on the run, as the ticket is now)."""
+        await self.session.execute(
+            update(SlaClock)
+            .where(SlaClock.ticket_id == ticket_id, SlaClock.priority != priority)
+            .values(priority=priority)
+        )
+
+    async def set_counted(self, ticket_id: int, counted: bool) -> None:
+        """Whether a ticket's clock runs count in the reports (not once it is closed as a
+        duplicate or noise), kept on every run so report queries need not read the ticket."""
+        await self.session.execute(
+            update(SlaClock)
+            .where(SlaClock.ticket_id == ticket_id, SlaClock.counted.is_not(counted))
+            .values(counted=counted)
+        )
 
     async def for_ticket(self, ticket_id: int) -> Sequence[SlaClock]:
         """Every clock run of a ticket, oldest first."""

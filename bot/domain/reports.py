@@ -33,6 +33,11 @@ from bot.domain.policy import ClockKind
 # Tickets closed as these are not requests: no report figure counts them.
 EXCLUDED_RESOLUTIONS: tuple[str, ...] = ("duplicate", "noise")
 
+
+def is_request(resolution_kind: str | None) -> bool:
+    """Whether a ticket closed this way (None: not closed) counts in the reports."""
+    return resolution_kind not in EXCLUDED_RESOLUTIONS
+
 # The percentiles reported for response times.
 MEDIAN = 50
 P90 = 90

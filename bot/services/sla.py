@@ -10,6 +10,7 @@ from bot.config.desk import DeskConfig
 from bot.domain.calendar import Calendar
 from bot.domain.ladder import EscalationStep
 from bot.domain.policy import ClockKind, SlaPolicy
+from bot.domain.reports import is_request
 from bot.domain.sla import (
     AT_RISK_PERCENT,
     ClockRun,
@@ -127,25 +128,32 @@ class SlaService:
         await self.refresh(uow, ticket, now)
 
     async def on_resolve(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
-        """Resolved: every clock stops and its outcome is kept."""
+        """Resolved: every clock stops and its outcome is kept; closed as a duplicate or
+        noise, none of its runs counts in the reports any more."""
         for clock in await uow.sla.active(ticket.id):
             if self._stop(clock, now):
                 self.count_breach(uow, ticket, clock)
+        if not is_request(ticket.resolution_kind):
+            await uow.sla.set_counted(ticket.id, False)
         await self.refresh(uow, ticket, now)
 
     async def on_reopen(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
-        """Reopened: a new resolution clock starts from now."""
+        """Reopened: a new resolution clock starts from now, and the ticket's runs count again
+        (if it had been closed as a duplicate or noise)."""
         active = {c.kind for c in await uow.sla.active(ticket.id)}
+        await uow.sla.set_counted(ticket.id, is_request(ticket.resolution_kind))
         if ClockKind.RESOLUTION not in active:
             await self._start_clock(uow, ticket, ClockKind.RESOLUTION, now)
         await self.refresh(uow, ticket, now)
 
     async def on_priority_change(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
-        """New priority: targets change, business time already elapsed is kept."""
+        """New priority: targets change, business time already elapsed is kept; every run of
+        the ticket, stopped ones too, reports under the new priority."""
         policy = self.policy_for(ticket)
         for clock in await uow.sla.active(ticket.id):
             target = policy.targets.for_clock(ClockKind(clock.kind))
             store_run(clock, run_of(clock).retarget(target))
+        await uow.sla.set_priority(ticket.id, ticket.priority)
         await self.refresh(uow, ticket, now)
 
     # ---- internals --------------------------------------------------------------------------
@@ -163,6 +171,8 @@ class SlaService:
             account_id=ticket.account_id,
             kind=kind.value,
             cycle=cycle,
+            priority=ticket.priority,
+            counted=is_request(ticket.resolution_kind),
             calendar=policy.calendar,
             target_seconds=policy.targets.for_clock(kind).total_seconds(),
             started_at=now,

@@ -72,6 +72,7 @@ async def _ticket_with_due_clock(db: Database, number: int = 1) -> tuple[int, in
                 ticket_id=ticket.id,
                 account_id=account.id,
                 kind="first_response",
+                priority=ticket.priority,
                 calendar="24/7",
                 target_seconds=60,
                 started_at=NOW,

@@ -211,6 +211,7 @@ def _clock_row(ticket_id: int, business: float) -> dict[str, object]:
         "ticket_id": ticket_id,
         "account_id": 1,
         "kind": "first_response",
+        "priority": "P1",  # A1's
         "cycle": 99,  # (ticket, kind, cycle) is unique: A1 has cycle 1
         "calendar": "24/7",
         "target_seconds": 900.0,

@@ -211,6 +211,9 @@ class _Seeder:
                 "account_id": row["account_id"],
                 "kind": kind,
                 "cycle": cycle,
+                # As the SLA service keeps them: the ticket's priority, and whether it counts.
+                "priority": row["priority"],
+                "counted": row["resolution_kind"] not in ("duplicate", "noise"),
                 "calendar": "24/7",
                 "target_seconds": 900.0,
                 "started_at": started,

@@ -1,0 +1,68 @@
+"""report indexes: clock runs carry their ticket's priority and whether it counts; time indexes
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-03 16:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | Sequence[str] | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# What `bot.domain.reports.EXCLUDED_RESOLUTIONS` says today (a migration imports no app code).
+NOT_REQUESTS = "('duplicate', 'noise')"
+# The columns of the runs-stopped index after `stopped_at` (the runs-breached one has them all).
+STOPPED = ["stopped_at", "counted", "kind", "outcome", "priority", "account_id", "team_id"]
+
+
+def upgrade() -> None:
+    """Upgrade the schema."""
+    with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("priority", sa.String(length=4), nullable=True))
+        batch_op.add_column(
+            sa.Column("counted", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
+    op.execute(
+        "UPDATE sla_clocks SET"
+        " priority = (SELECT t.priority FROM tickets t WHERE t.id = sla_clocks.ticket_id),"
+        " counted = (SELECT t.resolution_kind IS NULL"
+        f" OR t.resolution_kind NOT IN {NOT_REQUESTS} FROM tickets t"
+        " WHERE t.id = sla_clocks.ticket_id)"
+    )
+    with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
+        batch_op.alter_column("priority", existing_type=sa.String(length=4), nullable=False)
+    op.create_index(
+        "ix_sla_clocks_stopped",
+        "sla_clocks",
+        [*STOPPED, "business_seconds", "started_at"],
+        sqlite_where=sa.text("stopped_at IS NOT NULL"),
+        postgresql_where=sa.text("stopped_at IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_sla_clocks_breached",
+        "sla_clocks",
+        ["breached_at", *STOPPED[1:]],
+        sqlite_where=sa.text("breached_at IS NOT NULL"),
+        postgresql_where=sa.text("breached_at IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_tickets_opened", "tickets", ["opened_at", "team_id", "account_id", "resolution_kind"]
+    )
+    op.create_index("ix_csat_surveys_asked", "csat_surveys", ["asked_at"])
+
+
+def downgrade() -> None:
+    """Downgrade the schema."""
+    op.drop_index("ix_csat_surveys_asked", table_name="csat_surveys")
+    op.drop_index("ix_tickets_opened", table_name="tickets")
+    op.drop_index("ix_sla_clocks_breached", table_name="sla_clocks")
+    op.drop_index("ix_sla_clocks_stopped", table_name="sla_clocks")
+    with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
+        batch_op.drop_column("counted")
+        batch_op.drop_column("priority")
