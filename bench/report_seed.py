@@ -17,12 +17,12 @@ import sqlite3
 from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from statistics import NormalDist
 from typing import Any
 
-from sqlalchemy import inspect, insert, text
+from sqlalchemy import insert, inspect, text
 from sqlalchemy.engine import make_url
 
 from bot.domain.reports import EXCLUDED_RESOLUTIONS, percentile

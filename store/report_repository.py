@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
-    and_,
     case,
     cast,
     extract,

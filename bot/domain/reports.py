@@ -38,6 +38,7 @@ def is_request(resolution_kind: str | None) -> bool:
     """Whether a ticket closed this way (None: not closed) counts in the reports."""
     return resolution_kind not in EXCLUDED_RESOLUTIONS
 
+
 # The percentiles reported for response times.
 MEDIAN = 50
 P90 = 90

@@ -37,7 +37,8 @@ async def test_a_new_priority_reaches_the_stopped_runs_too(desk: ServiceDesk) ->
     await desk.team_posts("Looking", thread_ts=post.ts)  # first response stops, met
     assert (await desk.clocks(1))["first_response"].stopped_at is not None
 
-    assert await desk.desk("priority 1 P1") == "Ticket #1 (Globex, P1) is open, owned by <@U0ALICE>."
+    reply = await desk.desk("priority 1 P1")
+    assert reply == "Ticket #1 (Globex, P1) is open, owned by <@U0ALICE>."
 
     assert copies(await desk.clocks(1)) == {
         ("first_response", "P1", True),
