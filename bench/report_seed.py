@@ -49,6 +49,8 @@ BUSINESS_SHARE = 0.35
 CLOSED_AS = (("duplicate", 0.04), ("noise", 0.02))
 SCORES = (1, 2, 3, 4, 5)
 SCORE_WEIGHTS = (0.05, 0.07, 0.13, 0.30, 0.45)
+# Tables migration 0009 gave columns: the generator writes them only where they exist.
+TABLES_GROWN = ("sla_clocks", "csat_surveys")
 BATCH = 20_000  # tickets per write (their clock runs, surveys and answers with them)
 
 TICKET_COLUMNS = (
@@ -114,6 +116,7 @@ SURVEY_COLUMNS = (
     "asked_at",
     "closes_at",
     "message_ts",
+    "counted",  # migration 0009: written only where the schema has it
 )
 ANSWER_COLUMNS = (
     "id",
@@ -206,7 +209,9 @@ def accounts(shape: Shape) -> list[AccountSpec]:
 class _Generator:
     """The rows, a batch of tickets at a time, and the figures they make."""
 
-    def __init__(self, shape: Shape, clock_columns: Sequence[str]) -> None:
+    def __init__(
+        self, shape: Shape, clock_columns: Sequence[str], survey_columns: Sequence[str]
+    ) -> None:
         self.shape = shape
         self.rng = random.Random(shape.seed)
         self.accounts = accounts(shape)
@@ -216,6 +221,7 @@ class _Generator:
         self.priority_weights = list(_cumulative(PRIORITY_WEIGHTS))
         self.score_weights = list(_cumulative(SCORE_WEIGHTS))
         self.clock_columns = tuple(clock_columns)
+        self.survey_columns = tuple(survey_columns)
         self.month = tuple(t.timestamp() for t in shape.month)
         self.now = END.timestamp()
         self.expected = Expected()
@@ -379,7 +385,8 @@ class _Generator:
                 _at(asked),
                 _at(asked + DAY),
                 f"{int(asked)}.000001",
-            )
+                True,  # asked only of tickets resolved as answered
+            )[: len(self.survey_columns)]
         )
         in_month = self.month[0] <= asked < self.month[1]
         if in_month:
@@ -511,10 +518,14 @@ def _at(seconds: float) -> datetime:
 async def write(db: Database, shape: Shape, progress: Callable[[str], None] = print) -> Expected:
     """Fill a migrated, empty database; what the last month's report must show."""
     async with db.engine.connect() as conn:
-        columns = await conn.run_sync(
-            lambda c: {x["name"] for x in inspect(c).get_columns("sla_clocks")}
+        clocks, surveys = await conn.run_sync(
+            lambda c: [{x["name"] for x in inspect(c).get_columns(t)} for t in TABLES_GROWN]
         )
-    generator = _Generator(shape, [c for c in CLOCK_COLUMNS if c in columns])
+    generator = _Generator(
+        shape,
+        [c for c in CLOCK_COLUMNS if c in clocks],
+        [c for c in SURVEY_COLUMNS if c in surveys],
+    )
     async with db.unit_of_work() as uow:
         await uow.session.execute(
             insert(Account.__table__),
@@ -538,7 +549,7 @@ async def write(db: Database, shape: Shape, progress: Callable[[str], None] = pr
     tables = (
         ("tickets", TICKET_COLUMNS),
         ("sla_clocks", generator.clock_columns),
-        ("csat_surveys", SURVEY_COLUMNS),
+        ("csat_surveys", generator.survey_columns),
         ("csat_answers", ANSWER_COLUMNS),
     )
     if db.is_sqlite:

@@ -10,9 +10,9 @@ the months up to 1 December 2026, their clock runs met and missed, CSAT surveys 
 month before too, to compare) runs once on a fresh connection (the cold run) and `--repeat`
 times more (the figure is their median); each statement's share is timed too. Last,
 `connectdesk export tickets --format csv --output FILE` runs as a child process `--repeat`
-times: its wall time gives rows/s and the kernel's accounting of the child (`wait4`) its peak
-RSS; one more export of no rows (`--since` after the data) shows what the process takes
-without any.
+times: its wall time gives rows/s and the kernel's accounting of the child (`wait4`, through
+the small `bench.peak_rss`, see there why) its peak RSS; one more export of no rows (`--since`
+after the data) shows what the process takes without any.
 
 The default database is a fresh SQLite file. `--database-url postgresql+asyncpg://...` uses a
 schema of the benchmark's own on that server, dropped at the end. `--keep` keeps the database
@@ -51,6 +51,7 @@ from store import migrate
 from store.db import Database, make_engine
 from store.report_repository import ReportRepository
 
+ROOT = Path(__file__).resolve().parent.parent  # where `bench` and `bot` are imported from
 TARGET_REPORT_S = 2.0
 TARGET_EXPORT_RSS_MB = 200.0
 # What `_figures` asks the store for, each timed (`volume` includes its breaches by account).
@@ -214,31 +215,28 @@ def check(report: Report, expected: Expected) -> Checked:
 
 def export_once(url: str, since: str | None = None) -> ExportRun:
     """`connectdesk export tickets --format csv` to a file, as a child process: its rows, wall
-    time, peak RSS (the kernel's, from `wait4`) and the file's size."""
+    time, peak RSS (the kernel's, through `bench.peak_rss`) and the file's size."""
     with tempfile.TemporaryDirectory(prefix="bench-export-") as folder:
-        out = Path(folder) / "tickets.csv"
-        argv = [sys.executable, "-m", "bot", "export", "tickets", "--format", "csv"]
+        out, peak = Path(folder) / "tickets.csv", Path(folder) / "peak-rss-kib"
+        argv = [sys.executable, "-m", "bench.peak_rss", str(peak)]
+        argv += [sys.executable, "-m", "bot", "export", "tickets", "--format", "csv"]
         argv += ["--output", str(out)] + (["--since", since] if since else [])
         # No desk.yml: the export reads UTC, as without a config.
         env = {**os.environ, "CONNECTDESK_DATABASE_URL": url}
         env["CONNECTDESK_CONFIG"] = str(Path(folder) / "desk.yml")
-        errors = Path(folder) / "stderr"
-        with errors.open("wb") as stderr:
-            started = time.perf_counter()
-            child = subprocess.Popen(argv, env=env, cwd=folder, stderr=stderr)
-            _pid, status, usage = os.wait4(child.pid, 0)
-            seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        said = errors.read_text()
-        if child.returncode != 0:
-            raise RuntimeError(f"export failed ({child.returncode}): {said.strip()}")
-        found = re.search(r"(\d+) tickets rows written", said)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        started = time.perf_counter()
+        done = subprocess.run(argv, env=env, cwd=folder, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"export failed ({done.returncode}): {done.stderr.strip()}")
+        found = re.search(r"(\d+) tickets rows written", done.stderr)
         if found is None:
-            raise RuntimeError(f"export said no count: {said.strip()}")
+            raise RuntimeError(f"export said no count: {done.stderr.strip()}")
         return ExportRun(
             rows=int(found.group(1)),
             seconds=seconds,
-            rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+            rss_mb=int(peak.read_text()) / 1024,  # KiB on Linux
             file_mb=out.stat().st_size / 1e6,
         )
 
@@ -341,14 +339,16 @@ def render(r: dict[str, Any]) -> str:
     """The report as text."""
     month = r["report"].period.label
     runs = ", ".join(f"{s:.2f}" for s in r["runs_s"])
-    spent = " | ".join(f"{k} {v:.0f}" for k, v in r["statements_ms"].items())
+    ms = r["statements_ms"]
+    spent = " | ".join(f"{k} {ms[k]:.0f} (cpu {ms[f'{k} cpu']:.0f})" for k in STATEMENTS)
     exports: list[ExportRun] = r["exports"]
     lines = [
         f"machine: {r['machine']}",
         _shape_line(r),
         f"report of {month} (with {r['report'].previous.period.label} to compare), every"
         f" workspace: cold {r['cold_s']:.2f} s, median {r['median_s']:.2f} s of"
-        f" {len(r['runs_s'])} ({runs})",
+        f" {len(r['runs_s'])} ({runs}); this process's CPU: cold {r['cold_cpu_s']:.2f} s,"
+        f" median {statistics.median(r['cpu_s']):.2f} s",
         f"  by statement, median run, ms (both months): {spent}",
     ]
     if "check" in r:

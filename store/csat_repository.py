@@ -46,6 +46,15 @@ class CsatRepository:
             delete(CsatSurvey).where(CsatSurvey.id == survey_id, CsatSurvey.message_ts.is_(None))
         )
 
+    async def set_counted(self, ticket_id: int, counted: bool) -> None:
+        """Whether a ticket's surveys count in the reports (not once it is closed as a
+        duplicate or noise), kept on each survey so the report need not read the ticket."""
+        await self.session.execute(
+            update(CsatSurvey)
+            .where(CsatSurvey.ticket_id == ticket_id, CsatSurvey.counted.is_not(counted))
+            .values(counted=counted)
+        )
+
     async def answer(
         self, survey_id: int, user_id: str, *, for_update: bool = False
     ) -> CsatAnswer | None:

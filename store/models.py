@@ -365,7 +365,7 @@ class CsatSurvey(Base):
     __table_args__ = (
         Index("ix_csat_surveys_team_asked", "team_id", "asked_at"),
         # Every workspace's surveys of a period, for the reports (migration 0009).
-        Index("ix_csat_surveys_asked", "asked_at"),
+        Index("ix_csat_surveys_asked", "asked_at", "counted", "team_id", "account_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -378,6 +378,9 @@ class CsatSurvey(Base):
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Whether its ticket counts as a request (not closed as a duplicate or noise since), kept
+    # in step with the ticket's, so the report reads surveys without their tickets (0009).
+    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class CsatAnswer(Base):

@@ -1,13 +1,17 @@
-"""The report's SQL: counts and ranks aggregated in the database over indexed time ranges.
+"""The report's SQL: counts aggregated in the database over indexed time ranges.
 
 Every statement reads one time range of one table (clock runs by `stopped_at` or
-`breached_at`, tickets by `opened_at`, surveys by `asked_at`) joined to the ticket and account
-by primary key, and groups in SQL, so what comes back is a few hundred rows whatever the
-number of tickets. Weeks are the team's local weeks: their boundaries are computed in Python
-(time zones and daylight saving time stay out of SQL) and bucketed with one CASE. Percentiles
-are PostgreSQL's `percentile_cont`; on SQLite, which has none, only the rows at the ranks they
-interpolate between come back (window functions), never every value. Arithmetic on what comes
-back is `bot.domain.reports`'.
+`breached_at`, tickets by `opened_at`, surveys by `asked_at`) from an index that holds every
+column it needs (migration 0009), so neither engine reads the table itself; the account comes
+by primary key for its tier. The clock runs and surveys carry copies of what the reports read
+of their ticket (its priority; whether it counts, i.e. is not closed as a duplicate or noise),
+kept in step by the SLA service, so no statement reads the million tickets. Counts are grouped
+in SQL: a few hundred rows come back whatever the number of tickets. Weeks are the team's
+local weeks: their boundaries are computed in Python (time zones and daylight saving time stay
+out of SQL) and bucketed with one CASE. Percentiles are PostgreSQL's `percentile_cont`; SQLite
+has none, so there the first-response and resolution times of the range come back as plain
+rows and are sorted here (`times`). Arithmetic on what comes back is `bot.domain.reports`'.
+The figures at a million tickets, and why these indexes: bench/README.md.
 """
 
 from __future__ import annotations
@@ -372,11 +376,10 @@ class ReportRepository:
             select(CsatSurvey.account_id, func.count(CsatAnswer.id), func.sum(CsatAnswer.score))
             .select_from(CsatSurvey)
             .join(CsatAnswer, CsatAnswer.survey_id == CsatSurvey.id)
-            .join(Ticket, Ticket.id == CsatSurvey.ticket_id)
             .where(
                 CsatSurvey.asked_at >= where.start,
                 CsatSurvey.asked_at < where.end,
-                counts_as_request(),
+                CsatSurvey.counted,
                 *_team(CsatSurvey.team_id, where),
             )
             .group_by(CsatSurvey.account_id)
@@ -394,36 +397,39 @@ class ReportRepository:
     async def csat(self, where: Range) -> dict[str, CsatTally]:
         """Surveys asked in the range by tier: how many, how many answered, their scores.
 
-        The answers of each survey in the range are counted through the answers' survey index
-        (a correlated lookup per survey), never by grouping every answer ever given."""
-        of_survey = CsatAnswer.survey_id == CsatSurvey.id
+        Each survey with its answers first (through the answers' survey index), then by tier:
+        only the range's answers are read, never every answer ever given. (Correlated
+        subqueries instead made PostgreSQL's estimate big enough to JIT-compile the statement,
+        which took seconds.)"""
         per_survey = (
             select(
-                Account.tier.label("tier"),
-                select(func.count()).where(of_survey).scalar_subquery().label("answers"),
-                select(func.sum(CsatAnswer.score))
-                .where(of_survey)
-                .scalar_subquery()
-                .label("score"),
+                CsatSurvey.account_id.label("account_id"),
+                func.count(CsatAnswer.id).label("answers"),
+                func.sum(CsatAnswer.score).label("score"),
             )
             .select_from(CsatSurvey)
-            .join(Ticket, Ticket.id == CsatSurvey.ticket_id)
-            .join(Account, Account.id == CsatSurvey.account_id)
+            .outerjoin(CsatAnswer, CsatAnswer.survey_id == CsatSurvey.id)
             .where(
                 CsatSurvey.asked_at >= where.start,
                 CsatSurvey.asked_at < where.end,
-                counts_as_request(),
+                CsatSurvey.counted,
                 *_team(CsatSurvey.team_id, where),
             )
+            .group_by(CsatSurvey.id, CsatSurvey.account_id)
             .subquery("per_survey")
         )
-        stmt = select(
-            per_survey.c.tier,
-            func.count(),
-            func.count(case((per_survey.c.answers > 0, literal_column("1")))),
-            func.coalesce(func.sum(per_survey.c.answers), 0),
-            func.coalesce(func.sum(per_survey.c.score), 0),
-        ).group_by(per_survey.c.tier)
+        stmt = (
+            select(
+                Account.tier,
+                func.count(),
+                func.count(case((per_survey.c.answers > 0, literal_column("1")))),
+                func.coalesce(func.sum(per_survey.c.answers), 0),
+                func.coalesce(func.sum(per_survey.c.score), 0),
+            )
+            .select_from(per_survey)
+            .join(Account, Account.id == per_survey.c.account_id)
+            .group_by(Account.tier)
+        )
         return {
             tier: CsatTally(int(surveys), int(answered), int(n), int(score))
             for tier, surveys, answered, n, score in await self.conn.execute(stmt)

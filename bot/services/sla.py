@@ -134,14 +134,14 @@ class SlaService:
             if self._stop(clock, now):
                 self.count_breach(uow, ticket, clock)
         if not is_request(ticket.resolution_kind):
-            await uow.sla.set_counted(ticket.id, False)
+            await self.count_in_reports(uow, ticket)
         await self.refresh(uow, ticket, now)
 
     async def on_reopen(self, uow: Repositories, ticket: Ticket, now: datetime) -> None:
         """Reopened: a new resolution clock starts from now, and the ticket's runs count again
         (if it had been closed as a duplicate or noise)."""
         active = {c.kind for c in await uow.sla.active(ticket.id)}
-        await uow.sla.set_counted(ticket.id, is_request(ticket.resolution_kind))
+        await self.count_in_reports(uow, ticket)
         if ClockKind.RESOLUTION not in active:
             await self._start_clock(uow, ticket, ClockKind.RESOLUTION, now)
         await self.refresh(uow, ticket, now)
@@ -155,6 +155,13 @@ class SlaService:
             store_run(clock, run_of(clock).retarget(target))
         await uow.sla.set_priority(ticket.id, ticket.priority)
         await self.refresh(uow, ticket, now)
+
+    async def count_in_reports(self, uow: Repositories, ticket: Ticket) -> None:
+        """Copy whether the ticket counts as a request (not closed as a duplicate or noise)
+        onto its clock runs and surveys, where the reports read it."""
+        counted = is_request(ticket.resolution_kind)
+        await uow.sla.set_counted(ticket.id, counted)
+        await uow.csat.set_counted(ticket.id, counted)
 
     # ---- internals --------------------------------------------------------------------------
     async def _start_clock(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bench import broadcast, ingest, storage, timers
+from bench import broadcast, ingest, reports, storage, timers
 
 
 async def test_ingest_smoke_processes_every_post_and_compares_with_bare_bolt():
@@ -72,3 +72,32 @@ async def test_storage_smoke_prunes_so_the_finished_rows_level_off():
     assert days[0].pruned == 0 and all(d.pruned > 0 for d in days[1:])
     assert days[-1].db_bytes / days[-1].tickets < days[0].db_bytes / days[0].tickets
     assert "B/ticket" in storage.HEADER
+
+
+async def test_reports_smoke_times_a_month_whose_figures_match_what_was_generated():
+    args = reports.parser().parse_args(
+        ["--tickets", "3000", "--months", "3", "--repeat", "2", "--export-repeat", "1"]
+    )
+    result = await reports.run(args)
+    text = reports.render(result)
+    assert "cores" in result["machine"] and "Python 3." in result["machine"]
+    assert result["rows"]["tickets"] == 3000
+    assert result["rows"]["sla_clocks"] == result["expected"].clock_runs > 6000
+    assert result["rows"]["csat_surveys"] == result["expected"].surveys_written > 0
+    assert result["rows"]["csat_answers"] == result["expected"].answers_written > 0
+    # The report of the last month shows what the generator counted, figure for figure.
+    checked = result["check"]
+    assert checked.matches, (checked.expected, checked.reported)
+    assert checked.reported["met"] > 0 and checked.reported["missed"] > 0
+    assert checked.reported["opened"] > 0 and checked.reported["csat"][0] > 0
+    assert len(result["runs_s"]) == len(result["cpu_s"]) == 2
+    assert 0 < result["median_s"] < 60 and result["cold_s"] > 0
+    assert set(result["statements_ms"]) >= set(reports.STATEMENTS)
+    # The export wrote every ticket in a child process whose peak RSS was its own.
+    (export,) = result["exports"]
+    assert export.rows == 3000 and export.rows_per_s > 0 and export.file_mb > 0
+    assert 20 < export.rss_mb < 1000
+    assert result["export_empty"].rows == 0
+    for words in ("report of", "median", "by statement", "matches the generated figures: yes"):
+        assert words in text
+    assert "export tickets --format csv: 3,000 rows" in text and "load average" in text

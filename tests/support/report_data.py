@@ -240,6 +240,7 @@ class _Seeder:
                 "requester_user_id": "U0CUSTOMER",
                 "asked_at": asked,
                 "closes_at": asked + timedelta(days=1),
+                "counted": row["resolution_kind"] not in ("duplicate", "noise"),
             }
         )
         for n, score in enumerate(scores):

@@ -1,4 +1,4 @@
-"""report indexes: clock runs carry their ticket's priority and whether it counts; time indexes
+"""report indexes: clock runs and surveys carry what the reports read of their ticket; time indexes
 
 Revision ID: 0009
 Revises: 0008
@@ -28,13 +28,23 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("counted", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
-    op.execute(
-        "UPDATE sla_clocks SET"
-        " priority = (SELECT t.priority FROM tickets t WHERE t.id = sla_clocks.ticket_id),"
-        " counted = (SELECT t.resolution_kind IS NULL"
-        f" OR t.resolution_kind NOT IN {NOT_REQUESTS} FROM tickets t"
-        " WHERE t.id = sla_clocks.ticket_id)"
-    )
+    with op.batch_alter_table("csat_surveys", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("counted", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "UPDATE sla_clocks SET priority = t.priority FROM tickets t"
+            " WHERE t.id = sla_clocks.ticket_id"
+        )
+    else:  # one lookup by primary key per row (UPDATE ... FROM needs SQLite 3.33)
+        op.execute(
+            "UPDATE sla_clocks SET"
+            " priority = (SELECT t.priority FROM tickets t WHERE t.id = sla_clocks.ticket_id)"
+        )
+    not_requests = f"SELECT t.id FROM tickets t WHERE t.resolution_kind IN {NOT_REQUESTS}"
+    op.execute(f"UPDATE sla_clocks SET counted = false WHERE ticket_id IN ({not_requests})")
+    op.execute(f"UPDATE csat_surveys SET counted = false WHERE ticket_id IN ({not_requests})")
     with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
         batch_op.alter_column("priority", existing_type=sa.String(length=4), nullable=False)
     op.create_index(
@@ -54,7 +64,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_tickets_opened", "tickets", ["opened_at", "team_id", "account_id", "resolution_kind"]
     )
-    op.create_index("ix_csat_surveys_asked", "csat_surveys", ["asked_at"])
+    op.create_index(
+        "ix_csat_surveys_asked", "csat_surveys", ["asked_at", "counted", "team_id", "account_id"]
+    )
 
 
 def downgrade() -> None:
@@ -63,6 +75,8 @@ def downgrade() -> None:
     op.drop_index("ix_tickets_opened", table_name="tickets")
     op.drop_index("ix_sla_clocks_breached", table_name="sla_clocks")
     op.drop_index("ix_sla_clocks_stopped", table_name="sla_clocks")
+    with op.batch_alter_table("csat_surveys", schema=None) as batch_op:
+        batch_op.drop_column("counted")
     with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
         batch_op.drop_column("counted")
         batch_op.drop_column("priority")
