@@ -21,7 +21,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
-    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -242,7 +241,7 @@ class SlaClock(Base):
     # duplicate or noise), kept in step by the SLA service, so the report statements read the
     # clock runs alone, never a million tickets (migration 0009).
     priority: Mapped[str] = mapped_column(String(4))
-    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
     ticket: Mapped[Ticket] = relationship(lazy="joined")
 
@@ -380,7 +379,7 @@ class CsatSurvey(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # Whether its ticket counts as a request (not closed as a duplicate or noise since), kept
     # in step with the ticket's, so the report reads surveys without their tickets (0009).
-    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
 class CsatAnswer(Base):

@@ -23,16 +23,26 @@ STOPPED = ["stopped_at", "counted", "kind", "outcome", "priority", "account_id",
 
 def upgrade() -> None:
     """Upgrade the schema."""
-    with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("priority", sa.String(length=4), nullable=True))
-        batch_op.add_column(
-            sa.Column("counted", sa.Boolean(), server_default=sa.true(), nullable=False)
+    # Columns are added in place on both engines. On SQLite a NOT NULL column can only be added
+    # with a default, and anything more (batch mode) copies the table and drops the old one,
+    # whose DROP deletes, through ON DELETE CASCADE, every ladder firing or CSAT answer that
+    # refers to it. So there `priority` keeps an empty default the app never relies on.
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    op.add_column(
+        "sla_clocks",
+        sa.Column(
+            "priority",
+            sa.String(length=4),
+            nullable=not sqlite,
+            server_default="" if sqlite else None,
+        ),
+    )
+    for table in ("sla_clocks", "csat_surveys"):
+        op.add_column(
+            table,
+            sa.Column("counted", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         )
-    with op.batch_alter_table("csat_surveys", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("counted", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
-    if op.get_bind().dialect.name == "postgresql":
+    if not sqlite:
         op.execute(
             "UPDATE sla_clocks SET priority = t.priority FROM tickets t"
             " WHERE t.id = sla_clocks.ticket_id"
@@ -45,8 +55,8 @@ def upgrade() -> None:
     not_requests = f"SELECT t.id FROM tickets t WHERE t.resolution_kind IN {NOT_REQUESTS}"
     op.execute(f"UPDATE sla_clocks SET counted = false WHERE ticket_id IN ({not_requests})")
     op.execute(f"UPDATE csat_surveys SET counted = false WHERE ticket_id IN ({not_requests})")
-    with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
-        batch_op.alter_column("priority", existing_type=sa.String(length=4), nullable=False)
+    if not sqlite:
+        op.alter_column("sla_clocks", "priority", existing_type=sa.String(length=4), nullable=False)
     op.create_index(
         "ix_sla_clocks_stopped",
         "sla_clocks",
@@ -75,8 +85,7 @@ def downgrade() -> None:
     op.drop_index("ix_tickets_opened", table_name="tickets")
     op.drop_index("ix_sla_clocks_breached", table_name="sla_clocks")
     op.drop_index("ix_sla_clocks_stopped", table_name="sla_clocks")
-    with op.batch_alter_table("csat_surveys", schema=None) as batch_op:
-        batch_op.drop_column("counted")
-    with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
-        batch_op.drop_column("counted")
-        batch_op.drop_column("priority")
+    # In place (SQLite's own DROP COLUMN), for the reason given in `upgrade`.
+    op.drop_column("csat_surveys", "counted")
+    op.drop_column("sla_clocks", "counted")
+    op.drop_column("sla_clocks", "priority")
