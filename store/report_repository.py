@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -275,24 +276,28 @@ class ReportRepository:
         measures = ("b", "w") if wall else ("b",)
         stmt = select(samples.c.kind, samples.c.tier, *(samples.c[m] for m in measures))
         # Plain tuples from the driver: SQLAlchemy's result rows would double the cost. The
-        # work per row is one append; sorting is per partition, in C.
+        # work per row is one append; the sorts are C's, each tier's once, and the overall
+        # one merges the tiers' sorted runs.
         runs: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
         for row in await Prepared(stmt).fetch_all(self.conn):
             runs.setdefault((row[0], row[1]), []).append(row)
-        partitions: dict[tuple[str, str | None], list[list[tuple[Any, ...]]]] = {}
+        values: dict[tuple[str, str | None], dict[str, list[float]]] = {}
         for (kind, tier), rows in runs.items():
-            partitions.setdefault((kind, None), []).append(rows)
+            overall = values.setdefault((kind, None), {m: [] for m in measures})
+            mine = {m: sorted(map(itemgetter(i), rows)) for i, m in enumerate(measures, start=2)}
+            for measure, numbers in mine.items():
+                overall[measure].extend(numbers)
             if by_tier:
-                partitions[(kind, tier)] = [rows]
+                values[(kind, tier)] = mine
         stats = []
-        for (kind, tier), parts in sorted(
-            partitions.items(), key=lambda p: (p[0][0], p[0][1] or "")
+        for (kind, tier), by_measure in sorted(
+            values.items(), key=lambda p: (p[0][0], p[0][1] or "")
         ):
-            n = sum(len(rows) for rows in parts)
-            at: dict[str, dict[int, float]] = {}
-            for index, measure in enumerate(measures, start=2):
-                ordered = sorted(float(row[index]) for rows in parts for row in rows)
-                at[measure] = {r: ordered[r] for r in ranks_needed(n)}
+            if tier is None:  # the tiers' sorted runs one after another: timsort merges them
+                for numbers in by_measure.values():
+                    numbers.sort()
+            n = len(by_measure["b"])
+            at = {m: {r: numbers[r] for r in ranks_needed(n)} for m, numbers in by_measure.items()}
             stats.append(_stats(kind, tier, n, at["b"], at.get("w", {})))
         return stats
 
