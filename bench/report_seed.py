@@ -614,7 +614,7 @@ async def _write_postgres(
     progress: Callable[[str], None],
 ) -> None:
     """COPY on asyncpg's own connection, a batch at a time; then the id sequences move past
-    the ids given and the planner gets its statistics (as autovacuum would)."""
+    the ids given, and VACUUM ANALYZE."""
     async with db.engine.connect() as conn:
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
@@ -638,6 +638,7 @@ async def _write_postgres(
                 )
             )
         await conn.commit()
+        # Outside a transaction (VACUUM refuses one): the state autovacuum soon brings a table
+        # after a bulk load, statistics and a visibility map (index-only scans need it).
         names = ", ".join(name for name, _cols in (("accounts", ()), *tables))
-        await conn.execute(text(f"ANALYZE {names}"))
-        await conn.commit()
+        await driver.execute(f"VACUUM ANALYZE {names}")
