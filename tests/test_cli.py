@@ -93,6 +93,62 @@ def test_demo_runs_and_shows_each_person(demo_output: str) -> None:
     assert "• closing reply: posted 1/1, 0 failed" in mia
 
 
+def test_demo_shows_a_low_csat_answer_to_the_team_and_only_thanks_to_the_customer(
+    demo_output: str,
+) -> None:
+    carol, alice, mia = _views(demo_output)
+    # Carol: her private answer; nothing of the alert, her comment or the scale's meaning.
+    assert (
+        "19:27 [#globex-support] (only you) connectdesk: Thanks! You rated ticket *#1* 2/5"
+        " :slightly_frowning_face:." in carol
+    )
+    assert "CSAT" not in carol and "nobody told us why" not in carol
+    # Alice, the owner: by DM and in Globex's internal channel, the score then the comment,
+    # each with the link to Carol's thread.
+    for where in ("[DM]", "[#globex-team]"):
+        low = f"19:27 {where} connectdesk: :disappointed: *Low CSAT: 2/5* · #1 · Globex"
+        comment = (
+            f"19:28 {where} connectdesk: :speech_balloon: *Comment on a low CSAT (2/5)*"
+            " · #1 · Globex"
+        )
+        assert alice.count(low) == 1 and alice.count(comment) == 1
+    alert = alice.split("*Low CSAT: 2/5*")[1].split("\n19:")[0]
+    assert "• Rated by @carol" in alert and "• Owner: @alice" in alert
+    assert "• Open the thread" in alert
+    assert alice.count("• Comment: _Fixed in the end, but exports were down all morning") == 2
+    # Mia sees the channel's alerts (she is in #globex-team), not the owner's DM.
+    assert mia.count("[#globex-team] connectdesk: :disappointed: *Low CSAT: 2/5*") == 1
+    assert "[DM] connectdesk: :disappointed:" not in mia
+
+
+def test_demo_ends_with_the_managers_and_the_agents_home(demo_output: str) -> None:
+    carol, alice, mia = _views(demo_output)
+    home = mia.split("\n[App Home]\n")[1].split("\n\n")[0].splitlines()
+    assert [line.strip() for line in home[home.index("      Team now") :][:9]] == [
+        "Team now",
+        "*Open tickets*",
+        "1",
+        "*At risk* (< 25 % of a clock left)",
+        "0",
+        "*Breached, still open*",
+        "0",
+        "*Open incidents*",
+        "0",
+    ]
+    assert "      This month (November 2026)" in home
+    assert home[-1] == "      Updated 23 Nov 19:33 UTC"
+    # Alice: her one open ticket with what is left on its nearest clock; no team figures.
+    home = alice.split("\n[App Home]\n")[1].split("\n\n")[0].splitlines()
+    assert home[:4] == [
+        "      Your open tickets (1)",
+        "      *#2* · Globex · P3 · *2d 18h left (resolution)*",
+        "      > Could you add SSO for our contractors' accounts?",
+        "      [Resolve]",
+    ]
+    assert "Team now" not in alice
+    assert "[App Home]" not in carol
+
+
 def test_demo_shows_each_message_as_first_posted_then_its_edits(demo_output: str) -> None:
     """The receipt as Carol first read it (number, first reply time), its edits after it at
     the demo clock's times, replies under their parent, reactions, markup as read."""
@@ -118,7 +174,11 @@ def test_demo_shows_each_message_as_first_posted_then_its_edits(demo_output: str
     assert lines[request + 5].startswith(
         "      14:16 (thread) connectdesk: How did we do on ticket *#1*?"
     )
-    assert lines[request + 6].startswith("14:01 [#globex-support] carol: Also the scheduled")
+    # Answered at 19:27 (the demo's second half): the survey became the thanks, in place.
+    assert lines[request + 6] == (
+        "            ↳ edited at 19:27: :pray: Thank you for your feedback on ticket *#1*!"
+    )
+    assert lines[request + 7].startswith("14:01 [#globex-support] carol: Also the scheduled")
     # The incident notice: its status line as first posted, then what each edit changed.
     notice = next(i for i, line in enumerate(lines) if "We're aware of an issue" in line)
     assert lines[notice].startswith("18:36 [#globex-support] connectdesk: :rotating_light:")

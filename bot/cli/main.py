@@ -291,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Start a local Slack emulator and the bot against it, play a day in a shared channel"
             " (with time compressed) and print what the customer, the account team member and"
-            " the manager each saw, each message as first posted and then its edits."
+            " the manager each saw, each message as first posted and then its edits, and then"
+            " their App Home."
         ),
     )
     demo.add_argument("--speed", type=float, default=1.0, help="pace multiplier (default 1)")

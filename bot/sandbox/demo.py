@@ -2,7 +2,8 @@
 
 It prints what the customer, the account team and the manager each saw: each message as first
 posted with its edits under it, replies under their parent, reactions, at the demo clock's time
-(its day moves on between steps as the narration says, and jumps ahead for the SLA part).
+(its day moves on between steps as the narration says, and jumps ahead for the SLA part), then
+each one's App Home as it is at the end (the team's for the manager and the agent who opened it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from bot.config.desk import parse_desk_config
 from bot.domain.clock import ManualClock
 from bot.emulator import Channel, Team, User, Workspace
+from bot.messages.customer_csat import COMMENT_ACTION, COMMENT_BLOCK, COMMENT_INPUT, RATE_ACTIONS
 from bot.sandbox.sandbox import Sandbox
 
 VENDOR, CUSTOMER = "T0VENDOR", "T0GLOBEX"
@@ -54,6 +56,9 @@ _INTERNAL = re.compile(r"(?i:strategic|tier|250,000|renewal|sev[1-4]|escalat)|\b
 
 # The demo's day starts on a Monday morning; time then jumps ahead (compressed) for the SLA part.
 DEMO_START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+
+# Carol's comment on her rating (what the team reads in the alert).
+COMMENT = "Fixed in the end, but exports were down all morning and nobody told us why."
 
 PEOPLE = (
     (CAROL, "Carol (customer, Globex)"),
@@ -217,6 +222,31 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             lambda: [s for s in emu.seen_by(MIA) if s.kind == "ephemeral"],
             after=timedelta(minutes=2),
         )
+        survey, rate_2 = _survey(emu), RATE_ACTIONS[1]
+        await step(
+            "Carol rates #1 2/5 in the survey (thanks in place; Alice and #globex-team alerted)",
+            emu.click_button(CAROL, SHARED, survey.ts, rate_2, _button(survey, rate_2)),
+            lambda: _bot_dms(emu, ALICE, "Low CSAT: 2/5") and _csat_posts(emu, "Low CSAT"),
+            after=timedelta(minutes=4),
+        )
+        await step(
+            "Carol adds a comment to her rating (passed on to the team)",
+            _comment(emu, _survey(emu), COMMENT),
+            lambda: _bot_dms(emu, ALICE, "Comment on a low CSAT") and _csat_posts(emu, "Comment"),
+            after=timedelta(minutes=1),
+        )
+        await step(
+            "Mia opens the app's Home (the team now, this month's figures)",
+            emu.homes.open(MIA),
+            lambda: emu.homes.text(MIA),
+            after=timedelta(minutes=5),
+        )
+        await step(
+            "Alice opens hers (her open tickets, the nearest clock first)",
+            emu.homes.open(ALICE),
+            lambda: emu.homes.text(ALICE),
+            after=timedelta(minutes=1),
+        )
         out("")
         for user, label in PEOPLE:
             out(f"=== What {label} saw ===")
@@ -229,6 +259,36 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
         ]
         out(f"Internal details in the shared channel: {len(leaks)}")
         return 1 if leaks else 0
+
+
+async def _comment(emu: Any, thanks: Any, words: str) -> None:
+    """Carol presses "Add a comment" on the thanks and sends the form it opens."""
+    await emu.click_button(
+        CAROL, SHARED, thanks.ts, COMMENT_ACTION, _button(thanks, COMMENT_ACTION)
+    )
+    [form] = await emu.wait_for(lambda: emu.views_opened(CAROL), within=10)
+    values = {COMMENT_BLOCK: {COMMENT_INPUT: {"value": words}}}
+    await emu.submit_view(CAROL, form["id"], values)
+
+
+def _survey(emu: Any) -> Any:
+    """The satisfaction survey (or the thanks it became) in the shared channel."""
+    [survey] = [m for m in emu.messages(SHARED) if m.user == BOT and "csat:" in repr(m.blocks)]
+    return survey
+
+
+def _button(message: Any, action_id: str) -> str:
+    """The value of a message's button."""
+    for block in message.blocks or []:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == action_id:
+                return str(element["value"])
+    raise RuntimeError(f"no {action_id} button on {message.text!r}")
+
+
+def _csat_posts(emu: Any, word: str) -> list[Any]:
+    """The bot's CSAT alerts in the account's internal channel."""
+    return [m for m in emu.messages(INTERNAL) if m.user == BOT and word in m.text]
 
 
 def _bot_dms(emu: Any, user: str, word: str) -> list[Any]:
@@ -256,8 +316,4 @@ def _cards(emu: Any) -> list[Any]:
 
 
 def _ticket_id(card: Any) -> str:
-    for block in card.blocks:
-        for element in block.get("elements", []):
-            if element.get("action_id") == "ticket_claim":
-                return str(element["value"])
-    raise RuntimeError("the triage card has no Claim button")
+    return _button(card, "ticket_claim")
