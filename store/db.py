@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
 from store.repositories import Repositories
 from store.urls import database_url
 
+# Execution option of a SQLite connection whose transactions only read (`Database.snapshot`).
+READ_ONLY = "connectdesk_read_only"
+
 
 class Database:
     """One database: its engine and units of work (the schema comes from `store.migrate`)."""
@@ -70,6 +73,25 @@ class Database:
         """Repositories for reads only: no write lock (SQLite's WAL readers never wait)."""
         async with self._sessions() as session:
             yield Repositories(session)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """One read-only transaction on a Core connection, for reports and exports: every
+        statement in it sees the same state of the database, and it blocks no writer.
+
+        On SQLite a plain (deferred) BEGIN: a WAL reader takes no lock, whereas a unit of
+        work's BEGIN IMMEDIATE would hold the write lock for as long as a report runs. On
+        PostgreSQL REPEATABLE READ, READ ONLY: one snapshot for all the report's statements.
+        """
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.execution_options(**{READ_ONLY: True})
+            else:
+                await conn.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            async with conn.begin():
+                yield conn
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
@@ -175,4 +197,8 @@ def _no_implicit_begin(dbapi_connection: object, _record: object) -> None:
 def _begin_immediate(conn: Connection) -> None:
     # IMMEDIATE takes the write lock at the start: a unit of work reads and writes one state
     # of the file, and a second process's writer waits (busy_timeout) rather than failing.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only snapshot (`Database.snapshot`) begins deferred: it never writes.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -62,6 +62,7 @@ def policy_table(config: DeskConfig) -> str:
         + "; ".join(f"{r.priority.value} <- {', '.join(r.keywords)}" for r in config.triage_rules)
     )
     lines.append(f"grouping window: {format_duration(config.grouping_window)}")
+    lines.append(f"reports: weeks and months in {config.team.timezone}")
     posts, edits = config.pacing.posts, config.pacing.edits
     lines.append(
         f"pacing: {posts.calls} posts per {format_duration(posts.per)}, "
