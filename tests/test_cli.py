@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 from importlib.metadata import version
@@ -58,11 +59,17 @@ def test_check_missing_file(capsys, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_output() -> str:
+def demo_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the demo run below writes its chart (a folder it has to make)."""
+    return tmp_path_factory.mktemp("demo") / "charts" / "attainment-2026-11.png"
+
+
+@pytest.fixture(scope="module")
+def demo_output(demo_chart: Path) -> str:
     """`connectdesk demo` (paced 50 times faster), run once for the tests that read it."""
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        assert main(["demo", "--speed", "50"]) == 0
+        assert main(["demo", "--speed", "50", "--chart", str(demo_chart)]) == 0
     return printed.getvalue()
 
 
@@ -147,6 +154,33 @@ def test_demo_ends_with_the_managers_and_the_agents_home(demo_output: str) -> No
     ]
     assert "Team now" not in alice
     assert "[App Home]" not in carol
+
+
+def test_demo_writes_the_months_chart_and_says_where(demo_output: str, demo_chart: Path) -> None:
+    assert "November's report chart is drawn (what `connectdesk report --chart` writes)" in (
+        demo_output
+    )
+    assert demo_output.rstrip().splitlines()[-1] == (
+        f"Chart written to {demo_chart} (SLA attainment by tier per week, first-response times)"
+    )
+    png = demo_chart.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert struct.unpack(">II", png[16:24]) == (1100, 480)  # width, height
+    assert not [p for p in demo_chart.parent.iterdir() if p != demo_chart]  # no part left
+
+
+def test_demo_refuses_a_chart_path_it_cannot_write_before_playing(tmp_path: Path, capsys) -> None:
+    assert main(["demo", "--chart", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert out == f"connectdesk demo: cannot write the chart to {tmp_path}: it is a folder\n"
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    chart = tmp_path / "notes.txt" / "chart.png"
+    assert main(["demo", "--chart", str(chart)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(
+        f"connectdesk demo: cannot write the chart to {chart}: cannot make the folder"
+        f" {chart.parent}"
+    )
 
 
 def test_demo_shows_each_message_as_first_posted_then_its_edits(demo_output: str) -> None:

@@ -9,17 +9,23 @@ each one's App Home as it is at the end (the team's for the manager and the agen
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import os
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.config.desk import parse_desk_config
 from bot.domain.clock import ManualClock
 from bot.emulator import Channel, Team, User, Workspace
 from bot.messages.customer_csat import COMMENT_ACTION, COMMENT_BLOCK, COMMENT_INPUT, RATE_ACTIONS
+from bot.reports.chart import render_chart
 from bot.sandbox.sandbox import Sandbox
+from bot.services.reports import ReportService
 
 VENDOR, CUSTOMER = "T0VENDOR", "T0GLOBEX"
 BOT, ALICE, MIA, CAROL = "U0BOT", "U0ALICE", "U0MIA", "U0CAROL"
@@ -80,9 +86,27 @@ def demo_workspace() -> Workspace:
     return ws
 
 
-async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int:
-    """Play the scripted day and print each person's view; 0 on success."""
+def default_chart() -> Path:
+    """Where the demo writes the month's chart unless told: a folder of its own in the temp
+    folder, overwritten by each run (the README's first command leaves nothing in the repo)."""
+    return Path(tempfile.gettempdir()) / "connectdesk-demo" / f"attainment-{DEMO_START:%Y-%m}.png"
+
+
+async def run_demo(
+    speed: float = 1.0, out: Callable[[str], Any] = print, chart: Path | None = None
+) -> int:
+    """Play the scripted day, print each person's view and write the month's chart to `chart`
+    (default: `default_chart()`); 0 on success."""
+    chart = (chart or default_chart()).absolute()
+    problem = _unwritable(chart)
+    if problem:
+        # Said before the day is played, not after it.
+        out(f"connectdesk demo: cannot write the chart to {chart}: {problem}")
+        return 1
     logging.getLogger("connectdesk").setLevel(logging.ERROR)
+    # matplotlib takes seconds to import on a busy machine: import it while the day plays
+    # (mostly waits), not after it.
+    drawing = asyncio.create_task(asyncio.to_thread(_import_matplotlib))
     pause = 0.3 / max(speed, 0.01)
     clock = ManualClock(DEMO_START)
     config = parse_desk_config(DEMO_CONFIG, "demo")
@@ -247,6 +271,12 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             lambda: emu.homes.text(ALICE),
             after=timedelta(minutes=1),
         )
+        await step(
+            f"{DEMO_START:%B}'s report chart is drawn (what `connectdesk report --chart` writes)",
+            _write_chart(box, chart, drawing),
+            lambda: True,
+            after=timedelta(minutes=2),
+        )
         out("")
         for user, label in PEOPLE:
             out(f"=== What {label} saw ===")
@@ -258,7 +288,48 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             if _INTERNAL.search(m.text) or _INTERNAL.search(repr(m.blocks or ""))
         ]
         out(f"Internal details in the shared channel: {len(leaks)}")
+        out(f"Chart written to {chart} (SLA attainment by tier per week, first-response times)")
         return 1 if leaks else 0
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why the chart cannot be written to `path` (its folder is made if missing), or None."""
+    if path.is_dir():
+        return "it is a folder"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot make the folder {path.parent} ({exc.strerror or exc})"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f"the folder {path.parent} is not writable"
+    return None
+
+
+def _import_matplotlib() -> None:
+    """What the chart draws with (bot/reports/chart.py imports it when it first draws)."""
+    importlib.import_module("matplotlib.figure")
+    importlib.import_module("matplotlib.backends.backend_agg")
+
+
+async def _write_chart(box: Sandbox, path: Path, ready: Awaitable[None]) -> None:
+    """The demo month's report chart, drawn as `connectdesk report --chart` draws it (all
+    workspaces, the team's time zone, the configured tiers), written whole or not at all;
+    once `ready` (matplotlib imported)."""
+    assert box.desk is not None and box.clock is not None
+    await ready
+    reports = ReportService(
+        box.desk.services.db,
+        box.clock,
+        timezone=box.config.team.timezone,
+        tiers=tuple(box.config.tiers),
+    )
+    report = await reports.report(reports.period(month=f"{DEMO_START:%Y-%m}"))
+    # Drawing takes CPU, not I/O: off the event loop, as the reports by DM do.
+    png = await asyncio.to_thread(render_chart, report)
+    # Two runs at once may share the default path: each writes its own part, then replaces.
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    part.write_bytes(png)
+    os.replace(part, path)
 
 
 async def _comment(emu: Any, thanks: Any, words: str) -> None:
