@@ -13,7 +13,7 @@ back is `bot.domain.reports`'.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -96,6 +96,21 @@ class Stopped:
     met: list[tuple[Cell, Tally]]
     first_response: Histogram
     samples: dict[tuple[str, str], int]  # (clock, tier) -> runs with a business time
+
+
+@dataclass(frozen=True)
+class AccountCounts:
+    """One account's clock runs met and missed, and its ratings, in a range."""
+
+    met: int = 0
+    missed: int = 0
+    answers: int = 0
+    score_sum: int = 0
+
+    @property
+    def csat_average(self) -> float | None:
+        """Mean rating, None without ratings."""
+        return self.score_sum / self.answers if self.answers else None
 
 
 @dataclass(frozen=True)
@@ -371,6 +386,45 @@ class ReportRepository:
             )
             .subquery("samples")
         )
+
+    async def account_health(self, where: Range) -> dict[int, AccountCounts]:
+        """By account: clock runs met (stopped in time) and missed (breached) in the range,
+        and the ratings given on surveys asked in it."""
+        met = (
+            select(SlaClock.account_id, func.count())
+            .select_from(SlaClock)
+            .join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .where(
+                SlaClock.stopped_at >= where.start,
+                SlaClock.stopped_at < where.end,
+                SlaClock.outcome == MET,
+                counts_as_request(),
+                *_team(SlaClock.team_id, where),
+            )
+            .group_by(SlaClock.account_id)
+        )
+        rated = (
+            select(CsatSurvey.account_id, func.count(CsatAnswer.id), func.sum(CsatAnswer.score))
+            .select_from(CsatSurvey)
+            .join(CsatAnswer, CsatAnswer.survey_id == CsatSurvey.id)
+            .join(Ticket, Ticket.id == CsatSurvey.ticket_id)
+            .where(
+                CsatSurvey.asked_at >= where.start,
+                CsatSurvey.asked_at < where.end,
+                counts_as_request(),
+                *_team(CsatSurvey.team_id, where),
+            )
+            .group_by(CsatSurvey.account_id)
+        )
+        counts: dict[int, AccountCounts] = {}
+        for account_id, n in await self.conn.execute(met):
+            counts[account_id] = AccountCounts(met=int(n))
+        for account_id, n in (await self.breaches_by_account(where)).items():
+            counts[account_id] = replace(counts.get(account_id, AccountCounts()), missed=n)
+        for account_id, n, score in await self.conn.execute(rated):
+            found = counts.get(account_id, AccountCounts())
+            counts[account_id] = replace(found, answers=int(n), score_sum=int(score or 0))
+        return counts
 
     async def csat(self, where: Range) -> dict[str, CsatTally]:
         """Surveys asked in the range by tier: how many, how many answered, their scores."""
