@@ -35,8 +35,10 @@ PNG = b"\x89PNG\r\n\x1a\n"
 # DM in these tests is one the test asked for.
 WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 # The team keeps New York time: its Monday 09:00 is 14:00 UTC.
-NEW_YORK_YML = w.DESK_YML.replace(
-    f"  managers: [{w.MIA}]\n", f"  managers: [{w.MIA}]\n  timezone: America/New_York\n"
+NEW_YORK_YML = w.with_digests(
+    w.DESK_YML.replace(
+        f"  managers: [{w.MIA}]\n", f"  managers: [{w.MIA}]\n  timezone: America/New_York\n"
+    )
 )
 MONDAY_NINE_NEW_YORK = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 WEEKLY = "*Weekly support digest, week of Mon 23 Nov – Sun 29 Nov 2026*"
@@ -183,10 +185,7 @@ def due_a_minute_ago_yml() -> str:
     """The test world with its weekly digest due a minute ago by the real clock (UTC), and no
     monthly report: real processes run on the real clock."""
     due = datetime.now(UTC) - timedelta(minutes=1)
-    return w.DESK_YML.replace(
-        f"  managers: [{w.MIA}]\n",
-        f"  managers: [{w.MIA}]\n  digest: {{weekly: '{due:%a %H:%M}', monthly: false}}\n",
-    )
+    return w.with_digests(w.DESK_YML, weekly=f"{due:%a %H:%M}", monthly=False)
 
 
 @pytest.fixture

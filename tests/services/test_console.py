@@ -18,9 +18,12 @@ from tests.support.fake_slack import Post
 from tests.support.service_desk import ServiceDesk
 
 MONDAY_NINE = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the Monday after the tests' start
-NEW_YORK_YML = world.DESK_YML.replace(
-    f"  managers: [{world.MIA}]\n", f"  managers: [{world.MIA}]\n  timezone: America/New_York\n"
+NEW_YORK_YML = world.with_digests(
+    world.DESK_YML.replace(
+        f"  managers: [{world.MIA}]\n", f"  managers: [{world.MIA}]\n  timezone: America/New_York\n"
+    )
 )
+DIGESTS_YML = world.with_digests(world.DESK_YML)
 GLOBEX_AT_RISK = (
     "SLA attainment 0% over 90 days (6 of 6 clocks missed; target 90%)",
     "renews in 53 days (2027-01-15)",
@@ -150,6 +153,7 @@ async def test_the_figures_are_read_again_after_a_minute(desk: ServiceDesk):
 
 
 # ---- the digests -------------------------------------------------------------------------
+@pytest.mark.parametrize("desk_yml", [DIGESTS_YML])
 async def test_the_weekly_digest_tells_the_managers_the_weeks_figures_and_who_is_at_risk(
     desk: ServiceDesk,
 ):
@@ -183,6 +187,7 @@ async def test_the_weekly_digest_tells_the_managers_the_weeks_figures_and_who_is
         assert digests_to(desk, person) == []
 
 
+@pytest.mark.parametrize("desk_yml", [DIGESTS_YML])
 async def test_a_week_with_nobody_at_risk_has_no_such_section(desk: ServiceDesk):
     await answered_and_breached(desk)
     desk.clock.set(MONDAY_NINE)
@@ -196,6 +201,7 @@ async def test_a_week_with_nobody_at_risk_has_no_such_section(desk: ServiceDesk)
     assert "Accounts at risk" not in digest.text
 
 
+@pytest.mark.parametrize("desk_yml", [DIGESTS_YML])
 async def test_the_monthly_report_on_the_first_covers_the_month_before(desk: ServiceDesk):
     await answered_and_breached(desk)
     desk.clock.set(datetime(2026, 12, 1, 9, 30, tzinfo=UTC))  # a Tuesday: the weekly is stale
