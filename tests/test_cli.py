@@ -126,6 +126,8 @@ def test_demo_shows_a_low_csat_answer_to_the_team_and_only_thanks_to_the_custome
     # Mia sees the channel's alerts (she is in #globex-team), not the owner's DM.
     assert mia.count("[#globex-team] connectdesk: :disappointed: *Low CSAT: 2/5*") == 1
     assert "[DM] connectdesk: :disappointed:" not in mia
+    # No weekly digest: the demo's week has no week before it to sum up.
+    assert "digest" not in mia
 
 
 def test_demo_ends_with_the_managers_and_the_agents_home(demo_output: str) -> None:

@@ -35,6 +35,9 @@ DEMO_CONFIG = f"""\
 team:
   managers: [{MIA}]
   escalation_channel: {ESCALATION}
+  # The day starts on a Monday after 09:00: the weekly digest would be due at once, and could
+  # only say that the week before (before the demo) was empty.
+  digest: {{weekly: off, monthly: off}}
 tiers:
   strategic:
     calendar: 24/7
