@@ -107,7 +107,13 @@ def build_services(
     by default)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
-    reports = ReportService(db, clock, timezone=config.team.timezone, tiers=tuple(config.tiers))
+    reports = ReportService(
+        db,
+        clock,
+        timezone=config.team.timezone,
+        tiers=tuple(config.tiers),
+        zones={team: ws.timezone for team, ws in config.workspaces.items()},
+    )
     console = Console(db, config, clock, reports)
     pages = HomePages(db, config, people, clock, figures or console)
     effects = DeskEffects(

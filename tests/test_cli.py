@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 from importlib.metadata import version
@@ -58,11 +59,17 @@ def test_check_missing_file(capsys, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_output() -> str:
+def demo_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the demo run below writes its chart (a folder it has to make)."""
+    return tmp_path_factory.mktemp("demo") / "charts" / "attainment-2026-11.png"
+
+
+@pytest.fixture(scope="module")
+def demo_output(demo_chart: Path) -> str:
     """`connectdesk demo` (paced 50 times faster), run once for the tests that read it."""
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        assert main(["demo", "--speed", "50"]) == 0
+        assert main(["demo", "--speed", "50", "--chart", str(demo_chart)]) == 0
     return printed.getvalue()
 
 
@@ -93,6 +100,99 @@ def test_demo_runs_and_shows_each_person(demo_output: str) -> None:
     assert "• closing reply: posted 1/1, 0 failed" in mia
 
 
+def test_demo_shows_a_low_csat_answer_to_the_team_and_only_thanks_to_the_customer(
+    demo_output: str,
+) -> None:
+    carol, alice, mia = _views(demo_output)
+    # Carol: her private answer; nothing of the alert, her comment or the scale's meaning.
+    assert (
+        "19:27 [#globex-support] (only you) connectdesk: Thanks! You rated ticket *#1* 2/5"
+        " :slightly_frowning_face:." in carol
+    )
+    assert "CSAT" not in carol and "nobody told us why" not in carol
+    # Alice, the owner: by DM and in Globex's internal channel, the score then the comment,
+    # each with the link to Carol's thread.
+    for where in ("[DM]", "[#globex-team]"):
+        low = f"19:27 {where} connectdesk: :disappointed: *Low CSAT: 2/5* · #1 · Globex"
+        comment = (
+            f"19:28 {where} connectdesk: :speech_balloon: *Comment on a low CSAT (2/5)*"
+            " · #1 · Globex"
+        )
+        assert alice.count(low) == 1 and alice.count(comment) == 1
+    alert = alice.split("*Low CSAT: 2/5*")[1].split("\n19:")[0]
+    assert "• Rated by @carol" in alert and "• Owner: @alice" in alert
+    assert "• Open the thread" in alert
+    assert alice.count("• Comment: _Fixed in the end, but exports were down all morning") == 2
+    # Mia sees the channel's alerts (she is in #globex-team), not the owner's DM.
+    assert mia.count("[#globex-team] connectdesk: :disappointed: *Low CSAT: 2/5*") == 1
+    assert "[DM] connectdesk: :disappointed:" not in mia
+    # No weekly digest: the demo's week has no week before it to sum up.
+    assert "digest" not in mia
+
+
+def test_demo_ends_with_the_managers_and_the_agents_home(demo_output: str) -> None:
+    carol, alice, mia = _views(demo_output)
+    home = mia.split("\n[App Home]\n")[1].split("\n\n")[0].splitlines()
+    assert [line.strip() for line in home[home.index("      Team now") :][:9]] == [
+        "Team now",
+        "*Open tickets*",
+        "1",
+        "*At risk* (< 25 % of a clock left)",
+        "0",
+        "*Breached, still open*",
+        "0",
+        "*Open incidents*",
+        "0",
+    ]
+    # This month's figures, from the reports: #1 met both clocks, #2 missed its first
+    # response; Carol's 2/5 is the one survey asked and answered.
+    month = home.index("      This month (November 2026)")
+    assert home[month + 1 :] == [
+        "      *strategic*: first response 50 % · next response — · resolution 100 %",
+        "      Breaches: *1*",
+        "      CSAT: *2.0 / 5* (100 % answered)",
+        "      Accounts at risk: none",
+        "      Updated 23 Nov 19:33 UTC",
+    ]
+    # Alice: her one open ticket with what is left on its nearest clock; no team figures.
+    home = alice.split("\n[App Home]\n")[1].split("\n\n")[0].splitlines()
+    assert home[:4] == [
+        "      Your open tickets (1)",
+        "      *#2* · Globex · P3 · *2d 18h left (resolution)*",
+        "      > Could you add SSO for our contractors' accounts?",
+        "      [Resolve]",
+    ]
+    assert "Team now" not in alice
+    assert "[App Home]" not in carol
+
+
+def test_demo_writes_the_months_chart_and_says_where(demo_output: str, demo_chart: Path) -> None:
+    assert "November's report chart is drawn (what `connectdesk report --chart` writes)" in (
+        demo_output
+    )
+    assert demo_output.rstrip().splitlines()[-1] == (
+        f"Chart written to {demo_chart} (SLA attainment by tier per week, first-response times)"
+    )
+    png = demo_chart.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert struct.unpack(">II", png[16:24]) == (1100, 480)  # width, height
+    assert not [p for p in demo_chart.parent.iterdir() if p != demo_chart]  # no part left
+
+
+def test_demo_refuses_a_chart_path_it_cannot_write_before_playing(tmp_path: Path, capsys) -> None:
+    assert main(["demo", "--chart", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert out == f"connectdesk demo: cannot write the chart to {tmp_path}: it is a folder\n"
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    chart = tmp_path / "notes.txt" / "chart.png"
+    assert main(["demo", "--chart", str(chart)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(
+        f"connectdesk demo: cannot write the chart to {chart}: cannot make the folder"
+        f" {chart.parent}"
+    )
+
+
 def test_demo_shows_each_message_as_first_posted_then_its_edits(demo_output: str) -> None:
     """The receipt as Carol first read it (number, first reply time), its edits after it at
     the demo clock's times, replies under their parent, reactions, markup as read."""
@@ -118,7 +218,11 @@ def test_demo_shows_each_message_as_first_posted_then_its_edits(demo_output: str
     assert lines[request + 5].startswith(
         "      14:16 (thread) connectdesk: How did we do on ticket *#1*?"
     )
-    assert lines[request + 6].startswith("14:01 [#globex-support] carol: Also the scheduled")
+    # Answered at 19:27 (the demo's second half): the survey became the thanks, in place.
+    assert lines[request + 6] == (
+        "            ↳ edited at 19:27: :pray: Thank you for your feedback on ticket *#1*!"
+    )
+    assert lines[request + 7].startswith("14:01 [#globex-support] carol: Also the scheduled")
     # The incident notice: its status line as first posted, then what each edit changed.
     notice = next(i for i, line in enumerate(lines) if "We're aware of an issue" in line)
     assert lines[notice].startswith("18:36 [#globex-support] connectdesk: :rotating_light:")

@@ -169,11 +169,11 @@ def cmd_serve(
     return 0
 
 
-def cmd_demo(speed: float) -> int:
+def cmd_demo(speed: float, chart: str | None = None) -> int:
     """Play the scripted day against the local emulator."""
     from bot.sandbox.demo import run_demo
 
-    return asyncio.run(run_demo(speed=speed))
+    return asyncio.run(run_demo(speed=speed, chart=Path(chart) if chart else None))
 
 
 def environment_help() -> str:
@@ -292,10 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Start a local Slack emulator and the bot against it, play a day in a shared channel"
             " (with time compressed) and print what the customer, the account team member and"
-            " the manager each saw, each message as first posted and then its edits."
+            " the manager each saw, each message as first posted and then its edits, and then"
+            " their App Home; last, write the month's report chart (PNG) and print its path."
         ),
     )
     demo.add_argument("--speed", type=float, default=1.0, help="pace multiplier (default 1)")
+    demo.add_argument(
+        "--chart",
+        metavar="FILE.png",
+        help="where to write the month's chart (default: attainment-2026-11.png in a"
+        " connectdesk-demo folder in the temp folder)",
+    )
     check = sub.add_parser(
         "check",
         parents=[logging_options],
@@ -352,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "token-key":
         return cmd_token_key()
     if args.command == "demo":
-        return cmd_demo(args.speed)
+        return cmd_demo(args.speed, args.chart)
     settings = _settings()
     if settings is None:
         return 1

@@ -2,22 +2,30 @@
 
 It prints what the customer, the account team and the manager each saw: each message as first
 posted with its edits under it, replies under their parent, reactions, at the demo clock's time
-(its day moves on between steps as the narration says, and jumps ahead for the SLA part).
+(its day moves on between steps as the narration says, and jumps ahead for the SLA part), then
+each one's App Home as it is at the end (the team's for the manager and the agent who opened it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import os
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.config.desk import parse_desk_config
 from bot.domain.clock import ManualClock
 from bot.emulator import Channel, Team, User, Workspace
+from bot.messages.customer_csat import COMMENT_ACTION, COMMENT_BLOCK, COMMENT_INPUT, RATE_ACTIONS
+from bot.reports.chart import render_chart
 from bot.sandbox.sandbox import Sandbox
+from bot.services.reports import ReportService
 
 VENDOR, CUSTOMER = "T0VENDOR", "T0GLOBEX"
 BOT, ALICE, MIA, CAROL = "U0BOT", "U0ALICE", "U0MIA", "U0CAROL"
@@ -27,6 +35,9 @@ DEMO_CONFIG = f"""\
 team:
   managers: [{MIA}]
   escalation_channel: {ESCALATION}
+  # The day starts on a Monday after 09:00: the weekly digest would be due at once, and could
+  # only say that the week before (before the demo) was empty.
+  digest: {{weekly: off, monthly: off}}
 tiers:
   strategic:
     calendar: 24/7
@@ -55,6 +66,9 @@ _INTERNAL = re.compile(r"(?i:strategic|tier|250,000|renewal|sev[1-4]|escalat)|\b
 # The demo's day starts on a Monday morning; time then jumps ahead (compressed) for the SLA part.
 DEMO_START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
+# Carol's comment on her rating (what the team reads in the alert).
+COMMENT = "Fixed in the end, but exports were down all morning and nobody told us why."
+
 PEOPLE = (
     (CAROL, "Carol (customer, Globex)"),
     (ALICE, "Alice (account team)"),
@@ -75,9 +89,27 @@ def demo_workspace() -> Workspace:
     return ws
 
 
-async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int:
-    """Play the scripted day and print each person's view; 0 on success."""
+def default_chart() -> Path:
+    """Where the demo writes the month's chart unless told: a folder of its own in the temp
+    folder, overwritten by each run (the README's first command leaves nothing in the repo)."""
+    return Path(tempfile.gettempdir()) / "connectdesk-demo" / f"attainment-{DEMO_START:%Y-%m}.png"
+
+
+async def run_demo(
+    speed: float = 1.0, out: Callable[[str], Any] = print, chart: Path | None = None
+) -> int:
+    """Play the scripted day, print each person's view and write the month's chart to `chart`
+    (default: `default_chart()`); 0 on success."""
+    chart = (chart or default_chart()).absolute()
+    problem = _unwritable(chart)
+    if problem:
+        # Said before the day is played, not after it.
+        out(f"connectdesk demo: cannot write the chart to {chart}: {problem}")
+        return 1
     logging.getLogger("connectdesk").setLevel(logging.ERROR)
+    # matplotlib takes seconds to import on a busy machine: import it while the day plays
+    # (mostly waits), not after it.
+    drawing = asyncio.create_task(asyncio.to_thread(_import_matplotlib))
     pause = 0.3 / max(speed, 0.01)
     clock = ManualClock(DEMO_START)
     config = parse_desk_config(DEMO_CONFIG, "demo")
@@ -217,6 +249,31 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             lambda: [s for s in emu.seen_by(MIA) if s.kind == "ephemeral"],
             after=timedelta(minutes=2),
         )
+        survey, rate_2 = _survey(emu), RATE_ACTIONS[1]
+        await step(
+            "Carol rates #1 2/5 in the survey (thanks in place; Alice and #globex-team alerted)",
+            emu.click_button(CAROL, SHARED, survey.ts, rate_2, _button(survey, rate_2)),
+            lambda: _bot_dms(emu, ALICE, "Low CSAT: 2/5") and _csat_posts(emu, "Low CSAT"),
+            after=timedelta(minutes=4),
+        )
+        await step(
+            "Carol adds a comment to her rating (passed on to the team)",
+            _comment(emu, _survey(emu), COMMENT),
+            lambda: _bot_dms(emu, ALICE, "Comment on a low CSAT") and _csat_posts(emu, "Comment"),
+            after=timedelta(minutes=1),
+        )
+        await step(
+            "Mia and Alice open the app's Home (the team and this month; Alice's open tickets)",
+            asyncio.gather(emu.homes.open(MIA), emu.homes.open(ALICE)),
+            lambda: emu.homes.text(MIA) and emu.homes.text(ALICE),
+            after=timedelta(minutes=5),
+        )
+        await step(
+            f"{DEMO_START:%B}'s report chart is drawn (what `connectdesk report --chart` writes)",
+            _write_chart(box, chart, drawing),
+            lambda: True,
+            after=timedelta(minutes=3),
+        )
         out("")
         for user, label in PEOPLE:
             out(f"=== What {label} saw ===")
@@ -228,7 +285,78 @@ async def run_demo(speed: float = 1.0, out: Callable[[str], Any] = print) -> int
             if _INTERNAL.search(m.text) or _INTERNAL.search(repr(m.blocks or ""))
         ]
         out(f"Internal details in the shared channel: {len(leaks)}")
+        out(f"Chart written to {chart} (SLA attainment by tier per week, first-response times)")
         return 1 if leaks else 0
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why the chart cannot be written to `path` (its folder is made if missing), or None."""
+    if path.is_dir():
+        return "it is a folder"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot make the folder {path.parent} ({exc.strerror or exc})"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f"the folder {path.parent} is not writable"
+    return None
+
+
+def _import_matplotlib() -> None:
+    """What the chart draws with (bot/reports/chart.py imports it when it first draws)."""
+    importlib.import_module("matplotlib.figure")
+    importlib.import_module("matplotlib.backends.backend_agg")
+
+
+async def _write_chart(box: Sandbox, path: Path, ready: Awaitable[None]) -> None:
+    """The demo month's report chart, drawn as `connectdesk report --chart` draws it (all
+    workspaces, the team's time zone, the configured tiers), written whole or not at all;
+    once `ready` (matplotlib imported)."""
+    assert box.desk is not None and box.clock is not None
+    await ready
+    reports = ReportService(
+        box.desk.services.db,
+        box.clock,
+        timezone=box.config.team.timezone,
+        tiers=tuple(box.config.tiers),
+    )
+    report = await reports.report(reports.period(month=f"{DEMO_START:%Y-%m}"))
+    # Drawing takes CPU, not I/O: off the event loop, as the reports by DM do.
+    png = await asyncio.to_thread(render_chart, report)
+    # Two runs at once may share the default path: each writes its own part, then replaces.
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    part.write_bytes(png)
+    os.replace(part, path)
+
+
+async def _comment(emu: Any, thanks: Any, words: str) -> None:
+    """Carol presses "Add a comment" on the thanks and sends the form it opens."""
+    await emu.click_button(
+        CAROL, SHARED, thanks.ts, COMMENT_ACTION, _button(thanks, COMMENT_ACTION)
+    )
+    [form] = await emu.wait_for(lambda: emu.views_opened(CAROL), within=10)
+    values = {COMMENT_BLOCK: {COMMENT_INPUT: {"value": words}}}
+    await emu.submit_view(CAROL, form["id"], values)
+
+
+def _survey(emu: Any) -> Any:
+    """The satisfaction survey (or the thanks it became) in the shared channel."""
+    [survey] = [m for m in emu.messages(SHARED) if m.user == BOT and "csat:" in repr(m.blocks)]
+    return survey
+
+
+def _button(message: Any, action_id: str) -> str:
+    """The value of a message's button."""
+    for block in message.blocks or []:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == action_id:
+                return str(element["value"])
+    raise RuntimeError(f"no {action_id} button on {message.text!r}")
+
+
+def _csat_posts(emu: Any, word: str) -> list[Any]:
+    """The bot's CSAT alerts in the account's internal channel."""
+    return [m for m in emu.messages(INTERNAL) if m.user == BOT and word in m.text]
 
 
 def _bot_dms(emu: Any, user: str, word: str) -> list[Any]:
@@ -256,8 +384,4 @@ def _cards(emu: Any) -> list[Any]:
 
 
 def _ticket_id(card: Any) -> str:
-    for block in card.blocks:
-        for element in block.get("elements", []):
-            if element.get("action_id") == "ticket_claim":
-                return str(element["value"])
-    raise RuntimeError("the triage card has no Claim button")
+    return _button(card, "ticket_claim")

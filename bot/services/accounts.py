@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.config.desk import AccountSpec, DeskConfig
 from bot.domain.clock import Clock
+from bot.domain.reports import zone
 from bot.domain.risk import HEALTH_WINDOW_DAYS
 from bot.installs.gateways import Gateways
 from bot.messages.account_record import (
@@ -195,8 +196,10 @@ class AccountService:
                 OpenTicketLine(t.number, t.priority, t.summary, t.owner_user_id) for t in opened
             ]
             touched = await uow.incidents.touching_account(account.id, since)
+            tz = zone(self.config.team_for(team_id).timezone)  # the day as the team names it
             incidents = [
-                IncidentLine(i.severity, i.title, i.status, i.declared_at.date()) for i in touched
+                IncidentLine(i.severity, i.title, i.status, i.declared_at.astimezone(tz).date())
+                for i in touched
             ]
             account_id = account.id
         [standing] = await self.console.standings(team_id, now, account_id=account_id)

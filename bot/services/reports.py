@@ -6,7 +6,7 @@ each renders the typed `Report` its own way (`bot/reports/`: text, JSON, CSV, th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,13 +37,20 @@ class ReportService:
         *,
         timezone: str | ZoneInfo = "UTC",
         tiers: Sequence[str] = (),
+        zones: Mapping[str, str] | None = None,
     ) -> None:
         """`timezone`: where weeks and months begin (the team's); `tiers`: the configured
-        tiers, in the order reports list them (tiers found only in the data follow)."""
+        tiers, in the order reports list them (tiers found only in the data follow);
+        `zones`: the zone of each workspace that keeps its own (desk.yml `workspaces`)."""
         self.db = db
         self.clock = clock
         self.tz = timezone if isinstance(timezone, ZoneInfo) else zone(timezone)
         self.tiers = tuple(tiers)
+        self.zones = {team: zone(name) for team, name in (zones or {}).items()}
+
+    def zone_of(self, team_id: str) -> ZoneInfo:
+        """Where one workspace's weeks and months begin."""
+        return self.zones.get(team_id, self.tz)
 
     def period(self, *, month: str | None = None, since: str | None = None) -> Period:
         """The period asked for: a month `YYYY-MM`, the last `since` (`30d`), else this month
@@ -70,8 +77,9 @@ class ReportService:
 
     async def chart_png(self, team_id: str, period: str) -> bytes:
         """The PNG chart of one install's report for a month ("2026-11"), as a report by DM
-        carries it (`ReportFiles`); drawn in a worker thread (it takes CPU, not I/O)."""
-        report = await self.report(parse_month(period, self.tz), team_id=team_id)
+        carries it (`ReportFiles`), the month in that install's zone as its text has it; drawn
+        in a worker thread (it takes CPU, not I/O)."""
+        report = await self.report(parse_month(period, self.zone_of(team_id)), team_id=team_id)
         return await asyncio.to_thread(render_chart, report)
 
     async def figures(

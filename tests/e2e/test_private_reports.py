@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
+from bot.domain.clock import ManualClock
 from bot.emulator.transcript import file_size
 from bot.messages.base import InternalMessage
 from bot.messages.markup import Mrkdwn
 from bot.sandbox.sandbox import Sandbox
-from bot.services.private_reports import ChartRef, PlaceholderCharts
+from bot.services.private_reports import ChartRef
 from bot.slack.gateway import WallViolation
 from bot.slack.transport import FileUpload
 from store.models import OutboxEntry
@@ -24,6 +25,15 @@ CHART = ChartRef.attainment("2026-11")
 FILE = FileUpload(b"\x89PNG\r\n\x1a\nnot really", "chart.png", "Chart")
 MIA_DM = "D0MIA"
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+# A Wednesday: no weekly digest (Monday 09:00) or monthly report (the 1st) is due, so the
+# report is all that reaches Mia's DM.
+WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The bot's clock for this module (see WEDNESDAY)."""
+    return ManualClock(WEDNESDAY)
 
 
 async def send_report(box: Sandbox) -> None:
@@ -44,13 +54,15 @@ async def test_a_report_reaches_the_managers_dm_with_its_chart_in_the_thread(san
     [text], [share] = report_and_chart(sandbox)
     assert share.thread_ts == text.ts and share.user == w.BOT
     [file] = sandbox.emu.uploaded(MIA_DM)
-    placeholder = await PlaceholderCharts().chart_png(w.VENDOR, "2026-11")
-    assert file.data == placeholder and file.title == "SLA attainment, 2026-11"
+    assert sandbox.desk is not None
+    # The month's chart as the reports draw it, made when the report was sent.
+    chart = await sandbox.desk.services.reports.chart_png(w.VENDOR, "2026-11")
+    assert file.data == chart and file.title == "SLA attainment, 2026-11"
 
     lines = sandbox.emu.transcript(w.MIA).splitlines()
     at = lines.index(next(line for line in lines if "[DM] connectdesk: *SLA attainment" in line))
     assert "Gold P1: 92% met (23/25)" in lines[at + 1]
-    shown = f"[file: attainment-2026-11.png, {file_size(len(placeholder))}, image/png]"
+    shown = f"[file: attainment-2026-11.png, {file_size(len(chart))}, image/png]"
     assert lines[at + 2].strip() == f"15:00 (thread) connectdesk: {shown}"
     # Mia alone: no one else saw the report or any file.
     for person in (w.ALICE, w.BOB, w.CAROL, w.DAVE):

@@ -6,6 +6,8 @@ import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.domain.digests import CATCH_UP, DigestDue
 from bot.messages.base import InternalMessage
 from bot.messages.markup import md
@@ -14,6 +16,7 @@ from tests.support import world
 from tests.support.service_desk import ServiceDesk
 
 UTC = ZoneInfo("UTC")
+pytestmark = pytest.mark.parametrize("desk_yml", [world.with_digests(world.DESK_YML)])
 MONDAY_NINE = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 

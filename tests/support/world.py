@@ -18,10 +18,15 @@ SECOND, SECOND_BOT, HOOLI_ORG = "T0SECOND", "U0BOT2", "T0HOOLI"
 SAM, SUE, HANK = "U0SAM", "U0SUE", "U0HANK"  # its agent, its manager; Hooli's customer
 HOOLI_SHARED, HOOLI_INTERNAL, SECOND_ESCALATION = "C0HOOLI", "C0HOOLINT", "C0ESCAL2"
 
+# Digests are off in the test world: its clock starts on a Monday afternoon, within a day of
+# the weekly digest's time, and a digest DM in every test would be noise (`with_digests`).
+DIGESTS_OFF = "  digest: {weekly: off, monthly: off}\n"
+
 DESK_YML = f"""\
 team:
   managers: [{MIA}]
   escalation_channel: {ESCALATION}
+{DIGESTS_OFF.rstrip()}
 grouping_window: 5m
 tiers:
   strategic:
@@ -180,3 +185,10 @@ def add_second_workspace(ws: Workspace) -> Workspace:
     for cid, name, shared, members in channels:
         ws.add_channel(Channel(id=cid, name=name, is_ext_shared=shared, member_ids=set(members)))
     return ws
+
+
+def with_digests(yml: str, weekly: str = "Mon 09:00", monthly: bool = True) -> str:
+    """`yml` (the test world's desk.yml or a variant) with the managers' digests on."""
+    assert DIGESTS_OFF in yml
+    turned = f"  digest: {{weekly: '{weekly}', monthly: {'on' if monthly else 'off'}}}\n"
+    return yml.replace(DIGESTS_OFF, turned, 1)

@@ -59,6 +59,23 @@ def test_the_team_time_zone_and_a_workspace_of_its_own() -> None:
     assert config.team_for("T0OTHER").timezone == "Europe/Berlin"
 
 
+def test_digest_times_default_to_monday_nine_and_can_be_set_or_turned_off() -> None:
+    schedule = parse_desk_config(MINIMAL).team.digest_schedule()
+    assert (schedule.weekday, schedule.at.isoformat(), schedule.weekly, schedule.monthly) == (
+        0,
+        "09:00:00",
+        True,
+        True,
+    )
+    text = MINIMAL.replace("team:\n", "team:\n  digest: {weekly: Fri 16:30, monthly: off}\n", 1)
+    schedule = parse_desk_config(text).team.digest_schedule()
+    assert (schedule.weekday, schedule.at.isoformat(), schedule.monthly) == (4, "16:30:00", False)
+    text = MINIMAL.replace("team:\n", "team:\n  digest: {weekly: off}\n", 1)
+    assert not parse_desk_config(text).team.digest_schedule().weekly
+    problems = _error(MINIMAL.replace("team:\n", "team:\n  digest: {weekly: Funday 9}\n", 1))
+    assert any("'Funday 9' is not a weekday and a time" in p for p in problems), problems
+
+
 def _error(text: str) -> list[str]:
     with pytest.raises(ConfigError) as err:
         parse_desk_config(text, source="desk.yml")
