@@ -290,15 +290,15 @@ class ReportRepository:
             if by_tier:
                 values[(kind, tier)] = mine
         stats = []
-        for (kind, tier), by_measure in sorted(
+        for (clock, scope), by_measure in sorted(
             values.items(), key=lambda p: (p[0][0], p[0][1] or "")
         ):
-            if tier is None:  # the tiers' sorted runs one after another: timsort merges them
+            if scope is None:  # the tiers' sorted runs one after another: timsort merges them
                 for numbers in by_measure.values():
                     numbers.sort()
             n = len(by_measure["b"])
             at = {m: {r: numbers[r] for r in ranks_needed(n)} for m, numbers in by_measure.items()}
-            stats.append(_stats(kind, tier, n, at["b"], at.get("w", {})))
+            stats.append(_stats(clock, scope, n, at["b"], at.get("w", {})))
         return stats
 
     async def _times_postgres(self, samples: Any, *, by_tier: bool, wall: bool) -> list[TimeStats]:
