@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
 from store.repositories import Repositories
 from store.urls import database_url
 
+# An execution option of `Database.reading`'s sessions: they never write.
+READ_ONLY = "connectdesk_read_only"
+
 
 class Database:
     """One database: its engine and units of work (the schema comes from `store.migrate`)."""
@@ -44,6 +47,10 @@ class Database:
         )
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Read-only sessions begin deferred on SQLite (see `_begin_immediate`).
+        self._read_sessions = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
         # SQLite has one writer; queueing here beats "database is locked" under load.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
@@ -68,7 +75,7 @@ class Database:
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Repositories]:
         """Repositories for reads only: no write lock (SQLite's WAL readers never wait)."""
-        async with self._sessions() as session:
+        async with self._read_sessions() as session:
             yield Repositories(session)
 
     @asynccontextmanager
@@ -175,4 +182,8 @@ def _no_implicit_begin(dbapi_connection: object, _record: object) -> None:
 def _begin_immediate(conn: Connection) -> None:
     # IMMEDIATE takes the write lock at the start: a unit of work reads and writes one state
     # of the file, and a second process's writer waits (busy_timeout) rather than failing.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only session (`Database.reading`) begins deferred: a WAL reader sees one state
+    # of the file without the lock. With IMMEDIATE it held the lock for as long as it read
+    # (an App Home: 8 statements), and every writer slept in the busy handler meanwhile.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
