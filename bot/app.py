@@ -37,9 +37,11 @@ from bot.observability.readiness import Readiness
 from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
 from bot.services.cards import CardRefresher
+from bot.services.console import Console
 from bot.services.container import Services
 from bot.services.csat import CsatService
 from bot.services.desk import DeskService
+from bot.services.digests import DigestService
 from bot.services.effects import DeskEffects
 from bot.services.escalation import EscalationService
 from bot.services.home import FiguresSource, HomePages, HomeService
@@ -49,6 +51,8 @@ from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.private_reports import PrivateReports, ReportFiles
+from bot.services.report_requests import ReportRequests
+from bot.services.reports import ReportService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
 from bot.slack.http_session import SharedSession
@@ -60,6 +64,8 @@ from handlers.events import EventListeners
 from handlers.registry import BOT_SCOPES
 from handlers.views import register_views
 from schedules.periodic import (
+    DIGESTS_EVERY_SECONDS,
+    DIGESTS_FIRST_AFTER_SECONDS,
     RETENTION_EVERY_SECONDS,
     RETENTION_FIRST_AFTER_SECONDS,
     PeriodicJob,
@@ -101,7 +107,9 @@ def build_services(
     by default)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
-    pages = HomePages(db, config, people, clock, figures)
+    reports = ReportService(db, clock, timezone=config.team.timezone, tiers=tuple(config.tiers))
+    console = Console(db, config, clock, reports)
+    pages = HomePages(db, config, people, clock, figures or console)
     effects = DeskEffects(
         db,
         gateways,
@@ -109,7 +117,7 @@ def build_services(
         metrics,
         tiers=tuple(config.tiers),
         home=pages,
-        reports=report_files,
+        reports=report_files or reports,
     )
     outbox = Outbox(db, effects, wall=wall, lease=outbox_lease)
     home = HomeService(db, config, people, outbox, clock)
@@ -121,11 +129,25 @@ def build_services(
     )
     csat = CsatService(db, config, clock, people, outbox)
     tickets = TicketOps(db, clock, presenter, sla, outbox, csat, home)
-    accounts = AccountService(db, config, clock, gateways, outbox, one_workspace=one_workspace)
+    accounts = AccountService(
+        db, config, clock, gateways, outbox, one_workspace=one_workspace, console=console
+    )
     escalation = EscalationService(
         db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics, home
     )
-    desk = DeskService(db, config, people, tickets, accounts, escalation, incidents, outbox, home)
+    private_reports = PrivateReports(db, outbox)
+    desk = DeskService(
+        db,
+        config,
+        people,
+        tickets,
+        accounts,
+        escalation,
+        incidents,
+        outbox,
+        home,
+        ReportRequests(config, clock, reports, private_reports),
+    )
     return Services(
         db=db,
         config=config,
@@ -146,7 +168,10 @@ def build_services(
         outbox=outbox,
         installs=InstallService(db, clock, gateways, accounts),
         home=home,
-        private_reports=PrivateReports(db, outbox),
+        private_reports=private_reports,
+        reports=reports,
+        console=console,
+        digests=DigestService(db, config, clock, outbox, console),
     )
 
 
@@ -257,6 +282,12 @@ class ConnectDesk:
             RETENTION_EVERY_SECONDS,
             RETENTION_FIRST_AFTER_SECONDS,
         )
+        self.digesting = PeriodicJob(
+            "digests",
+            self.services.digests.send_due,
+            DIGESTS_EVERY_SECONDS,
+            DIGESTS_FIRST_AFTER_SECONDS,
+        )
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)
@@ -325,6 +356,7 @@ class ConnectDesk:
         loaded = await self.services.installs.start()
         self.scheduler.start()
         self.pruning.start()
+        self.digesting.start()
         # Side effects a crashed process had decided but not done are picked up from here.
         self.services.outbox.start()
         await self.services.broadcaster.start()
@@ -376,6 +408,7 @@ class ConnectDesk:
         await self.services.broadcaster.close()
         await self.scheduler.shutdown()
         await self.pruning.shutdown()
+        await self.digesting.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import (
 from store.repositories import Repositories
 from store.urls import database_url
 
-# An execution option of `Database.reading`'s sessions: they never write.
+# Execution option of a SQLite connection whose transactions only read (`Database.reading`,
+# `Database.snapshot`).
 READ_ONLY = "connectdesk_read_only"
 
 
@@ -77,6 +78,25 @@ class Database:
         """Repositories for reads only: no write lock (SQLite's WAL readers never wait)."""
         async with self._read_sessions() as session:
             yield Repositories(session)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """One read-only transaction on a Core connection, for reports and exports: every
+        statement in it sees the same state of the database, and it blocks no writer.
+
+        On SQLite a plain (deferred) BEGIN: a WAL reader takes no lock, whereas a unit of
+        work's BEGIN IMMEDIATE would hold the write lock for as long as a report runs. On
+        PostgreSQL REPEATABLE READ, READ ONLY: one snapshot for all the report's statements.
+        """
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.execution_options(**{READ_ONLY: True})
+            else:
+                await conn.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            async with conn.begin():
+                yield conn
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
@@ -182,8 +202,11 @@ def _no_implicit_begin(dbapi_connection: object, _record: object) -> None:
 def _begin_immediate(conn: Connection) -> None:
     # IMMEDIATE takes the write lock at the start: a unit of work reads and writes one state
     # of the file, and a second process's writer waits (busy_timeout) rather than failing.
-    # A read-only session (`Database.reading`) begins deferred: a WAL reader sees one state
-    # of the file without the lock. With IMMEDIATE it held the lock for as long as it read
-    # (an App Home: 8 statements), and every writer slept in the busy handler meanwhile.
-    read_only = conn.get_execution_options().get(READ_ONLY, False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    # A read-only session or snapshot (`Database.reading`, `Database.snapshot`) begins
+    # deferred: a WAL reader sees one state of the file without the lock. With IMMEDIATE a
+    # reading session held the lock for as long as it read (an App Home: 8 statements), and
+    # every writer slept in the busy handler meanwhile (bench/README.md, App Home).
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -226,3 +226,23 @@ class IncidentRepository:
             select(Ticket).where(Ticket.incident_id == incident_id).order_by(Ticket.number)
         )
         return result.scalars().all()
+
+    async def touching_account(
+        self, account_id: int, since: datetime, limit: int = 5
+    ) -> Sequence[Incident]:
+        """Incidents declared since `since` that told the account's channels or had one of its
+        tickets linked, newest first."""
+        told = select(IncidentDelivery.incident_id).where(IncidentDelivery.account_id == account_id)
+        linked = select(Ticket.incident_id).where(
+            Ticket.account_id == account_id, Ticket.incident_id.is_not(None)
+        )
+        rows = await self.session.scalars(
+            select(Incident)
+            .where(
+                Incident.declared_at >= since,
+                or_(Incident.id.in_(told), Incident.id.in_(linked)),
+            )
+            .order_by(Incident.declared_at.desc(), Incident.id.desc())
+            .limit(limit)
+        )
+        return rows.all()

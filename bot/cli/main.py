@@ -1,4 +1,4 @@
-"""The `connectdesk` command line: serve, work, demo, check, db.
+"""The `connectdesk` command line: serve, work, demo, check, db, report, export.
 
 Exit codes: 0 done, 1 refused or failed (the message says what to fix), 2 a usage error
 (including `connectdesk` with no command, which prints the help).
@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from bot.cli.db import add_db_parser, cmd_db
+from bot.cli.reports import add_report_parsers, cmd_export, cmd_report
 from bot.cli.setup import add_setup_parsers, cmd_manifest, cmd_token_key, cmd_tokens
 from bot.config.desk import ConfigError, DeskConfig, load_desk_config
 from bot.config.settings import Settings
@@ -306,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", help=config_help)
     add_db_parser(sub, parents=[logging_options])
+    add_report_parsers(sub, parents=[logging_options])
     add_setup_parsers(sub, parents=[logging_options])
     return parser
 
@@ -366,6 +368,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_tokens(settings)
     if args.command == "db":
         return cmd_db(settings, args)
+    if args.command == "report":
+        return cmd_report(settings, args)
+    if args.command == "export":
+        return cmd_export(settings, args)
     if args.command == "work":
         return cmd_serve(settings, worker_only=True, log_level=log_level, log_format=log_format)
     return cmd_serve(

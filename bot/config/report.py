@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config.desk import DeskConfig
+from bot.domain.digests import WEEKDAYS, DigestSchedule
 from bot.domain.durations import format_duration
 from bot.domain.tickets import Priority
 
@@ -62,6 +63,8 @@ def policy_table(config: DeskConfig) -> str:
         + "; ".join(f"{r.priority.value} <- {', '.join(r.keywords)}" for r in config.triage_rules)
     )
     lines.append(f"grouping window: {format_duration(config.grouping_window)}")
+    lines.append(f"reports: weeks and months in {config.team.timezone}")
+    lines.append(f"digests: {_digests(config.team.digest_schedule())}")
     posts, edits = config.pacing.posts, config.pacing.edits
     lines.append(
         f"pacing: {posts.calls} posts per {format_duration(posts.per)}, "
@@ -85,3 +88,12 @@ def describe_calendar(cal: object) -> str:
     tz = getattr(cal, "tz", "")
     closed = len(getattr(cal, "closed_dates", ()))
     return f"{tz}, weekly hours set, {closed} closed dates"
+
+
+def _digests(schedule: DigestSchedule) -> str:
+    at = schedule.at.strftime("%H:%M")
+    weekly = (
+        f"weekly {WEEKDAYS[schedule.weekday].capitalize()} {at}" if schedule.weekly else "no weekly"
+    )
+    monthly = f"monthly on the 1st at {at}" if schedule.monthly else "no monthly"
+    return f"{weekly}, {monthly} ({schedule.timezone}), to the managers by DM"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from bot.domain.incident_commands import (
     INCIDENT_HELP,
@@ -12,6 +13,7 @@ from bot.domain.incident_commands import (
     IncidentCommandError,
     parse_incident,
 )
+from bot.domain.reports import parse_month
 from bot.domain.tickets import Priority, ResolutionKind, parse_ticket_ref
 
 USAGE: dict[str, str] = {
@@ -28,6 +30,7 @@ USAGE: dict[str, str] = {
     "mine": "/desk mine",
     "queue": "/desk queue [account]",
     "account": "/desk account <name|#channel>",
+    "report": "/desk report [YYYY-MM]",
     "link": "/desk link #channel <account> [tier]",
     "incident": INCIDENT_HELP,
 }
@@ -130,6 +133,13 @@ class AccountInfo:
 
 
 @dataclass(frozen=True)
+class SendReport:
+    """Send the caller (a manager) a month's SLA report with its chart, by DM."""
+
+    month: str | None = None  # YYYY-MM; None: this month so far
+
+
+@dataclass(frozen=True)
 class Link:
     """Link a shared channel to an account (created when new)."""
 
@@ -151,6 +161,7 @@ DeskCommand = (
     | Mine
     | Queue
     | AccountInfo
+    | SendReport
     | Link
     | IncidentCommand
 )
@@ -162,6 +173,7 @@ CLOSE_KINDS = {
     "noise": ResolutionKind.NOISE,
 }
 
+UTC_ZONE = ZoneInfo("UTC")  # only to check a month's form; the team's zone places it
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 _RAW_CHANNEL = re.compile(r"^[CG][A-Z0-9]{6,}$")
@@ -274,6 +286,15 @@ def parse_command(text: str, tiers: Collection[str] = ()) -> DeskCommand:
             _no_extra(args[1:], name)
             return AccountInfo(channel_id=parse_channel(args[0], USAGE[name]))
         return AccountInfo(name=" ".join(args))
+    if name == "report":
+        if len(args) > 1:
+            raise CommandError("`report` takes at most one month, like 2026-11.", USAGE[name])
+        if args:
+            try:
+                parse_month(args[0], UTC_ZONE)
+            except ValueError as exc:
+                raise CommandError(f"{str(exc)[0].upper()}{str(exc)[1:]}.", USAGE[name]) from None
+        return SendReport(args[0] if args else None)
     if name == "link":
         if len(args) < 2:
             raise CommandError("`link` needs a #channel and an account name.", USAGE[name])

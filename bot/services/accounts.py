@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.config.desk import AccountSpec, DeskConfig
 from bot.domain.clock import Clock
+from bot.domain.risk import HEALTH_WINDOW_DAYS
 from bot.installs.gateways import Gateways
+from bot.messages.account_record import (
+    SHOWN_TICKETS,
+    AccountRecord,
+    IncidentLine,
+    OpenTicketLine,
+    account_record,
+)
 from bot.messages.base import InternalMessage
 from bot.messages.internal import AccountSummary, account_card, link_hint, notice
 from bot.messages.markup import channel, md
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
+from bot.services.console import Console
 from bot.services.inputs import ChannelJoined
 from store.db import Database
 from store.models import Account
@@ -31,6 +41,7 @@ class AccountService:
         outbox: Outbox,
         *,
         one_workspace: bool = True,
+        console: Console | None = None,
     ) -> None:
         """`one_workspace`: installed with one bot token, so accounts of desk.yml that name no
         workspace are this one's (with OAuth each account names its workspace)."""
@@ -40,6 +51,7 @@ class AccountService:
         self.gateways = gateways
         self.outbox = outbox
         self.one_workspace = one_workspace
+        self.console = console
 
     async def load_config_accounts(self, team_id: str) -> int:
         """Upsert an install's accounts of desk.yml (the file wins for what it names); how many.
@@ -161,19 +173,36 @@ class AccountService:
                 return notice(md(":warning: {} Accounts: {}.", missing, names))
             await uow.session.refresh(account, ["channels"])
             open_count = await uow.tickets.count_open(team_id, account.id)
-            return account_card(
-                AccountSummary(
-                    name=account.name,
-                    tier=account.tier,
-                    channels=[c.channel_id for c in account.channels],
-                    internal_channel=account.internal_channel_id,
-                    owners=account.owners or [],
-                    open_tickets=open_count,
-                    renewal_date=account.renewal_date,
-                    arr=account.arr,
-                    receipts=account.receipts,
-                )
+            summary = AccountSummary(
+                name=account.name,
+                tier=account.tier,
+                channels=[c.channel_id for c in account.channels],
+                internal_channel=account.internal_channel_id,
+                owners=account.owners or [],
+                open_tickets=open_count,
+                renewal_date=account.renewal_date,
+                arr=account.arr,
+                receipts=account.receipts,
             )
+            if self.console is None:
+                return account_card(summary)
+            now = self.clock.now()
+            since = now - timedelta(days=HEALTH_WINDOW_DAYS)
+            opened = await uow.tickets.open_tickets(
+                team_id, account_id=account.id, limit=SHOWN_TICKETS
+            )
+            lines = [
+                OpenTicketLine(t.number, t.priority, t.summary, t.owner_user_id) for t in opened
+            ]
+            touched = await uow.incidents.touching_account(account.id, since)
+            incidents = [
+                IncidentLine(i.severity, i.title, i.status, i.declared_at.date()) for i in touched
+            ]
+            account_id = account.id
+        [standing] = await self.console.standings(team_id, now, account_id=account_id)
+        return account_record(
+            summary, AccountRecord(lines, standing.health, standing.risk, incidents)
+        )
 
     async def on_channel_joined(self, event: ChannelJoined) -> bool:
         """Hint the team to link a shared channel the bot was added to; True if hinted."""

@@ -11,8 +11,10 @@ from bot.installs.gateways import Gateways
 from bot.jobs.inflight import InFlight
 from bot.outbox.outbox import Outbox
 from bot.services.accounts import AccountService
+from bot.services.console import Console
 from bot.services.csat import CsatService
 from bot.services.desk import DeskService
+from bot.services.digests import DigestService
 from bot.services.escalation import EscalationService
 from bot.services.home import HomeService
 from bot.services.incidents import IncidentService
@@ -21,6 +23,7 @@ from bot.services.intake import IntakeService
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.private_reports import PrivateReports
+from bot.services.reports import ReportService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
 from store.db import Database
@@ -50,3 +53,6 @@ class Services:
     installs: InstallService
     home: HomeService
     private_reports: PrivateReports
+    reports: ReportService
+    console: Console
+    digests: DigestService

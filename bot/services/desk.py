@@ -38,6 +38,7 @@ from bot.services.home import HomeService
 from bot.services.incidents import Declared, IncidentService
 from bot.services.inputs import Caller, DeclareForm
 from bot.services.people import People
+from bot.services.report_requests import ReportRequests
 from bot.services.tickets import TicketNotFound, TicketOps, TicketRef
 from store.db import Database
 from store.models import Ticket
@@ -67,8 +68,10 @@ class DeskService:
         incidents: IncidentService | None = None,
         outbox: Outbox | None = None,
         home: HomeService | None = None,
+        reports: ReportRequests | None = None,
     ) -> None:
         self.db = db
+        self.reports = reports
         self.outbox = outbox
         self.home = home
         self.config = config
@@ -216,6 +219,10 @@ class DeskService:
                 return await self._queue(team, name)
             case cmd.AccountInfo(name=name, channel_id=channel):
                 return await self.accounts.describe(team, name, channel)
+            case cmd.SendReport(month=month):
+                if self.reports is None:
+                    return command_error("Reports are not available.", None)
+                return await self.reports.send(caller, month)
             case cmd.Link(channel_id=channel, account=name, tier=tier):
                 return await self.accounts.link(team, user, channel, name, tier, caller.channel_id)
             case DeclareIncident() | UpdateIncident() | ResolveIncident() | IncidentStatusQuery():

@@ -109,7 +109,7 @@ async def test_time_left_counts_down_to_overdue_and_waiting_stops_it(desk: Servi
     assert "*waiting on the customer*" in (desk.slack.home(world.ALICE) or "")
 
 
-async def test_a_manager_also_sees_the_team_now_and_the_seam_for_monthly_figures(
+async def test_a_manager_also_sees_the_team_now_and_this_months_figures(
     desk: ServiceDesk,
 ) -> None:
     await desk.customer_posts("The dashboard is down")  # P1: 15 minutes to first response
@@ -117,7 +117,7 @@ async def test_a_manager_also_sees_the_team_now_and_the_seam_for_monthly_figures
     home = await desk.open_home(world.MIA)
     assert home is not None
     assert "Team now" in home and "*Open tickets*\n2" in home and "*At risk*" in home
-    assert "come with the monthly report" in home
+    assert "Breaches: *0*" in home and "Accounts at risk: none" in home
     alice = await desk.open_home(world.ALICE)
     assert alice is not None and "Team now" not in alice
 
@@ -137,6 +137,8 @@ async def test_a_manager_also_sees_the_team_now_and_the_seam_for_monthly_figures
     assert "*Breached, still open*\n1" in home and "*At risk* (< 25 % of a clock left)\n0" in home
     assert ":red_circle: *#1* · Globex · P1 · *overdue 1m (first response)*" in home
     assert "*Open incidents*\n1" in home and "sev2 · investigating — Exports are delayed" in home
+    # This month's figures (the reports, read again a minute on): the breach counts.
+    assert "Breaches: *1*" in home
 
 
 async def test_someone_outside_the_team_sees_one_neutral_line_and_nothing_internal(

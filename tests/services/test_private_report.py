@@ -83,11 +83,13 @@ async def test_a_report_without_a_chart_is_its_text_alone(desk: ServiceDesk):
     assert desk.slack.called("files.completeUploadExternal") == []
 
 
-async def test_the_default_chart_is_a_placeholder_png(desk: ServiceDesk):
+async def test_the_chart_is_the_months_report_chart(desk: ServiceDesk):
     await send(desk)
     [_text], [share] = report_posts(desk)
     placeholder = await PlaceholderCharts().chart_png(world.VENDOR, "2026-11")
-    assert share.files[0].data == placeholder and placeholder.startswith(b"\x89PNG\r\n\x1a\n")
+    made = await desk.services.reports.chart_png(world.VENDOR, "2026-11")
+    assert share.files[0].data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert share.files[0].data != placeholder and len(made) > 5_000
 
 
 async def test_a_failed_upload_is_retried_without_posting_the_text_again(desk: ServiceDesk):

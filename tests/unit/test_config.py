@@ -37,6 +37,7 @@ def test_example_file_is_valid() -> None:
     assert {"strategic", "growth", "standard"} <= set(config.tiers)
     assert config.policy("strategic", Priority.P1).targets.first_response.total_seconds() == 900
     table = policy_table(config)
+    assert "reports: weeks and months in Europe/Berlin" in table
     assert "strategic" in table and "15m" in table and "at 100% + 30m: directors" in table
 
 
@@ -46,6 +47,33 @@ def test_minimal_defaults() -> None:
     assert config.grouping_window.total_seconds() == 300
     assert [str(s.at) for s in config.tiers["gold"].ladder] == ["75%", "100%"]
     assert config.accounts[0].receipts is True
+    assert config.team.timezone == "UTC"
+
+
+def test_the_team_time_zone_and_a_workspace_of_its_own() -> None:
+    text = MINIMAL.replace("team:\n", "team:\n  timezone: Europe/Berlin\n", 1)
+    text += "workspaces:\n  T0EMEA:\n    timezone: Asia/Tokyo\n"
+    config = parse_desk_config(text)
+    assert config.team.timezone == "Europe/Berlin"
+    assert config.team_for("T0EMEA").timezone == "Asia/Tokyo"
+    assert config.team_for("T0OTHER").timezone == "Europe/Berlin"
+
+
+def test_digest_times_default_to_monday_nine_and_can_be_set_or_turned_off() -> None:
+    schedule = parse_desk_config(MINIMAL).team.digest_schedule()
+    assert (schedule.weekday, schedule.at.isoformat(), schedule.weekly, schedule.monthly) == (
+        0,
+        "09:00:00",
+        True,
+        True,
+    )
+    text = MINIMAL.replace("team:\n", "team:\n  digest: {weekly: Fri 16:30, monthly: off}\n", 1)
+    schedule = parse_desk_config(text).team.digest_schedule()
+    assert (schedule.weekday, schedule.at.isoformat(), schedule.monthly) == (4, "16:30:00", False)
+    text = MINIMAL.replace("team:\n", "team:\n  digest: {weekly: off}\n", 1)
+    assert not parse_desk_config(text).team.digest_schedule().weekly
+    problems = _error(MINIMAL.replace("team:\n", "team:\n  digest: {weekly: Funday 9}\n", 1))
+    assert any("'Funday 9' is not a weekday and a time" in p for p in problems), problems
 
 
 def _error(text: str) -> list[str]:
@@ -68,6 +96,12 @@ def _error(text: str) -> list[str]:
         ),
         ("  escalation_channel: C0ESC\n", "", 1, "team.escalation_channel"),
         ("internal_channel: C0INT", "internal_channel: C0SHARED", 15, "cannot also be"),
+        (
+            "  escalation_channel: C0ESC\n",
+            "  escalation_channel: C0ESC\n  timezone: Mars/Olympus\n",
+            4,
+            "team.timezone: 'Mars/Olympus' is not a time zone",
+        ),
     ],
 )
 def test_errors_point_at_the_line(old: str, new: str, line: int, fragment: str) -> None:
