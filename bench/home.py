@@ -33,6 +33,7 @@ from bench.ingest import CpuMeter
 from bench.machine import describe
 from bench.stats import median, percentile, table
 from bot.emulator import Emulator
+from bot.emulator.calls import ApiCall
 from bot.emulator.webapi.params import view_of
 from bot.sandbox.sandbox import BOT_TOKEN, SIGNING_SECRET
 from bot.services.home import HOME_WINDOW
@@ -73,6 +74,7 @@ class Run:
     first: list[Open]  # each person's first open after start (caches cold; not counted)
     cpu_ms_per_open: float
     publishes: int  # every views.publish in the measured window (one per open expected)
+    refused: int  # views.publish calls refused (as Slack would) in the whole run
     seeded: home_seed.Seeded
     seed_s: float
     start_s: float
@@ -121,9 +123,18 @@ async def _send(emu: Emulator, one: Open) -> None:
     one.acked = time.time()
 
 
+def _accepted(call: ApiCall) -> bool:
+    return call.status == 200 and bool(call.response.get("ok"))
+
+
+def _refused(emu: Emulator, since: float) -> int:
+    """views.publish calls Slack would refuse (a section over 3,000 characters, ...)."""
+    return sum(1 for c in emu.calls_to("views.publish") if c.at >= since and not _accepted(c))
+
+
 def _match(emu: Emulator, opens: list[Open], since: float) -> int:
     """Give each open the first publish for its person after it was sent; all publishes since."""
-    calls = [c for c in emu.calls_to("views.publish") if c.at >= since and c.status == 200]
+    calls = [c for c in emu.calls_to("views.publish") if c.at >= since and _accepted(c)]
     for one in opens:
         one.published, one.blocks = None, 0
     by_user: dict[str, list[tuple[float, int]]] = {}
@@ -191,6 +202,7 @@ async def one_run(args: argparse.Namespace) -> Run:
                 await _wait_published(emu, opens, since)
                 cpu = sum(meter.read()) - cpu_before
                 publishes = _match(emu, opens, since)
+                refused = _refused(emu, 0.0)
     finally:
         await emu.stop()
     done = sum(1 for o in opens if o.published is not None)
@@ -199,6 +211,7 @@ async def one_run(args: argparse.Namespace) -> Run:
         first,
         cpu * 1000 / max(1, done),
         publishes,
+        refused,
         seeded,
         seeded_at - began,
         started_at - seeded_at,
@@ -233,6 +246,7 @@ def summarise(runs: list[Run]) -> dict:
         "unpublished": sum(1 for o in opens if o.published is None),
         "failed": sum(1 for o in opens if o.status != 200),
         "extra_publishes": sum(r.publishes - sum(1 for o in r.opens if o.published) for r in runs),
+        "refused": sum(r.refused for r in runs),
         "cpu_ms_per_open": median([r.cpu_ms_per_open for r in runs]),
         "lag_p99_ms": median(
             [percentile([(o.sent - o.planned) * 1000 for o in r.opens], 99) for r in runs]
@@ -293,7 +307,8 @@ def render(report: dict) -> str:
         f"each run's manager p99 ms: {', '.join(f'{v:.1f}' for v in managers['each_p99_ms'])}",
         f"bot CPU per open (event to publish, whole process): {r['cpu_ms_per_open']:.1f} ms; "
         f"send lag p99 {r['lag_p99_ms']:.1f} ms; unpublished {r['unpublished']}, failed sends "
-        f"{r['failed']}, extra publishes {r['extra_publishes']}",
+        f"{r['failed']}, extra publishes {r['extra_publishes']}, refused publishes "
+        f"{r['refused']}",
         f"target: manager p99 {p99:.1f} ms (<= {TARGET_P99_MS:g}: "
         f"{'met' if p99 <= TARGET_P99_MS else 'MISSED'})",
     ]

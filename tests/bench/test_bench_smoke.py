@@ -86,6 +86,7 @@ async def test_home_smoke_publishes_every_open_and_prints_the_figures():
     assert report["failed"] == 0
     assert report["unpublished"] == 0, "every open got its views.publish"
     assert report["extra_publishes"] == 0  # none merged by the debounce, none doubled
+    assert report["refused"] == 0  # each Home as Slack takes it
     for role, opens in ((home.MANAGER, 3), (home.AGENT, 3)):
         figures = report["roles"][role]
         assert figures["opens"] == figures["published"] == opens
