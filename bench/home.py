@@ -44,7 +44,10 @@ SETTLE_SECONDS = 60.0
 # Each person opens again at least this long after their last open: past the debounce window,
 # with room for the bot handling one open later than the one before.
 PERSON_GAP = HOME_WINDOW + 1.0
-MANAGER, AGENT = "manager", "agent"
+# A manager who opens after a quiet spell waits for this month's figures, which a Home
+# reads again once they are a minute old (bot/services/console.py): measured apart.
+QUIET_SECONDS = 62.0
+MANAGER, AGENT, QUIET = "manager", "agent", "manager after 62 s quiet"
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Run:
 
     opens: list[Open]
     first: list[Open]  # each person's first open after start (caches cold; not counted)
+    quiet: list[Open]  # managers' opens after a quiet spell (the month's figures made anew)
     cpu_ms_per_open: float
     publishes: int  # every views.publish in the measured window (one per open expected)
     refused: int  # views.publish calls refused (as Slack would) in the whole run
@@ -202,6 +206,15 @@ async def one_run(args: argparse.Namespace) -> Run:
                 await _wait_published(emu, opens, since)
                 cpu = sum(meter.read()) - cpu_before
                 publishes = _match(emu, opens, since)
+                managers = [user for user, role in turn if role == MANAGER]
+                quiet = [
+                    Open(managers[i % len(managers)], QUIET, 0.0) for i in range(args.quiet_opens)
+                ]
+                for one in quiet:
+                    await asyncio.sleep(QUIET_SECONDS)
+                    one.planned = time.time()
+                    await _send(emu, one)
+                    await _wait_published(emu, [one], one.sent)
                 refused = _refused(emu, 0.0)
     finally:
         await emu.stop()
@@ -209,6 +222,7 @@ async def one_run(args: argparse.Namespace) -> Run:
     return Run(
         opens,
         first,
+        quiet,
         cpu * 1000 / max(1, done),
         publishes,
         refused,
@@ -220,11 +234,12 @@ async def one_run(args: argparse.Namespace) -> Run:
 
 def _figures(runs: list[Run], role: str) -> dict:
     """Medians over runs of one role's latency percentiles."""
-    per_run = [[o.ms for o in r.opens if o.role == role and o.ms is not None] for r in runs]
-    blocks = [o.blocks for r in runs for o in r.opens if o.role == role and o.published]
+    mine = [[o for o in (*r.opens, *r.quiet) if o.role == role] for r in runs]
+    per_run = [[o.ms for o in opens if o.ms is not None] for opens in mine]
+    blocks = [o.blocks for opens in mine for o in opens if o.published]
     first = [o.ms for r in runs for o in r.first if o.role == role and o.ms is not None]
     return {
-        "opens": sum(1 for r in runs for o in r.opens if o.role == role),
+        "opens": sum(len(opens) for opens in mine),
         "published": sum(len(ms) for ms in per_run),
         "p50_ms": median([percentile(ms, 50) for ms in per_run]),
         "p90_ms": median([percentile(ms, 90) for ms in per_run]),
@@ -240,9 +255,9 @@ def _figures(runs: list[Run], role: str) -> dict:
 
 def summarise(runs: list[Run]) -> dict:
     """Medians over runs, per role."""
-    opens = [o for r in runs for o in r.opens]
+    opens = [o for r in runs for o in (*r.opens, *r.quiet)]
     return {
-        "roles": {role: _figures(runs, role) for role in (MANAGER, AGENT)},
+        "roles": {role: _figures(runs, role) for role in (MANAGER, AGENT, QUIET)},
         "unpublished": sum(1 for o in opens if o.published is None),
         "failed": sum(1 for o in opens if o.status != 200),
         "extra_publishes": sum(r.publishes - sum(1 for o in r.opens if o.published) for r in runs),
@@ -350,6 +365,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=arguments.seconds, default=0.5, help="seconds between opens")
     p.add_argument("--managers", type=arguments.positive_int, default=4, help="managers opening")
     p.add_argument("--agents", type=arguments.count, default=4, help="agents opening")
+    p.add_argument(
+        "--quiet-opens",
+        type=arguments.count,
+        default=1,
+        help=f"then, each {QUIET_SECONDS:g} s after the last, a manager's open (measured apart)",
+    )
     p.add_argument("--owners", type=arguments.positive_int, default=40, help="account team members")
     p.add_argument("--accounts", type=arguments.positive_int, default=200)
     p.add_argument("--repeat", type=arguments.positive_int, default=3, help="runs (medians)")

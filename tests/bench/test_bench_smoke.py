@@ -79,6 +79,7 @@ async def test_storage_smoke_prunes_so_the_finished_rows_level_off():
 async def test_home_smoke_publishes_every_open_and_prints_the_figures():
     args = home.parse(
         ["--tickets", "60", "--resolved", "120", "--opens", "6", "--interval", "1", "--repeat", "1"]
+        + ["--quiet-opens", "0"]
         + ["--managers", "2", "--agents", "2", "--owners", "6", "--accounts", "12"]
     )
     report = await home.run(args)
