@@ -36,6 +36,8 @@ class Sizes:
     posts_per_second: int = 10_000
     edits_per_second: int = 10_000
     ladder: str = ""  # YAML lines under the tier, e.g. a ladder; empty: the default ladder
+    # `team.managers`: MANAGER by default; the Home benchmark makes owners managers too.
+    managers: tuple[str, ...] = (MANAGER,)
 
 
 def desk_yaml(sizes: Sizes) -> str:
@@ -47,7 +49,7 @@ def desk_yaml(sizes: Sizes) -> str:
         for a in range(sizes.accounts)
     )
     return (
-        f"team:\n  managers: [{MANAGER}]\n  escalation_channel: {ESCALATION}\n"
+        f"team:\n  managers: [{', '.join(sizes.managers)}]\n  escalation_channel: {ESCALATION}\n"
         "grouping_window: 5m\n"
         f"tiers:\n  {TIER}:\n    calendar: 24/7\n"
         "    priorities:\n"

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import (
 from store.repositories import Repositories
 from store.urls import database_url
 
-# Execution option of a SQLite connection whose transactions only read (`Database.snapshot`).
+# Execution option of a SQLite connection whose transactions only read (`Database.reading`,
+# `Database.snapshot`).
 READ_ONLY = "connectdesk_read_only"
 
 
@@ -47,6 +48,10 @@ class Database:
         )
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Read-only sessions begin deferred on SQLite (see `_begin_immediate`).
+        self._read_sessions = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
         # SQLite has one writer; queueing here beats "database is locked" under load.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
@@ -71,7 +76,7 @@ class Database:
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Repositories]:
         """Repositories for reads only: no write lock (SQLite's WAL readers never wait)."""
-        async with self._sessions() as session:
+        async with self._read_sessions() as session:
             yield Repositories(session)
 
     @asynccontextmanager
@@ -197,7 +202,10 @@ def _no_implicit_begin(dbapi_connection: object, _record: object) -> None:
 def _begin_immediate(conn: Connection) -> None:
     # IMMEDIATE takes the write lock at the start: a unit of work reads and writes one state
     # of the file, and a second process's writer waits (busy_timeout) rather than failing.
-    # A read-only snapshot (`Database.snapshot`) begins deferred: it never writes.
+    # A read-only session or snapshot (`Database.reading`, `Database.snapshot`) begins
+    # deferred: a WAL reader sees one state of the file without the lock. With IMMEDIATE a
+    # reading session held the lock for as long as it read (an App Home: 8 statements), and
+    # every writer slept in the busy handler meanwhile (bench/README.md, App Home).
     if conn.get_execution_options().get(READ_ONLY):
         conn.exec_driver_sql("BEGIN")
     else:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.tickets import TicketStatus
@@ -15,6 +17,46 @@ from store.models import Account, HomeOpener, Ticket
 OPEN_STATES = (TicketStatus.OPEN, TicketStatus.WAITING)
 # Soonest due first; paused or clock-less tickets after, oldest first (as `/desk queue`).
 BY_TIME_LEFT = (Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.opened_at, Ticket.number)
+
+
+@dataclass(frozen=True)
+class ListedTicket:
+    """The columns of an open ticket a Home line shows (and its account's name)."""
+
+    id: int
+    number: int
+    account: str
+    priority: str
+    status: str
+    summary: str
+    owner_user_id: str | None
+    next_due_at: datetime | None
+    first_response_at: datetime | None
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    sla_flag: str
+
+
+# Only what a line shows, as plain rows: loading whole tickets (with their account, incident
+# and the account's channels) cost the Home two thirds of its time (bench/README.md, Home).
+LISTED_COLUMNS = (
+    Ticket.id,
+    Ticket.number,
+    Account.name,
+    Ticket.priority,
+    Ticket.status,
+    Ticket.summary,
+    Ticket.owner_user_id,
+    Ticket.next_due_at,
+    Ticket.first_response_at,
+    Ticket.first_response_due_at,
+    Ticket.resolution_due_at,
+    Ticket.sla_flag,
+)
+
+
+def _listed(*extra: Any) -> Select[*tuple[Any, ...]]:
+    return select(*LISTED_COLUMNS, *extra).join(Account, Account.id == Ticket.account_id)
 
 
 class HomeRepository:
@@ -79,7 +121,7 @@ class HomeRepository:
         *,
         owner: str | None = None,
         unassigned_of: Collection[int] | None = None,
-    ) -> tuple[Sequence[Ticket], int]:
+    ) -> tuple[list[ListedTicket], int]:
         """Open or waiting tickets soonest due first (at most `limit`) and how many in all:
         `owner`'s, or the unassigned ones of the accounts `unassigned_of`."""
         where = [Ticket.team_id == team_id, Ticket.status.in_(OPEN_STATES)]
@@ -89,14 +131,14 @@ class HomeRepository:
             if not unassigned_of:
                 return [], 0
             where += [Ticket.owner_user_id.is_(None), Ticket.account_id.in_(sorted(unassigned_of))]
-        rows = await self.session.scalars(
-            select(Ticket).where(*where).order_by(*BY_TIME_LEFT).limit(limit)
-        )
-        shown = rows.all()
-        total = len(shown)
-        if total == limit:
-            total = int(await self.session.scalar(select(func.count(Ticket.id)).where(*where)) or 0)
-        return shown, total
+        # The total in the same statement: the engine counts the rows it sorts anyway.
+        rows = (
+            await self.session.execute(
+                _listed(func.count().over()).where(*where).order_by(*BY_TIME_LEFT).limit(limit)
+            )
+        ).all()
+        total = int(rows[0][-1]) if rows else 0
+        return [ListedTicket(*row[:-1]) for row in rows], total
 
     async def sla_counts(self, team_id: str) -> dict[str, int]:
         """How many open or waiting tickets the workspace has, by SLA flag (an index count)."""
@@ -107,10 +149,12 @@ class HomeRepository:
         )
         return {flag: int(n) for flag, n in rows.all()}
 
-    async def flagged(self, team_id: str, flags: Collection[str], limit: int) -> Sequence[Ticket]:
+    async def flagged(
+        self, team_id: str, flags: Collection[str], limit: int
+    ) -> Sequence[ListedTicket]:
         """Open tickets with one of these SLA flags, soonest due first (at most `limit`)."""
-        rows = await self.session.scalars(
-            select(Ticket)
+        rows = await self.session.execute(
+            _listed()
             .where(
                 Ticket.team_id == team_id,
                 Ticket.status.in_(OPEN_STATES),
@@ -119,4 +163,4 @@ class HomeRepository:
             .order_by(*BY_TIME_LEFT)
             .limit(limit)
         )
-        return rows.all()
+        return [ListedTicket(*row) for row in rows.all()]

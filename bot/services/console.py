@@ -3,8 +3,11 @@ what the weekly digest and monthly report say. All read through the reports serv
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.config.desk import DeskConfig
@@ -19,7 +22,15 @@ from bot.reports.formats import render
 from bot.services.reports import ReportService
 from store.db import Database
 
+log = logging.getLogger("connectdesk.console")
+
 FIGURES_FOR = timedelta(seconds=60)  # a month's figures barely move in a minute
+# Figures this old are made again in the background while they are still shown: a Home
+# opened every so often never waits for the reports, which take about a second on 50,000
+# resolved tickets (bench/README.md, App Home).
+REFRESH_AFTER = timedelta(seconds=45)
+
+FiguresKey = tuple[str, str]  # (team, month)
 
 
 @dataclass(frozen=True)
@@ -42,18 +53,45 @@ class Console:
         self.config = config
         self.clock = clock
         self.reports = reports
-        self._cached: dict[tuple[str, str], tuple[datetime, ManagerFigures]] = {}
+        self._cached: dict[FiguresKey, tuple[datetime, ManagerFigures]] = {}
+        self._making: dict[FiguresKey, asyncio.Task[ManagerFigures]] = {}
 
     def _zone(self, team_id: str) -> ZoneInfo:
         return zone(self.config.team_for(team_id).timezone)
 
     async def manager_figures(self, team_id: str, now: datetime) -> ManagerFigures:
-        """This month's figures for a manager's Home (read again after a minute)."""
+        """This month's figures for a manager's Home (a minute old at most; made again in the
+        background from `REFRESH_AFTER` on, and once for Homes asking at the same time)."""
         period = current_month(now, self._zone(team_id))
         key = (team_id, period.label)
         cached = self._cached.get(key)
         if cached is not None and now - cached[0] < FIGURES_FOR:
+            if now - cached[0] >= REFRESH_AFTER:
+                self._making_for(key, period, now)
             return cached[1]
+        # Shielded: a Home that stops waiting leaves the figures to the others.
+        return await asyncio.shield(self._making_for(key, period, now))
+
+    def _making_for(
+        self, key: FiguresKey, period: Period, now: datetime
+    ) -> asyncio.Task[ManagerFigures]:
+        """The one task making these figures: started now unless one is under way."""
+        task = self._making.get(key)
+        if task is None:
+            task = asyncio.create_task(self._make(key, period, now))
+            self._making[key] = task
+            task.add_done_callback(partial(self._made, key))
+        return task
+
+    def _made(self, key: FiguresKey, task: asyncio.Task[ManagerFigures]) -> None:
+        self._making.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            # Whoever waited has the error; a refresh nobody waited for is only logged, and
+            # the next Home asks again.
+            log.warning("could not make the figures of %s", key, exc_info=task.exception())
+
+    async def _make(self, key: FiguresKey, period: Period, now: datetime) -> ManagerFigures:
+        team_id = key[0]
         figures = await self.reports.figures(period, team_id=team_id, detail=False)
         cells = []
         for tier in self.config.tiers:

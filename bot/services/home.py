@@ -51,6 +51,7 @@ from bot.outbox.outbox import Outbox
 from bot.services.inputs import Caller, HomeOpened
 from bot.services.people import People
 from store.db import Database
+from store.home_repository import ListedTicket
 from store.models import OutboxEntry, Ticket
 from store.repositories import Repositories
 
@@ -80,7 +81,20 @@ class NoFigures:
         return ManagerFigures(month=now.strftime("%B %Y"))
 
 
-def nearest_clock(ticket: Ticket) -> str:
+class Listed(Protocol):
+    """What a Home line is made from: a listed ticket (or a whole one)."""
+
+    @property
+    def next_due_at(self) -> datetime | None: ...
+    @property
+    def first_response_at(self) -> datetime | None: ...
+    @property
+    def first_response_due_at(self) -> datetime | None: ...
+    @property
+    def resolution_due_at(self) -> datetime | None: ...
+
+
+def nearest_clock(ticket: Listed) -> str:
     """The name of the clock whose due time is the ticket's next one ("" when none runs).
 
     The ticket keeps the first response's and the resolution's due times; a next due time
@@ -98,12 +112,12 @@ def nearest_clock(ticket: Ticket) -> str:
     return CLOCK_NAMES[kind.value]
 
 
-def home_ticket(ticket: Ticket) -> HomeTicket:
-    """A stored ticket as a Home line shows it."""
+def home_ticket(ticket: ListedTicket) -> HomeTicket:
+    """A listed ticket as a Home line shows it."""
     return HomeTicket(
         ticket_id=ticket.id,
         number=ticket.number,
-        account=ticket.account.name,
+        account=ticket.account,
         priority=ticket.priority,
         status=ticket.status,
         summary=ticket.summary,

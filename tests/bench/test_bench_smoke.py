@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from bench import broadcast, ingest, reports, storage, timers
+import pytest
+
+from bench import broadcast, home, ingest, reports, storage, timers
 
 
 async def test_ingest_smoke_processes_every_post_and_compares_with_bare_bolt():
@@ -101,3 +103,32 @@ async def test_reports_smoke_times_a_month_whose_figures_match_what_was_generate
     for words in ("report of", "median", "by statement", "matches the generated figures: yes"):
         assert words in text
     assert "export tickets --format csv: 3,000 rows" in text and "load average" in text
+
+
+async def test_home_smoke_publishes_every_open_and_prints_the_figures():
+    args = home.parse(
+        ["--tickets", "60", "--resolved", "120", "--opens", "6", "--interval", "1", "--repeat", "1"]
+        + ["--quiet-opens", "0"]
+        + ["--managers", "2", "--agents", "2", "--owners", "6", "--accounts", "12"]
+    )
+    report = await home.run(args)
+    text = home.render(report)
+    assert report["failed"] == 0
+    assert report["unpublished"] == 0, "every open got its views.publish"
+    assert report["extra_publishes"] == 0  # none merged by the debounce, none doubled
+    assert report["refused"] == 0  # each Home as Slack takes it
+    for role, opens in ((home.MANAGER, 3), (home.AGENT, 3)):
+        figures = report["roles"][role]
+        assert figures["opens"] == figures["published"] == opens
+        assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"] < 30_000
+        assert figures["blocks"] > 5
+    assert report["cpu_ms_per_open"] > 0 and math.isfinite(report["cpu_ms_per_open"])
+    assert report["seeded"].open_tickets == 60 and report["seeded"].resolved_tickets == 120
+    assert "cores" in report["machine"]
+    for words in ("p99 ms", "blocks", "CPU per open", "target: manager p99"):
+        assert words in text
+
+
+def test_home_refuses_opens_the_debounce_would_merge():
+    with pytest.raises(SystemExit):
+        home.parse(["--managers", "1", "--agents", "1", "--interval", "1"])

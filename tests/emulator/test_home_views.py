@@ -46,6 +46,14 @@ HOME = {
 }
 
 
+def section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def field(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text}
+
+
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
     """An emulator delivering to a fake app that records every request."""
@@ -99,6 +107,12 @@ async def test_views_publish_replaces_the_home_and_answers_the_view(emu: Emulato
         ("U0ALICE", {"type": "home"}, "invalid_arguments"),
         ("U0ALICE", {"type": "home", "blocks": [{"type": "divider"}] * 101}, "invalid_arguments"),
         ("U0ALICE", "{not json", "invalid_arguments"),
+        ("U0ALICE", {"type": "home", "blocks": [section("x" * 3001)]}, "invalid_arguments"),
+        (
+            "U0ALICE",
+            {"type": "home", "blocks": [{**section("x"), "fields": [field("y" * 2001)]}]},
+            "invalid_arguments",
+        ),
     ],
 )
 async def test_views_publish_errors_like_slack(

@@ -163,3 +163,29 @@ async def test_ticket_changes_from_two_processes_both_survive(two) -> None:
     await asyncio.gather(append(a, "a", True), second())
     async with a.unit_of_work() as uow:
         assert (await uow.tickets.by_id(ticket_id)).summary == "ab"
+
+
+async def test_a_reader_neither_waits_for_a_writer_nor_holds_one_up(two) -> None:
+    # `reading()` (the App Home, effects, the outbox) is a snapshot, not a lock: on SQLite a
+    # unit of work holds the write lock from its start, and a reader that took it too kept
+    # every writer asleep in the busy handler for as long as it read (bench/README.md, Home).
+    a, b = two
+    ticket_id, _ = await _ticket_with_due_clock(a)
+
+    async def summary(db: Database) -> str:
+        async with db.reading() as uow:
+            return (await uow.tickets.by_id(ticket_id)).summary
+
+    async def rename(db: Database, text: str) -> None:
+        async with db.unit_of_work() as uow:
+            (await uow.tickets.by_id(ticket_id)).summary = text
+
+    async with a.unit_of_work() as uow:
+        (await uow.tickets.by_id(ticket_id)).summary = "not yet committed"
+        await uow.session.flush()
+        assert await asyncio.wait_for(summary(b), 5) == ""  # what was committed
+
+    async with b.reading() as uow:
+        assert (await uow.tickets.by_id(ticket_id)).summary == "not yet committed"
+        await asyncio.wait_for(rename(a, "renamed"), 5)  # while the read is still open
+    assert await summary(b) == "renamed"

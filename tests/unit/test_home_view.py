@@ -121,6 +121,21 @@ def test_a_full_managers_home_stays_within_slacks_100_blocks() -> None:
     assert all(len(json.dumps(b)) < 3500 for b in view.blocks)
 
 
+def test_a_managers_home_names_the_first_accounts_at_risk_and_counts_the_rest() -> None:
+    reasons = ("SLA attainment 78% over 90 days (99 of 443 clocks missed; target 90%)",)
+    risks = tuple(AccountRisk(f"Account{n:06d}", reasons) for n in range(200))
+    figures = ManagerFigures(month="December 2026", breaches=143, accounts_at_risk=risks)
+    section = ManagerSection(5000, 120, 40, figures=figures)
+
+    view = agent_home(AgentHome("U0MIA", NOW, TicketList(), TicketList(), manager=section))
+
+    shown = texts(view)
+    assert "Account000004 (SLA attainment 78%" in shown and "Account000005" not in shown
+    assert "…and 195 more" in shown
+    # Slack refuses a Home with any section text over 3,000 characters.
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in view.blocks)
+
+
 def test_a_home_over_the_limit_or_a_customer_home_made_elsewhere_is_refused() -> None:
     with pytest.raises(ValueError, match="at most 100 blocks"):
         HomeView(blocks=tuple({"type": "divider"} for _ in range(101)))

@@ -13,6 +13,16 @@ from bot.emulator.workspace import Install, Workspace
 
 # Slack: a Home tab or a modal holds at most 100 blocks.
 MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT, MAX_FIELD_TEXT = 3000, 2000
+
+
+def _too_long(block: Any) -> bool:
+    """A section whose text passes 3,000 characters or a field 2,000: Slack refuses the view."""
+    if not isinstance(block, dict) or block.get("type") != "section":
+        return False
+    text = (block.get("text") or {}).get("text") or ""
+    fields = [(f or {}).get("text") or "" for f in block.get("fields") or []]
+    return len(text) > MAX_SECTION_TEXT or any(len(f) > MAX_FIELD_TEXT for f in fields)
 
 
 class Views:
@@ -49,6 +59,8 @@ class Views:
         if view.get("type") != "home" or not isinstance(blocks, list):
             raise ApiError("invalid_arguments")
         if len(blocks) > MAX_VIEW_BLOCKS or len(str(view.get("private_metadata") or "")) > 3000:
+            raise ApiError("invalid_arguments")
+        if any(_too_long(block) for block in blocks):
             raise ApiError("invalid_arguments")
         current = self.published.get(user)
         given = params.get("hash")
