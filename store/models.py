@@ -155,6 +155,11 @@ class Ticket(Base):
         ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True, index=True
     )
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # What the request is about (question, bug, access, billing, outage, feature_request,
+    # other), as the classifier or an agent said; None on tickets opened before 0010.
+    category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The customer's mood, the lowest VADER compound score (-1 to 1) among their messages.
+    sentiment: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     account: Mapped[Account] = relationship(lazy="joined")
     incident: Mapped[Incident | None] = relationship(lazy="joined")
@@ -175,6 +180,24 @@ class TicketMessage(Base):
     is_internal: Mapped[bool] = mapped_column(Boolean)
     posted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     text: Mapped[str] = mapped_column(Text, default="")
+    # VADER compound score (-1 to 1) of a customer's message; None for the team's.
+    sentiment: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class TriageExample(Base):
+    """A message the team labelled for the request classifier (`/desk noise`: not a request)."""
+
+    __tablename__ = "triage_examples"
+    __table_args__ = (UniqueConstraint("team_id", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    is_request: Mapped[bool] = mapped_column(Boolean)
+    category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    labelled_by: Mapped[str] = mapped_column(String(64))
+    labelled_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class AuditEntry(Base):
