@@ -160,11 +160,12 @@ def render(report: dict[str, Any]) -> str:
     """The report as text."""
     q, lat = report["quality"], report["latency"]
     opened, chatter = q["chatter_opened_count"]
+    held_out, held_requests = report["held_out"]
     lines = [
         f"triage benchmark on {report['machine']}",
         f"trained on {report['train'][0]} messages ({report['train'][1]} requests) in "
-        f"{report['train_s']:.1f} s; held out {report['held_out'][0]} "
-        f"({report['held_out'][1]} requests, {report['held_out'][0] - report['held_out'][1]} chatter)",
+        f"{report['train_s']:.1f} s; held out {held_out} "
+        f"({held_requests} requests, {held_out - held_requests} chatter)",
         "",
         f"request / not a request at P(request) >= {report['threshold']:g}:",
         table(

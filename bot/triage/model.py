@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,8 +149,8 @@ def fit(
 ) -> LinearTextModel:
     """Fit the vectorizers on `texts` and one logistic regression per target.
 
-    scikit-learn is imported here only: a process that loads
-    a saved model never pays for it.
+    `targets` names each head. scikit-learn is imported here only: a process that loads a saved
+    model never pays for it.
     """
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -184,8 +184,6 @@ def fit(
             weights=np.ascontiguousarray(regression.coef_.T, dtype=np.float64),
             intercept=np.asarray(regression.intercept_, dtype=np.float64),
         )
-    return LinearTextModel(
-        vocabularies=tuple({str(t): int(i) for t, i in v.vocabulary_.items()} for v in vectorizers),
-        idf=tuple(np.asarray(v.idf_, dtype=np.float64) for v in vectorizers),
-        heads=heads,
-    )
+    words, chars = ({str(t): int(i) for t, i in v.vocabulary_.items()} for v in vectorizers)
+    word_idf, char_idf = (np.asarray(v.idf_, dtype=np.float64) for v in vectorizers)
+    return LinearTextModel(vocabularies=(words, chars), idf=(word_idf, char_idf), heads=heads)
