@@ -58,12 +58,18 @@ class Head:
 
     def probabilities(self, features: NDArray[np.intp], values: NDArray[np.float64]) -> list[float]:
         """P(class) for each class, given the sparse feature vector."""
-        scores = values @ self.weights[features] + self.intercept
+        return self.from_scores((values @ self.weights[features]).tolist())
+
+    def from_scores(self, products: list[float]) -> list[float]:
+        """P(class) for each class, given the features' products with the weights' columns."""
+        scores = [p + b for p, b in zip(products, self.intercept.tolist(), strict=True)]
         if len(self.classes) == 2:
-            p = 1.0 / (1.0 + math.exp(-float(scores[0])))
+            p = 1.0 / (1.0 + math.exp(-scores[0]))
             return [1.0 - p, p]
-        exp = np.exp(scores - scores.max())
-        return [float(x) for x in exp / exp.sum()]
+        top = max(scores)
+        exp = [math.exp(s - top) for s in scores]
+        total = sum(exp)
+        return [e / total for e in exp]
 
 
 @dataclass(frozen=True)
@@ -74,24 +80,25 @@ class LinearTextModel:
     idf: tuple[NDArray[np.float64], NDArray[np.float64]]
     heads: dict[str, Head]
     _word_columns: dict[str, list[int]] = field(default_factory=dict, compare=False, repr=False)
+    _idf_lists: tuple[list[float], list[float]] = field(init=False, compare=False, repr=False)
+    _all_weights: NDArray[np.float64] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Python floats: indexing a list is several times cheaper than a NumPy scalar read.
+        object.__setattr__(self, "_idf_lists", (self.idf[0].tolist(), self.idf[1].tolist()))
+        stacked = np.hstack([head.weights for head in self.heads.values()])
+        object.__setattr__(self, "_all_weights", np.ascontiguousarray(stacked))
 
     def features(self, text: str) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """The sparse TF-IDF vector of a plain text: columns and values, each block l2-normed."""
-        word_vocabulary, char_vocabulary = self.vocabularies
-        blocks = (
-            Counter(c for t in word_terms(text) if (c := word_vocabulary.get(t)) is not None),
-            Counter(c for w in words(text) for c in self._char_columns(w)),
-        )
-        columns: list[int] = []
-        values: list[float] = []
-        offset = 0
-        for counts, idf, vocabulary in zip(blocks, self.idf, self.vocabularies, strict=True):
-            block = [(1.0 + math.log(n)) * idf[c] for c, n in counts.items()]
-            norm = math.sqrt(sum(v * v for v in block)) or 1.0
-            columns += [offset + c for c in counts]
-            values += [v / norm for v in block]
-            offset += len(vocabulary)
-        return np.fromiter(columns, np.intp, len(columns)), np.fromiter(values, float, len(values))
+        word_vocabulary = self.vocabularies[0]
+        word_columns = [c for t in word_terms(text) if (c := word_vocabulary.get(t)) is not None]
+        char_columns = [c for w in words(text) for c in self._char_columns(w)]
+        word_ids, word_values = _tf_idf(word_columns, self._idf_lists[0])
+        char_ids, char_values = _tf_idf(char_columns, self._idf_lists[1])
+        offset = len(word_vocabulary)
+        ids = word_ids + [c + offset for c in char_ids]
+        return np.array(ids, dtype=np.intp), np.array(word_values + char_values)
 
     def _char_columns(self, word: str) -> list[int]:
         known = self._word_columns.get(word)
@@ -106,7 +113,15 @@ class LinearTextModel:
     def predict(self, text: str) -> dict[str, list[float]]:
         """Each head's class probabilities for a plain text."""
         columns, values = self.features(text)
-        return {name: head.probabilities(columns, values) for name, head in self.heads.items()}
+        # One gather from all heads' weights side by side, then each head its own columns.
+        products = (values @ self._all_weights[columns]).tolist()
+        predicted = {}
+        start = 0
+        for name, head in self.heads.items():
+            width = head.weights.shape[1]
+            predicted[name] = head.from_scores(products[start : start + width])
+            start += width
+        return predicted
 
     def save(self, directory: Path) -> None:
         """Write the model as `model.json` and `model.npz` in `directory` (no pickle)."""
@@ -140,6 +155,15 @@ class LinearTextModel:
                     for name, classes in meta["heads"].items()
                 },
             )
+
+
+def _tf_idf(columns: list[int], idf: list[float]) -> tuple[list[int], list[float]]:
+    # As TfidfVectorizer(sublinear_tf=True, norm="l2") computes one block of one row; in plain
+    # Python, which for a message's hundred-odd terms beats NumPy's per-call overhead.
+    counts = Counter(columns)
+    values = [(1.0 + math.log(n)) * idf[c] if n > 1 else idf[c] for c, n in counts.items()]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return list(counts), [v / norm for v in values]
 
 
 def fit(

@@ -36,11 +36,15 @@ def train_model(
             "request": Target(
                 ["yes" if m.is_request else "no" for m in rows], C, "liblinear", True
             ),
-            "kind": Target(
-                [m.category.value if m.is_request and m.category else CHATTER for m in rows],
-                C,
-                "newton-cg",
-            ),
+            "kind": Target([_kind(m) for m in rows], C, "newton-cg"),
         },
         weights=[1.0] * len(examples) + [EXTRA_WEIGHT] * len(extra),
     )
+
+
+def _kind(message: LabelledMessage) -> str | None:
+    # A request labelled without a category teaches "request", not a category: the kind head
+    # skips it rather than learn it as chatter.
+    if not message.is_request:
+        return CHATTER
+    return message.category.value if message.category else None

@@ -7,9 +7,11 @@ import asyncio
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.triage import store, training
@@ -21,7 +23,7 @@ from bot.triage.classifier import (
     load_classifier,
     train_classifier,
 )
-from bot.triage.model import LinearTextModel
+from bot.triage.model import Head, LinearTextModel
 from bot.triage.text import (
     CHAR_NGRAMS,
     PREFIX_CHARS,
@@ -184,6 +186,35 @@ def test_a_saved_model_predicts_what_the_trained_one_does(tmp_path: Path):
         text = plain(message.text)
         for head, probabilities in model.predict(text).items():
             assert loaded.predict(text)[head] == pytest.approx(probabilities)
+
+
+def test_the_features_are_scikit_learns_tf_idf():
+    """The vector `decide` scores equals the fitted vectorizers' own transform, term for term."""
+    texts = [plain(m.text) for m in builtin_examples("train")[::3]]
+    words = TfidfVectorizer(ngram_range=WORD_NGRAMS, token_pattern=TOKEN_PATTERN, sublinear_tf=True)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True)
+    words.fit(texts)
+    chars.fit(texts)
+    width = len(words.vocabulary_) + len(chars.vocabulary_)
+    model = LinearTextModel(
+        vocabularies=(dict(words.vocabulary_), dict(chars.vocabulary_)),
+        idf=(words.idf_, chars.idf_),
+        heads={"h": Head(("a", "b"), np.zeros((width, 1)), np.zeros(1))},
+    )
+    for message in builtin_examples("test")[:60] + [LabelledMessage("zzz qqq", False, None)]:
+        text = plain(message.text)
+        expected = hstack([words.transform([text]), chars.transform([text])]).toarray()[0]
+        columns, values = model.features(text)
+        got = np.zeros(width)
+        got[columns] = values
+        assert got == pytest.approx(expected)
+
+
+def test_a_request_labelled_without_a_category_still_trains():
+    extra = [LabelledMessage("pls look at our webhook thing again", True, None)]
+    model = training.train_model(builtin_examples("train")[::4], extra)
+    assert set(model.heads["kind"].classes) == {training.CHATTER, *Category}
+    assert model.heads["request"].classes == ("no", "yes")
 
 
 @settings(max_examples=200, deadline=None)
