@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-# A 40,000-character message costs what a 2,000-character one does: its opening says enough.
-PREFIX_CHARS = 2_000
+# A 40,000-character message costs what a 1,000-character one does: its opening says enough.
+PREFIX_CHARS = 1_000
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (2, 5)
 # The same token pattern is given to scikit-learn's vectorizer when training (model.py).

@@ -12,11 +12,11 @@ from bot.triage.text import plain
 # The team's own labels (`/desk noise`) speak for their channels: each counts as this many
 # examples of the repository's, so one correction moves its near-duplicates.
 EXTRA_WEIGHT = 8.0
-C = 30.0
+C = 10.0
 CHATTER = "chatter"
 # Part of the model's identity: a change here means a new model, also on disk.
 SETTINGS = (
-    f"v2 words{model.WORD_NGRAMS} chars{model.CHAR_NGRAMS} extra={EXTRA_WEIGHT} C={C} "
+    f"v3 words{model.WORD_NGRAMS} chars{model.CHAR_NGRAMS} extra={EXTRA_WEIGHT} C={C} "
     "request:liblinear-balanced kind:newton-cg"
 )
 
