@@ -78,9 +78,12 @@ async def desk(
                 )
             ).scalars()
             clock_rows, survey_rows, answer_rows = [], [], []
-            for ticket_id, extra in zip(ids, extras, strict=True):
+            for ticket_id, ticket, extra in zip(ids, tickets, extras, strict=True):
                 for clock in extra["clocks"]:
-                    clock_rows.append({**clock, "ticket_id": ticket_id})
+                    # The reports read the ticket's priority from its clocks (migration 0009).
+                    clock_rows.append(
+                        {**clock, "ticket_id": ticket_id, "priority": ticket["priority"]}
+                    )
                 if extra.get("survey"):
                     survey_rows.append({**extra["survey"], "ticket_id": ticket_id})
             await uow.session.execute(insert(SlaClock), clock_rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.services.console import FIGURES_FOR, REFRESH_AFTER
+from bot.services.console import REFRESH_AFTER, SHOWN_FOR
 from tests.support.service_desk import ServiceDesk
 
 
@@ -53,24 +53,43 @@ async def test_figures_are_made_again_in_the_background_before_they_expire(
     assert await console.manager_figures(desk.team, desk.clock.now()) == made
     assert counted.calls == 1  # fresh: nothing asked
 
-    desk.clock.advance(timedelta(seconds=2))  # past REFRESH_AFTER, within FIGURES_FOR
+    desk.clock.advance(timedelta(seconds=2))  # past REFRESH_AFTER
     assert await console.manager_figures(desk.team, desk.clock.now()) == made  # not waited for
     await idle()
     assert counted.calls == 2
 
     # The minute after the first figures has passed, but the refresh is younger: no wait.
-    desk.clock.advance(FIGURES_FOR - REFRESH_AFTER)
+    desk.clock.advance(timedelta(seconds=15))
     await console.manager_figures(desk.team, desk.clock.now())
     assert counted.calls == 2
 
 
-async def test_after_a_quiet_minute_the_home_waits_for_figures_made_now(desk: ServiceDesk) -> None:
+async def test_after_a_quiet_spell_the_home_shows_the_figures_at_hand_and_makes_new_ones(
+    desk: ServiceDesk,
+) -> None:
+    counted = Counted(desk)
+    console = desk.services.console
+    read_at = desk.clock.now()
+    await console.manager_figures(desk.team, read_at)
+    await desk.customer_posts("The dashboard is down")  # P1: 15 minutes to first response
+    await desk.advance(timedelta(minutes=16))  # breached meanwhile
+
+    # Five minutes after the last Home nobody waits: the figures at hand, new ones made.
+    quiet = read_at + timedelta(minutes=5)
+    assert (await console.manager_figures(desk.team, quiet)).breaches == 0
+    await idle()
+    assert counted.calls == 2
+    assert (await console.manager_figures(desk.team, quiet)).breaches == 1
+
+
+async def test_figures_older_than_shown_for_are_never_shown(desk: ServiceDesk) -> None:
     counted = Counted(desk)
     console = desk.services.console
     await console.manager_figures(desk.team, desk.clock.now())
 
     await desk.customer_posts("The dashboard is down")  # P1: 15 minutes to first response
-    await desk.advance(timedelta(minutes=16))  # breached meanwhile
+    # Breached meanwhile, and the figures too old to show.
+    await desk.advance(max(SHOWN_FOR, timedelta(minutes=16)))
 
     figures = await console.manager_figures(desk.team, desk.clock.now())
     assert counted.calls == 2 and figures.breaches == 1
