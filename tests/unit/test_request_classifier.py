@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.triage import classifier as classifier_module
 from bot.triage import store, training
 from bot.triage.classifier import (
     Category,
@@ -121,9 +122,9 @@ def test_requests_get_their_category(classifier, text, category):
 
 def test_the_teams_labels_move_near_duplicates(tmp_path: Path):
     """A `/desk noise` example turns its near-duplicate into chatter, and only near it."""
-    noise = "Posting the weekly status report for our team here"
-    near = "posting the weekly status report for the team here 📊"
-    request = "Can you send us the weekly status report? it didn't arrive"
+    noise = "The Q3 numbers are in the shared folder for anyone interested"
+    near = "the Q4 numbers are in the shared folder for anyone interested 📈"
+    request = "Can you put the Q4 numbers in the shared folder? they're missing"
     before = train_classifier(cache_dir=tmp_path)
     assert before.decide(near).is_request, "pick an example the builtin model gets wrong"
     after = train_classifier([LabelledMessage(noise, False, None)], cache_dir=tmp_path)
@@ -132,7 +133,14 @@ def test_the_teams_labels_move_near_duplicates(tmp_path: Path):
     assert after.decide(request).is_request
 
 
-def test_a_process_trains_once_for_the_same_data(tmp_path: Path, monkeypatch):
+@pytest.fixture
+def fewer_examples(monkeypatch):
+    """A quarter of the labelled set, so the tests that train several times stay quick."""
+    subset = builtin_examples()[::4]
+    monkeypatch.setattr(classifier_module, "builtin_examples", lambda split=None: subset)
+
+
+def test_a_process_trains_once_for_the_same_data(tmp_path: Path, monkeypatch, fewer_examples):
     trained = []
     real = training.train_model
 
@@ -166,7 +174,7 @@ def test_a_process_trains_once_for_the_same_data(tmp_path: Path, monkeypatch):
     assert trained == [1, 2]
 
 
-def test_a_damaged_disk_cache_is_trained_again(tmp_path: Path, monkeypatch):
+def test_a_damaged_disk_cache_is_trained_again(tmp_path: Path, monkeypatch, fewer_examples):
     extra = [LabelledMessage("Fire drill at 11, back after", False, None)]
     train_classifier(extra, cache_dir=tmp_path)
     (saved,) = [p for p in tmp_path.iterdir() if p.is_dir()]
