@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+import zipfile
 from collections import OrderedDict
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -76,7 +77,8 @@ def _read(directory: Path) -> LinearTextModel | None:
         return None
     try:
         return LinearTextModel.load(directory)
-    except (OSError, ValueError, KeyError, TypeError) as error:  # damaged: train again
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+        # Damaged, half-pruned or from an incompatible build: train again.
         log.warning("triage model cache %s unreadable (%s); training again", directory, error)
         shutil.rmtree(directory, ignore_errors=True)  # so the new one can take its place
         return None

@@ -90,6 +90,17 @@ def test_emoji_and_markup_alone_are_not_requests(classifier, text):
     assert (decision.is_request, decision.confidence) == (False, 0.0)
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_text_gets_a_decision(classifier, text):
+    decision = classifier.decide(text)
+    assert 0.0 <= decision.confidence <= 1.0
+    assert decision.category in Category
+    assert decision.is_request == (decision.confidence >= 0.5)
+    if not text.strip():
+        assert not decision.is_request
+
+
 def test_a_40000_character_message_is_read_on_its_opening_only(classifier):
     opening = "Hi team, our nightly export fails with a timeout, log below\n"
     long_text = opening + "ERROR upstream timeout req=4f2a " * 1_300
