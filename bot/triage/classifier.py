@@ -25,8 +25,8 @@ __all__ = [
 
 # A message is a request when P(request) reaches this; unsure ones open a ticket (a missed
 # request is worse than an extra ticket, which `/desk noise` closes). Measured on the held-out
-# split with `python -m bench.triage`: request recall stays at its plateau (0.98) from 0.35 up
-# to here, while the chatter opened as tickets falls from 6.4 % to 4.6 %; above it recall drops.
+# split with `python -m bench.triage`: request recall stays on its plateau (0.98) from 0.3 up to
+# here, while the chatter opened as tickets falls from 10.3 % to 4.5 %; above it recall drops.
 REQUEST_THRESHOLD = 0.5
 
 REQUEST_HEAD = "request"
