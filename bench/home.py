@@ -44,8 +44,9 @@ SETTLE_SECONDS = 60.0
 # Each person opens again at least this long after their last open: past the debounce window,
 # with room for the bot handling one open later than the one before.
 PERSON_GAP = HOME_WINDOW + 1.0
-# A manager who opens after a quiet spell waits for this month's figures, which a Home
-# reads again once they are a minute old (bot/services/console.py): measured apart.
+# A manager who opens after a quiet spell is shown this month's figures at hand while new
+# ones are made (up to `SHOWN_FOR` old, bot/services/console.py; older ones are waited for):
+# measured apart, as the open most likely to be slow.
 QUIET_SECONDS = 62.0
 MANAGER, AGENT, QUIET = "manager", "agent", "manager after 62 s quiet"
 
