@@ -44,6 +44,7 @@ from bot.services.desk import DeskService
 from bot.services.digests import DigestService
 from bot.services.effects import DeskEffects
 from bot.services.escalation import EscalationService
+from bot.services.health import HealthScores, HealthWatch
 from bot.services.home import FiguresSource, HomePages, HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
@@ -66,6 +67,8 @@ from handlers.views import register_views
 from schedules.periodic import (
     DIGESTS_EVERY_SECONDS,
     DIGESTS_FIRST_AFTER_SECONDS,
+    HEALTH_EVERY_SECONDS,
+    HEALTH_FIRST_AFTER_SECONDS,
     RETENTION_EVERY_SECONDS,
     RETENTION_FIRST_AFTER_SECONDS,
     PeriodicJob,
@@ -114,7 +117,8 @@ def build_services(
         tiers=tuple(config.tiers),
         zones={team: ws.timezone for team, ws in config.workspaces.items()},
     )
-    console = Console(db, config, clock, reports)
+    scores = HealthScores(db, config)
+    console = Console(db, config, clock, reports, scores)
     pages = HomePages(db, config, people, clock, figures or console)
     effects = DeskEffects(
         db,
@@ -136,7 +140,7 @@ def build_services(
     csat = CsatService(db, config, clock, people, outbox)
     tickets = TicketOps(db, clock, presenter, sla, outbox, csat, home)
     accounts = AccountService(
-        db, config, clock, gateways, outbox, one_workspace=one_workspace, console=console
+        db, config, clock, gateways, outbox, one_workspace=one_workspace, health=scores
     )
     escalation = EscalationService(
         db, config, clock, sla, CardRefresher(db, presenter), outbox, metrics, home
@@ -178,6 +182,7 @@ def build_services(
         reports=reports,
         console=console,
         digests=DigestService(db, config, clock, outbox, console),
+        health=HealthWatch(db, config, clock, scores, outbox, home),
     )
 
 
@@ -294,6 +299,12 @@ class ConnectDesk:
             DIGESTS_EVERY_SECONDS,
             DIGESTS_FIRST_AFTER_SECONDS,
         )
+        self.health_checks = PeriodicJob(
+            "health",
+            self.services.health.check,
+            HEALTH_EVERY_SECONDS,
+            HEALTH_FIRST_AFTER_SECONDS,
+        )
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)
@@ -363,6 +374,7 @@ class ConnectDesk:
         self.scheduler.start()
         self.pruning.start()
         self.digesting.start()
+        self.health_checks.start()
         # Side effects a crashed process had decided but not done are picked up from here.
         self.services.outbox.start()
         await self.services.broadcaster.start()
@@ -415,6 +427,7 @@ class ConnectDesk:
         await self.scheduler.shutdown()
         await self.pruning.shutdown()
         await self.digesting.shutdown()
+        await self.health_checks.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()

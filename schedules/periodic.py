@@ -1,8 +1,10 @@
-"""APScheduler runs the periodic passes: retention (hourly) and the digest check (each minute).
+"""APScheduler runs the periodic passes: retention (hourly), the digest check (each minute)
+and the account health check (every five minutes).
 
 Each pass is named, runs soon after start and then every `interval` seconds, one at a time,
 never on the ack path. Overlap between replicas is safe by what each pass does: retention finds
-fewer rows (PostgreSQL skips rows another holds); the digest ledger records each send once.
+fewer rows (PostgreSQL skips rows another holds); the digest ledger records each send once; the
+health ledger tells each crossing into at risk once.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ RETENTION_EVERY_SECONDS = 3600.0
 RETENTION_FIRST_AFTER_SECONDS = 60.0  # not in the middle of a start-up's catching up
 DIGESTS_EVERY_SECONDS = 60.0
 DIGESTS_FIRST_AFTER_SECONDS = 1.0  # a digest that fell due while the desk was down goes now
+HEALTH_EVERY_SECONDS = 300.0
+HEALTH_FIRST_AFTER_SECONDS = 30.0  # after a start-up's catching up; the ledger survives restarts
 MISFIRE_GRACE_SECONDS = 3600
 
 

@@ -169,7 +169,20 @@ class TicketMessage(Base):
     """One message in a ticket's conversation: who said it (internal or not) and when."""
 
     __tablename__ = "ticket_messages"
-    __table_args__ = (UniqueConstraint("channel_id", "ts"),)
+    __table_args__ = (
+        UniqueConstraint("channel_id", "ts"),
+        # Account health: the scored customer messages of a period, read from the index alone
+        # (migration 0012). Partial: the team's messages and those not yet scored are not in it.
+        Index(
+            "ix_ticket_messages_sentiment",
+            "posted_at",
+            "is_internal",
+            "ticket_id",
+            "sentiment",
+            sqlite_where=text("sentiment IS NOT NULL"),
+            postgresql_where=text("sentiment IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
@@ -297,6 +310,31 @@ class DigestSend(Base):
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HealthState(Base):
+    """The health ledger: each account's score and band at the last check, and whether its
+    crossing into *at risk* was told. One row per account (unique key): the first check inserts
+    it if absent; a crossing is claimed by a conditional update, so it is told once across
+    restarts and replicas, and re-armed when the score recovers (bot/domain/health.py)."""
+
+    __tablename__ = "health_states"
+    __table_args__ = (
+        UniqueConstraint("team_id", "account_id"),
+        # The managers' Home: a workspace's accounts at risk or on watch, worst first.
+        Index("ix_health_states_band", "team_id", "band", "score"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    band: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())  # when the band last changed
+    # Told at risk and not yet recovered above the re-arm score; how many crossings were told.
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    crossings: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProcessedEvent(Base):

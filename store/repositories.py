@@ -14,6 +14,7 @@ from bot.domain.tickets import TicketStatus
 from store.csat_repository import CsatRepository
 from store.dialect import advisory_lock, insert_for
 from store.digest_repository import DigestRepository
+from store.health_repository import HealthStateRepository
 from store.home_repository import HomeRepository
 from store.incident_repository import IncidentRepository
 from store.models import (
@@ -496,6 +497,7 @@ class Repositories:
         self.csat = CsatRepository(session)
         self.digests = DigestRepository(session)
         self.home = HomeRepository(session)
+        self.health = HealthStateRepository(session)
         self._after_commit: list[Callable[[], None]] = []
 
     def on_commit(self, callback: Callable[[], None]) -> None:

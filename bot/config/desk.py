@@ -8,7 +8,7 @@ in exactly one place, `_resolve`, which `DeskConfig` then holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +22,7 @@ from bot.domain.calendar import Calendar
 from bot.domain.csat import DEFAULT_LOW_SCORE, MAX_DELAY, CsatPolicy
 from bot.domain.digests import DigestSchedule, parse_weekly
 from bot.domain.durations import parse_duration
+from bot.domain.health import HealthRules
 from bot.domain.incidents import DEFAULT_UPDATE_EVERY, Severity
 from bot.domain.ladder import EscalationStep, StepTime
 from bot.domain.policy import SlaPolicy, SlaTargets
@@ -255,6 +256,8 @@ class DeskFile(_Strict):
     tiers: dict[str, TierModel] = Field(min_length=1)
     accounts: list[AccountSpec] = Field(default_factory=list)
     triage: TriageModel = Field(default_factory=TriageModel)
+    # Account health's weights and thresholds, by HealthRules' names (bot/domain/health.py).
+    health: dict[str, float] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,7 @@ class DeskConfig:
     source: str = field(default="desk.yml", compare=False)
     # `team` as each OAuth-installed workspace overrides it (keyed by its install key).
     workspaces: dict[str, TeamConfig] = field(default_factory=dict)
+    health: HealthRules = field(default_factory=HealthRules)
 
     def team_for(self, workspace: str) -> TeamConfig:
         """Who is internal, the managers and the escalation channel of one install."""
@@ -392,8 +396,26 @@ def _ladder_groups(model: DeskFile) -> set[str]:
     return {target for tier in model.tiers.values() for s in tier.ladder for target in s.notify}
 
 
+def _health_rules(values: dict[str, float], at: Any, problems: list[str]) -> HealthRules:
+    """desk.yml's `health:` over the defaults; what is wrong goes to `problems`."""
+    defaults = HealthRules()
+    known = [f.name for f in fields(HealthRules)]
+    given: dict[str, float] = {}
+    for name, value in values.items():
+        if name not in known:
+            problems.append(at(("health", name), f"unknown setting (one of {', '.join(known)})"))
+        elif isinstance(getattr(defaults, name), int) and value != int(value):
+            problems.append(at(("health", name), "must be a whole number"))
+        else:
+            given[name] = type(getattr(defaults, name))(value)
+    rules = HealthRules(**given)  # type: ignore[arg-type]  # each converted to its type
+    problems.extend(at(("health",), problem) for problem in rules.problems())
+    return rules
+
+
 def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
     problems: list[str] = []
+    health = _health_rules(model.health, at, problems)
     calendars: dict[str, Calendar] = {ALWAYS_OPEN: Calendar.always(ALWAYS_OPEN)}
     for name, cal in model.calendars.items():
         try:
@@ -515,4 +537,5 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
             edits=Budget(model.pacing.edits.calls, model.pacing.edits.per),
         ),
         source=source,
+        health=health,
     )

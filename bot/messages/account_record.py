@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.domain.risk import HEALTH_WINDOW_DAYS, AccountHealth, Risk
+from bot.domain.health import HEALTH_WINDOW_DAYS, Health, HealthFigures
 from bot.messages.base import InternalMessage
+from bot.messages.health import record_lines
 from bot.messages.internal import AccountSummary, account_card
 from bot.messages.markup import Mrkdwn, clip, md, mention
 
@@ -40,13 +41,14 @@ class AccountRecord:
     """What the card adds up to over the last 90 days."""
 
     open_tickets: Sequence[OpenTicketLine]
-    health: AccountHealth
-    risk: Risk
+    figures: HealthFigures
+    health: Health
     incidents: Sequence[IncidentLine]
 
 
 def account_record(summary: AccountSummary, record: AccountRecord) -> InternalMessage:
-    """The card, then open tickets, attainment and CSAT, incidents, and the risk flag."""
+    """The card, then open tickets, attainment and CSAT, incidents, and the account's health
+    with its reasons."""
     lines: list[Mrkdwn] = [Mrkdwn(account_card(summary).text)]
     for t in record.open_tickets[:SHOWN_TICKETS]:
         owner = mention(t.owner) if t.owner else md("_unassigned_")
@@ -61,9 +63,9 @@ def account_record(summary: AccountSummary, record: AccountRecord) -> InternalMe
                 summary.name,
             )
         )
-    h = record.health
+    h = record.figures
     attainment = h.attainment
-    decided = h.clocks_met + h.clocks_missed
+    decided = h.clocks_met + h.breaches
     lines.append(
         md(
             "*Last {} days*: SLA attainment {} ({} of {} clocks met) · CSAT {}",
@@ -84,8 +86,6 @@ def account_record(summary: AccountSummary, record: AccountRecord) -> InternalMe
             )
     else:
         lines.append(md("*Incidents that touched it*: none in {} days", HEALTH_WINDOW_DAYS))
-    if record.risk.flagged:
-        lines.append(md(":warning: *At risk*: {}", "; ".join(record.risk.reasons)))
-    else:
-        lines.append(md("Risk: not flagged"))
+    health = record.health
+    lines += record_lines(health.score, health.band, health.reasons)
     return InternalMessage(text=Mrkdwn("\n").join(lines))

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from bot.domain.sla import SlaFlag
 from bot.domain.tickets import TicketStatus
 from bot.messages.base import MAX_HOME_BLOCKS, InternalHome
+from bot.messages.health import AccountHealthLine, list_line
 from bot.messages.markup import Mrkdwn, md, mention, quote
 
 HOME_CLAIM_ACTION = "home_claim"
@@ -24,7 +25,7 @@ HOME_RESOLVE_ACTION = "home_resolve"
 MINE_SHOWN = 15
 UNASSIGNED_SHOWN = 10
 URGENT_SHOWN = 5
-RISKS_SHOWN = 5  # accounts at risk named on a manager's Home
+HEALTH_SHOWN = 5  # accounts at risk or on watch named on a manager's Home
 SUMMARY_SHOWN = 150
 
 FLAG_MARK: dict[str, str] = {SlaFlag.AT_RISK: ":warning: ", SlaFlag.BREACHED: ":red_circle: "}
@@ -69,14 +70,6 @@ class AttainmentCell:
 
 
 @dataclass(frozen=True)
-class AccountRisk:
-    """An account flagged at risk, with why (reasons in plain words)."""
-
-    name: str
-    reasons: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class ManagerFigures:
     """This month's figures a manager's Home shows: filled in by the reports service.
 
@@ -89,7 +82,6 @@ class ManagerFigures:
     breaches: int | None = None
     csat_average: float | None = None  # 1 to 5
     csat_response_rate: float | None = None  # share of surveys answered, 0 to 1
-    accounts_at_risk: tuple[AccountRisk, ...] | None = None
 
     @property
     def empty(self) -> bool:
@@ -99,7 +91,6 @@ class ManagerFigures:
             and self.breaches is None
             and self.csat_average is None
             and self.csat_response_rate is None
-            and self.accounts_at_risk is None
         )
 
 
@@ -114,6 +105,15 @@ class OpenIncident:
 
 
 @dataclass(frozen=True)
+class AccountsHealth:
+    """The accounts at risk or on watch as the last health check scored them, worst first:
+    the first few, and how many in all."""
+
+    accounts: tuple[AccountHealthLine, ...] = ()
+    total: int = 0
+
+
+@dataclass(frozen=True)
 class ManagerSection:
     """What a manager sees besides their own lists: the team's SLA state now, this month."""
 
@@ -123,6 +123,7 @@ class ManagerSection:
     urgent: tuple[HomeTicket, ...] = ()  # breached and at-risk tickets, soonest due first
     incidents: tuple[OpenIncident, ...] = ()
     figures: ManagerFigures = field(default_factory=ManagerFigures)
+    health: AccountsHealth = field(default_factory=AccountsHealth)
 
 
 @dataclass(frozen=True)
@@ -235,8 +236,7 @@ def _figures_blocks(figures: ManagerFigures) -> list[dict]:
         return [
             _header(title),
             _context(
-                "SLA attainment by tier and clock, breaches, CSAT and accounts at risk"
-                " come with the monthly report."
+                "SLA attainment by tier and clock, breaches and CSAT come with the monthly report."
             ),
         ]
     lines: list[Mrkdwn] = []
@@ -259,17 +259,6 @@ def _figures_blocks(figures: ManagerFigures) -> list[dict]:
             else f"{figures.csat_response_rate * 100:.0f} %"
         )
         lines.append(md("CSAT: *{}* ({} answered)", average, rate))
-    if figures.accounts_at_risk is not None:
-        # The first few only: Slack refuses the whole Home when one section passes 3,000
-        # characters, and 200 accounts at risk with their reasons made 17,000.
-        named = figures.accounts_at_risk[:RISKS_SHOWN]
-        flagged = Mrkdwn(", ").join(
-            md("{}{}", a.name, md(" ({})", "; ".join(a.reasons)) if a.reasons else "")
-            for a in named
-        )
-        hidden = len(figures.accounts_at_risk) - len(named)
-        more = md(" …and {} more", hidden) if hidden > 0 else ""
-        lines.append(md("Accounts at risk: {}{}", flagged or "none", more))
     return [_header(title), _section(Mrkdwn("\n").join(lines))]
 
 
@@ -314,7 +303,20 @@ def _manager_blocks(section: ManagerSection, now: datetime) -> list[dict]:
         if hidden > 0:
             lines.append(md("…and {} more: {}", hidden, "`/desk incident status <id>`"))
         blocks.append(_section(md("*Incidents under way*\n{}", Mrkdwn("\n").join(lines))))
+    blocks.append(_health_block(section.health))
     return blocks + _figures_blocks(section.figures)
+
+
+def _health_block(health: AccountsHealth) -> dict:
+    if not health.total:
+        return _section(md("*Account health*: no account at risk or on watch"))
+    # The first few only: Slack refuses the whole Home when one section passes 3,000
+    # characters (200 accounts with their reasons made 17,000).
+    lines = [list_line(a) for a in health.accounts[:HEALTH_SHOWN]]
+    hidden = health.total - len(lines)
+    if hidden > 0:
+        lines.append(md("…and {} more: {}", hidden, "`/desk account <name>`"))
+    return _section(md("*Account health*\n{}", Mrkdwn("\n").join(lines)))
 
 
 def agent_home(home: AgentHome) -> InternalHome:

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from bot.config.desk import AccountSpec, DeskConfig
 from bot.domain.clock import Clock
+from bot.domain.health import HEALTH_WINDOW_DAYS
 from bot.domain.reports import zone
-from bot.domain.risk import HEALTH_WINDOW_DAYS
 from bot.installs.gateways import Gateways
 from bot.messages.account_record import (
     SHOWN_TICKETS,
@@ -22,7 +22,7 @@ from bot.messages.internal import AccountSummary, account_card, link_hint, notic
 from bot.messages.markup import channel, md
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.outbox import Outbox
-from bot.services.console import Console
+from bot.services.health import HealthScores
 from bot.services.inputs import ChannelJoined
 from store.db import Database
 from store.models import Account
@@ -42,7 +42,7 @@ class AccountService:
         outbox: Outbox,
         *,
         one_workspace: bool = True,
-        console: Console | None = None,
+        health: HealthScores | None = None,
     ) -> None:
         """`one_workspace`: installed with one bot token, so accounts of desk.yml that name no
         workspace are this one's (with OAuth each account names its workspace)."""
@@ -52,7 +52,7 @@ class AccountService:
         self.gateways = gateways
         self.outbox = outbox
         self.one_workspace = one_workspace
-        self.console = console
+        self.health = health
 
     async def load_config_accounts(self, team_id: str) -> int:
         """Upsert an install's accounts of desk.yml (the file wins for what it names); how many.
@@ -185,7 +185,7 @@ class AccountService:
                 arr=account.arr,
                 receipts=account.receipts,
             )
-            if self.console is None:
+            if self.health is None:
                 return account_card(summary)
             now = self.clock.now()
             since = now - timedelta(days=HEALTH_WINDOW_DAYS)
@@ -202,9 +202,9 @@ class AccountService:
                 for i in touched
             ]
             account_id = account.id
-        [standing] = await self.console.standings(team_id, now, account_id=account_id)
+        [standing] = await self.health.standings(team_id, now, account_id=account_id)
         return account_record(
-            summary, AccountRecord(lines, standing.health, standing.risk, incidents)
+            summary, AccountRecord(lines, standing.figures, standing.health, incidents)
         )
 
     async def on_channel_joined(self, event: ChannelJoined) -> bool:

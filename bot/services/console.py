@@ -1,11 +1,11 @@
-"""The managers' console figures: this month for the Home, each account's renewal risk, and
-what the weekly digest and monthly report say. All read through the reports service."""
+"""The managers' console figures: this month for the Home, and what the weekly digest and
+monthly report say (with the accounts at risk or on watch). Read through the reports service
+and account health."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -14,11 +14,12 @@ from bot.config.desk import DeskConfig
 from bot.domain.clock import Clock
 from bot.domain.digests import DigestDue, DigestKind
 from bot.domain.reports import CLOCK_ORDER, Period, PeriodKind, current_month, month_period, zone
-from bot.domain.risk import HEALTH_WINDOW_DAYS, AccountHealth, Risk, assess
 from bot.messages.base import InternalMessage
-from bot.messages.home import AccountRisk, AttainmentCell, ManagerFigures
-from bot.messages.markup import Mrkdwn, md
+from bot.messages.health import digest_section
+from bot.messages.home import AttainmentCell, ManagerFigures
+from bot.messages.markup import md
 from bot.reports.formats import render
+from bot.services.health import HealthScores
 from bot.services.reports import ReportService
 from store.db import Database
 
@@ -36,26 +37,22 @@ SHOWN_FOR = timedelta(minutes=10)
 FiguresKey = tuple[str, str]  # (team, month)
 
 
-@dataclass(frozen=True)
-class AccountStanding:
-    """An account's last 90 days as the risk rule reads them, and its verdict."""
-
-    account_id: int
-    name: str
-    health: AccountHealth
-    risk: Risk
-
-
 class Console:
-    """Figures for managers: the Home's month, accounts at risk, digest text."""
+    """Figures for managers: the Home's month, digest text."""
 
     def __init__(
-        self, db: Database, config: DeskConfig, clock: Clock, reports: ReportService
+        self,
+        db: Database,
+        config: DeskConfig,
+        clock: Clock,
+        reports: ReportService,
+        health: HealthScores,
     ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
         self.reports = reports
+        self.health = health
         self._cached: dict[FiguresKey, tuple[datetime, ManagerFigures]] = {}
         self._making: dict[FiguresKey, asyncio.Task[ManagerFigures]] = {}
 
@@ -103,41 +100,15 @@ class Console:
                 share = figures.attainment.tally(tier=tier, clock=clock).attainment
                 cells.append(AttainmentCell(tier, clock, None if share is None else share * 100))
         csat = figures.csat_total
-        at_risk = [s for s in await self.standings(team_id, now) if s.risk.flagged]
         made = ManagerFigures(
             month=period.start.astimezone(period.tz).strftime("%B %Y"),
             attainment=tuple(cells),
             breaches=figures.breaches,
             csat_average=csat.average,
             csat_response_rate=csat.response_rate,
-            accounts_at_risk=tuple(AccountRisk(s.name, s.risk.reasons) for s in at_risk),
         )
         self._cached[key] = (now, made)
         return made
-
-    async def standings(
-        self, team_id: str, now: datetime, account_id: int | None = None
-    ) -> list[AccountStanding]:
-        """Each account's (or one account's) last 90 days and whether it is at risk."""
-        since = now - timedelta(days=HEALTH_WINDOW_DAYS)
-        counts = await self.reports.account_health(since, now, team_id=team_id)
-        async with self.db.reading() as uow:
-            accounts = await uow.accounts.all(team_id)
-        today = now.astimezone(self._zone(team_id)).date()
-        found = []
-        for account in accounts:
-            if account_id is not None and account.id != account_id:
-                continue
-            c = counts.get(account.id)
-            health = AccountHealth(
-                clocks_met=c.met if c else 0,
-                clocks_missed=c.missed if c else 0,
-                csat_average=c.csat_average if c else None,
-                csat_answers=c.answers if c else 0,
-                renewal_date=account.renewal_date,
-            )
-            found.append(AccountStanding(account.id, account.name, health, assess(health, today)))
-        return found
 
     async def digest(self, team_id: str, due: DigestDue) -> InternalMessage:
         """The weekly digest or the monthly report: the period's figures and the change."""
@@ -151,15 +122,12 @@ class Console:
             period = Period(PeriodKind.SINCE, start, end, tz)
             title = f"Weekly support digest, {due.label}"
         report = await self.reports.report(period, team_id=team_id)
-        at_risk = [s for s in await self.standings(team_id, due.due_at) if s.risk.flagged]
-        risk_lines = Mrkdwn("").join(
-            md("\n• *{}*: {}", s.name, "; ".join(s.risk.reasons)) for s in at_risk
-        )
+        flagged = await self.health.flagged(team_id, due.due_at)
         return InternalMessage(
             text=md(
                 "*{}*\n```{}```{}",
                 title,
                 render(report, "text").rstrip(),
-                md("\n*Accounts at risk*{}", risk_lines) if at_risk else "",
+                digest_section(flagged),
             )
         )

@@ -16,6 +16,7 @@ from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.digests import DigestService
 from bot.services.escalation import EscalationService
+from bot.services.health import HealthWatch
 from bot.services.home import HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
@@ -56,3 +57,4 @@ class Services:
     reports: ReportService
     console: Console
     digests: DigestService
+    health: HealthWatch

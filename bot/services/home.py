@@ -29,15 +29,19 @@ from typing import Protocol
 
 from bot.config.desk import DeskConfig
 from bot.domain.clock import Clock
+from bot.domain.health import Band
 from bot.domain.policy import ClockKind
 from bot.domain.sla import SlaFlag
 from bot.messages.base import HomeView, InternalMessage
 from bot.messages.customer import outsider_home
+from bot.messages.health import AccountHealthLine
 from bot.messages.home import (
     CLOCK_NAMES,
+    HEALTH_SHOWN,
     MINE_SHOWN,
     UNASSIGNED_SHOWN,
     URGENT_SHOWN,
+    AccountsHealth,
     AgentHome,
     HomeTicket,
     ManagerFigures,
@@ -63,7 +67,7 @@ HOME_TAB = "home"
 
 
 class FiguresSource(Protocol):
-    """Where a manager's Home gets this month's figures (attainment, CSAT, accounts at risk)."""
+    """Where a manager's Home gets this month's figures (attainment, breaches, CSAT)."""
 
     async def manager_figures(self, team_id: str, now: datetime) -> ManagerFigures:
         """The figures of the month `now` falls in, for one install."""
@@ -165,6 +169,10 @@ class HomePages:
                     team_id, (SlaFlag.AT_RISK, SlaFlag.BREACHED), URGENT_SHOWN
                 )
                 incidents = await uow.incidents.open_for(team_id)
+                # As the last health check left them in the ledger: no figures read here.
+                flagged, flagged_total = await uow.health.listed(
+                    team_id, (Band.AT_RISK, Band.WATCH), HEALTH_SHOWN
+                )
                 manager = ManagerSection(
                     open_tickets=sum(counts.values()),
                     at_risk=counts.get(SlaFlag.AT_RISK, 0),
@@ -172,6 +180,13 @@ class HomePages:
                     urgent=tuple(home_ticket(t) for t in urgent),
                     incidents=tuple(
                         OpenIncident(i.id, i.severity, i.status, i.title) for i in incidents
+                    ),
+                    health=AccountsHealth(
+                        tuple(
+                            AccountHealthLine(a.name, a.score, Band(a.band), a.reasons)
+                            for a in flagged
+                        ),
+                        flagged_total,
                     ),
                 )
         if manager is not None:
