@@ -7,13 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.health import Band
 from bot.domain.sla import SlaFlag
 from bot.messages.base import CustomerHome, HomeView
+from bot.messages.health import AccountHealthLine
 from bot.messages.home import (
     MINE_SHOWN,
     UNASSIGNED_SHOWN,
     URGENT_SHOWN,
-    AccountRisk,
+    AccountsHealth,
     AgentHome,
     AttainmentCell,
     HomeTicket,
@@ -87,10 +89,17 @@ def test_monthly_figures_show_once_the_reports_fill_them_in() -> None:
         breaches=4,
         csat_average=4.26,
         csat_response_rate=0.625,
-        accounts_at_risk=(AccountRisk("Globex & <!here>", ("2 breaches before renewal",)),),
     )
     assert not figures.empty and ManagerFigures().empty
-    section = ManagerSection(open_tickets=3, at_risk=1, breached=0, figures=figures)
+    health = AccountsHealth(
+        (
+            AccountHealthLine(
+                "Globex & <!here>", 35, Band.AT_RISK, ("2 breaches in 90 days (-10)",)
+            ),
+        ),
+        1,
+    )
+    section = ManagerSection(open_tickets=3, at_risk=1, breached=0, figures=figures, health=health)
     home = agent_home(AgentHome("U0MIA", NOW, TicketList(), TicketList(), manager=section))
 
     shown = texts(home)
@@ -98,7 +107,10 @@ def test_monthly_figures_show_once_the_reports_fill_them_in() -> None:
     assert "*strategic*: first response 96 % · next response — · resolution 88 %" in shown
     assert "*&lt;standard&gt;*: first response 100 %" in shown
     assert "Breaches: *4*" in shown and "CSAT: *4.3 / 5* (62 % answered)" in shown
-    assert "Accounts at risk: Globex &amp; &lt;!here&gt; (2 breaches before renewal)" in shown
+    assert (
+        "*Account health*\\n• *Globex &amp; &lt;!here&gt;* *35*/100 :red_circle: at risk"
+        " · 2 breaches in 90 days (-10)"
+    ) in shown
     assert "come with the monthly report" not in shown
 
 
@@ -118,20 +130,24 @@ def test_a_full_managers_home_stays_within_slacks_100_blocks() -> None:
     assert "Unassigned in your accounts (4600)" in shown
     assert "…and 4590 more: `/desk queue &lt;account&gt;` lists them all" in shown
     assert "…and 7 more: `/desk incident status &lt;id&gt;`" in shown
+    assert "*Account health*: no account at risk or on watch" in shown
     assert all(len(json.dumps(b)) < 3500 for b in view.blocks)
 
 
-def test_a_managers_home_names_the_first_accounts_at_risk_and_counts_the_rest() -> None:
-    reasons = ("SLA attainment 78% over 90 days (99 of 443 clocks missed; target 90%)",)
-    risks = tuple(AccountRisk(f"Account{n:06d}", reasons) for n in range(200))
-    figures = ManagerFigures(month="December 2026", breaches=143, accounts_at_risk=risks)
-    section = ManagerSection(5000, 120, 40, figures=figures)
+def test_a_managers_home_names_the_first_accounts_by_health_and_counts_the_rest() -> None:
+    reasons = ("x" * 300 + " (-30)", "6 breaches in 90 days (-30)", "1 open P1 ticket (-10)")
+    flagged = tuple(
+        AccountHealthLine(f"Account{n:06d}", 30, Band.AT_RISK, reasons) for n in range(5)
+    )
+    figures = ManagerFigures(month="December 2026", breaches=143)
+    section = ManagerSection(5000, 120, 40, figures=figures, health=AccountsHealth(flagged, 200))
 
     view = agent_home(AgentHome("U0MIA", NOW, TicketList(), TicketList(), manager=section))
 
     shown = texts(view)
-    assert "Account000004 (SLA attainment 78%" in shown and "Account000005" not in shown
-    assert "…and 195 more" in shown
+    assert "• *Account000004* *30*/100 :red_circle: at risk · xxx" in shown
+    assert "…and 195 more: `/desk account &lt;name&gt;`" in shown
+    assert "open P1" not in shown  # the two largest deductions only, clipped
     # Slack refuses a Home with any section text over 3,000 characters.
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in view.blocks)
 
