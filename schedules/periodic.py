@@ -24,7 +24,9 @@ RETENTION_FIRST_AFTER_SECONDS = 60.0  # not in the middle of a start-up's catchi
 DIGESTS_EVERY_SECONDS = 60.0
 DIGESTS_FIRST_AFTER_SECONDS = 1.0  # a digest that fell due while the desk was down goes now
 HEALTH_EVERY_SECONDS = 300.0
-HEALTH_FIRST_AFTER_SECONDS = 30.0  # after a start-up's catching up; the ledger survives restarts
+# A full interval after start: the ledger survives restarts, so nothing is lost by waiting,
+# and a start-up's catching up (sweeps, redelivered events) goes first.
+HEALTH_FIRST_AFTER_SECONDS = HEALTH_EVERY_SECONDS
 MISFIRE_GRACE_SECONDS = 3600
 
 

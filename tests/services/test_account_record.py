@@ -1,6 +1,7 @@
 """`/desk account <name>`: the account's whole record, to the caller only: the card, its open
-tickets, the last 90 days' SLA attainment and CSAT, the incidents that touched it, and the risk
-flag with its reasons (a renewal soon is a reason only when something else flagged it).
+tickets, the last 90 days' SLA attainment and CSAT, the incidents that touched it, and the
+account's health score with its reasons (a renewal soon weighs only when something else took
+points off).
 
 Globex (tests/support/world.py) is strategic (P1: first response 15m, resolution 4h) and
 renews on 2027-01-15, 53 days after the tests' start.
@@ -15,7 +16,7 @@ import pytest
 from tests.support import world
 from tests.support.service_desk import ServiceDesk
 
-# Globex renewing long after the 90 days the risk rule looks ahead.
+# Globex renewing long after the 90 days account health looks ahead.
 LATE_RENEWAL_YML = world.DESK_YML.replace("renewal_date: 2027-01-15", "renewal_date: 2027-09-30")
 # Our workspace keeps its days on Kiritimati (UTC+14); the desk's default stays UTC.
 KIRITIMATI_YML = world.DESK_YML.replace(
@@ -26,6 +27,15 @@ KIRITIMATI_YML = world.DESK_YML.replace(
 
 def lines_of(record: str) -> list[str]:
     return record.splitlines()
+
+
+def health_of(record: str) -> list[str]:
+    """The record's last lines: the health score, then its reasons."""
+    lines = lines_of(record)
+    return lines[[n for n, line in enumerate(lines) if line.startswith("*Health*")][-1] :]
+
+
+HEALTHY = "*Health*: *100*/100 :large_green_circle: healthy"
 
 
 async def breached_outages(desk: ServiceDesk, count: int = 3) -> None:
@@ -68,9 +78,13 @@ async def test_the_record_lists_open_tickets_90_days_incidents_and_no_flag(desk:
     at = lines.index("*Incidents that touched it*")
     assert lines[at + 1] == "  • sev2 Exports are delayed · investigating · 2026-11-23"
     assert "Printing is slow" not in record  # Initech's
-    # Too few clocks to flag on; the renewal 53 days away is no reason by itself.
-    assert lines[-1] == "Risk: not flagged"
-    assert "renew" not in record.split("Renewal: 2027-01-15")[1]
+    # An open P1 and a breach take points off, and so the renewal 53 days away weighs too.
+    assert health_of(record) == [
+        "*Health*: *75*/100 :large_green_circle: healthy",
+        "  • 1 open P1 ticket (-10)",
+        "  • renews in 53 days (2027-01-15) (-10)",
+        "  • 1 breach in 90 days (-5)",
+    ]
     # Shown to Bob only: nothing was posted anywhere.
     assert desk.slack.by_bot() == before
 
@@ -84,19 +98,21 @@ async def test_an_account_nothing_touched_says_so(desk: ServiceDesk):
     assert "Open tickets: 0" in lines and not [x for x in lines if x.startswith("  • ")]
     assert "*Last 90 days*: SLA attainment — (0 of 0 clocks met) · CSAT no answers" in lines
     assert "*Incidents that touched it*: none in 90 days" in lines
-    assert lines[-1] == "Risk: not flagged"
+    assert health_of(record) == [HEALTHY]  # nothing took points off
 
 
-async def test_missed_clocks_flag_the_account_and_its_renewal_soon(desk: ServiceDesk):
+async def test_missed_clocks_put_the_account_at_risk_with_its_renewal_soon(desk: ServiceDesk):
     await breached_outages(desk)
 
     record = await desk.desk("account Globex")
 
     assert "*Last 90 days*: SLA attainment 0% (0 of 6 clocks met) · CSAT no answers" in record
-    assert lines_of(record)[-1] == (
-        ":warning: *At risk*: SLA attainment 0% over 90 days"
-        " (6 of 6 clocks missed; target 90%); renews in 53 days (2027-01-15)"
-    )
+    assert health_of(record) == [
+        "*Health*: *40*/100 :red_circle: at risk",
+        "  • 6 breaches in 90 days (-30)",
+        "  • 3 open P1 tickets (-20)",
+        "  • renews in 53 days (2027-01-15) (-10)",
+    ]
 
 
 @pytest.mark.parametrize("desk_yml", [LATE_RENEWAL_YML])
@@ -105,9 +121,11 @@ async def test_a_renewal_months_away_is_not_a_reason(desk: ServiceDesk):
 
     record = await desk.desk("account Globex")
 
-    assert lines_of(record)[-1] == (
-        ":warning: *At risk*: SLA attainment 0% over 90 days (6 of 6 clocks missed; target 90%)"
-    )
+    assert health_of(record) == [
+        "*Health*: *50*/100 :large_yellow_circle: watch",
+        "  • 6 breaches in 90 days (-30)",
+        "  • 3 open P1 tickets (-20)",
+    ]
 
 
 async def test_clocks_and_incidents_older_than_90_days_no_longer_count(desk: ServiceDesk):
@@ -121,7 +139,7 @@ async def test_clocks_and_incidents_older_than_90_days_no_longer_count(desk: Ser
 
     assert "*Last 90 days*: SLA attainment — (0 of 0 clocks met)" in record
     assert "*Incidents that touched it*: none in 90 days" in record
-    assert lines_of(record)[-1] == "Risk: not flagged"
+    assert health_of(record) == [HEALTHY]
 
 
 async def test_customer_words_in_the_record_ping_nobody(desk: ServiceDesk):

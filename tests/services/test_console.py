@@ -1,6 +1,6 @@
 """The managers' console: this month's figures on a manager's Home (attainment by tier × clock,
-breaches, CSAT, accounts at risk) and what the weekly digest and the monthly report say when
-they reach the managers' DMs.
+breaches, CSAT), the accounts at risk or on watch as the health check scored them, and what the
+weekly digest and the monthly report say when they reach the managers' DMs.
 
 Globex (tests/support/world.py) is strategic: P1 first response 15m and resolution 4h, P2 first
 response 1h and resolution 1d; it renews on 2027-01-15.
@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.messages.home import AccountRisk, AttainmentCell, ManagerFigures
+from bot.messages.home import AttainmentCell, ManagerFigures
 from tests.support import world
-from tests.support.fake_slack import Post
+from tests.support.fake_slack import Post, dm_channel
 from tests.support.service_desk import ServiceDesk
 
 MONDAY_NINE = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the Monday after the tests' start
@@ -25,8 +25,9 @@ NEW_YORK_YML = world.with_digests(
 )
 DIGESTS_YML = world.with_digests(world.DESK_YML)
 GLOBEX_AT_RISK = (
-    "SLA attainment 0% over 90 days (6 of 6 clocks missed; target 90%)",
-    "renews in 53 days (2027-01-15)",
+    "6 breaches in 90 days (-30)",
+    "3 open P1 tickets (-20)",
+    "renews in 53 days (2027-01-15) (-10)",
 )
 
 
@@ -90,14 +91,13 @@ async def test_this_months_figures_by_tier_and_clock_breaches_and_csat(desk: Ser
     )
     assert figures.breaches == 1
     assert (figures.csat_average, figures.csat_response_rate) == (4.0, 0.5)
-    assert figures.accounts_at_risk == ()  # four clocks: too few to flag on
     # What Mia's Home shows of them.
     home = await desk.open_home(world.MIA)
     assert home is not None and "This month (November 2026)" in home
     assert "*strategic*: first response 50 % · next response — · resolution 100 %" in home
     assert "*standard*: first response — · next response — · resolution —" in home
     assert "Breaches: *1*" in home and "CSAT: *4.0 / 5* (50 % answered)" in home
-    assert "Accounts at risk: none" in home
+    assert "*Account health*: no account at risk or on watch" in home
 
 
 async def test_accounts_that_keep_missing_their_sla_are_at_risk_with_the_reasons(
@@ -106,14 +106,33 @@ async def test_accounts_that_keep_missing_their_sla_are_at_risk_with_the_reasons
     await breached_outages(desk)
 
     figures = await desk.services.console.manager_figures(world.VENDOR, desk.clock.now())
-
     assert cells(figures)[("strategic", "first_response")] == 0.0
     assert cells(figures)[("strategic", "resolution")] == 0.0
     assert figures.breaches == 6
-    assert figures.accounts_at_risk == (AccountRisk("Globex", GLOBEX_AT_RISK),)
+    # The Home shows the health ledger, which the periodic check writes.
+    assert await desk.services.health.check() == 1
+    await desk.settle()
+
     home = await desk.open_home(world.MIA)
     assert home is not None
-    assert f"Accounts at risk: Globex ({'; '.join(GLOBEX_AT_RISK)})" in home
+    assert (
+        "*Account health*\n• *Globex* *40*/100 :red_circle: at risk"
+        f" · {GLOBEX_AT_RISK[0]}; {GLOBEX_AT_RISK[1]}"
+    ) in home
+    # Its owner and the manager were told by DM, nobody else and nowhere else.
+    for person in (world.ALICE, world.MIA):
+        [told] = [p for p in desk.slack.dms_to(person) if "is now *at risk*" in p.text]
+        assert told.text.splitlines() == [
+            ":red_circle: *Globex* is now *at risk*: health *40*/100.",
+            *(f"• {reason}" for reason in GLOBEX_AT_RISK),
+            "The whole record: `/desk account Globex`",
+        ]
+    told = {p.channel for p in desk.slack.by_bot() if "is now *at risk*" in p.text}
+    assert told == {dm_channel(world.ALICE), dm_channel(world.MIA)}
+    # A second check finds the crossing in the ledger: nobody is told again.
+    assert await desk.services.health.check() == 0
+    await desk.settle()
+    assert len([p for p in desk.slack.by_bot() if "is now *at risk*" in p.text]) == 2
 
 
 async def test_low_ratings_flag_an_account_whose_sla_is_met(desk: ServiceDesk):
@@ -127,16 +146,19 @@ async def test_low_ratings_flag_an_account_whose_sla_is_met(desk: ServiceDesk):
         desk.clock.advance(timedelta(minutes=6))
 
     figures = await desk.services.console.manager_figures(world.VENDOR, desk.clock.now())
+    assert await desk.services.health.check() == 0  # on watch: nobody is told
+    await desk.settle()
 
     assert cells(figures)[("strategic", "first_response")] == 100.0
     assert figures.csat_average == pytest.approx(5 / 3)
     assert figures.csat_response_rate == 1.0
-    assert figures.accounts_at_risk == (
-        AccountRisk(
-            "Globex",
-            ("CSAT 1.7/5 from 3 answers (below 3.5)", "renews in 53 days (2027-01-15)"),
-        ),
-    )
+    home = await desk.open_home(world.MIA)
+    assert home is not None
+    assert (
+        "• *Globex* *60*/100 :large_yellow_circle: watch"
+        " · CSAT 1.7/5 from 3 answers (target 4) (-30); renews in 53 days (2027-01-15) (-10)"
+    ) in home
+    assert not [p for p in desk.slack.dms_to(world.MIA) if "at risk" in p.text]
 
 
 async def test_the_figures_are_read_again_after_a_minute(desk: ServiceDesk):
@@ -177,10 +199,10 @@ async def test_the_weekly_digest_tells_the_managers_the_weeks_figures_and_who_is
     assert "strategic P1 first response 0.0% (0/3) 0.0%" in lines
     assert "strategic P1 resolution 0.0% (0/3) 0.0%" in lines
     assert "Globex strategic 3 6" in lines and "Initech standard 1 0" in lines
-    at = lines.index("*Accounts at risk*")
+    at = lines.index("*Account health*")
     assert lines[at + 1 :] == [
-        "• *Globex*: SLA attainment 0% over 90 days (6 of 6 clocks missed; target 90%);"
-        " renews in 46 days (2027-01-15)"
+        "• *Globex*: 40/100, at risk — 6 breaches in 90 days (-30); 3 open P1 tickets (-20);"
+        " renews in 46 days (2027-01-15) (-10)"
     ]
     # The managers only: nobody else got it.
     for person in (world.ALICE, world.BOB):
@@ -198,7 +220,7 @@ async def test_a_week_with_nobody_at_risk_has_no_such_section(desk: ServiceDesk)
     [digest] = digests_to(desk, world.MIA)
     assert "Breaches 1 0 +1" in rows(digest.text)
     assert "CSAT average (1-5) 4.00 - -" in rows(digest.text)
-    assert "Accounts at risk" not in digest.text
+    assert "Account health" not in digest.text  # Globex scores 85: healthy
 
 
 @pytest.mark.parametrize("desk_yml", [DIGESTS_YML])
