@@ -256,7 +256,12 @@ async def test_the_account_record_is_shown_to_the_caller_alone(sandbox: Sandbox)
     ]
     assert "*Last 90 days*: SLA attainment 50% (1 of 2 clocks met) · CSAT no answers" in lines
     assert "  • sev2 Exports are delayed · investigating · 2026-11-25" in lines
-    assert lines[-1] == "Risk: not flagged"
+    assert lines[-4:] == [
+        "*Health*: *75*/100 :large_green_circle: healthy",
+        "  • 1 open P1 ticket (-10)",
+        "  • renews in 51 days (2027-01-15) (-10)",
+        "  • 1 breach in 90 days (-5)",
+    ]
     # Only Bob saw it, as an ephemeral; nothing was posted in any channel or DM.
     [seen] = [s for s in box.emu.seen_by(w.BOB) if "Last 90 days" in s.raw_text]
     assert seen.kind == "ephemeral"

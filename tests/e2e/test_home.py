@@ -74,7 +74,7 @@ async def test_a_manager_sees_the_team_now_and_where_the_monthly_figures_go(
     assert "Team now\n*Open tickets*\n2\n*At risk* (< 25 % of a clock left)\n0" in home
     assert "*Breached, still open*\n0\n*Open incidents*\n0" in home
     assert f"This month ({sandbox.clock.now():%B %Y})" in home
-    assert "Breaches: *0*" in home and "Accounts at risk: none" in home
+    assert "Breaches: *0*" in home and "*Account health*: no account at risk or on watch" in home
 
 
 async def test_someone_outside_the_team_sees_one_neutral_line(sandbox: Sandbox) -> None:
