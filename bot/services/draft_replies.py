@@ -121,9 +121,9 @@ class DraftReplies:
         profile = await (await self.people.gateways.at(caller.team_id)).user(caller.user_id)
         shown = profile.get("profile") if profile else None
         names = [
-            (shown or {}).get("display_name"),
             (shown or {}).get("real_name"),
             (profile or {}).get("real_name"),
+            (shown or {}).get("display_name"),
             (profile or {}).get("name"),
         ]
         return next((str(n) for n in names if n), "the support team")

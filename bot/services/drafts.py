@@ -66,6 +66,11 @@ class DraftService:
         """Whether drafts are on (desk.yml has an `llm:` section)."""
         return self.drafter is not None
 
+    @property
+    def asking(self) -> int:
+        """Drafts being asked for now (waiting for their turn or for the endpoint)."""
+        return len(self._tasks)
+
     def opened(self, openings: Sequence[Opening]) -> None:
         """Tickets just committed: ask for their drafts in the background (never waited for)."""
         if self.drafter is None:
