@@ -141,9 +141,7 @@ async def test_a_draft_shows_on_the_card_and_edit_and_send_answers_the_customer(
         assert len(llm.requests) == 1
 
 
-async def test_without_an_llm_section_nothing_is_sent_anywhere(
-    llm: FakeLlm, sandbox: Sandbox
-):
+async def test_without_an_llm_section_nothing_is_sent_anywhere(llm: FakeLlm, sandbox: Sandbox):
     box = sandbox
     assert not box.desk.services.drafts.enabled
     await open_ticket(box, QUESTION)
