@@ -148,7 +148,7 @@ def build_services(
         metrics,
         incidents,
         home,
-        on_opened=drafts.opened,
+        on_opened=drafts.opened if drafts.enabled else None,
     )
     csat = CsatService(db, config, clock, people, outbox)
     tickets = TicketOps(db, clock, presenter, sla, outbox, csat, home)
