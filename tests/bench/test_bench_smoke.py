@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench import broadcast, home, ingest, reports, storage, timers, triage
+from bench import broadcast, home, ingest, reports, startup, storage, timers, triage
 
 
 async def test_ingest_smoke_processes_every_post_and_compares_with_bare_bolt():
@@ -159,3 +159,13 @@ def test_triage_smoke_meets_the_quality_targets_on_the_held_out_split():
         assert words in text
     for category in ("question", "bug", "access", "billing", "outage", "feature_request", "other"):
         assert category in text
+
+
+async def test_startup_smoke_checks_and_serves_each_desk_and_prints_the_extra_cost():
+    report = await startup.run(accounts=[40], repeat=1)
+    rows = report["rows"]
+    assert set(rows) == {startup.EXAMPLE_NAME, "40"}
+    for row in rows.values():
+        assert 0 < row["check_s"] < 120 and 0 < row["serve_s"] < 120 and row["parse_s"] > 0
+    text = startup.render(report)
+    assert "40 accounts: check " in text and "over the example file" in text
