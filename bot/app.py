@@ -32,6 +32,8 @@ from bot.installs.store import EncryptedInstallationStore
 from bot.jobs.alarm import Alarm
 from bot.jobs.inflight import InFlight
 from bot.jobs.retention import Retention
+from bot.llm.articles import NO_ARTICLES
+from bot.llm.drafter import Drafter, drafter_for
 from bot.observability.metrics import Metrics
 from bot.observability.readiness import Readiness
 from bot.outbox.outbox import Outbox
@@ -42,6 +44,8 @@ from bot.services.container import Services
 from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.digests import DigestService
+from bot.services.draft_replies import DraftReplies
+from bot.services.drafts import DraftService
 from bot.services.effects import DeskEffects
 from bot.services.escalation import EscalationService
 from bot.services.health import HealthScores, HealthWatch
@@ -103,11 +107,12 @@ def build_services(
     wall: Clock | None = None,
     figures: FiguresSource | None = None,
     report_files: ReportFiles | None = None,
+    drafter: Drafter | None = None,
 ) -> Services:
     """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
     `wall`: the outbox's real-time clock, which tests may move; `figures`: this month's figures
     for managers' Homes, from the reports; `report_files`: makes reports' charts, a placeholder
-    by default)."""
+    by default; `drafter`: writes reply drafts, None when they are off)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
     reports = ReportService(
@@ -134,8 +139,20 @@ def build_services(
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox, home)
+    drafts = DraftService(db, outbox, drafter)
     intake = IntakeService(
-        db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents, home
+        db,
+        config,
+        clock,
+        gateways,
+        people,
+        presenter,
+        sla,
+        outbox,
+        metrics,
+        incidents,
+        home,
+        on_opened=drafts.opened if drafts.enabled else None,
     )
     csat = CsatService(db, config, clock, people, outbox)
     tickets = TicketOps(db, clock, presenter, sla, outbox, csat, home)
@@ -182,6 +199,8 @@ def build_services(
         reports=reports,
         console=console,
         digests=DigestService(db, config, clock, outbox, console),
+        drafts=drafts,
+        draft_replies=DraftReplies(db, people, intake),
         health=HealthWatch(db, config, clock, scores, outbox, home),
     )
 
@@ -267,6 +286,12 @@ class ConnectDesk:
             replica=self.replica,
             outbox_lease=settings.outbox_lease_seconds,
             one_workspace=not settings.oauth,
+            # The knowledge base's articles are wired here once it provides a source.
+            drafter=drafter_for(
+                config.llm,
+                settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+                NO_ARTICLES,
+            ),
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -429,6 +454,7 @@ class ConnectDesk:
         await self.digesting.shutdown()
         await self.health_checks.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
+        await self.services.drafts.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()
         if self.inbox_db is not self.db:

@@ -15,6 +15,8 @@ from bot.services.console import Console
 from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.digests import DigestService
+from bot.services.draft_replies import DraftReplies
+from bot.services.drafts import DraftService
 from bot.services.escalation import EscalationService
 from bot.services.health import HealthWatch
 from bot.services.home import HomeService
@@ -57,4 +59,7 @@ class Services:
     reports: ReportService
     console: Console
     digests: DigestService
+    # Reply drafts from a model (off unless desk.yml has `llm:`) and sending them.
+    drafts: DraftService
+    draft_replies: DraftReplies
     health: HealthWatch

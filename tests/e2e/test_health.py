@@ -25,6 +25,7 @@ from tests.support.waits import desk_idle, eventually
 
 TOLD = "is now *at risk*"
 PEOPLE = (w.ALICE, w.BOB, w.MIA, w.CAROL, w.DAVE, w.IVAN)
+ASKERS = (w.CAROL, w.DAVE, w.CAROL)  # who opens each of the bad month's tickets
 
 
 def told(box: Sandbox, user: str) -> list[SeenMessage]:
@@ -63,7 +64,7 @@ async def a_bad_month(box: Sandbox) -> None:
     """Three Globex P2 requests nobody answers for two hours (3 breaches), then resolved and
     each rated 1/5; five angry customer messages in all."""
     roots = []
-    for n, user in enumerate((w.CAROL, w.DAVE, w.CAROL)):
+    for n, user in enumerate(ASKERS):
         roots.append(await open_ticket(box, f"Export number {n + 1} is broken again", user))
         box.clock.advance(timedelta(minutes=6))  # past the grouping window
     for root in roots[:2]:
@@ -72,7 +73,7 @@ async def a_bad_month(box: Sandbox) -> None:
     box.clock.advance(timedelta(hours=2))
     await sweep(box)
     await scored(box, -0.7)
-    for n, (root, user) in enumerate(zip(roots, (w.CAROL, w.DAVE, w.CAROL)), start=1):
+    for n, (root, user) in enumerate(zip(roots, ASKERS, strict=True), start=1):
         assert "is resolved" in await desk(box, w.ALICE, f"resolve {n} fixed the exporter")
         survey = await eventually(lambda root=root: survey_in(box, root))
         delivery = await box.emu.click_button(
