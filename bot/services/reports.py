@@ -24,7 +24,7 @@ from bot.domain.reports import (
 )
 from bot.reports.chart import render_chart
 from store.db import Database
-from store.report_repository import AccountCounts, Range, ReportRepository
+from store.report_repository import Range, ReportRepository
 
 
 class ReportService:
@@ -90,13 +90,6 @@ class ReportService:
         only the business-time ones over all tiers (what the change from a month shows)."""
         async with self.db.snapshot() as conn:
             return await _figures(ReportRepository(conn), period, team_id, detail=detail)
-
-    async def account_health(
-        self, since: datetime, until: datetime, *, team_id: str | None = None
-    ) -> dict[int, AccountCounts]:
-        """Each account's clock runs met and missed, and its ratings, in [since, until)."""
-        async with self.db.snapshot() as conn:
-            return await ReportRepository(conn).account_health(Range(since, until, team_id))
 
 
 async def _figures(
