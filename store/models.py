@@ -120,6 +120,8 @@ class Ticket(Base):
         # The reports' tickets opened in a period, by account, read from the index alone
         # (migration 0009).
         Index("ix_tickets_opened", "opened_at", "team_id", "account_id", "resolution_kind"),
+        # The tickets living in an incident notice's thread (migration 0011).
+        Index("ix_tickets_thread", "team_id", "channel_id", "thread_ts"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -160,9 +162,17 @@ class Ticket(Base):
     category: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # The customer's mood, the lowest VADER compound score (-1 to 1) among their messages.
     sentiment: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The thread the ticket's conversation is in when it is not the root message's own: an
+    # incident notice's, for a request a customer replied under it (None: `root_ts`).
+    thread_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     account: Mapped[Account] = relationship(lazy="joined")
     incident: Mapped[Incident | None] = relationship(lazy="joined")
+
+    @property
+    def thread(self) -> str:
+        """Where receipts, surveys and notes about the ticket are posted (a thread's ts)."""
+        return self.thread_ts or self.root_ts
 
 
 class TicketMessage(Base):
@@ -357,6 +367,8 @@ class IncidentDelivery(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "channel_id"),
         Index("ix_incident_deliveries_state", "incident_id", "state", "seq"),
+        # A reply in a shared channel's thread: is it under an incident notice (0011)?
+        Index("ix_incident_deliveries_posted", "channel_id", "ts"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -250,7 +250,7 @@ class DeskEffects:
                 uncertain,
                 ticket.channel_id,
                 receipt_of(ticket),
-                ticket.root_ts,
+                ticket.thread,
                 self._rank(ticket),
             )
             self._asked_at[entry.id] = ticket.root_ts
