@@ -55,6 +55,7 @@ from bot.services.report_requests import ReportRequests
 from bot.services.reports import ReportService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
+from bot.services.triage import ClassifierLoader, MessageTriage, cached_loader
 from bot.slack.http_session import SharedSession
 from bot.slack.transport import Transport, make_client
 from handlers.actions import register_actions
@@ -100,11 +101,13 @@ def build_services(
     wall: Clock | None = None,
     figures: FiguresSource | None = None,
     report_files: ReportFiles | None = None,
+    classifiers: ClassifierLoader | None = None,
 ) -> Services:
     """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
     `wall`: the outbox's real-time clock, which tests may move; `figures`: this month's figures
     for managers' Homes, from the reports; `report_files`: makes reports' charts, a placeholder
-    by default)."""
+    by default; `classifiers`: loads the request classifier at start, from the model cache by
+    default)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
     reports = ReportService(
@@ -130,8 +133,20 @@ def build_services(
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox, home)
+    triage = MessageTriage(db, classifiers or cached_loader())
     intake = IntakeService(
-        db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents, home
+        db,
+        config,
+        clock,
+        gateways,
+        people,
+        presenter,
+        sla,
+        outbox,
+        metrics,
+        incidents,
+        home,
+        triage=triage,
     )
     csat = CsatService(db, config, clock, people, outbox)
     tickets = TicketOps(db, clock, presenter, sla, outbox, csat, home)
@@ -178,6 +193,7 @@ def build_services(
         reports=reports,
         console=console,
         digests=DigestService(db, config, clock, outbox, console),
+        triage=triage,
     )
 
 
@@ -193,6 +209,7 @@ class ConnectDesk:
         channel_interval: float = CHANNEL_INTERVAL,
         metrics: Metrics | None = None,
         inbox_observer: InboxObserver | None = None,
+        classifiers: ClassifierLoader | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -262,6 +279,7 @@ class ConnectDesk:
             replica=self.replica,
             outbox_lease=settings.outbox_lease_seconds,
             one_workspace=not settings.oauth,
+            classifiers=classifiers,
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -360,6 +378,8 @@ class ConnectDesk:
         if isinstance(self.installs, TokenInstall):
             await self.installs.learn()  # who the token is for (auth.test)
         loaded = await self.services.installs.start()
+        # Before any stored event is worked: intake asks it of every customer post.
+        await self.services.triage.start()
         self.scheduler.start()
         self.pruning.start()
         self.digesting.start()
@@ -432,9 +452,11 @@ def create_app(
     channel_interval: float = CHANNEL_INTERVAL,
     metrics: Metrics | None = None,
     inbox_observer: InboxObserver | None = None,
+    classifiers: ClassifierLoader | None = None,
 ) -> ConnectDesk:
     """Build a connectdesk app; `channel_interval` (Slack: ~1 post/s/channel) tests compress;
-    `inbox_observer` lets the sandbox wait for deliveries to be worked."""
+    `inbox_observer` lets the sandbox wait for deliveries to be worked; `classifiers` loads the
+    request classifier (default: trained once, then read from the user's cache directory)."""
     return ConnectDesk(
         settings,
         config,
@@ -442,4 +464,5 @@ def create_app(
         channel_interval=channel_interval,
         metrics=metrics,
         inbox_observer=inbox_observer,
+        classifiers=classifiers,
     )

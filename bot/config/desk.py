@@ -26,7 +26,7 @@ from bot.domain.incidents import DEFAULT_UPDATE_EVERY, Severity
 from bot.domain.ladder import EscalationStep, StepTime
 from bot.domain.policy import SlaPolicy, SlaTargets
 from bot.domain.tickets import Priority
-from bot.domain.triage import TriageRule
+from bot.domain.triage import FrustrationRule, TriageRule
 
 ALWAYS_OPEN = "24/7"
 NOTIFY_BUILTINS = ("owner", "managers", "escalation_channel")
@@ -209,9 +209,18 @@ class TriageRuleModel(_Strict):
     keywords: StrList = Field(min_length=1)
 
 
+class FrustrationModel(_Strict):
+    # A VADER compound score (-1 .. 1): a customer message below it is frustrated.
+    below: float = Field(default=-0.5, ge=-1.0, le=1.0)
+    tiers: StrList = Field(min_length=1)
+    raise_to: Priority = Priority.P1
+
+
 class TriageModel(_Strict):
     default_priority: Priority = Priority.P3
     rules: list[TriageRuleModel] = Field(default_factory=list)
+    # Off unless configured: a frustrated message on these tiers raises the priority.
+    frustration: FrustrationModel | None = None
 
 
 class BudgetModel(_Strict):
@@ -300,6 +309,7 @@ class DeskConfig:
     incidents: IncidentSettings = field(default_factory=IncidentSettings)
     pacing: Pacing = field(default_factory=Pacing)
     source: str = field(default="desk.yml", compare=False)
+    frustration: FrustrationRule | None = None
     # `team` as each OAuth-installed workspace overrides it (keyed by its install key).
     workspaces: dict[str, TeamConfig] = field(default_factory=dict)
 
@@ -483,6 +493,16 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
                         "the internal channel cannot also be a shared channel",
                     )
                 )
+    frustration = model.triage.frustration
+    if frustration is not None:
+        for index, tier_name in enumerate(frustration.tiers):
+            if tier_name not in model.tiers:
+                problems.append(
+                    at(
+                        ("triage", "frustration", "tiers", index),
+                        f"no tier named '{tier_name}' (tiers: {', '.join(model.tiers)})",
+                    )
+                )
     workspaces = {key: ws.over(model.team) for key, ws in model.workspaces.items()}
     for key, ws in model.workspaces.items():
         if ws.groups is None:
@@ -508,6 +528,11 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
             TriageRule(priority=r.priority, keywords=tuple(r.keywords)) for r in model.triage.rules
         ),
         default_priority=model.triage.default_priority,
+        frustration=(
+            FrustrationRule(frustration.below, tuple(frustration.tiers), frustration.raise_to)
+            if frustration is not None
+            else None
+        ),
         grouping_window=model.grouping_window,
         incidents=model.incidents,
         pacing=Pacing(

@@ -51,6 +51,7 @@ class TicketCard:
     permalink: str | None = None
     sla_state: str = ""
     incident: str = ""  # plain text (its title was typed by staff)
+    triage: str = ""  # plain text: the category and the customer's mood ("Bug · Frustrated")
 
 
 def when(at: datetime | None) -> Mrkdwn:
@@ -91,8 +92,15 @@ def triage_card(card: TicketCard) -> InternalMessage:
     ]
     if card.sla_state:
         fields.append(md("*SLA*\n{}", card.sla_state))
+    if card.triage:
+        fields.append(md("*Triage*\n{}", card.triage))
     if card.incident:
-        fields.append(md("*Incident*\n:rotating_light: {}", quote(card.incident, MAX_SECTION)))
+        fields.append(
+            md(
+                "*Incident*\n:rotating_light: Linked to incident {}",
+                quote(card.incident, MAX_SECTION),
+            )
+        )
     blocks: list[dict] = [
         {
             "type": "section",

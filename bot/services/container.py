@@ -26,6 +26,7 @@ from bot.services.private_reports import PrivateReports
 from bot.services.reports import ReportService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
+from bot.services.triage import MessageTriage
 from store.db import Database
 
 
@@ -56,3 +57,4 @@ class Services:
     reports: ReportService
     console: Console
     digests: DigestService
+    triage: MessageTriage

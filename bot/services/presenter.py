@@ -6,6 +6,7 @@ import logging
 
 from bot.domain.incidents import IncidentStatus
 from bot.domain.tickets import TicketStatus
+from bot.domain.triage import mood
 from bot.installs.gateways import Gateways
 from bot.messages import customer
 from bot.messages.internal import SLA_MARK, TicketCard, triage_card
@@ -16,6 +17,7 @@ log = logging.getLogger("connectdesk.presenter")
 
 EYES = "eyes"
 DONE = "white_check_mark"
+CATEGORY_LABEL = {"feature_request": "Feature request"}
 
 
 def card_of(ticket: Ticket, permalink: str | None = None) -> TicketCard:
@@ -45,7 +47,16 @@ def card_of(ticket: Ticket, permalink: str | None = None) -> TicketCard:
             if ticket.incident is not None
             else ""
         ),
+        triage=triage_line(ticket.category, ticket.sentiment),
     )
+
+
+def triage_line(category: str | None, sentiment: float | None) -> str:
+    """The card's "Category · Mood" ("Bug · Frustrated"); what is unknown is left out."""
+    words = (
+        [CATEGORY_LABEL.get(category, category.replace("_", " ").capitalize())] if category else []
+    )
+    return " · ".join([*words, *filter(None, [mood(sentiment)])])
 
 
 def fingerprint(ticket: Ticket) -> tuple[object, ...]:
