@@ -158,7 +158,11 @@ async def test_the_weekly_digest_tells_the_managers_the_weeks_figures_and_who_is
     desk: ServiceDesk,
 ):
     await breached_outages(desk)
-    await desk.customer_posts("Printer question", user=world.IVAN, channel=world.INITECH_SHARED)
+    await desk.customer_posts(
+        "Can you help us set up the printer integration?",
+        user=world.IVAN,
+        channel=world.INITECH_SHARED,
+    )
     desk.clock.set(MONDAY_NINE + timedelta(minutes=2))
 
     assert await desk.services.digests.send_due() == 1
