@@ -144,7 +144,11 @@ class Traffic:
             account = n % ACCOUNTS
             user, channel = f"U9{n:08d}", world.shared_channel(account)
             body = self._body(
-                user, world.CUSTOMERS, channel, f"Exports fail since today (r{n})", at
+                user,
+                world.CUSTOMERS,
+                channel,
+                f"Our exports fail since today, can you check? (r{n})",
+                at,
             )
             roots.append((channel, body["event"]["ts"], user, account))
             bodies.append(body)

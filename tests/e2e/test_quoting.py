@@ -235,7 +235,7 @@ async def test_an_account_name_typed_in_link_pings_no_one(sandbox: Sandbox):
     assert typed(name) in box.emu.render(await desk(box, w.ALICE, f"account {name}"))
     await box.emu.join_channel(w.BOT, w.NEW_SHARED)
     await box.emu.join_channel(w.CAROL, w.NEW_SHARED)
-    await open_ticket(box, "First request", user=w.CAROL, channel=w.NEW_SHARED)
+    await open_ticket(box, "Can someone help us set up SSO?", user=w.CAROL, channel=w.NEW_SHARED)
     [card] = bot_seen(box, w.ALICE, "#1 ·", w.RANDOM_INTERNAL)
     assert f"#1 · {typed(name)} (standard) · P3 · Open" in card.text
     assert f"Open tickets of {typed(name)}" in box.emu.render(

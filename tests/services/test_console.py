@@ -119,7 +119,9 @@ async def test_accounts_that_keep_missing_their_sla_are_at_risk_with_the_reasons
 async def test_low_ratings_flag_an_account_whose_sla_is_met(desk: ServiceDesk):
     for n, score in enumerate((1, 2, 2)):
         user = (world.CAROL, world.DAVE)[n % 2]
-        _r, post = await desk.customer_posts(f"Question number {n + 1}", user=user)
+        _r, post = await desk.customer_posts(
+            f"Can you check why export job {n + 1} failed?", user=user
+        )
         await desk.team_posts("Here is the answer", thread_ts=post.ts)
         await desk.desk(f"resolve {n + 1}")
         [survey] = desk.surveys(post)
