@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.dialect import insert_for
@@ -35,6 +35,14 @@ class TriageRepository:
         )
         result = await self.session.execute(stmt)
         return rows_changed(result) == 1
+
+    async def forget(self, team_id: str, ticket_id: int) -> None:
+        """Drop the example a ticket gave (it was reopened: it was a request after all)."""
+        await self.session.execute(
+            delete(TriageExample).where(
+                TriageExample.team_id == team_id, TriageExample.ticket_id == ticket_id
+            )
+        )
 
     async def examples(self) -> Sequence[TriageExample]:
         """Every workspace's examples, oldest first (the classifier learns them at start)."""

@@ -227,6 +227,8 @@ class TicketOps:
             if ticket.status != TicketStatus.RESOLVED:
                 return f"Ticket #{ticket.number} is not resolved, so there is nothing to reopen."
             now = self.clock.now()
+            if ticket.resolution_kind == ResolutionKind.NOISE:
+                await uow.triage.forget(ticket.team_id, ticket.id)  # a request after all
             ticket.status = TicketStatus.OPEN
             ticket.resolved_at = None
             ticket.resolution_kind = None

@@ -73,7 +73,11 @@ async def test_a_batch_of_new_tickets_is_written_with_one_statement_per_table(sa
     posts = [
         (w.CAROL, w.GLOBEX_SHARED, "Exports are slow"),
         (w.IVAN, w.INITECH_SHARED, "Invoices are missing"),
-        (w.DAVE, w.GLOBEX_SHARED, "SSO loops"),  # Dave's warm-up ticket is open: grouped
+        (
+            w.DAVE,
+            w.GLOBEX_SHARED,
+            "SSO loops back to the login page, can you check?",
+        ),  # Dave's warm-up ticket is open: grouped
     ]
     for user, channel, text in posts:
         assert (await emu.post_message(user, channel, text)).status == 200

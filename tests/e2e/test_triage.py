@@ -184,6 +184,9 @@ async def test_noise_closes_a_false_ticket_saves_an_example_and_counts_nowhere(s
     report = await sandbox.desk.services.reports.report(team_id=w.VENDOR)
     assert report.current.tickets_opened == 1
     assert [(a.name, a.opened) for a in report.current.accounts if a.opened] == [("Globex", 1)]
+    # Reopened, it was a request after all: the example goes.
+    assert "is open" in await desk(sandbox, w.ALICE, "reopen 1")
+    assert await examples(sandbox) == []
 
 
 @pytest.fixture(scope="module")
