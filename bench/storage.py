@@ -218,6 +218,7 @@ async def run(args: argparse.Namespace) -> list[Day]:
                 await inbox_store.create(conn)
         await desk.installs.learn()  # type: ignore[attr-defined]
         await desk.services.installs.start()
+        await desk.services.triage.start()  # as `ConnectDesk.start` does: intake asks it
         # Retries and rows a failed first try left are the outbox worker's, as in the app.
         desk.services.outbox.start()
         try:
