@@ -32,6 +32,8 @@ from bot.installs.store import EncryptedInstallationStore
 from bot.jobs.alarm import Alarm
 from bot.jobs.inflight import InFlight
 from bot.jobs.retention import Retention
+from bot.llm.articles import NO_ARTICLES
+from bot.llm.drafter import Drafter, drafter_for
 from bot.observability.metrics import Metrics
 from bot.observability.readiness import Readiness
 from bot.outbox.outbox import Outbox
@@ -42,6 +44,8 @@ from bot.services.container import Services
 from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.digests import DigestService
+from bot.services.draft_replies import DraftReplies
+from bot.services.drafts import DraftService
 from bot.services.effects import DeskEffects
 from bot.services.escalation import EscalationService
 from bot.services.home import FiguresSource, HomePages, HomeService
@@ -102,12 +106,13 @@ def build_services(
     figures: FiguresSource | None = None,
     report_files: ReportFiles | None = None,
     classifiers: ClassifierLoader | None = None,
+    drafter: Drafter | None = None,
 ) -> Services:
     """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
     `wall`: the outbox's real-time clock, which tests may move; `figures`: this month's figures
     for managers' Homes, from the reports; `report_files`: makes reports' charts, a placeholder
-    by default; `classifiers`: loads the request classifier at start, from the model cache by
-    default)."""
+    by default; `drafter`: writes reply drafts, None when they are off; `classifiers`:
+    loads the request classifier at start, from the model cache by default)."""
     people = People(gateways, config)
     presenter = TicketPresenter(gateways)
     reports = ReportService(
@@ -134,6 +139,7 @@ def build_services(
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox, home)
     triage = MessageTriage(db, classifiers or cached_loader())
+    drafts = DraftService(db, outbox, drafter)
     intake = IntakeService(
         db,
         config,
@@ -147,6 +153,7 @@ def build_services(
         incidents,
         home,
         triage=triage,
+        on_opened=drafts.opened if drafts.enabled else None,
     )
     csat = CsatService(db, config, clock, people, outbox)
     tickets = TicketOps(db, clock, presenter, sla, outbox, csat, home)
@@ -194,6 +201,8 @@ def build_services(
         console=console,
         digests=DigestService(db, config, clock, outbox, console),
         triage=triage,
+        drafts=drafts,
+        draft_replies=DraftReplies(db, people, intake),
     )
 
 
@@ -280,6 +289,12 @@ class ConnectDesk:
             outbox_lease=settings.outbox_lease_seconds,
             one_workspace=not settings.oauth,
             classifiers=classifiers,
+            # The knowledge base's articles are wired here once it provides a source.
+            drafter=drafter_for(
+                config.llm,
+                settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+                NO_ARTICLES,
+            ),
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -436,6 +451,7 @@ class ConnectDesk:
         await self.pruning.shutdown()
         await self.digesting.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
+        await self.services.drafts.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()
         if self.inbox_db is not self.db:

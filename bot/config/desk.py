@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from bot.config.llm import LlmSettings
 from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
 from bot.config.yaml_lines import line_of, load_with_lines
 from bot.domain.calendar import Calendar
@@ -264,6 +265,8 @@ class DeskFile(_Strict):
     tiers: dict[str, TierModel] = Field(min_length=1)
     accounts: list[AccountSpec] = Field(default_factory=list)
     triage: TriageModel = Field(default_factory=TriageModel)
+    # Reply drafts from an OpenAI-compatible endpoint (bot/config/llm.py); absent: off.
+    llm: LlmSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,8 @@ class DeskConfig:
     frustration: FrustrationRule | None = None
     # `team` as each OAuth-installed workspace overrides it (keyed by its install key).
     workspaces: dict[str, TeamConfig] = field(default_factory=dict)
+    # Where reply drafts are asked for; None (the default): nothing is ever sent to a model.
+    llm: LlmSettings | None = None
 
     def team_for(self, workspace: str) -> TeamConfig:
         """Who is internal, the managers and the escalation channel of one install."""
@@ -540,4 +545,5 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
             edits=Budget(model.pacing.edits.calls, model.pacing.edits.per),
         ),
         source=source,
+        llm=model.llm,
     )

@@ -25,3 +25,5 @@ class OutboxKind(StrEnum):
     CSAT_ALERT = "csat_alert"
     # A report by DM to one person: its text, then a chart made when sent, in its thread.
     REPORT = "report"
+    # A model's reply draft in the triage card's thread, for the team to edit and send.
+    DRAFT = "draft"

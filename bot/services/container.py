@@ -15,6 +15,8 @@ from bot.services.console import Console
 from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.digests import DigestService
+from bot.services.draft_replies import DraftReplies
+from bot.services.drafts import DraftService
 from bot.services.escalation import EscalationService
 from bot.services.home import HomeService
 from bot.services.incidents import IncidentService
@@ -58,3 +60,6 @@ class Services:
     console: Console
     digests: DigestService
     triage: MessageTriage
+    # Reply drafts from a model (off unless desk.yml has `llm:`) and sending them.
+    drafts: DraftService
+    draft_replies: DraftReplies
