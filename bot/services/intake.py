@@ -408,18 +408,23 @@ class IntakeService:
             changed = True
         return changed
 
-    async def record_team_reply(self, msg: IncomingMessage) -> bool:
+    async def record_team_reply(self, msg: IncomingMessage, ticket_id: int | None = None) -> bool:
         """A reply the bot posted for one of our people in a ticket's thread (a draft they sent
         from its form): recorded as their reply seen by intake would be, so it stops the
-        first-response clock (and starts no other). False when the thread is no ticket."""
+        first-response clock (and starts no other). False when the thread is no ticket.
+
+        `ticket_id`: the ticket it answers (an incident's thread holds several tickets)."""
         if msg.thread_ts is None:
             return False
         now = self.clock.now()
         effects: list[Fresh] = []
         async with self.db.unit_of_work() as uow:
-            ticket = await uow.tickets.by_thread(
-                msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
-            )
+            if ticket_id is not None:
+                ticket = await uow.tickets.by_id(ticket_id, for_update=True)
+            else:
+                ticket = await uow.tickets.by_thread(
+                    msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
+                )
             if ticket is None:
                 return False
             if await self._record_reply(uow, ticket, msg, True, now):
