@@ -48,6 +48,9 @@ from bot.services.home import FiguresSource, HomePages, HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
+from bot.services.kb_answers import KbAnswers
+from bot.services.kb_effects import KbEffects
+from bot.services.knowledge import SCAN_EVERY_SECONDS, KnowledgeBase
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.private_reports import PrivateReports, ReportFiles
@@ -106,7 +109,8 @@ def build_services(
     for managers' Homes, from the reports; `report_files`: makes reports' charts, a placeholder
     by default)."""
     people = People(gateways, config)
-    presenter = TicketPresenter(gateways)
+    knowledge = KnowledgeBase(db, config, clock)
+    presenter = TicketPresenter(gateways, knowledge.card_articles if knowledge.enabled else None)
     reports = ReportService(
         db,
         clock,
@@ -124,6 +128,7 @@ def build_services(
         tiers=tuple(config.tiers),
         home=pages,
         reports=report_files or reports,
+        kb=KbEffects(db, knowledge, presenter),
     )
     outbox = Outbox(db, effects, wall=wall, lease=outbox_lease)
     home = HomeService(db, config, people, outbox, clock)
@@ -178,6 +183,8 @@ def build_services(
         reports=reports,
         console=console,
         digests=DigestService(db, config, clock, outbox, console),
+        knowledge=knowledge,
+        kb_answers=KbAnswers(db, clock, people, sla, outbox, tickets, home),
     )
 
 
@@ -294,6 +301,10 @@ class ConnectDesk:
             DIGESTS_EVERY_SECONDS,
             DIGESTS_FIRST_AFTER_SECONDS,
         )
+        # Articles added, edited or removed in the knowledge base folder are indexed.
+        self.kb_scan = PeriodicJob(
+            "knowledge", self.services.knowledge.refresh, SCAN_EVERY_SECONDS, SCAN_EVERY_SECONDS
+        )
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
         register_error_handler(self.bolt)
@@ -363,6 +374,9 @@ class ConnectDesk:
         self.scheduler.start()
         self.pruning.start()
         self.digesting.start()
+        if self.services.knowledge.enabled:
+            await self._index_knowledge()
+            self.kb_scan.start()
         # Side effects a crashed process had decided but not done are picked up from here.
         self.services.outbox.start()
         await self.services.broadcaster.start()
@@ -373,6 +387,20 @@ class ConnectDesk:
             ", ".join(f"{key} with {n} configured account(s)" for key, n in loaded.items())
             or "no workspace installed yet",
         )
+
+    async def _index_knowledge(self) -> None:
+        """Index the knowledge base before the first ticket is looked at (a failure is logged:
+        tickets then go without articles until the next scan succeeds)."""
+        try:
+            report = await self.services.knowledge.index()
+        except Exception:
+            log.exception("indexing the knowledge base failed; retried by the next scan")
+            return
+        if report.problems:
+            log.warning(
+                "knowledge base: %d article(s) left out (see `connectdesk check`)",
+                len(report.problems),
+            )
 
     def web_app(self) -> web.Application:
         """The aiohttp application (POST /slack/events, GET /healthz, /readyz, /metrics)."""
@@ -415,6 +443,7 @@ class ConnectDesk:
         await self.scheduler.shutdown()
         await self.pruning.shutdown()
         await self.digesting.shutdown()
+        await self.kb_scan.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()

@@ -405,7 +405,9 @@ def parse_desk_config(text: str, source: str = "desk.yml", base: Path | None = N
     return _resolve(model, at, source, base)
 
 
-def _knowledge_base(model: DeskFile, at: Any, base: Path | None, problems: list[str]) -> Path | None:
+def _knowledge_base(
+    model: DeskFile, at: Any, base: Path | None, problems: list[str]
+) -> Path | None:
     """The knowledge base's folder: as set (it must exist), else `kb/` beside the file if any."""
     if model.knowledge_base is None:
         folder = base / DEFAULT_KB if base is not None else None

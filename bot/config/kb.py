@@ -114,8 +114,10 @@ def parse_article(slug: str, text: str, source: str) -> ArticleFile | list[str]:
     text = text.removeprefix("\ufeff")
     lines = text.split("\n")
     if not lines or lines[0].strip() != FENCE:
-        return [f"{source}:1: no front matter: start the file with a '---' line, then title,"
-                " tags and audience, then '---'"]
+        return [
+            f"{source}:1: no front matter: start the file with a '---' line, then title,"
+            " tags and audience, then '---'"
+        ]
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == FENCE)
     except StopIteration:

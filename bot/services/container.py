@@ -20,6 +20,8 @@ from bot.services.home import HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
+from bot.services.kb_answers import KbAnswers
+from bot.services.knowledge import KnowledgeBase
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.private_reports import PrivateReports
@@ -56,3 +58,6 @@ class Services:
     reports: ReportService
     console: Console
     digests: DigestService
+    # The knowledge base (articles on cards, the bot's answers) and the presses on them.
+    knowledge: KnowledgeBase
+    kb_answers: KbAnswers
