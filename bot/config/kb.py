@@ -126,15 +126,17 @@ def parse_article(slug: str, text: str, source: str) -> ArticleFile | list[str]:
     try:
         data, where = load_with_lines(head)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # Where the broken construct began (an unclosed `[`), else where YAML stumbled.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         return [f"{source}:{line}: front matter is not valid YAML: {getattr(exc, 'problem', exc)}"]
     if not isinstance(data, dict):
         return [f"{source}:2: front matter must be 'key: value' lines (title, tags, audience)"]
 
     def at(key: str, message: str) -> str:
-        line = line_of((key,), where)
-        return f"{source}:{(line or 0) + 1}: {key}: {message}"
+        # The key's own line; a missing key: the front matter's opening line.
+        line = line_of((key,), where) if (key,) in where else None
+        return f"{source}:{line + 1 if line else 1}: {key}: {message}"
 
     problems = []
     title = _text(data.get("title"))

@@ -6,6 +6,7 @@ person, with the SLA clocks running all along. Checked on what each person saw.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -66,8 +67,7 @@ def write_kb(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for slug, (title, tags, audience, url, body) in ARTICLES.items():
         (folder / f"{slug}.md").write_text(
-            f"---\ntitle: \"{title}\"\ntags: {tags}\naudience: {audience}\nurl: {url}\n---\n"
-            f"{body}\n",
+            f'---\ntitle: "{title}"\ntags: {tags}\naudience: {audience}\nurl: {url}\n---\n{body}\n',
             encoding="utf-8",
         )
     return folder
@@ -84,9 +84,7 @@ def kb_config(folder: Path, auto_answer: bool = False) -> DeskConfig:
 
 
 @pytest.fixture
-async def kb_box(
-    tmp_path: Path, clock: ManualClock, database_url: str
-) -> AsyncIterator[Sandbox]:
+async def kb_box(tmp_path: Path, clock: ManualClock, database_url: str) -> AsyncIterator[Sandbox]:
     """The bot with a knowledge base; no bot answers."""
     async with checked_sandbox(kb_config(write_kb(tmp_path / "kb")), clock, database_url) as box:
         yield box
@@ -169,9 +167,10 @@ async def test_the_right_article_is_on_the_card_and_reaches_the_customer_in_one_
     assert internal and ":lock: _internal" in internal[0]
     # Only customer articles carry the button: here the exports article (and any other).
     sends = [b for b in buttons(card) if b["action_id"] == "kb_send"]
-    by_title = {line: b for line, b in zip(
-        [line for line in lines if ":lock:" not in line], sends, strict=True
-    )}
+    by_title = {
+        line: b
+        for line, b in zip([line for line in lines if ":lock:" not in line], sends, strict=True)
+    }
     assert len(sends) == len(lines) - len(internal)
     send = next(b for line, b in by_title.items() if "Scheduled exports" in line)
     # No one has answered yet: Carol's thread holds only the receipt.
@@ -319,3 +318,53 @@ async def test_still_needing_a_person_pings_the_owner_and_the_clocks_keep_runnin
     await desk_idle(box)
     assert [s for s in box.emu.seen_by(w.MIA) if "SLA breached" in s.raw_text]
     assert (await ticket(box)).sla_flag == "breached"
+
+
+async def run_cli(*argv: str) -> int:
+    """The CLI in a worker thread (it runs its own event loop, as from a shell)."""
+    from bot.cli.main import main
+
+    return await asyncio.to_thread(main, list(argv))
+
+
+async def test_check_names_a_broken_article_and_the_rest_are_indexed_and_searched(
+    monkeypatch, tmp_path: Path, database_url: str, capsys
+):
+    config = tmp_path / "desk.yml"
+    config.write_text(w.DESK_YML)  # no knowledge_base: the kb/ folder beside it is the default
+    folder = write_kb(tmp_path / "kb")
+    (folder / "broken.md").write_text(
+        "---\ntitle: Half an article\ntags: [exports\naudience: customer\n---\nBody.\n"
+    )
+    (folder / "no-audience.md").write_text("---\ntitle: Who is it for\n---\nBody.\n")
+    monkeypatch.setenv("CONNECTDESK_CONFIG", str(config))
+    monkeypatch.setenv("CONNECTDESK_DATABASE_URL", database_url)
+
+    assert await run_cli("check") == 1
+    out, err = capsys.readouterr()
+    assert f"knowledge base {folder}: 4 article(s), 3 for customers, 1 internal" in out
+    assert f"{folder / 'broken.md'}:3: front matter is not valid YAML" in err
+    assert f"{folder / 'no-audience.md'}:1: audience: missing: say customer or internal" in err
+    assert "those articles are left out, the rest are indexed" in err
+
+    assert await run_cli("db", "upgrade") == 0
+    assert await run_cli("kb", "index") == 1  # indexed, but two files were left out
+    out, err = capsys.readouterr()
+    assert "4 added, 0 updated, 0 removed, 0 unchanged; 2 left out" in out
+    assert "broken.md:3:" in err
+    assert await run_cli("kb", "search", EXPORTS_QUESTION) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(
+        "1. [customer] Scheduled exports failing or stuck (exports-failing) score"
+    )
+    assert "covers 75% of the question" in lines[0]
+    # Fixed and edited: indexed again, nothing else touched; a removed file is forgotten.
+    (folder / "broken.md").write_text(
+        "---\ntitle: Half an article\ntags: [exports]\naudience: customer\n---\nBody.\n"
+    )
+    (folder / "invoices.md").unlink()
+    (folder / "no-audience.md").unlink()
+    assert await run_cli("kb", "index") == 0
+    assert "1 added, 0 updated, 1 removed, 3 unchanged" in capsys.readouterr().out
+    assert await run_cli("kb", "search", "invoice billing contacts") == 0
+    assert "no article matches" in capsys.readouterr().out
