@@ -175,16 +175,16 @@ class KbAnswers:
         solved = action_id == says.SOLVED_ACTION
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
-            answer = await uow.kb.answer(answer_id, for_update=True)
-            if answer is None or not answer.auto:
+            current = await uow.kb.answer(answer.id, for_update=True)
+            if current is None or not current.auto:
                 return says.gone()
-            if answer.outcome is not None:
+            if current.outcome is not None:
                 return says.already(ticket.number)
-            answer.outcome = SOLVED if solved else HANDED_OFF
-            answer.outcome_by, answer.outcome_at = caller.user_id, now
-            rows = [await self._settle_row(uow, answer)]
+            current.outcome = SOLVED if solved else HANDED_OFF
+            current.outcome_by, current.outcome_at = caller.user_id, now
+            rows = [await self._settle_row(uow, current)]
             if not solved:
-                rows += await self._hand_off(uow, caller, answer, now)
+                rows += await self._hand_off(uow, caller, current, now)
         if solved:
             try:
                 await self.tickets.resolve(
