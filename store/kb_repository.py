@@ -16,9 +16,12 @@ from store.models import KbAnswer, KbArticle
 # SQLite: bm25 weights of the FTS5 columns (title, tags, body); a smaller score is better.
 _SQLITE_SEARCH = text(
     "SELECT a.id, a.slug, a.title, a.tags, a.audience, a.url, a.body, a.excerpt,"
-    " -bm25(kb_fts, 8.0, 4.0, 1.0) AS score"
-    " FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.rowid"
-    " WHERE kb_fts MATCH :q ORDER BY bm25(kb_fts, 8.0, 4.0, 1.0) LIMIT :n"
+    " -s.rank AS score FROM ("
+    # Ranked in the full-text index alone, then the few best joined: joined first, SQLite
+    # sorted every match with its article (three times slower at 10,000 articles).
+    "SELECT rowid AS id, bm25(kb_fts, 8.0, 4.0, 1.0) AS rank FROM kb_fts"
+    " WHERE kb_fts MATCH :q ORDER BY rank LIMIT :n"
+    ") AS s JOIN kb_articles a ON a.id = s.id ORDER BY s.rank"
 )
 _POSTGRES_SEARCH = text(
     "SELECT a.id, a.slug, a.title, a.tags, a.audience, a.url, a.body, a.excerpt,"

@@ -8,7 +8,7 @@ decides whether the best one answers the question well enough for the bot to sen
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +19,11 @@ MAX_QUERY_WORDS = 24
 # How much of a question is looked at at all (a 40,000-character paste is cut to this first).
 MAX_QUERY_CHARS = 2000
 EXCERPT_CHARS = 240
+# The words of a question actually searched for (the rarest in the base; see `telling`).
+SEARCHED_WORDS = 12
+FALLBACK_WORDS = 3
+MIN_ARTICLES_TO_PRUNE = 20
+MATCH_BUDGET = 2500
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that say nothing about what is asked (a short list: the engines stem, we only filter).
@@ -79,6 +84,34 @@ def query_terms(text: str) -> list[str]:
 def vocabulary(text: str) -> frozenset[str]:
     """Every word of an article (title, tags and body), stemmed, for `coverage`."""
     return frozenset(stem(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS)
+
+
+def telling(
+    terms: Sequence[str], documents: Mapping[str, int], total: int, limit: int = SEARCHED_WORDS
+) -> list[str]:
+    """The question's words worth searching for, rarest first: at most `limit`, together in
+    at most `MATCH_BUDGET` articles, never one in more than half of the `total` articles
+    (`documents`: articles per stemmed word); the rarest `FALLBACK_WORDS` always.
+
+    bm25 and ts_rank weigh a word by its rarity, so a word found in most articles adds next to
+    nothing to the order, while matching it makes the engine rank most of the base: leaving the
+    commonest out keeps the best matches on top and the query fast whatever the base's size.
+    """
+    if total < MIN_ARTICLES_TO_PRUNE:
+        return list(terms[:limit])
+    counted = sorted(
+        ((documents.get(stem(t), 0), n, t) for n, t in enumerate(terms)), key=lambda c: c[:2]
+    )
+    chosen: list[str] = []
+    matched = 0
+    for count, _n, term in counted:
+        if len(chosen) >= limit:
+            break
+        fits = count * 2 <= total and matched + count <= MATCH_BUDGET
+        if len(chosen) < FALLBACK_WORDS or fits:
+            chosen.append(term)
+            matched += count
+    return chosen
 
 
 def fts5_query(terms: Sequence[str]) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +25,7 @@ from bot.domain.knowledge import (
     coverage,
     excerpt,
     query_terms,
+    telling,
     vocabulary,
 )
 from bot.domain.tickets import TicketStatus
@@ -70,6 +73,10 @@ class KnowledgeBase:
         self.folder: Path | None = config.knowledge_base
         # The folder as last indexed (names, sizes, times), to skip a pass when nothing changed.
         self._seen: tuple[tuple[str, int, int], ...] | None = None
+        # How many articles hold each (stemmed) word, as of this process's last indexing pass:
+        # the words most articles hold are not searched for (`telling`).
+        self._documents: dict[str, int] = {}
+        self._articles = 0
 
     @property
     def enabled(self) -> bool:
@@ -95,6 +102,7 @@ class KnowledgeBase:
             gone = sorted(set(known) - {a.slug for a in read.articles})
             await uow.kb.remove(gone)
         self._seen = state
+        self._documents, self._articles = await asyncio.to_thread(_documents, read.articles)
         added = sum(1 for a in changed if a.slug not in known)
         report = IndexReport(
             added=added,
@@ -127,8 +135,9 @@ class KnowledgeBase:
         terms = query_terms(text)
         if self.folder is None or not terms:
             return []
+        searched = telling(terms, self._documents, self._articles)
         async with self.db.reading() as uow:
-            found = await uow.kb.search(terms, limit)
+            found = await uow.kb.search(searched, limit)
         return [
             Match(
                 slug=f.slug,
@@ -214,6 +223,14 @@ class KbArticles:
             ArticleHit(title=m.title, excerpt=m.excerpt, url=m.url or "", audience=m.audience)
             for m in matches[:limit]
         ]
+
+
+def _documents(articles: Sequence[ArticleFile]) -> tuple[dict[str, int], int]:
+    """How many of the articles hold each stemmed word, and how many articles there are."""
+    counts: Counter[str] = Counter()
+    for article in articles:
+        counts.update(vocabulary(f"{article.title} {' '.join(article.tags)} {article.body}"))
+    return dict(counts), len(articles)
 
 
 def _row(article: ArticleFile, now: datetime) -> dict[str, object]:
