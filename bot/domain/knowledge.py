@@ -23,7 +23,7 @@ EXCERPT_CHARS = 240
 SEARCHED_WORDS = 12
 FALLBACK_WORDS = 3
 MIN_ARTICLES_TO_PRUNE = 20
-MATCH_BUDGET = 2500
+MATCH_BUDGET = 1000
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that say nothing about what is asked (a short list: the engines stem, we only filter).
@@ -62,11 +62,13 @@ class Match:
 
 
 def stem(word: str) -> str:
-    """A crude stem, so "exports", "exported" and "exporting" count as "export"."""
+    """A crude stem, so "exports", "exported" and "exporting" count as "export", and "rotate",
+    "rotates" and "rotating" as "rotat"."""
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def words(text: str) -> list[str]:
