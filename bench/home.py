@@ -17,18 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import time
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-
-from bench import arguments, home_seed, procs, seed, world
+from bench import arguments, databases, home_seed, procs, seed, world
 from bench.ingest import CpuMeter
 from bench.machine import describe
 from bench.stats import median, percentile, table
@@ -37,7 +31,7 @@ from bot.emulator.calls import ApiCall
 from bot.emulator.webapi.params import view_of
 from bot.sandbox.sandbox import BOT_TOKEN, SIGNING_SECRET
 from bot.services.home import HOME_WINDOW
-from store.db import Database, make_engine
+from store.db import Database
 
 TARGET_P99_MS = 300.0
 SETTLE_SECONDS = 60.0
@@ -83,31 +77,6 @@ class Run:
     seeded: home_seed.Seeded
     seed_s: float
     start_s: float
-
-
-@contextlib.asynccontextmanager
-async def database(url: str | None, folder: Path) -> AsyncIterator[str]:
-    """A fresh SQLite file, or a schema of our own on the PostgreSQL server of `url`, dropped
-    after."""
-    if url is None:
-        yield f"sqlite+aiosqlite:///{folder / 'desk.db'}"
-        return
-    schema = f"bench_home_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            yield (
-                make_url(url)
-                .update_query_dict({"search_path": schema})
-                .render_as_string(hide_password=False)
-            )
-        finally:
-            async with admin.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        await admin.dispose()
 
 
 def people(managers: int, agents: int) -> list[tuple[str, str]]:
@@ -175,7 +144,10 @@ async def one_run(args: argparse.Namespace) -> Run:
     emu = Emulator(world.workspace(sizes), signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
     await emu.start()
     try:
-        async with procs.workdir() as tmp, database(args.database_url, tmp) as url:
+        async with (
+            procs.workdir() as tmp,
+            databases.database(args.database_url, tmp, "bench_home") as url,
+        ):
             began = time.monotonic()
             db = Database(url)
             try:
@@ -196,7 +168,7 @@ async def one_run(args: argparse.Namespace) -> Run:
                     await _send(emu, one)
                     await _wait_published(emu, [one], one.sent)
                 await asyncio.sleep(PERSON_GAP)
-                meter = CpuMeter(bot.pid)
+                meter = CpuMeter([bot.pid])
                 cpu_before = sum(meter.read())
                 since = time.time()
                 start = since + 0.2

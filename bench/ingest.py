@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench import arguments, procs, sender, world
+from bench import arguments, databases, procs, sender, world
 from bench.machine import children, cpu_seconds, describe
 from bench.stats import median, percentile, table
 from bench.tracking import Ticket, Tracker
@@ -78,14 +78,18 @@ class Load:
         return out
 
     async def send(
-        self, url: str, batch: list[tuple[int, Ticket, Delivery]], rate: int, concurrency: int
+        self,
+        urls: list[str],
+        batch: list[tuple[int, Ticket, Delivery]],
+        rate: int,
+        concurrency: int,
     ) -> tuple[list[float], list[float], int, float]:
         """Send the batch from a generator process of its own (bench/sender.py).
 
         Ack latencies (ms), generator lag (ms), failures, seconds taken.
         """
         plan = sender.Plan(
-            url=url,
+            urls=urls,
             secret=self.emu.deliverer.signing_secret,
             rate=0 if rate == MAX else rate,
             concurrency=concurrency,
@@ -107,21 +111,22 @@ class Load:
 
 
 class CpuMeter:
-    """CPU time of a served process and of its children (the event workers), from /proc."""
+    """CPU time of served processes and of their children (the event workers), from /proc."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    def __init__(self, pids: Sequence[int]) -> None:
+        self.pids = list(pids)
 
     def read(self) -> tuple[float, float]:
-        """(serving process, its children) CPU seconds so far."""
-        workers = sum(cpu_seconds(child) for child in children(self.pid))
-        return cpu_seconds(self.pid), workers
+        """(serving processes, their children) CPU seconds so far."""
+        edge = sum(cpu_seconds(pid) for pid in self.pids)
+        workers = sum(cpu_seconds(child) for pid in self.pids for child in children(pid))
+        return edge, workers
 
 
 async def _round(
     load: Load,
     server: str,
-    url: str,
+    urls: list[str],
     rate: int,
     count: int,
     concurrency: int,
@@ -136,7 +141,7 @@ async def _round(
         for i, ticket, _d in batch:
             tracker.expect(i, ticket)
     cpu_before = meter.read() if meter else (0.0, 0.0)
-    acks, lags, failed, seconds = await load.send(url, batch, rate, concurrency)
+    acks, lags, failed, seconds = await load.send(urls, batch, rate, concurrency)
     if tracker is None or db is None:
         return Round(server, rate, count, seconds, acks, lags, failed)
     with contextlib.suppress(TimeoutError):  # what never finished is reported, not hidden
@@ -168,28 +173,49 @@ async def run(
     warmup: int = 100,
     settle: float = 60.0,
     workers: int = 1,
+    database_url: str | None = None,
+    replicas: int = 1,
 ) -> dict:
-    """Run every round `repeat` times; the rounds and the medians per (server, rate)."""
+    """Run every round `repeat` times; the rounds and the medians per (server, rate).
+
+    `database_url`: a PostgreSQL server to run on (in a schema of its own, dropped after);
+    `replicas`: that many `connectdesk serve` processes on the one database, sent to in turn.
+    """
     machine = describe()
     sizes = world.Sizes(accounts=accounts)
     emu = Emulator(world.workspace(sizes), signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
     await emu.start()
     rounds: list[Round] = []
     try:
-        async with procs.workdir() as tmp:
-            url = f"sqlite+aiosqlite:///{tmp / 'desk.db'}"
+        async with (
+            procs.workdir() as tmp,
+            databases.database(database_url, tmp, "bench_ingest") as url,
+        ):
             db = Database(url)
             try:
-                async with (
-                    procs.connectdesk(
-                        world.desk_yaml(sizes), emu.api_url, url, tmp, workers=workers
-                    ) as ours,
-                    procs.bare_bolt(emu.api_url, tmp) as bare,
-                ):
+                async with contextlib.AsyncExitStack() as stack:
+                    ours = []
+                    for n in range(replicas):
+                        folder = tmp / f"replica{n}"
+                        folder.mkdir()
+                        ours.append(
+                            await stack.enter_async_context(
+                                procs.connectdesk(
+                                    world.desk_yaml(sizes),
+                                    emu.api_url,
+                                    url,
+                                    folder,
+                                    workers=workers,
+                                )
+                            )
+                        )
+                    bare = await stack.enter_async_context(procs.bare_bolt(emu.api_url, tmp))
+                    ours_urls = [o.events_url for o in ours]
+                    bare_urls = [bare.events_url]
                     load, tracker = Load(emu, sizes), Tracker(emu)
-                    meter = CpuMeter(ours.pid)
-                    await _round(load, "bare", bare.events_url, MAX, warmup, 8, None, None, 0)
-                    await _round(load, "ours", ours.events_url, MAX, warmup, 8, tracker, db, settle)
+                    meter = CpuMeter([o.pid for o in ours])
+                    await _round(load, "bare", bare_urls, MAX, warmup, 8, None, None, 0)
+                    await _round(load, "ours", ours_urls, MAX, warmup, 8, tracker, db, settle)
                     plan = [*rates, MAX]
                     for _ in range(repeat):
                         for rate in plan:
@@ -198,7 +224,7 @@ async def run(
                                 await _round(
                                     load,
                                     "bare",
-                                    bare.events_url,
+                                    bare_urls,
                                     rate,
                                     count,
                                     concurrency,
@@ -211,7 +237,7 @@ async def run(
                                 await _round(
                                     load,
                                     "ours",
-                                    ours.events_url,
+                                    ours_urls,
                                     rate,
                                     count,
                                     concurrency,
@@ -225,7 +251,14 @@ async def run(
                 await db.close()
     finally:
         await emu.stop()
-    return {**summarise(rounds), "machine": machine, "workers": workers}
+    backend = "PostgreSQL" if database_url else "SQLite"
+    return {
+        **summarise(rounds),
+        "machine": machine,
+        "workers": workers,
+        "replicas": replicas,
+        "database": backend,
+    }
 
 
 def summarise(rounds: list[Round]) -> dict:
@@ -298,10 +331,12 @@ HEADERS = [
 def render(report: dict) -> str:
     """The printed report: machine, table, targets."""
     workers = report.get("workers", 0)
+    replicas = report.get("replicas", 1)
     lines = [
         f"machine: {report['machine']}",
-        f"ours: connectdesk serve --workers {workers}"
-        + (" (events worked in the serving process)" if not workers else ""),
+        f"ours: {replicas} x connectdesk serve --workers {workers}"
+        + (" (events worked in the serving process)" if not workers else "")
+        + f" on {report.get('database', 'SQLite')}",
         table(HEADERS, report["rows"]),
     ]
     at = report["figures"].get(TARGET_RATE)
@@ -312,6 +347,14 @@ def render(report: dict) -> str:
             f"target at {TARGET_RATE}/s: ack p99 {p99:.1f} ms (<= {TARGET_P99_MS:g}: "
             f"{'met' if p99 <= TARGET_P99_MS else 'MISSED'}), {ratio:.2f}x bare Bolt "
             f"(<= {TARGET_RATIO:g}x: {'met' if ratio <= TARGET_RATIO else 'MISSED'})"
+        )
+    bare_flat = report["figures"].get(MAX, {}).get("bare")
+    if flat and bare_flat:
+        tps, acks = flat["tickets_per_s"], bare_flat["sent_per_s"]
+        lines.append(
+            f"flat out: {tps:.0f} tickets/s = {tps / acks:.2f}x bare Bolt's acks ({acks:.0f}/s);"
+            f" CPU per ticket: edge {flat['edge_cpu_ms']:.2f} ms, worker "
+            f"{flat['worker_cpu_ms']:.2f} ms"
         )
     if flat:
         tps = flat["tickets_per_s"]
@@ -352,6 +395,17 @@ def main(argv: Sequence[str] | None = None) -> dict:
         default=1,
         help="`serve --workers N` (0: events in one process)",
     )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL server to run on (a schema of its own, dropped after); default SQLite",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=arguments.positive_int,
+        default=1,
+        help="`connectdesk serve` processes on the one database, sent to round-robin",
+    )
     args = parser.parse_args(argv)
     report = asyncio.run(
         run(
@@ -363,6 +417,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
             accounts=args.accounts,
             warmup=args.warmup,
             workers=args.workers,
+            database_url=args.database_url,
+            replicas=args.replicas,
         )
     )
     print(render(report))

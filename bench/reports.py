@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass
@@ -41,14 +40,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench import arguments, report_seed
+from bench import arguments, databases, report_seed
 from bench.machine import describe
 from bench.report_seed import END, TIERS, Expected, Shape
 from bot.domain.clock import ManualClock
 from bot.domain.reports import Report, month_period, zone
 from bot.services.reports import ReportService
 from store import migrate
-from store.db import Database, make_engine
+from store.db import Database
 from store.report_repository import ReportRepository
 
 ROOT = Path(__file__).resolve().parent.parent  # where `bench` and `bot` are imported from
@@ -260,23 +259,8 @@ async def _database(args: argparse.Namespace) -> AsyncIterator[str]:
                 if given is None:
                     os.rmdir(folder)
         return
-    schema = f"bench_reports_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(given)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            yield (
-                make_url(given)
-                .update_query_dict({"search_path": schema})
-                .render_as_string(hide_password=False)
-            )
-        finally:
-            if not args.keep:
-                async with admin.begin() as conn:
-                    await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        await admin.dispose()
+    async with databases.postgres_schema(given, "bench_reports", keep=args.keep) as url:
+        yield url
 
 
 def _remove_sqlite(url: str) -> None:

@@ -25,9 +25,10 @@ ACK_TIMEOUT_SECONDS = 3.0  # Slack's
 
 @dataclass
 class Plan:
-    """What to send where: bodies in order, at `rate` a second (0: flat out)."""
+    """What to send where: bodies in order, at `rate` a second (0: flat out), each to the
+    next of `urls` in turn (round-robin over replicas)."""
 
-    url: str
+    urls: list[str]
     secret: str
     rate: int
     concurrency: int
@@ -65,7 +66,7 @@ async def send(plan: Plan) -> Outcome:
             started = time.perf_counter()
             try:
                 async with session.post(
-                    plan.url,
+                    plan.urls[index % len(plan.urls)],
                     data=body.encode(),
                     headers=headers,
                     timeout=aiohttp.ClientTimeout(total=ACK_TIMEOUT_SECONDS),

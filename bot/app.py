@@ -32,6 +32,8 @@ from bot.installs.store import EncryptedInstallationStore
 from bot.jobs.alarm import Alarm
 from bot.jobs.inflight import InFlight
 from bot.jobs.retention import Retention
+from bot.llm.articles import NO_ARTICLES
+from bot.llm.drafter import Drafter, drafter_for
 from bot.observability.metrics import Metrics
 from bot.observability.readiness import Readiness
 from bot.outbox.outbox import Outbox
@@ -42,6 +44,8 @@ from bot.services.container import Services
 from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.digests import DigestService
+from bot.services.draft_replies import DraftReplies
+from bot.services.drafts import DraftService
 from bot.services.effects import DeskEffects
 from bot.services.escalation import EscalationService
 from bot.services.home import FiguresSource, HomePages, HomeService
@@ -50,7 +54,7 @@ from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
 from bot.services.kb_answers import KbAnswers
 from bot.services.kb_effects import KbEffects
-from bot.services.knowledge import SCAN_EVERY_SECONDS, KnowledgeBase
+from bot.services.knowledge import SCAN_EVERY_SECONDS, KbArticles, KnowledgeBase
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.private_reports import PrivateReports, ReportFiles
@@ -103,13 +107,16 @@ def build_services(
     wall: Clock | None = None,
     figures: FiguresSource | None = None,
     report_files: ReportFiles | None = None,
+    drafter: Drafter | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> Services:
     """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
     `wall`: the outbox's real-time clock, which tests may move; `figures`: this month's figures
     for managers' Homes, from the reports; `report_files`: makes reports' charts, a placeholder
-    by default)."""
+    by default; `drafter`: writes reply drafts, None when they are off; `knowledge`: the
+    knowledge base, which the drafter may read too; one of its own by default)."""
     people = People(gateways, config)
-    knowledge = KnowledgeBase(db, config, clock)
+    knowledge = knowledge or KnowledgeBase(db, config, clock)
     presenter = TicketPresenter(gateways, knowledge.card_articles if knowledge.enabled else None)
     reports = ReportService(
         db,
@@ -135,8 +142,20 @@ def build_services(
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox, home)
+    drafts = DraftService(db, outbox, drafter)
     intake = IntakeService(
-        db, config, clock, gateways, people, presenter, sla, outbox, metrics, incidents, home
+        db,
+        config,
+        clock,
+        gateways,
+        people,
+        presenter,
+        sla,
+        outbox,
+        metrics,
+        incidents,
+        home,
+        on_opened=drafts.opened if drafts.enabled else None,
     )
     csat = CsatService(db, config, clock, people, outbox)
     tickets = TicketOps(db, clock, presenter, sla, outbox, csat, home)
@@ -185,6 +204,8 @@ def build_services(
         digests=DigestService(db, config, clock, outbox, console),
         knowledge=knowledge,
         kb_answers=KbAnswers(db, clock, people, sla, outbox, tickets, home),
+        drafts=drafts,
+        draft_replies=DraftReplies(db, people, intake),
     )
 
 
@@ -258,10 +279,13 @@ class ConnectDesk:
         )
         # Services ring the alarm when a timer falls due earlier; the scheduler listens.
         alarm = Alarm()
+        clock = clock or SystemClock()
+        # One knowledge base: its cards' articles, and what reply drafts are written from.
+        knowledge = KnowledgeBase(self.db, config, clock)
         self.services: Services = build_services(
             self.db,
             config,
-            clock or SystemClock(),
+            clock,
             self.gateways,
             self.metrics,
             alarm,
@@ -269,6 +293,12 @@ class ConnectDesk:
             replica=self.replica,
             outbox_lease=settings.outbox_lease_seconds,
             one_workspace=not settings.oauth,
+            drafter=drafter_for(
+                config.llm,
+                settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+                KbArticles(knowledge) if knowledge.enabled else NO_ARTICLES,
+            ),
+            knowledge=knowledge,
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -445,6 +475,7 @@ class ConnectDesk:
         await self.digesting.shutdown()
         await self.kb_scan.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
+        await self.services.drafts.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.close()
         if self.inbox_db is not self.db:

@@ -17,7 +17,13 @@ from bot.services.container import Services
 from handlers.commands import ack_now
 from handlers.errors import reported
 from handlers.parsing import action_caller
-from handlers.registry import CSAT_ACTIONS, DESK_ACTIONS, HOME_ACTIONS, KB_ANSWER_ACTIONS
+from handlers.registry import (
+    CSAT_ACTIONS,
+    DESK_ACTIONS,
+    DRAFT_ACTIONS,
+    HOME_ACTIONS,
+    KB_ANSWER_ACTIONS,
+)
 
 
 def register_actions(app: AsyncApp, services: Services) -> None:
@@ -57,6 +63,15 @@ def register_actions(app: AsyncApp, services: Services) -> None:
             action_caller(body), str(action.get("action_id") or ""), str(action.get("value") or "")
         )
 
+    async def edit_draft(
+        body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        reply = await services.draft_replies.press(
+            action_caller(body), str(action.get("value") or "")
+        )
+        if reply is not None:
+            await respond(response_type="ephemeral", replace_original=False, **reply.payload())
+
     for action_id in DESK_ACTIONS:
         app.action(action_id)(ack=ack_now, lazy=[reported(services.inflight.tracked(press))])
     for action_id in CSAT_ACTIONS:
@@ -70,3 +85,5 @@ def register_actions(app: AsyncApp, services: Services) -> None:
         )
     for action_id in HOME_ACTIONS:
         app.action(action_id)(ack=ack_now, lazy=[reported(services.inflight.tracked(press_home))])
+    for action_id in DRAFT_ACTIONS:
+        app.action(action_id)(ack=ack_now, lazy=[reported(services.inflight.tracked(edit_draft))])

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.installs.registry import install_key
 from bot.messages.customer_csat import comment_of
+from bot.messages.drafts import sent_reply
 from bot.messages.incident_modal import (
     ACCOUNTS_BLOCK,
     SEVERITY_BLOCK,
@@ -156,3 +157,8 @@ def declare_form(view: dict[str, Any]) -> DeclareForm:
 def csat_comment(view: dict[str, Any]) -> tuple[int | None, str]:
     """The survey a comment form belongs to, and the comment typed."""
     return comment_of(view)
+
+
+def draft_reply(view: dict[str, Any]) -> tuple[int | None, str]:
+    """The ticket a reply form belongs to, and the reply typed."""
+    return sent_reply(view)

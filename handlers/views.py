@@ -8,9 +8,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.messages.customer_csat import COMMENT_CALLBACK
+from bot.messages.drafts import DRAFT_CALLBACK
 from bot.messages.incident_modal import DECLARE_CALLBACK
 from bot.services.container import Services
-from handlers.parsing import csat_comment, declare_form, view_caller
+from handlers.parsing import csat_comment, declare_form, draft_reply, view_caller
 
 
 def register_views(app: AsyncApp, services: Services) -> None:
@@ -32,6 +33,16 @@ def register_views(app: AsyncApp, services: Services) -> None:
     async def comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         survey_id, text = csat_comment(view)
         errors = await services.csat.comment(view_caller(body, view), survey_id, text)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+
+    @app.view(DRAFT_CALLBACK)
+    @services.inflight.tracked
+    async def send_draft(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ticket_id, text = draft_reply(view)
+        errors = await services.draft_replies.send(view_caller(body, view), ticket_id, text)
         if errors:
             await ack(response_action="errors", errors=errors)
             return

@@ -115,6 +115,40 @@ class AccountRepository:
         await self.session.flush()
         return account
 
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Store new accounts (column values; `name` required) in one statement; their ids by
+        case-folded name."""
+        if not rows:
+            return {}
+        stmt = insert(Account).returning(Account.id, Account.name_key)
+        values = [{**row, "name_key": row["name"].casefold()} for row in rows]
+        result = await self.session.execute(stmt, values)
+        return {name_key: account_id for account_id, name_key in result}
+
+    async def link_many(self, team_id: str, links: Sequence[tuple[str, int]], at: datetime) -> None:
+        """Link each (channel, account id) as shared: one read, then one statement for the new
+        links; a link already there is changed only if its account or sharing changed."""
+        rows = await self.session.scalars(
+            select(LinkedChannel).where(LinkedChannel.team_id == team_id)
+        )
+        existing = {link.channel_id: link for link in rows.all()}
+        fresh: dict[str, dict[str, Any]] = {}
+        for channel_id, account_id in links:
+            link = existing.get(channel_id)
+            if link is None:
+                fresh[channel_id] = {
+                    "team_id": team_id,
+                    "channel_id": channel_id,
+                    "account_id": account_id,
+                    "is_shared": True,
+                    "linked_at": at,
+                }
+            elif link.account_id != account_id or not link.is_shared:
+                link.account_id, link.is_shared, link.linked_at = account_id, True, at
+        if fresh:
+            await self.session.execute(insert(LinkedChannel), list(fresh.values()))
+        await self.session.flush()
+
     async def channel(self, team_id: str, channel_id: str) -> LinkedChannel | None:
         """The link of a channel, with its account, if the channel is linked."""
         return await self.session.get(LinkedChannel, (team_id, channel_id))

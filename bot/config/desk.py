@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from bot.config.llm import LlmSettings
 from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
 from bot.config.yaml_lines import line_of, load_with_lines
 from bot.domain.calendar import Calendar
@@ -263,6 +264,8 @@ class DeskFile(_Strict):
     triage: TriageModel = Field(default_factory=TriageModel)
     # A folder of Markdown articles (relative to the config file); default `kb/` beside it.
     knowledge_base: str | None = None
+    # Reply drafts from an OpenAI-compatible endpoint (bot/config/llm.py); absent: off.
+    llm: LlmSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -315,6 +318,8 @@ class DeskConfig:
     workspaces: dict[str, TeamConfig] = field(default_factory=dict)
     # The knowledge base's folder; None: no knowledge base (none set, no `kb/` beside the file).
     knowledge_base: Path | None = None
+    # Where reply drafts are asked for; None (the default): nothing is ever sent to a model.
+    llm: LlmSettings | None = None
 
     def team_for(self, workspace: str) -> TeamConfig:
         """Who is internal, the managers and the escalation channel of one install."""
@@ -551,4 +556,5 @@ def _resolve(model: DeskFile, at: Any, source: str, base: Path | None = None) ->
         ),
         source=source,
         knowledge_base=knowledge_base,
+        llm=model.llm,
     )

@@ -65,6 +65,12 @@ def policy_table(config: DeskConfig) -> str:
     lines.append(f"grouping window: {format_duration(config.grouping_window)}")
     lines.append(f"reports: weeks and months in {config.team.timezone}")
     lines.append(f"digests: {_digests(config.team.digest_schedule())}")
+    llm = config.llm
+    lines.append(
+        f"reply drafts: {llm.model} at {llm.base_url}, {llm.timeout_seconds:g}s timeout"
+        if llm
+        else "reply drafts: off"
+    )
     posts, edits = config.pacing.posts, config.pacing.edits
     lines.append(
         f"pacing: {posts.calls} posts per {format_duration(posts.per)}, "

@@ -128,6 +128,12 @@ class Settings(BaseSettings):
         alias="CONNECTDESK_TOKEN_KEYS",
         description="OAuth installs: Fernet keys for tokens at rest, newest first, comma-separated",
     )
+    # Only used when desk.yml has an `llm:` section; some local endpoints need no key.
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        alias="CONNECTDESK_LLM_API_KEY",
+        description="the key of the `llm:` endpoint in desk.yml (reply drafts)",
+    )
 
     @property
     def oauth(self) -> bool:

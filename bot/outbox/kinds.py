@@ -32,3 +32,5 @@ class OutboxKind(StrEnum):
     KB_ARTICLE = "kb_article"
     KB_SETTLE = "kb_settle"
     KB_PING = "kb_ping"
+    # A model's reply draft in the triage card's thread, for the team to edit and send.
+    DRAFT = "draft"

@@ -159,6 +159,7 @@ class Sandbox:
         services = self.desk.services
         await services.inflight.drain(grace=30.0)
         await services.broadcaster.idle()
+        await services.drafts.idle()
         await outbox_settled(services.outbox)
         await services.escalation.cards.idle()
 

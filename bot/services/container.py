@@ -15,6 +15,8 @@ from bot.services.console import Console
 from bot.services.csat import CsatService
 from bot.services.desk import DeskService
 from bot.services.digests import DigestService
+from bot.services.draft_replies import DraftReplies
+from bot.services.drafts import DraftService
 from bot.services.escalation import EscalationService
 from bot.services.home import HomeService
 from bot.services.incidents import IncidentService
@@ -61,3 +63,6 @@ class Services:
     # The knowledge base (articles on cards, the bot's answers) and the presses on them.
     knowledge: KnowledgeBase
     kb_answers: KbAnswers
+    # Reply drafts from a model (off unless desk.yml has `llm:`) and sending them.
+    drafts: DraftService
+    draft_replies: DraftReplies

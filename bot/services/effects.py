@@ -28,6 +28,7 @@ from bot.messages.alerts import manual_escalation, sla_breach, sla_warning
 from bot.messages.base import OutboundMessage, stored_message
 from bot.messages.csat import LowScore, low_score_alert
 from bot.messages.customer_incidents import linked_ticket_resolved
+from bot.messages.drafts import draft_note
 from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_from_json
 from bot.outbox.kinds import OutboxKind
@@ -122,6 +123,9 @@ class DeskEffects:
         if entry.kind == OutboxKind.CSAT_SURVEY:
             rank = self._rank(ticket) if ticket is not None else UNRANKED
             return Lane(str(entry.payload["channel"]), rank)
+        if entry.kind == OutboxKind.DRAFT:
+            # Paced with the card's channel, after its cards and alerts.
+            return Lane(str(entry.payload.get("channel") or "") or None, UNRANKED)
         # Reactions and edits are not paced per channel: no lane, but the ticket's rank.
         return Lane(None, self._rank(ticket)) if ticket is not None else FREE
 
@@ -177,6 +181,8 @@ class DeskEffects:
             return await self._private_report(gateway, entry, uncertain)
         if entry.kind in KB_KINDS and self.kb is not None:
             return await self.kb.perform(gateway, entry, uncertain, known, self._post_once)
+        if entry.kind == OutboxKind.DRAFT:
+            return await self._draft(gateway, entry, uncertain)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
 
     async def _post_once(
@@ -364,6 +370,24 @@ class DeskEffects:
         if not shared.ok:
             return shared
         return Delivered(ts=text.ts, channel=channel, file_id=shared.file_id)
+
+    async def _draft(self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool) -> Delivered:
+        """A reply draft in the triage card's thread, once the card is there (retried till then);
+        withdrawn if the ticket was resolved meanwhile."""
+        async with self.db.reading() as uow:
+            ticket = await uow.tickets.by_id(entry.ticket_id or 0)
+        if ticket is None:
+            return Delivered(error="ticket gone", permanent=True)
+        if ticket.status == TicketStatus.RESOLVED:
+            return Delivered(withdrawn=True)
+        if ticket.card_ts is None or ticket.card_channel_id is None:
+            return Delivered(error="the card is not posted yet")
+        message = draft_note(
+            ticket.number, str(entry.payload.get("text") or ""), entry.id, ticket.id
+        )
+        return await self._post_once(
+            gateway, entry, uncertain, ticket.card_channel_id, message, ticket.card_ts
+        )
 
     async def _incident_note(
         self, gateway: SlackGateway, entry: OutboxEntry, uncertain: bool

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -90,7 +90,10 @@ class IntakeService:
         metrics: Metrics,
         incidents: IncidentService | None = None,
         home: HomeService | None = None,
+        *,
+        on_opened: Callable[[Sequence[Opening]], None] | None = None,
     ) -> None:
+        """`on_opened`: told of new tickets once they are committed (reply drafts)."""
         self.db = db
         self.home = home
         self.config = config
@@ -101,7 +104,7 @@ class IntakeService:
         self.sla = sla
         self.outbox = outbox
         self.incidents = incidents
-        self.opener = TicketOpener(config, sla, outbox, metrics, incidents)
+        self.opener = TicketOpener(config, sla, outbox, metrics, incidents, on_opened)
 
     def wants(self, msg: IncomingMessage) -> bool:
         """Whether a message event can touch a ticket: a person's new post (never an edit, a
@@ -282,6 +285,27 @@ class IntakeService:
         if link.account.receipts:
             effects.append(await self._react(uow, ticket, msg.channel_id, msg.ts))
         return IntakeResult(Outcome.JOINED, ticket.number)
+
+    async def record_team_reply(self, msg: IncomingMessage) -> bool:
+        """A reply the bot posted for one of our people in a ticket's thread (a draft they sent
+        from its form): recorded as their reply seen by intake would be, so it stops the
+        first-response clock (and starts no other). False when the thread is no ticket."""
+        if msg.thread_ts is None:
+            return False
+        now = self.clock.now()
+        effects: list[Fresh] = []
+        async with self.db.unit_of_work() as uow:
+            ticket = await uow.tickets.by_thread(
+                msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
+            )
+            if ticket is None:
+                return False
+            if await self._record_reply(uow, ticket, msg, True, now):
+                effects.append(await record_refresh(self.outbox, uow, ticket))
+            if self.home is not None:
+                await self.home.tickets_changed(uow, [ticket])
+        self.outbox.run_soon(effects)
+        return True
 
     async def _record_reply(
         self, uow, ticket: Ticket, msg: IncomingMessage, internal: bool, now: datetime

@@ -8,6 +8,7 @@ ticket costs about ten statements in all, whatever its size (bench/README.md).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -58,12 +59,15 @@ class TicketOpener:
         outbox: Outbox,
         metrics: Metrics,
         incidents: IncidentService | None = None,
+        on_opened: Callable[[Sequence[Opening]], None] | None = None,
     ) -> None:
+        """`on_opened`: told of the tickets once their transaction has committed (drafts)."""
         self.config = config
         self.sla = sla
         self.outbox = outbox
         self.metrics = metrics
         self.incidents = incidents
+        self.on_opened = on_opened
 
     async def open(self, uow: Repositories, openings: list[Opening], now: datetime) -> None:
         """Open a ticket for each post, in the caller's transaction, numbered in post order."""
@@ -117,6 +121,8 @@ class TicketOpener:
         # Counted when they commit: a batch that rolls back is redone, and counts then.
         for tier, count in Counter(self.sla.tier_of(t) for t in tickets).items():
             uow.on_commit(partial(self.metrics.ticket_opened, tier, count))
+        if self.on_opened is not None:
+            uow.on_commit(partial(self.on_opened, list(openings)))
 
     def _ticket(self, opening: Opening, number: int, now: datetime) -> Ticket:
         msg, account = opening.msg, opening.account

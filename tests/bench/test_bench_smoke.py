@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from bench import broadcast, home, ingest, kb, reports, storage, timers, triage
+from bench import broadcast, home, ingest, kb, reports, startup, storage, timers, triage
+from tests.support.databases import HOW_TO_ENABLE, postgres_url
 
 
 async def test_ingest_smoke_processes_every_post_and_compares_with_bare_bolt():
@@ -31,6 +32,31 @@ async def test_ingest_smoke_processes_every_post_and_compares_with_bare_bolt():
     # warm-up 5 + 20 at 40/s + 30 flat out: every one stored once.
     assert report["figures"][ingest.MAX]["ours"]["stored"] == 5 + 20 + 30
     assert "p99 ours/bare" in text and "target flat out" in text
+
+
+async def test_ingest_smoke_on_postgresql_with_two_replicas_loses_and_doubles_nothing():
+    url = postgres_url()
+    if url is None:
+        pytest.skip(HOW_TO_ENABLE)
+    report = await ingest.run(
+        seconds=0.5,
+        rates=[40],
+        max_events=30,
+        concurrency=4,
+        repeat=1,
+        accounts=30,
+        warmup=5,
+        database_url=url,
+        replicas=2,
+    )
+    flat = report["figures"][ingest.MAX]["ours"]
+    assert flat["lost"] == 0 and report["figures"][40]["ours"]["lost"] == 0
+    # Sent round-robin to two processes on one database: each post one ticket, none twice.
+    assert flat["stored"] == 5 + 20 + 30
+    assert flat["worker_cpu_ms"] > 0
+    text = ingest.render(report)
+    assert "2 x connectdesk serve" in text and "on PostgreSQL" in text
+    assert "flat out: " in text and "x bare Bolt's acks" in text
 
 
 async def test_timers_smoke_fires_every_due_warning_once():
@@ -171,3 +197,13 @@ async def test_kb_smoke_indexes_every_article_and_times_the_card_query():
     assert report["answered"] > 0.5  # most generated questions find an article
     assert report["index_s"] > 0 and report["rescan_ms"] > 0
     assert "target 30 ms" in text and "card queries" in text
+
+
+async def test_startup_smoke_checks_and_serves_each_desk_and_prints_the_extra_cost():
+    report = await startup.run(accounts=[40], repeat=1)
+    rows = report["rows"]
+    assert set(rows) == {startup.EXAMPLE_NAME, "40"}
+    for row in rows.values():
+        assert 0 < row["check_s"] < 120 and 0 < row["serve_s"] < 120 and row["parse_s"] > 0
+    text = startup.render(report)
+    assert "40 accounts: check " in text and "over the example file" in text

@@ -1,0 +1,1 @@
+"""Reply drafts from an OpenAI-compatible model, written from knowledge-base articles."""
