@@ -52,6 +52,9 @@ from bot.services.home import FiguresSource, HomePages, HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
+from bot.services.kb_answers import KbAnswers
+from bot.services.kb_effects import KbEffects
+from bot.services.knowledge import SCAN_EVERY_SECONDS, KbArticles, KnowledgeBase
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.private_reports import PrivateReports, ReportFiles
@@ -107,14 +110,17 @@ def build_services(
     report_files: ReportFiles | None = None,
     classifiers: ClassifierLoader | None = None,
     drafter: Drafter | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> Services:
     """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
     `wall`: the outbox's real-time clock, which tests may move; `figures`: this month's figures
     for managers' Homes, from the reports; `report_files`: makes reports' charts, a placeholder
     by default; `drafter`: writes reply drafts, None when they are off; `classifiers`:
-    loads the request classifier at start, from the model cache by default)."""
+    loads the request classifier at start, from the model cache by default; `knowledge`: the
+    knowledge base, which the drafter may read too; one of its own by default)."""
     people = People(gateways, config)
-    presenter = TicketPresenter(gateways)
+    knowledge = knowledge or KnowledgeBase(db, config, clock)
+    presenter = TicketPresenter(gateways, knowledge.card_articles if knowledge.enabled else None)
     reports = ReportService(
         db,
         clock,
@@ -132,6 +138,7 @@ def build_services(
         tiers=tuple(config.tiers),
         home=pages,
         reports=report_files or reports,
+        kb=KbEffects(db, knowledge, presenter),
     )
     outbox = Outbox(db, effects, wall=wall, lease=outbox_lease)
     home = HomeService(db, config, people, outbox, clock)
@@ -201,6 +208,8 @@ def build_services(
         console=console,
         digests=DigestService(db, config, clock, outbox, console),
         triage=triage,
+        knowledge=knowledge,
+        kb_answers=KbAnswers(db, clock, people, sla, outbox, tickets, home),
         drafts=drafts,
         draft_replies=DraftReplies(db, people, intake),
     )
@@ -277,10 +286,13 @@ class ConnectDesk:
         )
         # Services ring the alarm when a timer falls due earlier; the scheduler listens.
         alarm = Alarm()
+        clock = clock or SystemClock()
+        # One knowledge base: its cards' articles, and what reply drafts are written from.
+        knowledge = KnowledgeBase(self.db, config, clock)
         self.services: Services = build_services(
             self.db,
             config,
-            clock or SystemClock(),
+            clock,
             self.gateways,
             self.metrics,
             alarm,
@@ -289,12 +301,12 @@ class ConnectDesk:
             outbox_lease=settings.outbox_lease_seconds,
             one_workspace=not settings.oauth,
             classifiers=classifiers,
-            # The knowledge base's articles are wired here once it provides a source.
             drafter=drafter_for(
                 config.llm,
                 settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-                NO_ARTICLES,
+                KbArticles(knowledge) if knowledge.enabled else NO_ARTICLES,
             ),
+            knowledge=knowledge,
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -326,6 +338,10 @@ class ConnectDesk:
             self.services.digests.send_due,
             DIGESTS_EVERY_SECONDS,
             DIGESTS_FIRST_AFTER_SECONDS,
+        )
+        # Articles added, edited or removed in the knowledge base folder are indexed.
+        self.kb_scan = PeriodicJob(
+            "knowledge", self.services.knowledge.refresh, SCAN_EVERY_SECONDS, SCAN_EVERY_SECONDS
         )
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
@@ -398,6 +414,9 @@ class ConnectDesk:
         self.scheduler.start()
         self.pruning.start()
         self.digesting.start()
+        if self.services.knowledge.enabled:
+            await self._index_knowledge()
+            self.kb_scan.start()
         # Side effects a crashed process had decided but not done are picked up from here.
         self.services.outbox.start()
         await self.services.broadcaster.start()
@@ -408,6 +427,20 @@ class ConnectDesk:
             ", ".join(f"{key} with {n} configured account(s)" for key, n in loaded.items())
             or "no workspace installed yet",
         )
+
+    async def _index_knowledge(self) -> None:
+        """Index the knowledge base before the first ticket is looked at (a failure is logged:
+        tickets then go without articles until the next scan succeeds)."""
+        try:
+            report = await self.services.knowledge.index()
+        except Exception:
+            log.exception("indexing the knowledge base failed; retried by the next scan")
+            return
+        if report.problems:
+            log.warning(
+                "knowledge base: %d article(s) left out (see `connectdesk check`)",
+                len(report.problems),
+            )
 
     def web_app(self) -> web.Application:
         """The aiohttp application (POST /slack/events, GET /healthz, /readyz, /metrics)."""
@@ -450,6 +483,7 @@ class ConnectDesk:
         await self.scheduler.shutdown()
         await self.pruning.shutdown()
         await self.digesting.shutdown()
+        await self.kb_scan.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.drafts.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)

@@ -440,6 +440,61 @@ class CsatAnswer(Base):
     alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
+class KbArticle(Base):
+    """A knowledge base article as last indexed from its file (one folder for the whole desk,
+    so articles belong to no workspace).
+
+    Searched through SQLite's FTS5 table `kb_fts` (kept in step by triggers) or PostgreSQL's
+    generated `search` tsvector column with its GIN index; neither is mapped here (0012).
+    """
+
+    __tablename__ = "kb_articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    tags: Mapped[str] = mapped_column(Text, default="")  # space-separated
+    audience: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    checksum: Mapped[str] = mapped_column(String(64))
+    indexed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class KbAnswer(Base):
+    """An article offered on a ticket: suggested on its card, sent to the customer by an agent,
+    or sent by the bot itself (`auto`), and what the customer said to that.
+
+    What was shown is kept here (title, excerpt, link, audience), so the card reads the same
+    after the article changes; sending checks the article as indexed now.
+    """
+
+    __tablename__ = "kb_answers"
+    __table_args__ = (UniqueConstraint("ticket_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)  # 1 is the best match
+    title: Mapped[str] = mapped_column(String(300))
+    audience: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    coverage: Mapped[float] = mapped_column(Float, default=0.0)
+    suggested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Sent to the customer: by whom (an agent, or the bot when `auto`), when, its message.
+    sent_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    auto: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # A bot's answer: "solved" or "handed_off", as the customer pressed.
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    outcome_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    outcome_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
 class HomeOpener(Base):
     """Someone who opened the desk's App Home: only they get it published again on changes.
 

@@ -16,6 +16,7 @@ from store.dialect import advisory_lock, insert_for
 from store.digest_repository import DigestRepository
 from store.home_repository import HomeRepository
 from store.incident_repository import IncidentRepository
+from store.kb_repository import KbRepository
 from store.models import (
     Account,
     AuditEntry,
@@ -552,6 +553,7 @@ class Repositories:
         self.digests = DigestRepository(session)
         self.home = HomeRepository(session)
         self.triage = TriageRepository(session)
+        self.kb = KbRepository(session)
         self._after_commit: list[Callable[[], None]] = []
 
     def on_commit(self, callback: Callable[[], None]) -> None:

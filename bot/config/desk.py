@@ -24,6 +24,7 @@ from bot.domain.csat import DEFAULT_LOW_SCORE, MAX_DELAY, CsatPolicy
 from bot.domain.digests import DigestSchedule, parse_weekly
 from bot.domain.durations import parse_duration
 from bot.domain.incidents import DEFAULT_UPDATE_EVERY, Severity
+from bot.domain.knowledge import DEFAULT_THRESHOLD
 from bot.domain.ladder import EscalationStep, StepTime
 from bot.domain.policy import SlaPolicy, SlaTargets
 from bot.domain.tickets import Priority
@@ -31,6 +32,7 @@ from bot.domain.triage import FrustrationRule, TriageRule
 
 ALWAYS_OPEN = "24/7"
 NOTIFY_BUILTINS = ("owner", "managers", "escalation_channel")
+DEFAULT_KB = "kb"
 
 
 def _duration(value: Any) -> timedelta:
@@ -162,8 +164,12 @@ class TierModel(_Strict):
     csat: bool = True
     csat_delay: Duration | None = None
     csat_low_score: int = DEFAULT_LOW_SCORE
+    # The bot answers new requests from the knowledge base when an article covers enough of
+    # the question (`on` / `off`, off by default); a person is one press away.
+    auto_answer: bool = False
+    auto_answer_threshold: float = Field(default=DEFAULT_THRESHOLD, gt=0, le=1)
 
-    @field_validator("csat", mode="before")
+    @field_validator("csat", "auto_answer", mode="before")
     @classmethod
     def _on_or_off(cls, value: Any) -> Any:
         if isinstance(value, bool):
@@ -265,6 +271,8 @@ class DeskFile(_Strict):
     tiers: dict[str, TierModel] = Field(min_length=1)
     accounts: list[AccountSpec] = Field(default_factory=list)
     triage: TriageModel = Field(default_factory=TriageModel)
+    # A folder of Markdown articles (relative to the config file); default `kb/` beside it.
+    knowledge_base: str | None = None
     # Reply drafts from an OpenAI-compatible endpoint (bot/config/llm.py); absent: off.
     llm: LlmSettings | None = None
 
@@ -296,6 +304,9 @@ class Tier:
     ladder: tuple[EscalationStep, ...]
     renewal_watch: bool = False
     csat: CsatPolicy = CsatPolicy()
+    # The least share of a question's words the best article must cover to answer it; None:
+    # the tier never answers from the knowledge base.
+    auto_answer: float | None = None
 
 
 @dataclass(frozen=True)
@@ -315,6 +326,8 @@ class DeskConfig:
     frustration: FrustrationRule | None = None
     # `team` as each OAuth-installed workspace overrides it (keyed by its install key).
     workspaces: dict[str, TeamConfig] = field(default_factory=dict)
+    # The knowledge base's folder; None: no knowledge base (none set, no `kb/` beside the file).
+    knowledge_base: Path | None = None
     # Where reply drafts are asked for; None (the default): nothing is ever sent to a model.
     llm: LlmSettings | None = None
 
@@ -368,11 +381,15 @@ def load_desk_config(path: str | Path) -> DeskConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from None
-    return parse_desk_config(text, source=str(path))
+    return parse_desk_config(text, source=str(path), base=path.parent)
 
 
-def parse_desk_config(text: str, source: str = "desk.yml") -> DeskConfig:
-    """Validate desk config YAML text; ConfigError lists every problem with its line."""
+def parse_desk_config(text: str, source: str = "desk.yml", base: Path | None = None) -> DeskConfig:
+    """Validate desk config YAML text; ConfigError lists every problem with its line.
+
+    `base`: the config file's folder, where `knowledge_base` is found (default `kb/` there);
+    without one only a `knowledge_base` given in the text counts (relative to the cwd).
+    """
     import yaml
 
     try:
@@ -400,15 +417,32 @@ def parse_desk_config(text: str, source: str = "desk.yml") -> DeskConfig:
                 message = "unknown setting (check the spelling; see desk.example.yml)"
             problems.append(at(loc, message))
         raise ConfigError(problems) from None
-    return _resolve(model, at, source)
+    return _resolve(model, at, source, base)
+
+
+def _knowledge_base(
+    model: DeskFile, at: Any, base: Path | None, problems: list[str]
+) -> Path | None:
+    """The knowledge base's folder: as set (it must exist), else `kb/` beside the file if any."""
+    if model.knowledge_base is None:
+        folder = base / DEFAULT_KB if base is not None else None
+        return folder if folder is not None and folder.is_dir() else None
+    folder = Path(model.knowledge_base).expanduser()
+    if not folder.is_absolute() and base is not None:
+        folder = base / folder
+    if not folder.is_dir():
+        problems.append(at(("knowledge_base",), f"no folder {folder} (Markdown articles go there)"))
+        return None
+    return folder
 
 
 def _ladder_groups(model: DeskFile) -> set[str]:
     return {target for tier in model.tiers.values() for s in tier.ladder for target in s.notify}
 
 
-def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
+def _resolve(model: DeskFile, at: Any, source: str, base: Path | None = None) -> DeskConfig:
     problems: list[str] = []
+    knowledge_base = _knowledge_base(model, at, base, problems)
     calendars: dict[str, Calendar] = {ALWAYS_OPEN: Calendar.always(ALWAYS_OPEN)}
     for name, cal in model.calendars.items():
         try:
@@ -462,6 +496,7 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
                 delay=tier.csat_delay or timedelta(0),
                 low_score=tier.csat_low_score,
             ),
+            auto_answer=tier.auto_answer_threshold if tier.auto_answer else None,
         )
 
     seen_names: set[str] = set()
@@ -545,5 +580,6 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
             edits=Budget(model.pacing.edits.calls, model.pacing.edits.per),
         ),
         source=source,
+        knowledge_base=knowledge_base,
         llm=model.llm,
     )

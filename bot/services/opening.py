@@ -179,9 +179,9 @@ class TicketOpener:
             sentiment=opening.sentiment,
         )
 
-    @staticmethod
-    def _effects(ticket: Ticket, account: Account) -> list[OutboxEntry]:
-        """👀 and the receipt (if the account wants them), then the triage card, in that order."""
+    def _effects(self, ticket: Ticket, account: Account) -> list[OutboxEntry]:
+        """👀 and the receipt (if the account wants them), the knowledge base's articles (and
+        maybe the bot's answer), then the triage card, in that order."""
         rows = []
         if account.receipts:
             rows.append(react_row(ticket, ticket.channel_id, ticket.root_ts))
@@ -191,6 +191,16 @@ class TicketOpener:
                     kind=OutboxKind.RECEIPT,
                     team_id=ticket.team_id,
                     ticket_id=ticket.id,
+                )
+            )
+        if self.config.knowledge_base is not None:
+            rows.append(
+                OutboxEntry(
+                    key=f"t{ticket.id}:kb",
+                    kind=OutboxKind.KB_SUGGEST,
+                    team_id=ticket.team_id,
+                    ticket_id=ticket.id,
+                    payload={"channel": ticket.channel_id},
                 )
             )
         rows.append(

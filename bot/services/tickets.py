@@ -179,9 +179,15 @@ class TicketOps:
         actor: str,
         note: str = "",
         kind: ResolutionKind = ResolutionKind.RESOLVED,
+        *,
+        via: str | None = None,
     ) -> InternalMessage:
         """Close the ticket: clocks stop, ✅ on the customer's message; answered (`kind`
-        resolved) asks the customer for a rating, a duplicate or noise never does."""
+        resolved) asks the customer for a rating, a duplicate or noise never does.
+
+        `via`: closed by the customer (e.g. "kb_answer": the bot's article solved it), who
+        never becomes its owner; the audit says how.
+        """
         then: list[int | None] = []
 
         async def change(uow: Repositories, ticket: Ticket) -> str | None:
@@ -194,10 +200,12 @@ class TicketOps:
             ticket.resolved_by = actor
             ticket.waiting_since = None
             ticket.resolution_note = note[:2000]
-            if ticket.owner_user_id is None:
+            if ticket.owner_user_id is None and via is None:
                 ticket.owner_user_id = actor
             await self.sla.on_resolve(uow, ticket, now)
             closed_as = {} if kind == ResolutionKind.RESOLVED else {"kind": kind.value}
+            if via is not None:
+                closed_as["via"] = via
             await uow.audit.record(
                 ref.team_id, actor, "resolved", now, ticket.id, note=note[:2000], **closed_as
             )
