@@ -56,6 +56,18 @@ def _parse_seconds(config: Path) -> float:
     return time.perf_counter() - started
 
 
+def _served_text(path: Path) -> str:
+    """The config as `serve` gets it in a folder of its own: a relative knowledge base folder
+    (the example's `kb`) made absolute."""
+    lines = []
+    for line in path.read_text().splitlines(keepends=True):
+        key, _, value = line.partition(":")
+        if key == "knowledge_base" and value.strip() and not Path(value.strip()).is_absolute():
+            line = f"knowledge_base: {path.parent / value.strip()}\n"
+        lines.append(line)
+    return "".join(lines)
+
+
 async def _serve_seconds(config_text: str, api_url: str) -> float:
     async with procs.workdir() as tmp:
         url = f"sqlite+aiosqlite:///{tmp / 'desk.db'}"
@@ -82,7 +94,7 @@ async def run(accounts: Sequence[int] = (1000, 5000), repeat: int = 3) -> dict[s
                 checks, serves, parses = [], [], []
                 for _ in range(repeat):
                     checks.append(await asyncio.to_thread(_check_seconds, path))
-                    serves.append(await _serve_seconds(path.read_text(), emu.api_url))
+                    serves.append(await _serve_seconds(_served_text(path), emu.api_url))
                     parses.append(_parse_seconds(path))
                 rows[name] = {
                     "check_s": median(checks),

@@ -144,7 +144,11 @@ class Traffic:
             account = n % ACCOUNTS
             user, channel = f"U9{n:08d}", world.shared_channel(account)
             body = self._body(
-                user, world.CUSTOMERS, channel, f"Exports fail since today (r{n})", at
+                user,
+                world.CUSTOMERS,
+                channel,
+                f"Our exports fail since today, can you check? (r{n})",
+                at,
             )
             roots.append((channel, body["event"]["ts"], user, account))
             bodies.append(body)
@@ -214,6 +218,7 @@ async def run(args: argparse.Namespace) -> list[Day]:
                 await inbox_store.create(conn)
         await desk.installs.learn()  # type: ignore[attr-defined]
         await desk.services.installs.start()
+        await desk.services.triage.start()  # as `ConnectDesk.start` does: intake asks it
         # Retries and rows a failed first try left are the outbox worker's, as in the app.
         desk.services.outbox.start()
         try:

@@ -25,7 +25,7 @@ from bench.machine import describe
 from bench.stats import median, percentile, table
 from bot.triage.classifier import REQUEST_THRESHOLD, RequestClassifier
 from bot.triage.examples import Category, LabelledMessage, builtin_examples
-from bot.triage.store import cached_model
+from bot.triage.store import ModelCache
 
 TARGETS = {
     "request recall": (">=", 0.97),
@@ -129,7 +129,7 @@ def run(calls: int = 10_000, cached: bool = False) -> dict[str, Any]:
     train, held_out = builtin_examples("train"), builtin_examples("test")
     with tempfile.TemporaryDirectory() as fresh:
         start = time.perf_counter()
-        model = cached_model(train, (), None if cached else Path(fresh))
+        model = ModelCache(None if cached else Path(fresh)).model(train, ())
         train_s = time.perf_counter() - start
     classifier = RequestClassifier(model)
     report = {

@@ -53,6 +53,9 @@ from bot.services.home import FiguresSource, HomePages, HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
+from bot.services.kb_answers import KbAnswers
+from bot.services.kb_effects import KbEffects
+from bot.services.knowledge import SCAN_EVERY_SECONDS, KbArticles, KnowledgeBase
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.private_reports import PrivateReports, ReportFiles
@@ -60,6 +63,7 @@ from bot.services.report_requests import ReportRequests
 from bot.services.reports import ReportService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
+from bot.services.triage import ClassifierLoader, MessageTriage, cached_loader
 from bot.slack.http_session import SharedSession
 from bot.slack.transport import Transport, make_client
 from handlers.actions import register_actions
@@ -107,14 +111,19 @@ def build_services(
     wall: Clock | None = None,
     figures: FiguresSource | None = None,
     report_files: ReportFiles | None = None,
+    classifiers: ClassifierLoader | None = None,
     drafter: Drafter | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> Services:
     """Build the services, each given what it needs (`one_workspace`: one bot token, not OAuth;
     `wall`: the outbox's real-time clock, which tests may move; `figures`: this month's figures
     for managers' Homes, from the reports; `report_files`: makes reports' charts, a placeholder
-    by default; `drafter`: writes reply drafts, None when they are off)."""
+    by default; `drafter`: writes reply drafts, None when they are off; `classifiers`:
+    loads the request classifier at start, from the model cache by default; `knowledge`: the
+    knowledge base, which the drafter may read too; one of its own by default)."""
     people = People(gateways, config)
-    presenter = TicketPresenter(gateways)
+    knowledge = knowledge or KnowledgeBase(db, config, clock)
+    presenter = TicketPresenter(gateways, knowledge.card_articles if knowledge.enabled else None)
     reports = ReportService(
         db,
         clock,
@@ -133,12 +142,14 @@ def build_services(
         tiers=tuple(config.tiers),
         home=pages,
         reports=report_files or reports,
+        kb=KbEffects(db, knowledge, presenter),
     )
     outbox = Outbox(db, effects, wall=wall, lease=outbox_lease)
     home = HomeService(db, config, people, outbox, clock)
     sla = SlaService(config, metrics, alarm.ring)
     broadcaster = Broadcaster(db, config, clock, gateways, lease=broadcast_lease, replica=replica)
     incidents = IncidentService(db, config, clock, gateways, broadcaster, outbox, home)
+    triage = MessageTriage(db, classifiers or cached_loader())
     drafts = DraftService(db, outbox, drafter)
     intake = IntakeService(
         db,
@@ -152,6 +163,7 @@ def build_services(
         metrics,
         incidents,
         home,
+        triage=triage,
         on_opened=drafts.opened if drafts.enabled else None,
     )
     csat = CsatService(db, config, clock, people, outbox)
@@ -199,6 +211,9 @@ def build_services(
         reports=reports,
         console=console,
         digests=DigestService(db, config, clock, outbox, console),
+        triage=triage,
+        knowledge=knowledge,
+        kb_answers=KbAnswers(db, clock, people, sla, outbox, tickets, home),
         drafts=drafts,
         draft_replies=DraftReplies(db, people, intake),
         health=HealthWatch(db, config, clock, scores, outbox, home),
@@ -217,6 +232,7 @@ class ConnectDesk:
         channel_interval: float = CHANNEL_INTERVAL,
         metrics: Metrics | None = None,
         inbox_observer: InboxObserver | None = None,
+        classifiers: ClassifierLoader | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -275,10 +291,13 @@ class ConnectDesk:
         )
         # Services ring the alarm when a timer falls due earlier; the scheduler listens.
         alarm = Alarm()
+        clock = clock or SystemClock()
+        # One knowledge base: its cards' articles, and what reply drafts are written from.
+        knowledge = KnowledgeBase(self.db, config, clock)
         self.services: Services = build_services(
             self.db,
             config,
-            clock or SystemClock(),
+            clock,
             self.gateways,
             self.metrics,
             alarm,
@@ -286,12 +305,13 @@ class ConnectDesk:
             replica=self.replica,
             outbox_lease=settings.outbox_lease_seconds,
             one_workspace=not settings.oauth,
-            # The knowledge base's articles are wired here once it provides a source.
+            classifiers=classifiers,
             drafter=drafter_for(
                 config.llm,
                 settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-                NO_ARTICLES,
+                KbArticles(knowledge) if knowledge.enabled else NO_ARTICLES,
             ),
+            knowledge=knowledge,
         )
         self.bolt = AsyncApp(
             client=self.client,
@@ -329,6 +349,10 @@ class ConnectDesk:
             self.services.health.check,
             HEALTH_EVERY_SECONDS,
             HEALTH_FIRST_AFTER_SECONDS,
+        )
+        # Articles added, edited or removed in the knowledge base folder are indexed.
+        self.kb_scan = PeriodicJob(
+            "knowledge", self.services.knowledge.refresh, SCAN_EVERY_SECONDS, SCAN_EVERY_SECONDS
         )
         self.readiness = Readiness(settings.database_url, self._slack_problem)
         self.metrics.watch_depths(self._depths)
@@ -396,10 +420,15 @@ class ConnectDesk:
         if isinstance(self.installs, TokenInstall):
             await self.installs.learn()  # who the token is for (auth.test)
         loaded = await self.services.installs.start()
+        # Before any stored event is worked: intake asks it of every customer post.
+        await self.services.triage.start()
         self.scheduler.start()
         self.pruning.start()
         self.digesting.start()
         self.health_checks.start()
+        if self.services.knowledge.enabled:
+            await self._index_knowledge()
+            self.kb_scan.start()
         # Side effects a crashed process had decided but not done are picked up from here.
         self.services.outbox.start()
         await self.services.broadcaster.start()
@@ -410,6 +439,20 @@ class ConnectDesk:
             ", ".join(f"{key} with {n} configured account(s)" for key, n in loaded.items())
             or "no workspace installed yet",
         )
+
+    async def _index_knowledge(self) -> None:
+        """Index the knowledge base before the first ticket is looked at (a failure is logged:
+        tickets then go without articles until the next scan succeeds)."""
+        try:
+            report = await self.services.knowledge.index()
+        except Exception:
+            log.exception("indexing the knowledge base failed; retried by the next scan")
+            return
+        if report.problems:
+            log.warning(
+                "knowledge base: %d article(s) left out (see `connectdesk check`)",
+                len(report.problems),
+            )
 
     def web_app(self) -> web.Application:
         """The aiohttp application (POST /slack/events, GET /healthz, /readyz, /metrics)."""
@@ -453,6 +496,7 @@ class ConnectDesk:
         await self.pruning.shutdown()
         await self.digesting.shutdown()
         await self.health_checks.shutdown()
+        await self.kb_scan.shutdown()
         await self.services.escalation.cards.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.drafts.close(grace=SHUTDOWN_GRACE_SECONDS)
         await self.services.outbox.close(grace=SHUTDOWN_GRACE_SECONDS)
@@ -471,9 +515,11 @@ def create_app(
     channel_interval: float = CHANNEL_INTERVAL,
     metrics: Metrics | None = None,
     inbox_observer: InboxObserver | None = None,
+    classifiers: ClassifierLoader | None = None,
 ) -> ConnectDesk:
     """Build a connectdesk app; `channel_interval` (Slack: ~1 post/s/channel) tests compress;
-    `inbox_observer` lets the sandbox wait for deliveries to be worked."""
+    `inbox_observer` lets the sandbox wait for deliveries to be worked; `classifiers` loads the
+    request classifier (default: trained once, then read from the user's cache directory)."""
     return ConnectDesk(
         settings,
         config,
@@ -481,4 +527,5 @@ def create_app(
         channel_interval=channel_interval,
         metrics=metrics,
         inbox_observer=inbox_observer,
+        classifiers=classifiers,
     )

@@ -1,10 +1,12 @@
 """What the app listens to, in one place: the manifest test checks it against manifest.yml."""
 
 from bot.messages.customer_csat import COMMENT_ACTION, COMMENT_CALLBACK, RATE_ACTIONS
+from bot.messages.customer_kb import ACTIONS as KB_ANSWER_ACTIONS
 from bot.messages.drafts import DRAFT_CALLBACK, DRAFT_EDIT_ACTION
 from bot.messages.home import HOME_CLAIM_ACTION, HOME_RESOLVE_ACTION
 from bot.messages.incident_modal import DECLARE_CALLBACK
 from bot.messages.internal import CLAIM_ACTION, ESCALATE_ACTION, RESOLVE_ACTION
+from bot.messages.kb_card import SEND_ACTION as KB_SEND_ACTION
 
 # Events API event types the listeners handle (manifest bot_events are their subscriptions).
 EVENTS = (
@@ -31,9 +33,11 @@ COMMANDS = ("/desk",)
 DESK_ACTIONS = (CLAIM_ACTION, RESOLVE_ACTION, ESCALATE_ACTION)
 CSAT_ACTIONS = (*RATE_ACTIONS, COMMENT_ACTION)
 HOME_ACTIONS = (HOME_CLAIM_ACTION, HOME_RESOLVE_ACTION)
+# The card's *Send to customer* (the team's) and the bot's answer's two buttons (the customer's).
+KB_ACTIONS = (KB_SEND_ACTION, *KB_ANSWER_ACTIONS)
 # "Edit and send" on a reply draft in a card's thread.
 DRAFT_ACTIONS = (DRAFT_EDIT_ACTION,)
-ACTIONS = (*DESK_ACTIONS, *CSAT_ACTIONS, *HOME_ACTIONS, *DRAFT_ACTIONS)
+ACTIONS = (*DESK_ACTIONS, *CSAT_ACTIONS, *HOME_ACTIONS, *KB_ACTIONS, *DRAFT_ACTIONS)
 # Modal submissions (callback ids of the views we open).
 VIEWS = (DECLARE_CALLBACK, COMMENT_CALLBACK, DRAFT_CALLBACK)
 # Web API methods the gateway calls (the manifest test derives the scopes from Slack's spec).

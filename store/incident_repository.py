@@ -145,6 +145,20 @@ class IncidentRepository:
             )
         )
 
+    async def notice_at(self, team_id: str, channel_id: str, ts: str) -> Incident | None:
+        """The incident whose notice was posted at `ts` in a channel (a reply's thread), if any."""
+        return await self.session.scalar(
+            select(Incident)
+            .join(IncidentDelivery, IncidentDelivery.incident_id == Incident.id)
+            .where(
+                IncidentDelivery.channel_id == channel_id,
+                IncidentDelivery.ts == ts,
+                IncidentDelivery.seq == 0,
+                Incident.team_id == team_id,
+            )
+            .limit(1)
+        )
+
     async def with_work(self) -> Sequence[int]:
         """Incidents with deliveries still to make or status lines still to refresh."""
         pending = select(IncidentDelivery.incident_id).where(

@@ -19,6 +19,10 @@ from store.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
+# The knowledge base's full-text search (migration 0012), which the models do not map.
+SEARCH_TABLE = "kb_fts"
+SEARCH_COLUMN = "search"
+SEARCH_GIN_INDEX = "ix_kb_articles_search"
 UPGRADE_LOCK = 0x636F6E6E  # any constant; "conn" in ASCII
 
 
@@ -168,10 +172,21 @@ async def diff(url: str) -> list[Any]:
     return await _on_connection(url, work, commit=False)
 
 
+def is_search_index(table: str) -> bool:
+    """Whether a table is SQLite's full-text index of the knowledge base (`kb_fts` and the
+    shadow tables FTS5 keeps beside it), made by migration 0012 and not a model."""
+    return table == SEARCH_TABLE or table.startswith(f"{SEARCH_TABLE}_")
+
+
 def _ignored(change: Any) -> bool:
-    # Alembic's own bookkeeping table is not part of the models.
-    return (
-        isinstance(change, tuple)
-        and change[0] == "remove_table"
-        and (change[1].name == VERSION_TABLE)
-    )
+    # Alembic's own bookkeeping table is not part of the models; nor is the knowledge base's
+    # full-text index (an FTS5 table, or a generated tsvector column and its GIN index).
+    if not isinstance(change, tuple):
+        return False
+    if change[0] == "remove_table":
+        return bool(change[1].name == VERSION_TABLE or is_search_index(change[1].name))
+    if change[0] == "remove_column":
+        return bool(change[2] == "kb_articles" and change[3].name == SEARCH_COLUMN)
+    if change[0] == "remove_index":
+        return bool(change[1].name == SEARCH_GIN_INDEX)
+    return False

@@ -120,6 +120,8 @@ class Ticket(Base):
         # The reports' tickets opened in a period, by account, read from the index alone
         # (migration 0009).
         Index("ix_tickets_opened", "opened_at", "team_id", "account_id", "resolution_kind"),
+        # The tickets living in an incident notice's thread (migration 0011).
+        Index("ix_tickets_thread", "team_id", "channel_id", "thread_ts"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -160,9 +162,17 @@ class Ticket(Base):
     category: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # The customer's mood, the lowest VADER compound score (-1 to 1) among their messages.
     sentiment: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The thread the ticket's conversation is in when it is not the root message's own: an
+    # incident notice's, for a request a customer replied under it (None: `root_ts`).
+    thread_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     account: Mapped[Account] = relationship(lazy="joined")
     incident: Mapped[Incident | None] = relationship(lazy="joined")
+
+    @property
+    def thread(self) -> str:
+        """Where receipts, surveys and notes about the ticket are posted (a thread's ts)."""
+        return self.thread_ts or self.root_ts
 
 
 class TicketMessage(Base):
@@ -172,7 +182,7 @@ class TicketMessage(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "ts"),
         # Account health: the scored customer messages of a period, read from the index alone
-        # (migration 0012). Partial: the team's messages and those not yet scored are not in it.
+        # (migration 0013). Partial: the team's messages and those not yet scored are not in it.
         Index(
             "ix_ticket_messages_sentiment",
             "posted_at",
@@ -395,6 +405,8 @@ class IncidentDelivery(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "channel_id"),
         Index("ix_incident_deliveries_state", "incident_id", "state", "seq"),
+        # A reply in a shared channel's thread: is it under an incident notice (0011)?
+        Index("ix_incident_deliveries_posted", "channel_id", "ts"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -464,6 +476,61 @@ class CsatAnswer(Base):
     changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # Set when the low-score alert was decided, so a changed answer never alerts twice.
     alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class KbArticle(Base):
+    """A knowledge base article as last indexed from its file (one folder for the whole desk,
+    so articles belong to no workspace).
+
+    Searched through SQLite's FTS5 table `kb_fts` (kept in step by triggers) or PostgreSQL's
+    generated `search` tsvector column with its GIN index; neither is mapped here (0012).
+    """
+
+    __tablename__ = "kb_articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    tags: Mapped[str] = mapped_column(Text, default="")  # space-separated
+    audience: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    checksum: Mapped[str] = mapped_column(String(64))
+    indexed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class KbAnswer(Base):
+    """An article offered on a ticket: suggested on its card, sent to the customer by an agent,
+    or sent by the bot itself (`auto`), and what the customer said to that.
+
+    What was shown is kept here (title, excerpt, link, audience), so the card reads the same
+    after the article changes; sending checks the article as indexed now.
+    """
+
+    __tablename__ = "kb_answers"
+    __table_args__ = (UniqueConstraint("ticket_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)  # 1 is the best match
+    title: Mapped[str] = mapped_column(String(300))
+    audience: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    coverage: Mapped[float] = mapped_column(Float, default=0.0)
+    suggested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Sent to the customer: by whom (an agent, or the bot when `auto`), when, its message.
+    sent_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    auto: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # A bot's answer: "solved" or "handed_off", as the customer pressed.
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    outcome_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    outcome_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class HomeOpener(Base):

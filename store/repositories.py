@@ -17,6 +17,7 @@ from store.digest_repository import DigestRepository
 from store.health_repository import HealthStateRepository
 from store.home_repository import HomeRepository
 from store.incident_repository import IncidentRepository
+from store.kb_repository import KbRepository
 from store.models import (
     Account,
     AuditEntry,
@@ -30,6 +31,7 @@ from store.models import (
 from store.outbox_repository import OutboxRepository
 from store.results import rows_changed
 from store.sla_repository import SlaRepository
+from store.triage_repository import TriageRepository
 from store.workspace_repository import WorkspaceRepository
 
 log = logging.getLogger("connectdesk.store")
@@ -312,6 +314,25 @@ class TicketRepository:
             for_update,
         )
 
+    async def open_in_thread(
+        self, team_id: str, channel_id: str, thread_ts: str
+    ) -> Sequence[Ticket]:
+        """Open tickets living in another message's thread (an incident notice's), oldest first,
+        row-locked to take in a reply."""
+        stmt = (
+            select(Ticket)
+            .where(
+                Ticket.team_id == team_id,
+                Ticket.channel_id == channel_id,
+                Ticket.thread_ts == thread_ts,
+                Ticket.status.in_(OPEN_STATES),
+            )
+            .order_by(Ticket.opened_at, Ticket.id)
+            .with_for_update(of=Ticket)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.scalars(stmt)).all()
+
     async def lock_requester(self, team_id: str, channel_id: str, user_id: str) -> None:
         """Serialise intake of one customer in one channel: replicas must not both open one."""
         await advisory_lock(self.session, f"intake:{team_id}:{channel_id}:{user_id}")
@@ -458,6 +479,7 @@ def _message_values(message: TicketMessage) -> dict[str, Any]:
         "is_internal": message.is_internal,
         "posted_at": message.posted_at,
         "text": message.text,
+        "sentiment": message.sentiment,
     }
 
 
@@ -531,6 +553,8 @@ class Repositories:
         self.csat = CsatRepository(session)
         self.digests = DigestRepository(session)
         self.home = HomeRepository(session)
+        self.triage = TriageRepository(session)
+        self.kb = KbRepository(session)
         self.health = HealthStateRepository(session)
         self._after_commit: list[Callable[[], None]] = []
 

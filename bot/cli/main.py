@@ -1,4 +1,4 @@
-"""The `connectdesk` command line: serve, work, demo, check, db, report, export.
+"""The `connectdesk` command line: serve, work, demo, check, db, kb, report, export.
 
 Exit codes: 0 done, 1 refused or failed (the message says what to fix), 2 a usage error
 (including `connectdesk` with no command, which prints the help).
@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from bot.cli.db import add_db_parser, cmd_db
+from bot.cli.kb import add_kb_parser, check_articles, cmd_kb
 from bot.cli.reports import add_report_parsers, cmd_export, cmd_report
 from bot.cli.setup import add_setup_parsers, cmd_manifest, cmd_token_key, cmd_tokens
 from bot.config.desk import ConfigError, DeskConfig, load_desk_config
@@ -59,6 +60,16 @@ def cmd_check(settings: Settings) -> int:
             print(f"{settings.config_path}: invalid, see above", file=sys.stderr)
         return 1
     print(policy_table(config))
+    broken = check_articles(config)
+    for problem in broken:
+        print(problem, file=sys.stderr)
+    if broken:
+        print(
+            f"{settings.config_path}: OK, but {len(broken)} knowledge base problem(s) above:"
+            " those articles are left out, the rest are indexed",
+            file=sys.stderr,
+        )
+        return 1
     print(f"{settings.config_path}: OK")
     return 0
 
@@ -314,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", help=config_help)
     add_db_parser(sub, parents=[logging_options])
+    add_kb_parser(sub, parents=[logging_options])
     add_report_parsers(sub, parents=[logging_options])
     add_setup_parsers(sub, parents=[logging_options])
     return parser
@@ -375,6 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_tokens(settings)
     if args.command == "db":
         return cmd_db(settings, args)
+    if args.command == "kb":
+        return cmd_kb(settings, args)
     if args.command == "report":
         return cmd_report(settings, args)
     if args.command == "export":

@@ -25,13 +25,15 @@ from bot.domain.digests import DigestSchedule, parse_weekly
 from bot.domain.durations import parse_duration
 from bot.domain.health import HealthRules
 from bot.domain.incidents import DEFAULT_UPDATE_EVERY, Severity
+from bot.domain.knowledge import DEFAULT_THRESHOLD
 from bot.domain.ladder import EscalationStep, StepTime
 from bot.domain.policy import SlaPolicy, SlaTargets
 from bot.domain.tickets import Priority
-from bot.domain.triage import TriageRule
+from bot.domain.triage import FrustrationRule, TriageRule
 
 ALWAYS_OPEN = "24/7"
 NOTIFY_BUILTINS = ("owner", "managers", "escalation_channel")
+DEFAULT_KB = "kb"
 
 
 def _duration(value: Any) -> timedelta:
@@ -163,8 +165,12 @@ class TierModel(_Strict):
     csat: bool = True
     csat_delay: Duration | None = None
     csat_low_score: int = DEFAULT_LOW_SCORE
+    # The bot answers new requests from the knowledge base when an article covers enough of
+    # the question (`on` / `off`, off by default); a person is one press away.
+    auto_answer: bool = False
+    auto_answer_threshold: float = Field(default=DEFAULT_THRESHOLD, gt=0, le=1)
 
-    @field_validator("csat", mode="before")
+    @field_validator("csat", "auto_answer", mode="before")
     @classmethod
     def _on_or_off(cls, value: Any) -> Any:
         if isinstance(value, bool):
@@ -211,9 +217,18 @@ class TriageRuleModel(_Strict):
     keywords: StrList = Field(min_length=1)
 
 
+class FrustrationModel(_Strict):
+    # A VADER compound score (-1 .. 1): a customer message below it is frustrated.
+    below: float = Field(default=-0.5, ge=-1.0, le=1.0)
+    tiers: StrList = Field(min_length=1)
+    raise_to: Priority = Priority.P1
+
+
 class TriageModel(_Strict):
     default_priority: Priority = Priority.P3
     rules: list[TriageRuleModel] = Field(default_factory=list)
+    # Off unless configured: a frustrated message on these tiers raises the priority.
+    frustration: FrustrationModel | None = None
 
 
 class BudgetModel(_Strict):
@@ -257,6 +272,8 @@ class DeskFile(_Strict):
     tiers: dict[str, TierModel] = Field(min_length=1)
     accounts: list[AccountSpec] = Field(default_factory=list)
     triage: TriageModel = Field(default_factory=TriageModel)
+    # A folder of Markdown articles (relative to the config file); default `kb/` beside it.
+    knowledge_base: str | None = None
     # Reply drafts from an OpenAI-compatible endpoint (bot/config/llm.py); absent: off.
     llm: LlmSettings | None = None
     # Account health's weights and thresholds, by HealthRules' names (bot/domain/health.py).
@@ -290,6 +307,9 @@ class Tier:
     ladder: tuple[EscalationStep, ...]
     renewal_watch: bool = False
     csat: CsatPolicy = CsatPolicy()
+    # The least share of a question's words the best article must cover to answer it; None:
+    # the tier never answers from the knowledge base.
+    auto_answer: float | None = None
 
 
 @dataclass(frozen=True)
@@ -306,8 +326,11 @@ class DeskConfig:
     incidents: IncidentSettings = field(default_factory=IncidentSettings)
     pacing: Pacing = field(default_factory=Pacing)
     source: str = field(default="desk.yml", compare=False)
+    frustration: FrustrationRule | None = None
     # `team` as each OAuth-installed workspace overrides it (keyed by its install key).
     workspaces: dict[str, TeamConfig] = field(default_factory=dict)
+    # The knowledge base's folder; None: no knowledge base (none set, no `kb/` beside the file).
+    knowledge_base: Path | None = None
     # Where reply drafts are asked for; None (the default): nothing is ever sent to a model.
     llm: LlmSettings | None = None
     health: HealthRules = field(default_factory=HealthRules)
@@ -362,11 +385,15 @@ def load_desk_config(path: str | Path) -> DeskConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from None
-    return parse_desk_config(text, source=str(path))
+    return parse_desk_config(text, source=str(path), base=path.parent)
 
 
-def parse_desk_config(text: str, source: str = "desk.yml") -> DeskConfig:
-    """Validate desk config YAML text; ConfigError lists every problem with its line."""
+def parse_desk_config(text: str, source: str = "desk.yml", base: Path | None = None) -> DeskConfig:
+    """Validate desk config YAML text; ConfigError lists every problem with its line.
+
+    `base`: the config file's folder, where `knowledge_base` is found (default `kb/` there);
+    without one only a `knowledge_base` given in the text counts (relative to the cwd).
+    """
     import yaml
 
     try:
@@ -394,7 +421,23 @@ def parse_desk_config(text: str, source: str = "desk.yml") -> DeskConfig:
                 message = "unknown setting (check the spelling; see desk.example.yml)"
             problems.append(at(loc, message))
         raise ConfigError(problems) from None
-    return _resolve(model, at, source)
+    return _resolve(model, at, source, base)
+
+
+def _knowledge_base(
+    model: DeskFile, at: Any, base: Path | None, problems: list[str]
+) -> Path | None:
+    """The knowledge base's folder: as set (it must exist), else `kb/` beside the file if any."""
+    if model.knowledge_base is None:
+        folder = base / DEFAULT_KB if base is not None else None
+        return folder if folder is not None and folder.is_dir() else None
+    folder = Path(model.knowledge_base).expanduser()
+    if not folder.is_absolute() and base is not None:
+        folder = base / folder
+    if not folder.is_dir():
+        problems.append(at(("knowledge_base",), f"no folder {folder} (Markdown articles go there)"))
+        return None
+    return folder
 
 
 def _ladder_groups(model: DeskFile) -> set[str]:
@@ -418,8 +461,9 @@ def _health_rules(values: dict[str, float], at: Any, problems: list[str]) -> Hea
     return rules
 
 
-def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
+def _resolve(model: DeskFile, at: Any, source: str, base: Path | None = None) -> DeskConfig:
     problems: list[str] = []
+    knowledge_base = _knowledge_base(model, at, base, problems)
     health = _health_rules(model.health, at, problems)
     calendars: dict[str, Calendar] = {ALWAYS_OPEN: Calendar.always(ALWAYS_OPEN)}
     for name, cal in model.calendars.items():
@@ -474,6 +518,7 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
                 delay=tier.csat_delay or timedelta(0),
                 low_score=tier.csat_low_score,
             ),
+            auto_answer=tier.auto_answer_threshold if tier.auto_answer else None,
         )
 
     seen_names: set[str] = set()
@@ -510,6 +555,16 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
                         "the internal channel cannot also be a shared channel",
                     )
                 )
+    frustration = model.triage.frustration
+    if frustration is not None:
+        for index, tier_name in enumerate(frustration.tiers):
+            if tier_name not in model.tiers:
+                problems.append(
+                    at(
+                        ("triage", "frustration", "tiers", index),
+                        f"no tier named '{tier_name}' (tiers: {', '.join(model.tiers)})",
+                    )
+                )
     workspaces = {key: ws.over(model.team) for key, ws in model.workspaces.items()}
     for key, ws in model.workspaces.items():
         if ws.groups is None:
@@ -535,6 +590,11 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
             TriageRule(priority=r.priority, keywords=tuple(r.keywords)) for r in model.triage.rules
         ),
         default_priority=model.triage.default_priority,
+        frustration=(
+            FrustrationRule(frustration.below, tuple(frustration.tiers), frustration.raise_to)
+            if frustration is not None
+            else None
+        ),
         grouping_window=model.grouping_window,
         incidents=model.incidents,
         pacing=Pacing(
@@ -542,6 +602,7 @@ def _resolve(model: DeskFile, at: Any, source: str) -> DeskConfig:
             edits=Budget(model.pacing.edits.calls, model.pacing.edits.per),
         ),
         source=source,
+        knowledge_base=knowledge_base,
         llm=model.llm,
         health=health,
     )

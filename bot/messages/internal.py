@@ -10,6 +10,7 @@ from bot.domain.commands import USAGE
 from bot.domain.sla import SlaFlag
 from bot.domain.tickets import TicketStatus
 from bot.messages.base import MAX_SECTION, MAX_TEXT, InternalMessage
+from bot.messages.kb_card import CardArticle, kb_blocks
 from bot.messages.markup import Mrkdwn, channel, clip, link, md, mention, quote
 
 CLAIM_ACTION = "ticket_claim"
@@ -51,6 +52,8 @@ class TicketCard:
     permalink: str | None = None
     sla_state: str = ""
     incident: str = ""  # plain text (its title was typed by staff)
+    triage: str = ""  # plain text: the category and the customer's mood ("Bug · Frustrated")
+    articles: tuple[CardArticle, ...] = ()  # from the knowledge base, best first
 
 
 def when(at: datetime | None) -> Mrkdwn:
@@ -91,8 +94,15 @@ def triage_card(card: TicketCard) -> InternalMessage:
     ]
     if card.sla_state:
         fields.append(md("*SLA*\n{}", card.sla_state))
+    if card.triage:
+        fields.append(md("*Triage*\n{}", card.triage))
     if card.incident:
-        fields.append(md("*Incident*\n:rotating_light: {}", quote(card.incident, MAX_SECTION)))
+        fields.append(
+            md(
+                "*Incident*\n:rotating_light: Linked to incident {}",
+                quote(card.incident, MAX_SECTION),
+            )
+        )
     blocks: list[dict] = [
         {
             "type": "section",
@@ -104,6 +114,7 @@ def triage_card(card: TicketCard) -> InternalMessage:
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
+    blocks += kb_blocks(card.articles, card.status != TicketStatus.RESOLVED)
     buttons = []
     if card.status != TicketStatus.RESOLVED:
         if not card.owner:

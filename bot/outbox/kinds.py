@@ -25,5 +25,12 @@ class OutboxKind(StrEnum):
     CSAT_ALERT = "csat_alert"
     # A report by DM to one person: its text, then a chart made when sent, in its thread.
     REPORT = "report"
+    # The knowledge base: a new ticket's articles found for its card (and the bot's own answer
+    # posted, if its tier answers), an article posted in the thread for an agent, the bot's
+    # answer edited once the customer pressed, and the team told a person is still needed.
+    KB_SUGGEST = "kb_suggest"
+    KB_ARTICLE = "kb_article"
+    KB_SETTLE = "kb_settle"
+    KB_PING = "kb_ping"
     # A model's reply draft in the triage card's thread, for the team to edit and send.
     DRAFT = "draft"

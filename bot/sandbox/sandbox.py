@@ -21,6 +21,7 @@ from bot.edge.socket_mode import SocketModeEdge
 from bot.emulator import Emulator, Workspace
 from bot.installs.cipher import TokenCipher
 from bot.sandbox.waits import InboxTracker, outbox_settled
+from bot.services.triage import ClassifierLoader
 from store import migrate
 from store.db import Database
 
@@ -47,10 +48,13 @@ class Sandbox:
         outbox_lease: float = 30.0,
         transport: str = "http",
         oauth: bool = False,
+        classifiers: ClassifierLoader | None = None,
     ) -> None:
         """`transport`: how Slack's requests reach the bot, "http" or "socket" (Socket Mode);
-        `oauth`: the bot has no token of its own and is installed by OAuth (`install`)."""
+        `oauth`: the bot has no token of its own and is installed by OAuth (`install`);
+        `classifiers`: loads the bot's request classifier (the app's default otherwise)."""
         self.config = config
+        self.classifiers = classifiers
         self.workspace = workspace or Workspace.default()
         self.clock = clock
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -124,6 +128,7 @@ class Sandbox:
             clock=self.clock,
             channel_interval=self.channel_interval,
             inbox_observer=tracker,
+            classifiers=self.classifiers,
         )
         try:
             await desk.start()

@@ -23,12 +23,15 @@ from bot.services.home import HomeService
 from bot.services.incidents import IncidentService
 from bot.services.installs import InstallService
 from bot.services.intake import IntakeService
+from bot.services.kb_answers import KbAnswers
+from bot.services.knowledge import KnowledgeBase
 from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.private_reports import PrivateReports
 from bot.services.reports import ReportService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketOps
+from bot.services.triage import MessageTriage
 from store.db import Database
 
 
@@ -59,6 +62,10 @@ class Services:
     reports: ReportService
     console: Console
     digests: DigestService
+    triage: MessageTriage
+    # The knowledge base (articles on cards, the bot's answers) and the presses on them.
+    knowledge: KnowledgeBase
+    kb_answers: KbAnswers
     # Reply drafts from a model (off unless desk.yml has `llm:`) and sending them.
     drafts: DraftService
     draft_replies: DraftReplies

@@ -83,7 +83,7 @@ class CsatService:
                 ticket_id=ticket.id,
                 account_id=ticket.account_id,
                 channel_id=ticket.channel_id,
-                thread_ts=ticket.root_ts,
+                thread_ts=ticket.thread,
                 requester_user_id=ticket.requester_user_id,
                 asked_at=asked_at,
                 closes_at=asked_at + ANSWER_WINDOW,

@@ -87,7 +87,7 @@ class DraftReplies:
         posted = await gateway.deliver(
             ticket.channel_id,
             agent_reply(text, await self._name(caller)),
-            thread_ts=ticket.root_ts,
+            thread_ts=ticket.thread,
             key={"reply": f"t{ticket.id}:{uuid.uuid4().hex[:12]}"},
         )
         if not posted.ok or posted.ts is None:
@@ -101,11 +101,11 @@ class DraftReplies:
             user_team=None,
             text=text,
             ts=posted.ts,
-            thread_ts=ticket.root_ts,
+            thread_ts=ticket.thread,
             subtype=None,
             bot_id=None,
         )
-        await self.intake.record_team_reply(reply)
+        await self.intake.record_team_reply(reply, ticket.id)
         return {}
 
     async def _ticket(self, caller: Caller, ticket_id: int | None) -> Ticket | None:

@@ -29,12 +29,12 @@ from bot.messages.base import OutboundMessage, stored_message
 from bot.messages.csat import LowScore, low_score_alert
 from bot.messages.customer_incidents import linked_ticket_resolved
 from bot.messages.drafts import draft_note
-from bot.messages.internal import triage_card
 from bot.observability.metrics import Metrics
 from bot.outbox.alert_payload import context_from_json
 from bot.outbox.kinds import OutboxKind
 from bot.services.home import HomePages
-from bot.services.presenter import TicketPresenter, card_of, fingerprint, receipt_of
+from bot.services.kb_effects import KB_KINDS, KbEffects
+from bot.services.presenter import TicketPresenter, fingerprint, receipt_of
 from bot.services.private_reports import ChartRef, PlaceholderCharts, ReportFiles
 from bot.slack.channels import is_user
 from bot.slack.gateway import SlackGateway, WallViolation
@@ -44,6 +44,9 @@ from store.models import OutboxEntry, Ticket
 from store.repositories import Repositories
 
 log = logging.getLogger("connectdesk.outbox")
+
+# Knowledge base rows that post in a channel (waiting their turn there).
+KB_POSTS = (OutboxKind.KB_SUGGEST, OutboxKind.KB_ARTICLE, OutboxKind.KB_PING)
 
 # How far before a row's creation an earlier try's post could be (clock skew with Slack).
 LOOKBACK_SECONDS = 60.0
@@ -74,11 +77,13 @@ class DeskEffects:
         tiers: Sequence[str] = (),
         home: HomePages | None = None,
         reports: ReportFiles | None = None,
+        kb: KbEffects | None = None,
     ) -> None:
         """`tiers`: the tier names, most demanding first (their posts go first); `home`
         renders App Homes; `reports` makes the charts of reports when they are sent (a plain
-        placeholder by default)."""
+        placeholder by default); `kb` does the knowledge base's rows."""
         self.db = db
+        self.kb = kb
         self.home = home
         self.tiers = tuple(tiers)
         self.reports: ReportFiles = reports or PlaceholderCharts()
@@ -112,6 +117,9 @@ class DeskEffects:
             return Lane(f"home:{entry.team_id}:{entry.payload.get('user')}", UNRANKED)
         if entry.kind == OutboxKind.CSAT_ALERT:
             return Lane(str(entry.payload["target"]), UNRANKED)
+        if entry.kind in KB_POSTS:
+            rank = self._rank(ticket) if ticket is not None else UNRANKED
+            return Lane(str(entry.payload["channel"]), rank)
         if entry.kind == OutboxKind.CSAT_SURVEY:
             rank = self._rank(ticket) if ticket is not None else UNRANKED
             return Lane(str(entry.payload["channel"]), rank)
@@ -171,6 +179,8 @@ class DeskEffects:
             return await self._csat_alert(gateway, entry, uncertain)
         if entry.kind == OutboxKind.REPORT:
             return await self._private_report(gateway, entry, uncertain)
+        if entry.kind in KB_KINDS and self.kb is not None:
+            return await self.kb.perform(gateway, entry, uncertain, known, self._post_once)
         if entry.kind == OutboxKind.DRAFT:
             return await self._draft(gateway, entry, uncertain)
         return Delivered(error=f"unknown outbox kind {entry.kind}", permanent=True)
@@ -256,13 +266,13 @@ class DeskEffects:
                 uncertain,
                 ticket.channel_id,
                 receipt_of(ticket),
-                ticket.root_ts,
+                ticket.thread,
                 self._rank(ticket),
             )
             self._asked_at[entry.id] = ticket.root_ts
         else:
             permalink = await gateway.permalink(ticket.channel_id, ticket.root_ts)
-            card = triage_card(card_of(ticket, permalink))
+            card = await self.presenter.card(ticket, permalink)
             result = await self._post_once(
                 gateway,
                 entry,

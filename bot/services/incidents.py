@@ -275,7 +275,7 @@ class IncidentService:
             ticket_id=ticket.id,
             payload={
                 "channel": ticket.channel_id,
-                "thread_ts": ticket.root_ts,
+                "thread_ts": ticket.thread,
                 "number": ticket.number,
                 "title": incident.title,
             },

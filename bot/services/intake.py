@@ -10,8 +10,8 @@ from enum import StrEnum
 
 from bot.config.desk import DeskConfig
 from bot.domain.clock import Clock
-from bot.domain.tickets import TicketStatus
-from bot.domain.triage import is_request
+from bot.domain.tickets import Priority, TicketStatus
+from bot.domain.triage import mood, raised_priority
 from bot.installs.gateways import Gateways
 from bot.messages.base import clip
 from bot.observability.metrics import Metrics
@@ -24,8 +24,10 @@ from bot.services.people import People
 from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService
 from bot.services.tickets import record_refresh
+from bot.services.triage import MessageTriage
+from bot.triage.classifier import TriageDecision
 from store.db import Database
-from store.models import LinkedChannel, Ticket, TicketMessage
+from store.models import Account, Incident, LinkedChannel, Ticket, TicketMessage
 from store.repositories import Repositories
 
 log = logging.getLogger("connectdesk.intake")
@@ -74,6 +76,29 @@ class _Skip:
 SKIP = _Skip()
 
 
+class _Readings:
+    """What triage makes of the customer posts of one batch: each post is read at most once."""
+
+    def __init__(self, triage: MessageTriage) -> None:
+        self.triage = triage
+        self._decisions: dict[tuple[str, str], TriageDecision] = {}
+        self._scores: dict[tuple[str, str], float] = {}
+
+    def decision(self, msg: IncomingMessage) -> TriageDecision:
+        """Request or chatter, and its category."""
+        key = (msg.channel_id, msg.ts)
+        if key not in self._decisions:
+            self._decisions[key] = self.triage.decide(msg.team_id, msg.text)
+        return self._decisions[key]
+
+    def sentiment(self, msg: IncomingMessage) -> float:
+        """The post's sentiment score."""
+        key = (msg.channel_id, msg.ts)
+        if key not in self._scores:
+            self._scores[key] = self.triage.sentiment(msg.text)
+        return self._scores[key]
+
+
 class IntakeService:
     """Decides what each channel message means for tickets."""
 
@@ -91,10 +116,13 @@ class IntakeService:
         incidents: IncidentService | None = None,
         home: HomeService | None = None,
         *,
+        triage: MessageTriage,
         on_opened: Callable[[Sequence[Opening]], None] | None = None,
     ) -> None:
-        """`on_opened`: told of new tickets once they are committed (reply drafts)."""
+        """`triage`: tells customers' requests from chatter (loaded at the app's start);
+        `on_opened`: told of new tickets once they are committed (reply drafts)."""
         self.db = db
+        self.triage = triage
         self.home = home
         self.config = config
         self.clock = clock
@@ -132,12 +160,14 @@ class IntakeService:
         effects: list[tuple[list[Fresh], Ticket | None]] = []
         # Tickets replies changed (for the Homes that show them).
         touched: list[Ticket] = []
+        # Classified here, in the event worker (never on the ack path), once per post.
+        reads = _Readings(self.triage)
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
             people = [(m, w) for m, w in zip(msgs, who, strict=True) if not isinstance(w, _Skip)]
             fresh = await uow.events.claim_many([m.event_id for m, _w in people], now)
             links = await self._links(uow, [m for m, _w in people])
-            openers = await self._first_posts(uow, people, links, now)
+            openers = await self._first_posts(uow, people, links, now, reads)
             pending: list[tuple[int, Opening]] = []
             for msg, internal in zip(msgs, who, strict=True):
                 if isinstance(internal, _Skip):
@@ -152,14 +182,16 @@ class IntakeService:
                     results.append(IntakeResult(Outcome.IGNORED, reason="channel not linked"))
                     continue
                 requester = (msg.team_id, msg.channel_id, msg.user_id or "")
-                if requester in openers and self._opens(msg, internal):
+                if requester in openers and self._opens(msg, internal, reads):
                     openers.discard(requester)  # their next post in this batch joins this one
-                    pending.append((len(results), Opening(msg, link.account)))
+                    pending.append((len(results), _opening(msg, link.account, reads)))
                     results.append(IntakeResult(Outcome.OPENED))
                     continue
                 await self._open(uow, pending, results, effects, now)
                 done: list[Fresh] = []
-                results.append(await self._decide(uow, msg, link, internal, now, done, touched))
+                results.append(
+                    await self._decide(uow, msg, link, internal, now, done, touched, reads)
+                )
                 effects.append((done, None))
             await self._open(uow, pending, results, effects, now)
             if self.home is not None:
@@ -180,9 +212,10 @@ class IntakeService:
         return (await gateway.identity()).bot_user_id if gateway is not None else None
 
     @staticmethod
-    def _opens(msg: IncomingMessage, internal: bool | None) -> bool:
-        """A post that opens a ticket unless its author has one open: a customer's request."""
-        return not msg.is_reply and not internal and is_request(msg.text)
+    def _opens(msg: IncomingMessage, internal: bool | None, reads: _Readings) -> bool:
+        """A post that opens a ticket unless its author has one open: a customer's request
+        (the classifier's call; unsure counts as a request)."""
+        return not msg.is_reply and not internal and reads.decision(msg).is_request
 
     @staticmethod
     async def _links(
@@ -197,7 +230,12 @@ class IntakeService:
         return links
 
     async def _first_posts(
-        self, uow, people: Sequence[tuple[IncomingMessage, bool | None]], links: dict, now
+        self,
+        uow,
+        people: Sequence[tuple[IncomingMessage, bool | None]],
+        links: dict,
+        now,
+        reads: _Readings,
     ) -> set[tuple[str, str, str]]:
         """Requesters whose post opens a new ticket: no open ticket within the grouping window.
 
@@ -206,7 +244,7 @@ class IntakeService:
         candidates = {
             (m.team_id, m.channel_id, m.user_id or "")
             for m, internal in people
-            if (m.team_id, m.channel_id) in links and self._opens(m, internal)
+            if (m.team_id, m.channel_id) in links and self._opens(m, internal, reads)
         }
         await uow.tickets.lock_requesters(list(candidates))
         since = now - self.config.grouping_window
@@ -245,6 +283,7 @@ class IntakeService:
         now: datetime,
         effects: list,
         touched: list[Ticket],
+        reads: _Readings,
     ) -> IntakeResult:
         """What one new post means, inside the caller's transaction; effects are appended,
         and the tickets whose owner, state or clocks changed."""
@@ -253,16 +292,14 @@ class IntakeService:
                 msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
             )
             if ticket is None:
-                return IntakeResult(Outcome.IGNORED, reason="thread is not a ticket")
-            if await self._record_reply(uow, ticket, msg, bool(internal), now):
-                effects.append(await record_refresh(self.outbox, uow, ticket))
-            # Even when the card stays as it is, a reply moves the clocks a Home shows.
-            touched.append(ticket)
-            return IntakeResult(Outcome.REPLY, ticket.number)
+                return await self._under_notice(
+                    uow, msg, link, internal, now, effects, touched, reads
+                )
+            return await self._reply(uow, ticket, msg, internal, now, effects, touched, reads)
         if internal:
             return IntakeResult(Outcome.IGNORED, reason="staff post")
-        if not is_request(msg.text):
-            return IntakeResult(Outcome.IGNORED, reason="pleasantry")
+        if not reads.decision(msg).is_request:
+            return IntakeResult(Outcome.IGNORED, reason="chatter")
         since = now - self.config.grouping_window
         await uow.tickets.lock_requester(msg.team_id, msg.channel_id, msg.user_id)
         ticket = await uow.tickets.latest_open_for_requester(
@@ -270,34 +307,124 @@ class IntakeService:
         )
         if ticket is None:
             # Checked before the batch (and locked): only a ticket closed since gets here.
-            opening = Opening(msg, link.account)
+            opening = _opening(msg, link.account, reads)
             await self.opener.open(uow, [opening], now)
             effects += opening.effects
             if opening.ticket is not None:
                 touched.append(opening.ticket)
             return IntakeResult(Outcome.OPENED, opening.ticket.number if opening.ticket else None)
-        await self._add_message(uow, ticket, msg, False, now)
+        score = reads.sentiment(msg)
+        await self._add_message(uow, ticket, msg, False, now, score)
         ticket.last_customer_at = now
         ticket.updated_at = now
         await uow.audit.record(
             msg.team_id, msg.user_id, "message_grouped", now, ticket.id, ts=msg.ts
         )
+        if await self._take_mood(uow, ticket, msg, score, now):
+            effects.append(await record_refresh(self.outbox, uow, ticket))
+            touched.append(ticket)
         if link.account.receipts:
             effects.append(await self._react(uow, ticket, msg.channel_id, msg.ts))
         return IntakeResult(Outcome.JOINED, ticket.number)
 
-    async def record_team_reply(self, msg: IncomingMessage) -> bool:
+    async def _reply(
+        self,
+        uow,
+        ticket: Ticket,
+        msg: IncomingMessage,
+        internal: bool | None,
+        now: datetime,
+        effects: list,
+        touched: list[Ticket],
+        reads: _Readings,
+    ) -> IntakeResult:
+        """A reply in a ticket's conversation."""
+        score = None if internal else reads.sentiment(msg)
+        if await self._record_reply(uow, ticket, msg, bool(internal), now, score):
+            effects.append(await record_refresh(self.outbox, uow, ticket))
+        # Even when the card stays as it is, a reply moves the clocks a Home shows.
+        touched.append(ticket)
+        return IntakeResult(Outcome.REPLY, ticket.number)
+
+    async def _under_notice(
+        self,
+        uow,
+        msg: IncomingMessage,
+        link: LinkedChannel,
+        internal: bool | None,
+        now: datetime,
+        effects: list,
+        touched: list[Ticket],
+        reads: _Readings,
+    ) -> IntakeResult:
+        """A reply in a thread that is no ticket's: under an incident notice, a customer's
+        request opens a ticket linked to the incident, living in the notice's thread (chatter
+        stays quiet); a customer with a ticket there, or the team, replies to it."""
+        assert msg.thread_ts is not None
+        incident = await uow.incidents.notice_at(msg.team_id, msg.channel_id, msg.thread_ts)
+        if incident is None:
+            return IntakeResult(Outcome.IGNORED, reason="thread is not a ticket")
+        here = await uow.tickets.open_in_thread(msg.team_id, msg.channel_id, msg.thread_ts)
+        if internal:
+            ticket = _answered(here, msg.text)
+            if ticket is None:
+                return IntakeResult(Outcome.IGNORED, reason="staff reply under an incident notice")
+            return await self._reply(uow, ticket, msg, internal, now, effects, touched, reads)
+        theirs = [t for t in here if t.requester_user_id == msg.user_id]
+        if theirs:
+            return await self._reply(uow, theirs[-1], msg, internal, now, effects, touched, reads)
+        if not reads.decision(msg).is_request:
+            return IntakeResult(Outcome.IGNORED, reason="chatter under an incident notice")
+        opening = _opening(msg, link.account, reads, incident, thread_ts=msg.thread_ts)
+        await self.opener.open(uow, [opening], now)
+        effects += opening.effects
+        if opening.ticket is not None:
+            touched.append(opening.ticket)
+        return IntakeResult(Outcome.OPENED, opening.ticket.number if opening.ticket else None)
+
+    async def _take_mood(
+        self, uow, ticket: Ticket, msg: IncomingMessage, score: float, now: datetime
+    ) -> bool:
+        """Keep the ticket's lowest sentiment; a frustrated message may raise its priority
+        (desk.yml `triage.frustration`). True when the card should change."""
+        before = mood(ticket.sentiment)
+        ticket.sentiment = score if ticket.sentiment is None else min(ticket.sentiment, score)
+        changed = mood(ticket.sentiment) != before
+        current = Priority(ticket.priority)
+        raised = raised_priority(current, score, ticket.account.tier, self.config.frustration)
+        if raised != current:
+            ticket.priority = raised.value
+            await self.sla.on_priority_change(uow, ticket, now)
+            await uow.audit.record(
+                msg.team_id,
+                msg.user_id,
+                "priority",
+                now,
+                ticket.id,
+                priority=raised.value,
+                previous=current.value,
+                via="frustration",
+            )
+            changed = True
+        return changed
+
+    async def record_team_reply(self, msg: IncomingMessage, ticket_id: int | None = None) -> bool:
         """A reply the bot posted for one of our people in a ticket's thread (a draft they sent
         from its form): recorded as their reply seen by intake would be, so it stops the
-        first-response clock (and starts no other). False when the thread is no ticket."""
+        first-response clock (and starts no other). False when the thread is no ticket.
+
+        `ticket_id`: the ticket it answers (an incident's thread holds several tickets)."""
         if msg.thread_ts is None:
             return False
         now = self.clock.now()
         effects: list[Fresh] = []
         async with self.db.unit_of_work() as uow:
-            ticket = await uow.tickets.by_thread(
-                msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
-            )
+            if ticket_id is not None:
+                ticket = await uow.tickets.by_id(ticket_id, for_update=True)
+            else:
+                ticket = await uow.tickets.by_thread(
+                    msg.team_id, msg.channel_id, msg.thread_ts, for_update=True
+                )
             if ticket is None:
                 return False
             if await self._record_reply(uow, ticket, msg, True, now):
@@ -308,10 +435,16 @@ class IntakeService:
         return True
 
     async def _record_reply(
-        self, uow, ticket: Ticket, msg: IncomingMessage, internal: bool, now: datetime
+        self,
+        uow,
+        ticket: Ticket,
+        msg: IncomingMessage,
+        internal: bool,
+        now: datetime,
+        score: float | None = None,
     ) -> bool:
         """Store a thread reply and apply what it means; True if the card should change."""
-        if not await self._add_message(uow, ticket, msg, internal, now):
+        if not await self._add_message(uow, ticket, msg, internal, now, score):
             return False
         ticket.updated_at = now
         if internal:
@@ -354,10 +487,18 @@ class IntakeService:
             await self.sla.on_reopen(uow, ticket, now)
             changed = True
         await self.sla.on_customer_reply(uow, ticket, now)
+        if score is not None:
+            changed |= await self._take_mood(uow, ticket, msg, score, now)
         return changed
 
     async def _add_message(
-        self, uow, ticket: Ticket, msg: IncomingMessage, internal: bool, now: datetime
+        self,
+        uow,
+        ticket: Ticket,
+        msg: IncomingMessage,
+        internal: bool,
+        now: datetime,
+        sentiment: float | None = None,
     ) -> bool:
         return await uow.messages.add(
             TicketMessage(
@@ -369,9 +510,38 @@ class IntakeService:
                 is_internal=internal,
                 posted_at=now,
                 text=clip(msg.text, STORED_TEXT_LIMIT),
+                sentiment=sentiment,
             )
         )
 
     async def _react(self, uow, ticket: Ticket, channel: str, ts: str) -> Fresh:
         added = await self.outbox.record_many(uow, [react_row(ticket, channel, ts)])
         return added[0] if added else None
+
+
+def _opening(
+    msg: IncomingMessage,
+    account: Account,
+    reads: _Readings,
+    incident: Incident | None = None,
+    *,
+    thread_ts: str | None = None,
+) -> Opening:
+    """The opening of a ticket by a customer's post, with what triage made of it."""
+    return Opening(
+        msg,
+        account,
+        category=reads.decision(msg).category.value,
+        sentiment=reads.sentiment(msg),
+        incident=incident,
+        thread_ts=thread_ts,
+    )
+
+
+def _answered(tickets: Sequence[Ticket], text: str) -> Ticket | None:
+    """Which ticket under an incident notice a team reply answers: the one whose requester it
+    mentions, else the newest."""
+    for ticket in reversed(tickets):
+        if f"<@{ticket.requester_user_id}" in text:
+            return ticket
+    return tickets[-1] if tickets else None

@@ -15,7 +15,7 @@ from functools import partial
 
 from bot.config.desk import DeskConfig
 from bot.domain.tickets import TicketStatus
-from bot.domain.triage import classify_priority
+from bot.domain.triage import classify_priority, raised_priority
 from bot.messages.base import clip
 from bot.observability.metrics import Metrics
 from bot.outbox.kinds import OutboxKind
@@ -41,10 +41,18 @@ STORED_TEXT_LIMIT = 4000
 
 @dataclass
 class Opening:
-    """A customer's post that opens a ticket; `ticket` and `effects` once written."""
+    """A customer's post that opens a ticket; `ticket` and `effects` once written.
+
+    `category` and `sentiment`: what triage made of the post; `incident` and `thread_ts`: for a
+    reply under an incident notice, the incident it is linked to and the notice's thread.
+    """
 
     msg: IncomingMessage
     account: Account
+    category: str | None = None
+    sentiment: float | None = None
+    incident: Incident | None = None
+    thread_ts: str | None = None
     ticket: Ticket | None = None
     effects: list[OutboxEntry] = field(default_factory=list)
 
@@ -85,7 +93,9 @@ class TicketOpener:
         for opening in openings:
             ticket = opening.ticket
             assert ticket is not None
-            if self.incidents is not None:
+            if opening.incident is not None:
+                ticket.incident = opening.incident
+            elif self.incidents is not None:
                 ticket.incident = await self.incidents.incident_for(uow, opening.account, incidents)
             planned, at = self.sla.plan_start(ticket, now)
             plans.append((ticket, planned))
@@ -126,8 +136,11 @@ class TicketOpener:
 
     def _ticket(self, opening: Opening, number: int, now: datetime) -> Ticket:
         msg, account = opening.msg, opening.account
-        priority = classify_priority(
-            msg.text, self.config.triage_rules, self.config.default_priority
+        priority = raised_priority(
+            classify_priority(msg.text, self.config.triage_rules, self.config.default_priority),
+            opening.sentiment,
+            account.tier,
+            self.config.frustration,
         )
         ticket = Ticket(
             team_id=msg.team_id,
@@ -143,6 +156,9 @@ class TicketOpener:
             last_customer_at=now,
             updated_at=now,
             card_channel_id=account.internal_channel_id,
+            category=opening.category,
+            sentiment=opening.sentiment,
+            thread_ts=opening.thread_ts,
         )
         ticket.account = account
         return ticket
@@ -160,11 +176,12 @@ class TicketOpener:
             is_internal=False,
             posted_at=now,
             text=clip(msg.text, STORED_TEXT_LIMIT),
+            sentiment=opening.sentiment,
         )
 
-    @staticmethod
-    def _effects(ticket: Ticket, account: Account) -> list[OutboxEntry]:
-        """👀 and the receipt (if the account wants them), then the triage card, in that order."""
+    def _effects(self, ticket: Ticket, account: Account) -> list[OutboxEntry]:
+        """👀 and the receipt (if the account wants them), the knowledge base's articles (and
+        maybe the bot's answer), then the triage card, in that order."""
         rows = []
         if account.receipts:
             rows.append(react_row(ticket, ticket.channel_id, ticket.root_ts))
@@ -174,6 +191,16 @@ class TicketOpener:
                     kind=OutboxKind.RECEIPT,
                     team_id=ticket.team_id,
                     ticket_id=ticket.id,
+                )
+            )
+        if self.config.knowledge_base is not None:
+            rows.append(
+                OutboxEntry(
+                    key=f"t{ticket.id}:kb",
+                    kind=OutboxKind.KB_SUGGEST,
+                    team_id=ticket.team_id,
+                    ticket_id=ticket.id,
+                    payload={"channel": ticket.channel_id},
                 )
             )
         rows.append(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot.domain.incidents import IncidentStatus
 from bot.domain.tickets import TicketStatus
+from bot.domain.triage import mood
 from bot.installs.gateways import Gateways
 from bot.messages import customer
+from bot.messages.base import InternalMessage
 from bot.messages.internal import SLA_MARK, TicketCard, triage_card
+from bot.messages.kb_card import CardArticle
 from bot.slack.gateway import WallViolation
 from store.models import Ticket
 
@@ -16,9 +20,16 @@ log = logging.getLogger("connectdesk.presenter")
 
 EYES = "eyes"
 DONE = "white_check_mark"
+CATEGORY_LABEL = {"feature_request": "Feature request"}
 
 
-def card_of(ticket: Ticket, permalink: str | None = None) -> TicketCard:
+# The knowledge base's articles offered on a ticket, for its card (none when there is no base).
+CardArticles = Callable[[Ticket], Awaitable[tuple[CardArticle, ...]]]
+
+
+def card_of(
+    ticket: Ticket, permalink: str | None = None, articles: tuple[CardArticle, ...] = ()
+) -> TicketCard:
     """The internal card data of a ticket."""
     return TicketCard(
         ticket_id=ticket.id,
@@ -45,7 +56,17 @@ def card_of(ticket: Ticket, permalink: str | None = None) -> TicketCard:
             if ticket.incident is not None
             else ""
         ),
+        triage=triage_line(ticket.category, ticket.sentiment),
+        articles=articles,
     )
+
+
+def triage_line(category: str | None, sentiment: float | None) -> str:
+    """The card's "Category · Mood" ("Bug · Frustrated"); what is unknown is left out."""
+    words = (
+        [CATEGORY_LABEL.get(category, category.replace("_", " ").capitalize())] if category else []
+    )
+    return " · ".join([*words, *filter(None, [mood(sentiment)])])
 
 
 def fingerprint(ticket: Ticket) -> tuple[object, ...]:
@@ -67,8 +88,15 @@ def receipt_of(ticket: Ticket) -> customer.CustomerMessage:
 class TicketPresenter:
     """Posts and updates a ticket's receipt, reactions and triage card."""
 
-    def __init__(self, gateways: Gateways) -> None:
+    def __init__(self, gateways: Gateways, articles: CardArticles | None = None) -> None:
+        """`articles`: reads the knowledge base articles a ticket's card shows."""
         self.gateways = gateways
+        self.articles = articles
+
+    async def card(self, ticket: Ticket, permalink: str | None) -> InternalMessage:
+        """The ticket's triage card as it is now."""
+        articles = await self.articles(ticket) if self.articles is not None else ()
+        return triage_card(card_of(ticket, permalink, articles))
 
     async def refresh(self, ticket: Ticket, *, receipt: bool = True) -> bool:
         """Bring the card (and the customer's receipt and reactions) up to date; all done?
@@ -80,7 +108,7 @@ class TicketPresenter:
         if ticket.card_ts and ticket.card_channel_id:
             permalink = await gateway.permalink(ticket.channel_id, ticket.root_ts)
             try:
-                card = triage_card(card_of(ticket, permalink))
+                card = await self.card(ticket, permalink)
                 ok = (await gateway.update(ticket.card_channel_id, ticket.card_ts, card)).ok
             except WallViolation:
                 log.error("card channel of ticket %s became shared; card not updated", ticket.id)

@@ -18,7 +18,7 @@ from bot.services.home import HomeService
 from bot.services.presenter import TicketPresenter
 from bot.services.sla import SlaService
 from store.db import Database
-from store.models import Ticket
+from store.models import Ticket, TriageExample
 from store.repositories import Repositories
 
 
@@ -44,6 +44,10 @@ CLOSED_AS: dict[str, str] = {
     ResolutionKind.DUPLICATE: "closed as a duplicate",
     ResolutionKind.NOISE: "closed as noise",
 }
+
+
+# `/desk noise`: the ticket's opening words are kept as a labelled example of chatter.
+NOISE_SAVED = "Saved as an example of chatter; the classifier learns it at the next start."
 
 
 class TicketNotFound(LookupError):
@@ -91,9 +95,15 @@ class TicketOps:
         self.sla = sla
 
     async def _apply(
-        self, ref: TicketRef, actor: str, change: Change, then: list[int | None] | None = None
+        self,
+        ref: TicketRef,
+        actor: str,
+        change: Change,
+        then: list[int | None] | None = None,
+        also: str = "",
     ) -> InternalMessage:
-        """`then`: outbox rows the change records, run after the refresh (in that order)."""
+        """`then`: outbox rows the change records, run after the refresh (in that order);
+        `also`: a sentence added to the confirmation once the change is made."""
         async with self.db.unit_of_work() as uow:
             ticket = await self._find(uow, ref)
             owner_before = ticket.owner_user_id
@@ -106,7 +116,8 @@ class TicketOps:
                 # A ticket given to someone else leaves its previous owner's Home too.
                 await self.home.tickets_changed(uow, [ticket], also=[owner_before])
         await self.outbox.run([refresh, *(then or [])])
-        return notice(self._confirmation(ticket, actor))
+        confirmation = self._confirmation(ticket, actor)
+        return notice(confirmation + " " + also if also else confirmation)
 
     async def _find(self, uow: Repositories, ref: TicketRef) -> Ticket:
         ticket = None
@@ -168,9 +179,15 @@ class TicketOps:
         actor: str,
         note: str = "",
         kind: ResolutionKind = ResolutionKind.RESOLVED,
+        *,
+        via: str | None = None,
     ) -> InternalMessage:
         """Close the ticket: clocks stop, ✅ on the customer's message; answered (`kind`
-        resolved) asks the customer for a rating, a duplicate or noise never does."""
+        resolved) asks the customer for a rating, a duplicate or noise never does.
+
+        `via`: closed by the customer (e.g. "kb_answer": the bot's article solved it), who
+        never becomes its owner; the audit says how.
+        """
         then: list[int | None] = []
 
         async def change(uow: Repositories, ticket: Ticket) -> str | None:
@@ -183,18 +200,33 @@ class TicketOps:
             ticket.resolved_by = actor
             ticket.waiting_since = None
             ticket.resolution_note = note[:2000]
-            if ticket.owner_user_id is None:
+            if ticket.owner_user_id is None and via is None:
                 ticket.owner_user_id = actor
             await self.sla.on_resolve(uow, ticket, now)
             closed_as = {} if kind == ResolutionKind.RESOLVED else {"kind": kind.value}
+            if via is not None:
+                closed_as["via"] = via
             await uow.audit.record(
                 ref.team_id, actor, "resolved", now, ticket.id, note=note[:2000], **closed_as
             )
             if self.csat is not None:
                 then.append(await self.csat.on_resolve(uow, ticket, now))
+            if kind == ResolutionKind.NOISE:
+                await uow.triage.add_example(
+                    TriageExample(
+                        team_id=ticket.team_id,
+                        ticket_id=ticket.id,
+                        text=await uow.triage.opening_text(ticket),
+                        is_request=False,
+                        category=None,
+                        labelled_by=actor,
+                        labelled_at=now,
+                    )
+                )
             return None
 
-        return await self._apply(ref, actor, change, then)
+        also = NOISE_SAVED if kind == ResolutionKind.NOISE else ""
+        return await self._apply(ref, actor, change, then, also)
 
     async def reopen(self, ref: TicketRef, actor: str) -> InternalMessage:
         """Open a resolved ticket again; the resolution clock restarts."""
@@ -203,6 +235,8 @@ class TicketOps:
             if ticket.status != TicketStatus.RESOLVED:
                 return f"Ticket #{ticket.number} is not resolved, so there is nothing to reopen."
             now = self.clock.now()
+            if ticket.resolution_kind == ResolutionKind.NOISE:
+                await uow.triage.forget(ticket.team_id, ticket.id)  # a request after all
             ticket.status = TicketStatus.OPEN
             ticket.resolved_at = None
             ticket.resolution_kind = None

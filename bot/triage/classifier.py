@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from bot.triage.examples import Category, LabelledMessage, builtin_examples
 from bot.triage.model import LinearTextModel
-from bot.triage.store import cached_model
+from bot.triage.store import ModelCache
 from bot.triage.text import plain, says_anything
 from bot.triage.training import CHATTER
 
 __all__ = [
     "Category",
     "LabelledMessage",
+    "ModelCache",
     "RequestClassifier",
     "TriageDecision",
     "builtin_examples",
@@ -72,21 +74,31 @@ class RequestClassifier:
 
 
 def train_classifier(
-    extra: Sequence[LabelledMessage] = (), *, cache_dir: Path | None = None
+    extra: Sequence[LabelledMessage] = (),
+    *,
+    cache: ModelCache | None = None,
+    cache_dir: Path | None = None,
 ) -> RequestClassifier:
     """The classifier trained on every repository example plus the team's `extra` examples.
 
     Every row, the held-out split too: `bench.triage` measures the same training on the train
     split alone, and the app's model gains from the held-out phrasings.
 
-    Trained at most once per process for the same data and extras, and kept on disk under
-    `cache_dir` (default: the user's cache directory) so the next process only reads it.
+    Trained at most once per `cache` for the same data and extras, and kept on disk (its
+    directory; without a cache, `cache_dir` or the user's cache directory) so the next process
+    only reads it.
     """
-    return RequestClassifier(cached_model(builtin_examples(), tuple(extra), cache_dir))
+    models = cache or ModelCache(cache_dir)
+    return RequestClassifier(models.model(builtin_examples(), tuple(extra)))
 
 
 async def load_classifier(
-    extra: Sequence[LabelledMessage] = (), *, cache_dir: Path | None = None
+    extra: Sequence[LabelledMessage] = (),
+    *,
+    cache: ModelCache | None = None,
+    cache_dir: Path | None = None,
 ) -> RequestClassifier:
     """`train_classifier` off the event loop (a worker thread): training takes seconds."""
-    return await asyncio.to_thread(train_classifier, tuple(extra), cache_dir=cache_dir)
+    return await asyncio.to_thread(
+        partial(train_classifier, tuple(extra), cache=cache, cache_dir=cache_dir)
+    )

@@ -1,4 +1,4 @@
-"""The trained model, once per process and on disk: starting the app never trains twice.
+"""The trained model, once per cache and on disk: starting the app never trains twice.
 
 On disk the model is JSON and a NumPy archive read with allow_pickle=False, under a directory
 named by a hash of the examples, the training settings and scikit-learn's version; nothing is
@@ -25,10 +25,6 @@ from bot.triage.model import LinearTextModel
 
 log = logging.getLogger(__name__)
 
-# Per-process memory of trained models: the lock makes concurrent first calls (threads from
-# `load_classifier`) wait for one training instead of each doing its own.
-_LOCK = threading.Lock()
-_MEMO: OrderedDict[str, LinearTextModel] = OrderedDict()
 _KEEP_IN_MEMORY = 4
 _KEEP_ON_DISK = 8
 
@@ -50,26 +46,37 @@ def model_key(examples: Sequence[LabelledMessage], extra: Sequence[LabelledMessa
     return digest.hexdigest()[:32]
 
 
-def cached_model(
-    examples: Sequence[LabelledMessage],
-    extra: Sequence[LabelledMessage],
-    cache_dir: Path | None = None,
-) -> LinearTextModel:
-    """The model for these examples: from memory, else from disk, else trained (and saved)."""
-    key = model_key(examples, extra)
-    with _LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-        directory = (cache_dir or default_cache_dir()) / key
-        model = _read(directory)
-        if model is None:
-            model = training.train_model(examples, extra)
-            _write(model, directory)
-        _MEMO[key] = model
-        while len(_MEMO) > _KEEP_IN_MEMORY:
-            _MEMO.popitem(last=False)
-        return model
+class ModelCache:
+    """Trained models in memory (a few) and on disk under `directory`: one training per data.
+
+    The app owns one (so do tests, one per process); the lock makes concurrent first calls
+    (threads from `load_classifier`) wait for one training instead of each doing its own.
+    """
+
+    def __init__(self, directory: Path | None = None, keep_in_memory: int = _KEEP_IN_MEMORY):
+        self.directory = directory or default_cache_dir()
+        self._keep = keep_in_memory
+        self._lock = threading.Lock()
+        self._memo: OrderedDict[str, LinearTextModel] = OrderedDict()
+
+    def model(
+        self, examples: Sequence[LabelledMessage], extra: Sequence[LabelledMessage]
+    ) -> LinearTextModel:
+        """The model for these examples: from memory, else from disk, else trained (and saved)."""
+        key = model_key(examples, extra)
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+            directory = self.directory / key
+            model = _read(directory)
+            if model is None:
+                model = training.train_model(examples, extra)
+                _write(model, directory)
+            self._memo[key] = model
+            while len(self._memo) > self._keep:
+                self._memo.popitem(last=False)
+            return model
 
 
 def _read(directory: Path) -> LinearTextModel | None:

@@ -28,10 +28,14 @@ _WORDISH = re.compile(r"[^\W_]")
 
 def plain(text: str) -> str:
     """The bounded prefix of `text`, lowercased, with mentions and links as plain tokens."""
-    prefix = text[:PREFIX_CHARS]
+    return unmarked(text[:PREFIX_CHARS]).lower()
+
+
+def unmarked(text: str) -> str:
+    """`text` with Slack's mentions and links as plain tokens (case and punctuation kept)."""
     for pattern, replacement in _MARKUP:
-        prefix = pattern.sub(replacement, prefix)
-    return prefix.lower()
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def says_anything(text: str) -> bool:

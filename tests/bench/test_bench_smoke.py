@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench import broadcast, home, ingest, reports, startup, storage, timers, triage
+from bench import broadcast, home, ingest, kb, reports, startup, storage, timers, triage
 from tests.support.databases import HOW_TO_ENABLE, postgres_url
 
 
@@ -185,6 +185,18 @@ def test_triage_smoke_meets_the_quality_targets_on_the_held_out_split():
         assert words in text
     for category in ("question", "bug", "access", "billing", "outage", "feature_request", "other"):
         assert category in text
+
+
+async def test_kb_smoke_indexes_every_article_and_times_the_card_query():
+    report = await kb.run(
+        kb.parser().parse_args(["--articles", "300", "--queries", "40", "--repeat", "1"])
+    )
+    text = kb.render(report)
+    assert report["articles"] == 300
+    assert 0 < report["p50_ms"] <= report["p99_ms"] <= report["max_ms"] < 5000
+    assert report["answered"] > 0.5  # most generated questions find an article
+    assert report["index_s"] > 0 and report["rescan_ms"] > 0
+    assert "target 30 ms" in text and "card queries" in text
 
 
 async def test_startup_smoke_checks_and_serves_each_desk_and_prints_the_extra_cost():

@@ -88,7 +88,7 @@ async def test_malformed_bodies_are_400_never_500(sandbox: Sandbox):
     delivery = await sandbox.emu.deliver_raw(odd, sandbox.emu.sign(odd))
     assert delivery.status == 200
     # And the bot still works afterwards.
-    await open_ticket(sandbox, "still alive?")
+    await open_ticket(sandbox, "Are you still there? our export is still stuck")
 
 
 async def test_health_endpoint(sandbox: Sandbox):
@@ -112,6 +112,6 @@ async def test_unknown_ticket_user_and_channel_get_clear_messages(sandbox: Sandb
 async def test_empty_message_opens_nothing(sandbox: Sandbox):
     await sandbox.emu.post_message(w.CAROL, w.GLOBEX_SHARED, "")
     await sandbox.emu.post_message(w.CAROL, w.GLOBEX_SHARED, "   ")
-    await open_ticket(sandbox, "a real one")
+    await open_ticket(sandbox, "Can you reset the password for our admin account?")
     async with sandbox.desk.db.unit_of_work() as uow:
         assert await uow.tickets.count_open(w.VENDOR) == 1

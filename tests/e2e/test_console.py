@@ -88,7 +88,12 @@ async def answered_and_breached(box: Sandbox) -> None:
     box.clock.advance(timedelta(minutes=5))
     await box.emu.post_message(w.ALICE, w.GLOBEX_SHARED, "Looking at it now", thread_ts=outage)
     await open_ticket(box, "Exports are broken", user=w.DAVE)
-    await open_ticket(box, "Printer question", user=w.IVAN, channel=w.INITECH_SHARED)
+    await open_ticket(
+        box,
+        "Can you help us set up the printer integration?",
+        user=w.IVAN,
+        channel=w.INITECH_SHARED,
+    )
     box.clock.advance(timedelta(hours=2))
     await sweep(box)
     await desk_idle(box)

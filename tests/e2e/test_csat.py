@@ -195,7 +195,7 @@ async def test_duplicates_and_noise_get_no_survey(sandbox: Sandbox, clock):
     box = sandbox
     await open_ticket(box)
     clock.advance(timedelta(minutes=6))
-    await open_ticket(box, "Exports fail again", user=w.DAVE)
+    await open_ticket(box, "Exports keep failing again, can you look?", user=w.DAVE)
     reply = await desk(box, w.ALICE, "close 2 duplicate of #1")
     assert reply == "Ticket #2 (Globex, P3) is closed as a duplicate, owned by <@U0ALICE>."
     assert "closed as noise" in await desk(box, w.ALICE, "noise 1")

@@ -182,4 +182,4 @@ async def test_after_the_fuzz_the_bot_still_works(sandbox: Sandbox):
     body = json.dumps({"type": "event_callback", "event": {"type": "message", "text": []}})
     delivery = await sandbox.emu.deliver_raw(body.encode(), sandbox.emu.sign(body.encode()))
     assert delivery.status == 200
-    await open_ticket(sandbox, "still alive after garbage?")
+    await open_ticket(sandbox, "Are you still there after that garbage? our export is still stuck")

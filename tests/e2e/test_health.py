@@ -4,7 +4,8 @@ again at the next check, nor after a restart, nor by two checks at once — and 
 recovery does a new crossing tell them again. Nothing of it reaches a shared channel.
 
 Customer messages get their sentiment score from the intake's scorer; here the scores are
-written to the store as that scorer would (the health check reads the column, whoever fills it).
+then set in the store, so the figures do not hang on the scorer's lexicon (the health check
+reads the column, whoever fills it).
 Globex (tests/support/world.py) is strategic (P2: first response 1h), owned by Alice, renewing
 on 2027-01-15; Mia is the manager.
 """
@@ -44,11 +45,12 @@ def survey_in(box: Sandbox, thread_ts: str) -> SeenMessage | None:
 
 
 async def scored(box: Sandbox, value: float) -> None:
-    """The scorer's verdict on every customer message not yet scored."""
+    """Every customer message scored `value`, whatever the scorer made of its words: the
+    figures below do not hang on its lexicon."""
     async with box.desk.services.db.unit_of_work() as uow:
         await uow.session.execute(
             update(TicketMessage)
-            .where(TicketMessage.is_internal.is_(False), TicketMessage.sentiment.is_(None))
+            .where(TicketMessage.is_internal.is_(False))
             .values(sentiment=value)
         )
 

@@ -129,7 +129,9 @@ async def test_ticket_during_incident_is_linked_and_noted_on_resolve(sandbox: Sa
     card = [s for s in sandbox.emu.seen_by(w.ALICE, w.GLOBEX_INTERNAL) if "#1 ·" in s.raw_text][0]
     assert "#1 (sev2, investigating): Exports are delayed" in repr(card.blocks)
     # Initech is not affected: its ticket is not linked.
-    await open_ticket(sandbox, "Question about invoices", user=w.IVAN, channel=w.INITECH_SHARED)
+    await open_ticket(
+        sandbox, "Where can I download our invoices?", user=w.IVAN, channel=w.INITECH_SHARED
+    )
     reply = await desk(sandbox, w.ALICE, "incident resolve 1")
     assert "1 linked ticket(s) notified" in reply
     await sandbox.emu.wait_for(

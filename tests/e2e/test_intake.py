@@ -103,8 +103,8 @@ async def test_staff_bots_edits_joins_and_unlinked_channels_never_open_tickets(s
             "ts": "1700000000.000100",
         }
     )
-    ts = await open_ticket(sandbox, "real request")
-    await emu.edit_message(w.CAROL, w.GLOBEX_SHARED, ts, "real request, edited")
+    ts = await open_ticket(sandbox, "Can you check why our webhook stopped firing?")
+    await emu.edit_message(w.CAROL, w.GLOBEX_SHARED, ts, "Why did our webhook stop? (edited)")
     await emu.delete_message(w.CAROL, w.GLOBEX_SHARED, ts)
     await emu.join_channel(w.DAVE, w.GLOBEX_SHARED)
     await emu.post_message(
@@ -113,9 +113,10 @@ async def test_staff_bots_edits_joins_and_unlinked_channels_never_open_tickets(s
         "",
     )
     # A final real request proves the bot is still answering, and numbering stayed at 2.
-    await open_ticket(sandbox, "second real request", user=w.DAVE)
+    await open_ticket(sandbox, "Could you check why the API returns 500 for us?", user=w.DAVE)
     async with sandbox.desk.db.unit_of_work() as uow:
-        assert (await uow.tickets.by_number(w.VENDOR, 2)).summary == "second real request"
+        second = await uow.tickets.by_number(w.VENDOR, 2)
+        assert second.summary == "Could you check why the API returns 500 for us?"
         assert await uow.tickets.by_number(w.VENDOR, 3) is None
         assert await uow.tickets.count_open(w.VENDOR) == 2
 
@@ -135,7 +136,9 @@ async def test_redelivered_event_changes_nothing(sandbox: Sandbox):
 
 async def test_receipts_off_tracks_silently(sandbox: Sandbox):
     emu = sandbox.emu
-    d = await emu.post_message(w.IVAN, w.INITECH_SHARED, "Our sync is not working")
+    d = await emu.post_message(
+        w.IVAN, w.INITECH_SHARED, "Our sync is not working since this morning, can you check?"
+    )
     cards = await emu.wait_for(
         lambda: [s for s in emu.seen_by(w.BOB, w.INITECH_INTERNAL) if s.author_id == w.BOT]
     )
@@ -146,7 +149,9 @@ async def test_receipts_off_tracks_silently(sandbox: Sandbox):
 
 async def test_huge_and_unicode_messages(sandbox: Sandbox):
     emu = sandbox.emu
-    ts = await open_ticket(sandbox, "💥 " + "x" * 40_000)
+    ts = await open_ticket(
+        sandbox, "💥 Our export crashes with this log, please help:\n" + "x" * 40_000
+    )
     card = await emu.wait_for(
         lambda: [s for s in emu.seen_by(w.ALICE, w.GLOBEX_INTERNAL) if s.author_id == w.BOT]
     )

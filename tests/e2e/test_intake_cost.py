@@ -41,7 +41,9 @@ async def test_new_ticket_clocks_equal_what_a_refresh_computes(sandbox: Sandbox,
 
 
 async def test_opening_a_ticket_stays_within_its_statement_budget(sandbox: Sandbox):
-    await open_ticket(sandbox, "Warm-up request", user=w.DAVE)  # first-use lookups happen once
+    await open_ticket(
+        sandbox, "Can you reset the password for our admin account?", user=w.DAVE
+    )  # first-use lookups happen once
     await sandbox.desk.services.inflight.drain(5)
     statements: list[str] = []
     engine = sandbox.desk.db.engine.sync_engine
@@ -63,7 +65,7 @@ async def test_opening_a_ticket_stays_within_its_statement_budget(sandbox: Sandb
 
 
 async def test_a_batch_of_new_tickets_is_written_with_one_statement_per_table(sandbox: Sandbox):
-    await open_ticket(sandbox, "Warm-up request", user=w.DAVE)
+    await open_ticket(sandbox, "Can you reset the password for our admin account?", user=w.DAVE)
     await sandbox.settled()
     emu, inbox = sandbox.emu, sandbox.desk.inbox
     emu.deliverer.after_send = None
@@ -71,7 +73,11 @@ async def test_a_batch_of_new_tickets_is_written_with_one_statement_per_table(sa
     posts = [
         (w.CAROL, w.GLOBEX_SHARED, "Exports are slow"),
         (w.IVAN, w.INITECH_SHARED, "Invoices are missing"),
-        (w.DAVE, w.GLOBEX_SHARED, "SSO loops"),  # Dave's warm-up ticket is open: grouped
+        (
+            w.DAVE,
+            w.GLOBEX_SHARED,
+            "SSO loops back to the login page, can you check?",
+        ),  # Dave's warm-up ticket is open: grouped
     ]
     for user, channel, text in posts:
         assert (await emu.post_message(user, channel, text)).status == 200

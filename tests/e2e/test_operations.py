@@ -35,7 +35,12 @@ async def test_a_ticket_is_counted_once_and_scraped_over_http(sandbox: Sandbox):
     await emu.wait_for(lambda: receipts_seen_by(sandbox, w.CAROL))
     again = await emu.redeliver(delivery, retry_num=1, reason="http_timeout")
     follow_up = await emu.post_message(w.CAROL, w.GLOBEX_SHARED, "It is the CSV export")
-    await open_ticket(sandbox, "Our sync is not working", user=w.IVAN, channel=w.INITECH_SHARED)
+    await open_ticket(
+        sandbox,
+        "Our sync is not working since this morning, can you check?",
+        user=w.IVAN,
+        channel=w.INITECH_SHARED,
+    )
     assert (delivery.status, again.status, follow_up.status) == (200, 200, 200)
     await sandbox.settled()
 

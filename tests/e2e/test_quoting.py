@@ -42,6 +42,9 @@ HOSTILE = (
     "b" * 297 + f"<@{EVIL_USER}>",
     "c" * 497 + "<!everyone>",
 )
+# The same words as requests (the classifier opens no ticket for most of them alone), asked
+# after the hostile part so that each straddles the same cut.
+REQUESTS = tuple(f"{text} (our export fails, can you check?)" for text in HOSTILE)
 # Whatever came from the text and would act if left unescaped.
 ACTIVE = re.compile(
     r"<!(?:channel|here|everyone)|<!subteam|<@"
@@ -103,15 +106,15 @@ async def test_customer_words_ping_no_one_in_cards_alerts_lists_and_escalations(
     async with checked_sandbox(
         config, clock, database_url, channel_interval=0.01, transport=transport
     ) as box:
-        for text in HOSTILE:
+        for text in REQUESTS:
             await open_ticket(box, text)
             clock.advance(timedelta(seconds=2))  # past the grouping window: a ticket each
-        count = len(HOSTILE)
+        count = len(REQUESTS)
         # Receipts (they quote nothing), and the triage cards quoting each request as typed.
         await box.emu.wait_for(lambda: len(bot_seen(box, w.CAROL, "It's ticket")) == count)
         cards = bot_seen(box, w.ALICE, "", w.GLOBEX_INTERNAL)
         assert len(cards) == count
-        for number, text in enumerate(HOSTILE, start=1):
+        for number, text in enumerate(REQUESTS, start=1):
             [card] = [c for c in cards if f"#{number} · Globex" in c.text]
             first_line = typed(text).split("\n")[0][:60]
             assert f"> {first_line}" in shown(box, card), (number, shown(box, card))
@@ -126,12 +129,12 @@ async def test_customer_words_ping_no_one_in_cards_alerts_lists_and_escalations(
         ):
             alerts = bot_seen(box, person, kind, channel)
             assert len(alerts) == count * (2 if channel is None else 1), kind
-            for text in HOSTILE:
+            for text in REQUESTS:
                 words = typed(text).replace("\n", " ")[:40]
                 assert any(f"Last customer message: _{words}" in a.text for a in alerts), words
         # The lists quote each request's first words.
         queue = box.emu.render(await desk(box, w.MIA, "queue"))
-        for number, text in enumerate(HOSTILE, start=1):
+        for number, text in enumerate(REQUESTS, start=1):
             assert f"*#{number}*" in queue and typed(text).replace("\n", " ")[:30] in queue
         for number in (1, 5, 14):
             await desk(box, w.BOB, f"claim {number}")
@@ -235,7 +238,7 @@ async def test_an_account_name_typed_in_link_pings_no_one(sandbox: Sandbox):
     assert typed(name) in box.emu.render(await desk(box, w.ALICE, f"account {name}"))
     await box.emu.join_channel(w.BOT, w.NEW_SHARED)
     await box.emu.join_channel(w.CAROL, w.NEW_SHARED)
-    await open_ticket(box, "First request", user=w.CAROL, channel=w.NEW_SHARED)
+    await open_ticket(box, "Can someone help us set up SSO?", user=w.CAROL, channel=w.NEW_SHARED)
     [card] = bot_seen(box, w.ALICE, "#1 ·", w.RANDOM_INTERNAL)
     assert f"#1 · {typed(name)} (standard) · P3 · Open" in card.text
     assert f"Open tickets of {typed(name)}" in box.emu.render(

@@ -43,7 +43,9 @@ async def _burst_with_a_drop(sandbox: Sandbox) -> None:
 
     async def post(i: int):
         await asyncio.sleep(0.02 * i)
-        return await emu.post_message((w.CAROL, w.DAVE)[i % 2], w.GLOBEX_SHARED, f"Job {i} fails")
+        return await emu.post_message(
+            (w.CAROL, w.DAVE)[i % 2], w.GLOBEX_SHARED, f"Job {i} fails every night, can you check?"
+        )
 
     async def cut() -> int:
         await asyncio.sleep(0.02 * burst / 2)

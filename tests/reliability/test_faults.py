@@ -54,7 +54,9 @@ async def test_burst_under_faults_loses_and_doubles_nothing() -> None:
                 rw.customer(i), rw.shared(i), rw.REQUEST.format(i=i, r=r)
             )
             expected.add((rw.shared(i), request.ts))
-            more = await emu.post_message(rw.customer(i), rw.shared(i), f"Also job {r}b fails.")
+            more = await emu.post_message(
+                rw.customer(i), rw.shared(i), f"Also job {r}b fails, can you check it too?"
+            )
             thanks = await emu.post_message(rw.customer(i), rw.shared(i), "thanks!")
             return [request, more, thanks]
 

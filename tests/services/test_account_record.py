@@ -53,7 +53,7 @@ async def test_the_record_lists_open_tickets_90_days_incidents_and_no_flag(desk:
     desk.clock.advance(timedelta(minutes=5))
     await desk.team_posts("Looking at it now", thread_ts=outage.ts)  # met; Alice owns it
     await desk.customer_posts("Exports are broken", user=world.DAVE)  # #2 P2
-    await desk.customer_posts("Question about invoices", user=world.CAROL)  # joins #1
+    await desk.customer_posts("Where can I download our invoices?", user=world.CAROL)  # joins #1
     desk.clock.advance(timedelta(minutes=6))
     await desk.customer_posts("How do I add a user?", user=world.CAROL)  # #3 P3
     await desk.desk("resolve 3")

@@ -138,7 +138,9 @@ async def test_accounts_that_keep_missing_their_sla_are_at_risk_with_the_reasons
 async def test_low_ratings_flag_an_account_whose_sla_is_met(desk: ServiceDesk):
     for n, score in enumerate((1, 2, 2)):
         user = (world.CAROL, world.DAVE)[n % 2]
-        _r, post = await desk.customer_posts(f"Question number {n + 1}", user=user)
+        _r, post = await desk.customer_posts(
+            f"Can you check why export job {n + 1} failed?", user=user
+        )
         await desk.team_posts("Here is the answer", thread_ts=post.ts)
         await desk.desk(f"resolve {n + 1}")
         [survey] = desk.surveys(post)
@@ -180,7 +182,11 @@ async def test_the_weekly_digest_tells_the_managers_the_weeks_figures_and_who_is
     desk: ServiceDesk,
 ):
     await breached_outages(desk)
-    await desk.customer_posts("Printer question", user=world.IVAN, channel=world.INITECH_SHARED)
+    await desk.customer_posts(
+        "Can you help us set up the printer integration?",
+        user=world.IVAN,
+        channel=world.INITECH_SHARED,
+    )
     desk.clock.set(MONDAY_NINE + timedelta(minutes=2))
 
     assert await desk.services.digests.send_due() == 1

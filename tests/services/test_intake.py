@@ -51,7 +51,7 @@ async def test_triage_rules_set_the_priority(desk: ServiceDesk, text: str, prior
 @pytest.mark.parametrize(
     ("who", "channel", "text", "reason"),
     [
-        ("customer", world.GLOBEX_SHARED, "thanks!", "pleasantry"),
+        ("customer", world.GLOBEX_SHARED, "thanks!", "chatter"),
         ("team", world.GLOBEX_SHARED, "Heads up: maintenance tonight", "staff post"),
         ("customer", world.NEW_SHARED, "Is anyone there? Help needed", "channel not linked"),
     ],

@@ -33,7 +33,11 @@ async def a_few_tickets(desk: ServiceDesk) -> None:
     desk.clock.advance(timedelta(minutes=5))
     await desk.team_posts("Looking at it now", thread_ts=outage.ts)
     await desk.customer_posts("Exports are broken", user=world.DAVE)
-    await desk.customer_posts("Printer question", user=world.IVAN, channel=world.INITECH_SHARED)
+    await desk.customer_posts(
+        "Can you help us set up the printer integration?",
+        user=world.IVAN,
+        channel=world.INITECH_SHARED,
+    )
     await desk.advance(timedelta(hours=2))
 
 

@@ -75,7 +75,7 @@ async def open_owned_tickets(box: Sandbox, owners: list[str]) -> None:
     """One Globex ticket per entry, owned by that person (the box runs on a ManualClock)."""
     clock = box.clock
     for n, owner in enumerate(owners, start=1):
-        await open_ticket(box, f"Export job {n} fails")
+        await open_ticket(box, f"Export job {n} fails every night, can you check?")
         clock.advance(timedelta(minutes=6))  # past the grouping window: the next is a new ticket
         async with box.desk.db.unit_of_work() as uow:
             await uow.session.execute(

@@ -129,6 +129,7 @@ class ServiceDesk:
         try:
             with mock.patch.object(progress, "EVERY_SECONDS", 0.0):
                 await services.installs.start()
+                await services.triage.start()
                 yield desk
                 await desk.settle()
         finally:

@@ -193,3 +193,20 @@ def test_csat_mistakes_are_one_sentence_with_the_line(setting: str, problem: str
     [found] = _error(MINIMAL.replace("  gold:\n", f"  gold:\n    {setting}\n"))
     assert found.startswith("desk.yml:6: ") and problem in found, found
     assert found.count(". ") == 0, found
+
+
+def test_the_frustration_rule_is_off_unless_configured_and_checked() -> None:
+    assert parse_desk_config(MINIMAL).frustration is None
+    text = MINIMAL + "triage:\n  frustration: {below: -0.6, tiers: [gold], raise_to: P2}\n"
+    rule = parse_desk_config(text).frustration
+    assert rule is not None
+    assert (rule.below, rule.tiers, rule.raise_to) == (-0.6, ("gold",), Priority.P2)
+    line = text.count("\n")
+    problems = _error(text.replace("tiers: [gold]", "tiers: [silver]"))
+    assert problems == [
+        f"desk.yml:{line}: triage.frustration.tiers.0: no tier named 'silver' (tiers: gold)"
+    ]
+    problems = _error(text.replace("below: -0.6", "below: -2"))
+    assert any(p.startswith(f"desk.yml:{line}: triage.frustration.below") for p in problems)
+    problems = _error(text.replace("raise_to: P2", "raise_to: P9"))
+    assert any("triage.frustration.raise_to" in p for p in problems), problems

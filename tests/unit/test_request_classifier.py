@@ -4,7 +4,6 @@ the team's labels move the model, and a process trains once for the same data.""
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +14,11 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.triage import classifier as classifier_module
-from bot.triage import store, training
+from bot.triage import training
 from bot.triage.classifier import (
     Category,
     LabelledMessage,
+    ModelCache,
     RequestClassifier,
     builtin_examples,
     load_classifier,
@@ -161,36 +161,33 @@ def test_a_process_trains_once_for_the_same_data(tmp_path: Path, monkeypatch, fe
 
     monkeypatch.setattr(training, "train_model", counting)
     extra = [LabelledMessage("Our standup moved to 9:30, FYI", False, None)]
+    cache = ModelCache(tmp_path)
 
     async def many_starts():
-        return await asyncio.gather(*(load_classifier(extra, cache_dir=tmp_path) for _ in range(4)))
+        return await asyncio.gather(*(load_classifier(extra, cache=cache) for _ in range(4)))
 
-    first = train_classifier(extra, cache_dir=tmp_path)
+    first = train_classifier(extra, cache=cache)
     others = asyncio.run(many_starts())
-    again = train_classifier(list(extra), cache_dir=tmp_path)
+    again = train_classifier(list(extra), cache=cache)
     assert trained == [1]
     text = "Can you check why the dashboard is slow?"
     assert {c.decide(text) for c in [first, *others, again]} == {first.decide(text)}
 
-    # A new process (an empty memory) reads the model from disk instead of training it.
-    monkeypatch.setattr(store, "_MEMO", OrderedDict())
-    from_disk = train_classifier(extra, cache_dir=tmp_path)
+    # A new process (a new cache, its memory empty) reads the model from disk, not training it.
+    from_disk = train_classifier(extra, cache=ModelCache(tmp_path))
     assert trained == [1]
     assert from_disk.decide(text) == first.decide(text)
 
     # Other extras are another model.
-    train_classifier(
-        [*extra, LabelledMessage("lunch is on us today", False, None)], cache_dir=tmp_path
-    )
+    train_classifier([*extra, LabelledMessage("lunch is on us today", False, None)], cache=cache)
     assert trained == [1, 2]
 
 
-def test_a_damaged_disk_cache_is_trained_again(tmp_path: Path, monkeypatch, fewer_examples):
+def test_a_damaged_disk_cache_is_trained_again(tmp_path: Path, fewer_examples):
     extra = [LabelledMessage("Fire drill at 11, back after", False, None)]
     train_classifier(extra, cache_dir=tmp_path)
     (saved,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     (saved / "model.npz").write_bytes(b"not a numpy archive")
-    monkeypatch.setattr(store, "_MEMO", OrderedDict())
     classifier = train_classifier(extra, cache_dir=tmp_path)
     assert classifier.decide("Can you reset my password?").is_request
     assert LinearTextModel.load(saved).heads  # saved again, whole
