@@ -154,8 +154,8 @@ async def run_demo(
             after=timedelta(minutes=1),
         )
         await step(
-            "Carol says thanks (a pleasantry: no new ticket)",
-            emu.post_message(CAROL, SHARED, "thanks!"),
+            "Carol thanks the team and congratulates them (chatter: the classifier opens no ticket)",
+            emu.post_message(CAROL, SHARED, "thanks! and congrats on the new office, great photos"),
             lambda: True,
             after=timedelta(minutes=1),
         )
