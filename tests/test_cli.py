@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import contextlib
 import io
-import logging
 import json
+import logging
 import os
 import signal
 import socket
