@@ -178,6 +178,23 @@ def is_search_index(table: str) -> bool:
     return table == SEARCH_TABLE or table.startswith(f"{SEARCH_TABLE}_")
 
 
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any
+) -> bool:
+    """Alembic's filter for autogenerate (`connectdesk db revision`): leave out the knowledge
+    base's full-text index, which no model maps (the FTS5 tables, or the tsvector column and
+    its GIN index)."""
+    if not reflected or name is None:
+        return True
+    if type_ == "table":
+        return not is_search_index(name)
+    if type_ == "column":
+        return not (name == SEARCH_COLUMN and getattr(obj.table, "name", None) == "kb_articles")
+    if type_ == "index":
+        return name != SEARCH_GIN_INDEX
+    return True
+
+
 def _ignored(change: Any) -> bool:
     # Alembic's own bookkeeping table is not part of the models; nor is the knowledge base's
     # full-text index (an FTS5 table, or a generated tsvector column and its GIN index).

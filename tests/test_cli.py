@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import io
 import json
+import logging
 import os
 import signal
 import socket
@@ -68,8 +69,12 @@ def demo_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo_output(demo_chart: Path) -> str:
     """`connectdesk demo` (paced 50 times faster), run once for the tests that read it."""
     printed = io.StringIO()
+    desk_logs = logging.getLogger("connectdesk")
+    level = desk_logs.level
     with contextlib.redirect_stdout(printed):
         assert main(["demo", "--speed", "50", "--chart", str(demo_chart)]) == 0
+    # The demo quiets the desk's logs while it plays, and only then (tests after it read them).
+    assert desk_logs.level == level
     return printed.getvalue()
 
 

@@ -106,7 +106,18 @@ async def run_demo(
         # Said before the day is played, not after it.
         out(f"connectdesk demo: cannot write the chart to {chart}: {problem}")
         return 1
-    logging.getLogger("connectdesk").setLevel(logging.ERROR)
+    # The demo prints what people saw; the desk's own logs would bury it. Restored after, as
+    # the demo may run inside another program (the tests).
+    logger = logging.getLogger("connectdesk")
+    before = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return await _play(speed, out, chart)
+    finally:
+        logger.setLevel(before)
+
+
+async def _play(speed: float, out: Callable[[str], Any], chart: Path) -> int:
     # matplotlib takes seconds to import on a busy machine: import it while the day plays
     # (mostly waits), not after it.
     drawing = asyncio.create_task(asyncio.to_thread(_import_matplotlib))
@@ -154,8 +165,8 @@ async def run_demo(
             after=timedelta(minutes=1),
         )
         await step(
-            "Carol says thanks (a pleasantry: no new ticket)",
-            emu.post_message(CAROL, SHARED, "thanks!"),
+            "Carol thanks the team and congratulates them (chatter: no ticket opens)",
+            emu.post_message(CAROL, SHARED, "thanks! and congrats on the new office, great photos"),
             lambda: True,
             after=timedelta(minutes=1),
         )

@@ -14,6 +14,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from store.db import make_engine
+from store.migrate import include_object
 from store.models import Base
 from store.types import UtcDateTime
 
@@ -32,6 +33,7 @@ def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         render_item=render_item,
+        include_object=include_object,
         compare_type=True,
         **kwargs,
     )
