@@ -14,26 +14,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import random
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-
-from bench import arguments
+from bench import arguments, databases
 from bench.machine import describe
 from bench.stats import median, percentile, table
 from bot.config.desk import parse_desk_config
 from bot.domain.clock import ManualClock
 from bot.services.knowledge import SEARCH_DEPTH, KnowledgeBase
 from store import migrate
-from store.db import Database, make_engine
+from store.db import Database
 
 TARGET_P99_MS = 30.0
 # Words customers and articles use most (the head of the Zipf curve), then made-up words for the
@@ -91,30 +86,6 @@ def questions(words: Sequence[str], count: int, rng: random.Random) -> list[str]
     return found
 
 
-@contextlib.asynccontextmanager
-async def database(url: str | None, folder: Path) -> AsyncIterator[str]:
-    """A fresh SQLite file, or a schema of our own on the PostgreSQL server of `url`."""
-    if url is None:
-        yield f"sqlite+aiosqlite:///{folder / 'kb.db'}"
-        return
-    schema = f"bench_kb_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            yield (
-                make_url(url)
-                .update_query_dict({"search_path": schema})
-                .render_as_string(hide_password=False)
-            )
-        finally:
-            async with admin.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        await admin.dispose()
-
-
 CONFIG = """\
 team: {managers: [U0MANAGER], escalation_channel: C0ESCALATE}
 tiers:
@@ -136,7 +107,7 @@ async def one_run(args: argparse.Namespace, seed: int) -> dict:
         started = time.perf_counter()
         words = write_articles(folder, args.articles, rng)
         written = time.perf_counter() - started
-        async with database(args.database_url, Path(tmp)) as url:
+        async with databases.database(args.database_url, Path(tmp), "bench_kb") as url:
             await migrate.upgrade(url)
             config = parse_desk_config(CONFIG + f"knowledge_base: {folder}\n", "bench")
             db = Database(url)
