@@ -273,21 +273,10 @@ class CsatService:
         return replace(caller, team_id=survey.team_id), found
 
     async def _is_customer(self, caller: Caller, survey: CsatSurvey) -> bool:
-        """The requester, or a colleague of theirs from the same organisation (never one of
-        our people; unknown counts as no)."""
-        internal = await self.people.is_internal(caller.team_id, caller.user_id, caller.user_team)
-        if internal is not False:
-            return False
-        if caller.user_id == survey.requester_user_id:
-            return True
-        gateway = await self.people.gateways.at(caller.team_id)
-        requester = await gateway.user(survey.requester_user_id)
-        theirs = requester.get("team_id") if requester else None
-        mine = caller.user_team
-        if mine is None:
-            profile = await gateway.user(caller.user_id)
-            mine = profile.get("team_id") if profile else None
-        return theirs is not None and theirs == mine
+        """The requester, or a colleague of theirs (`People.speaks_for`)."""
+        return await self.people.speaks_for(
+            caller.team_id, caller.user_id, caller.user_team, survey.requester_user_id
+        )
 
     async def _thanks_row(self, uow: Repositories, survey: CsatSurvey) -> int | None:
         """Edit the survey into its thanks (from the survey as stored, so a repeat is harmless)."""

@@ -255,18 +255,7 @@ class KbAnswers:
         return replace(caller, team_id=ticket.team_id), answer, ticket
 
     async def _is_customer(self, caller: Caller, ticket: Ticket) -> bool:
-        """The requester, or a colleague from the same organisation (never one of our people;
-        unknown counts as no)."""
-        internal = await self.people.is_internal(caller.team_id, caller.user_id, caller.user_team)
-        if internal is not False:
-            return False
-        if caller.user_id == ticket.requester_user_id:
-            return True
-        gateway = await self.people.gateways.at(caller.team_id)
-        requester = await gateway.user(ticket.requester_user_id)
-        theirs = requester.get("team_id") if requester else None
-        mine = caller.user_team
-        if mine is None:
-            profile = await gateway.user(caller.user_id)
-            mine = profile.get("team_id") if profile else None
-        return theirs is not None and theirs == mine
+        """The requester, or a colleague of theirs (`People.speaks_for`)."""
+        return await self.people.speaks_for(
+            caller.team_id, caller.user_id, caller.user_team, ticket.requester_user_id
+        )

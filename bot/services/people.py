@@ -46,3 +46,21 @@ class People:
             return False
         enterprise = (profile.get("enterprise_user") or {}).get("enterprise_id")
         return profile.get("team_id") in ours or (enterprise is not None and enterprise in ours)
+
+    async def speaks_for(
+        self, team: str, user_id: str, user_team: str | None, requester_user_id: str
+    ) -> bool:
+        """Whether a user may answer for a customer: the requester, or a colleague from the
+        same organisation (never one of our people; unknown counts as no)."""
+        if await self.is_internal(team, user_id, user_team) is not False:
+            return False
+        if user_id == requester_user_id:
+            return True
+        gateway = await self.gateways.at(team)
+        requester = await gateway.user(requester_user_id)
+        theirs = requester.get("team_id") if requester else None
+        mine = user_team
+        if mine is None:
+            profile = await gateway.user(user_id)
+            mine = profile.get("team_id") if profile else None
+        return theirs is not None and theirs == mine
