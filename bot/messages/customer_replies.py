@@ -7,7 +7,12 @@ so whatever the text holds, nobody is pinged and no link is disguised.
 from __future__ import annotations
 
 from bot.messages.base import MAX_SECTION, CustomerMessage, customer_message
-from bot.messages.markup import md, quote
+from bot.messages.markup import Mrkdwn, md, quote
+
+
+def fits_a_reply(text: str) -> bool:
+    """Whether the words fit one reply once escaped (`&`, `<`, `>` take 4–5 characters each)."""
+    return len(Mrkdwn.escape(text.strip())) <= MAX_SECTION
 
 
 def agent_reply(text: str, author: str) -> CustomerMessage:

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from bot.installs.registry import NotInstalled
 from bot.messages.base import InternalMessage
-from bot.messages.customer_replies import agent_reply
+from bot.messages.customer_replies import agent_reply, fits_a_reply
 from bot.messages.drafts import DRAFT_BLOCK, draft_modal, draft_ref
 from bot.messages.internal import notice
 from bot.outbox.kinds import OutboxKind
@@ -73,6 +73,9 @@ class DraftReplies:
         text = text.strip()
         if not text:
             return {DRAFT_BLOCK: "Write the reply first."}
+        if not fits_a_reply(text):
+            # Cut short, the customer would read less than the ticket records as said.
+            return {DRAFT_BLOCK: "This reply is too long for one Slack message; shorten it."}
         try:
             caller = await self._in_our_workspace(caller)
             ours = await self._ours(caller)

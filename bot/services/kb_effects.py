@@ -82,7 +82,7 @@ class KbEffects:
             return Delivered()
         message = customer_kb.bot_answer(ticket.number, auto.id, auto.title, auto.excerpt, auto.url)
         result = await post_once(
-            gateway, entry, uncertain, ticket.channel_id, message, ticket.root_ts
+            gateway, entry, uncertain, ticket.channel_id, message, ticket.thread
         )
         if result.ts is not None:
             await self.knowledge.posted(auto.id, result.ts)
@@ -97,13 +97,13 @@ class KbEffects:
             ticket = await uow.tickets.by_id(answer.ticket_id) if answer is not None else None
         if answer is None or ticket is None:
             return Delivered(error="article or ticket gone", permanent=True)
-        if answer.audience != "customer" or answer.sent_by is None:
+        if answer.sent_by is None or not await self.knowledge.for_customers(answer.slug):
             return Delivered(error="not a customer article an agent sent", permanent=True)
         message = customer_kb.shared_article(
             ticket.number, answer.sent_by, answer.title, answer.excerpt, answer.url
         )
         result = await post_once(
-            gateway, entry, uncertain, ticket.channel_id, message, ticket.root_ts
+            gateway, entry, uncertain, ticket.channel_id, message, ticket.thread
         )
         if result.ts is not None:
             await self.knowledge.posted(answer.id, result.ts)

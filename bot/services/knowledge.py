@@ -171,7 +171,19 @@ class KnowledgeBase:
                 await uow.kb.add_offers(offers)
                 offered = await uow.kb.offered(ticket.id)
         auto = next((a for a in offered if a.auto), None)
-        return auto if auto is not None and auto.message_ts is None else None
+        if auto is None or auto.message_ts is not None:
+            return None
+        # A retry may come after a person answered, or after the article changed: the answer
+        # goes out only while the ticket still waits and the article is still for customers.
+        if self._answers_at(ticket) is None or not await self.for_customers(auto.slug):
+            return None
+        return auto
+
+    async def for_customers(self, slug: str) -> bool:
+        """Whether the article is in the base now, written for customers."""
+        async with self.db.reading() as uow:
+            article = await uow.kb.article(slug)
+        return article is not None and article.audience == Audience.CUSTOMER
 
     def _answers_at(self, ticket: Ticket) -> float | None:
         """The coverage the bot's answer needs on this ticket; None: the bot does not answer
@@ -218,11 +230,14 @@ class KbArticles:
 
     async def top(self, team_id: str, text: str, limit: int) -> list[ArticleHit]:
         """The `limit` best articles for `text` (the base is the desk's, whatever the team)."""
-        matches = await self.knowledge.search(text, max(limit, 1))
+        # Customer articles only: a draft is written to be sent to the customer, and a prompt
+        # is no wall (a customer's message can ask the model to repeat what it was given).
+        matches = await self.knowledge.search(text, max(limit, 1) * 3)
         return [
             ArticleHit(title=m.title, excerpt=m.excerpt, url=m.url or "", audience=m.audience)
-            for m in matches[:limit]
-        ]
+            for m in matches
+            if m.audience == Audience.CUSTOMER
+        ][:limit]
 
 
 def _documents(articles: Sequence[ArticleFile]) -> tuple[dict[str, int], int]:

@@ -19,6 +19,7 @@ from bot.config.desk import DeskConfig
 from bot.domain.clock import ManualClock
 from bot.emulator.queries import SeenMessage
 from bot.sandbox.sandbox import Sandbox
+from bot.services.knowledge import KbArticles
 from store.models import KbAnswer
 from tests.support import world as w
 from tests.support.actions import card_of, open_ticket, sweep
@@ -237,6 +238,68 @@ async def test_a_hostile_question_is_never_echoed_unescaped(kb_box: Sandbox):
     card = card_of(box, 1)
     assert "Scheduled exports failing or stuck" in kb_lines(card)[0]
     assert "<!channel>" not in repr(card.blocks)
+
+
+async def test_an_article_made_internal_after_it_was_offered_is_not_sent(
+    kb_box: Sandbox, tmp_path: Path
+):
+    box = kb_box
+    await open_ticket(box, EXPORTS_QUESTION)
+    await desk_idle(box)
+    exports = (await offers(box))["exports-failing"]
+    assert exports.audience == "customer"
+    # The article is re-labelled internal and indexed again before anyone presses Send.
+    path = tmp_path / "kb" / "exports-failing.md"
+    path.write_text(path.read_text().replace("audience: customer", "audience: internal"))
+    await box.desk.services.knowledge.index()
+    shared_before = len(posts_in_shared(box))
+
+    reply = await press(
+        box, w.ALICE, w.GLOBEX_INTERNAL, card_of(box, 1), "kb_send", str(exports.id)
+    )
+
+    assert "never sent to customers" in reply
+    assert len(posts_in_shared(box)) == shared_before
+    assert (await ticket(box)).first_response_at is None
+
+
+async def test_an_articles_own_markup_is_never_live_for_anyone(kb_box: Sandbox, tmp_path: Path):
+    box = kb_box
+    (tmp_path / "kb" / "hostile.md").write_text(
+        '---\ntitle: "Exports <!channel> failing <@U0MIA>"\ntags: [exports, failing]\n'
+        "audience: customer\nurl: https://help.example.com/x\n---\n"
+        "Scheduled exports failing? <https://evil.example|click here> <!here> to fix.\n",
+        encoding="utf-8",
+    )
+    await box.desk.services.knowledge.index()
+    root = await open_ticket(box, "Our scheduled exports keep failing, exports failing again")
+    await desk_idle(box)
+    card = card_of(box, 1)
+    hostile = (await offers(box)).get("hostile")
+    assert hostile is not None, "the hostile article is among the card's articles"
+    for raw in ("<!channel>", "<!here>", "<@U0MIA>", "<https://evil.example|"):
+        assert raw not in repr(card.blocks) and raw not in card.raw_text
+    await press(box, w.ALICE, w.GLOBEX_INTERNAL, card, "kb_send", str(hostile.id))
+    [shared] = [
+        s
+        for s in from_bot(box, w.CAROL, w.GLOBEX_SHARED)
+        if s.thread_ts == root and "shared an article" in s.raw_text
+    ]
+    assert "&lt;!channel&gt;" in shared.raw_text
+    for raw in ("<!channel>", "<!here>", "<@U0MIA>", "<https://evil.example|"):
+        assert raw not in shared.raw_text and raw not in repr(shared.blocks)
+
+
+async def test_reply_drafts_are_written_from_customer_articles_only(kb_box: Sandbox):
+    # A prompt is no wall: what a model is given, a customer's message can ask it to repeat.
+    articles = KbArticles(kb_box.desk.services.knowledge)
+    everything = await kb_box.desk.services.knowledge.search(EXPORTS_QUESTION)
+    assert any(m.audience == "internal" for m in everything)  # the runbook matches too
+
+    top = await articles.top(w.VENDOR, EXPORTS_QUESTION, 3)
+
+    assert top and top[0].title == "Scheduled exports failing or stuck"
+    assert all(a.audience == "customer" for a in top)
 
 
 def bot_answer(box: Sandbox, root: str) -> SeenMessage:

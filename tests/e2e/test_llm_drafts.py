@@ -229,6 +229,11 @@ async def test_only_the_team_can_send_a_draft_and_an_empty_reply_is_refused(
         sent = await edit_and_send(box, w.ALICE, draft, "   ")
         assert sent["answer"].get("response_action") == "errors"
         assert sent["answer"]["errors"] == {"draft_reply": "Write the reply first."}
+        # A reply that would not fit one message once escaped (each `<` takes four
+        # characters) is refused, not cut short behind the agent's back.
+        sent = await edit_and_send(box, w.ALICE, draft, "<" * 1000)
+        assert sent["answer"].get("response_action") == "errors"
+        assert "too long" in sent["answer"]["errors"]["draft_reply"]
         # A customer who got hold of the button's value is refused privately.
         value = button(draft, "draft_edit")["value"]
         await box.emu.click_button(w.CAROL, w.GLOBEX_SHARED, root, "draft_edit", value)
@@ -240,7 +245,7 @@ async def test_only_the_team_can_send_a_draft_and_an_empty_reply_is_refused(
         await box.emu.click_button(w.ALICE, w.GLOBEX_INTERNAL, draft.ts, "draft_edit", "{}")
         await desk_idle(box)
         assert len(box.emu.views_opened(w.CAROL)) == 0
-        assert len(box.emu.views_opened(w.ALICE)) == 1  # the one she opened herself
+        assert len(box.emu.views_opened(w.ALICE)) == 2  # the two she opened herself
 
         await desk_idle(box)
         assert not [
