@@ -215,7 +215,7 @@ def build_services(
         knowledge=knowledge,
         kb_answers=KbAnswers(db, clock, people, sla, outbox, tickets, home),
         drafts=drafts,
-        draft_replies=DraftReplies(db, people, intake),
+        draft_replies=DraftReplies(db, people, intake, outbox.wall),
         health=HealthWatch(db, config, clock, scores, outbox, home),
     )
 

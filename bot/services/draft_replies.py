@@ -9,10 +9,12 @@ an event, is not counted a second time (intake skips the bot's messages).
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import uuid
 from dataclasses import replace
+from datetime import timedelta
 
+from bot.domain.clock import Clock, SystemClock
 from bot.installs.registry import NotInstalled
 from bot.messages.base import InternalMessage
 from bot.messages.customer_replies import agent_reply, fits_a_reply
@@ -27,16 +29,22 @@ from store.models import Ticket
 
 log = logging.getLogger("connectdesk.drafts")
 
+# How far back a Send looks for the same reply already posted (one look in the thread).
+SAME_REPLY_WITHIN = timedelta(minutes=10)
 GONE = "This draft is no longer available; write the reply in the thread instead."
 
 
 class DraftReplies:
     """The "Edit and send" button and the form it opens."""
 
-    def __init__(self, db: Database, people: People, intake: IntakeService) -> None:
+    def __init__(
+        self, db: Database, people: People, intake: IntakeService, wall: Clock | None = None
+    ) -> None:
+        """`wall`: real time, which Slack's message timestamps follow."""
         self.db = db
         self.people = people
         self.intake = intake
+        self.wall = wall or SystemClock()
 
     async def press(self, caller: Caller, value: str) -> InternalMessage | None:
         """Open the draft in a form for one of our people; else what went wrong, privately."""
@@ -91,7 +99,10 @@ class DraftReplies:
             ticket.channel_id,
             agent_reply(text, await self._name(caller)),
             thread_ts=ticket.thread,
-            key={"reply": f"t{ticket.id}:{uuid.uuid4().hex[:12]}"},
+            # The same words from the same agent on the same ticket are one reply: a Send
+            # pressed again after a slow answer finds the first post instead of a second.
+            key={"reply": _reply_key(ticket.id, caller.user_id, text)},
+            landed_since=self.wall.now().timestamp() - SAME_REPLY_WITHIN.total_seconds(),
         )
         if not posted.ok or posted.ts is None:
             log.warning("reply to #%d not posted: %s", ticket.number, posted.error)
@@ -141,3 +152,9 @@ class DraftReplies:
             return bool(await self.people.is_internal(caller.team_id, caller.user_id))
         except NotInstalled:
             return False
+
+
+def _reply_key(ticket_id: int, user_id: str, text: str) -> str:
+    """One reply's key: the ticket, the agent and a digest of the words."""
+    digest = hashlib.sha256(f"{user_id}\n{text}".encode()).hexdigest()[:16]
+    return f"t{ticket_id}:{digest}"

@@ -139,6 +139,14 @@ async def test_a_draft_shows_on_the_card_and_edit_and_send_answers_the_customer(
         assert shown and "answered" in repr(shown[0].blocks)
         # The bot's post came back as an event: it is not a second reply.
         assert len(llm.requests) == 1
+        # Send pressed again with the same words (its first answer was slow, say): the reply
+        # already in the thread is found, not posted twice.
+        await edit_and_send(box, w.ALICE, draft, DRAFT + " Let me know if that works.")
+        assert [
+            s.text
+            for s in box.emu.seen_by(w.CAROL, w.GLOBEX_SHARED, root)
+            if s.author_id == w.BOT and "rotate" in s.text
+        ] == [DRAFT + " Let me know if that works."]
 
 
 async def test_without_an_llm_section_nothing_is_sent_anywhere(llm: FakeLlm, sandbox: Sandbox):
