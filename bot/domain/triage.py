@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,82 +30,6 @@ def classify_priority(text: str, rules: Sequence[TriageRule], default: Priority)
         if any(_words(keyword) in haystack for keyword in rule.keywords if keyword.strip())
     ]
     return min(matched, key=lambda p: p.value) if matched else default
-
-
-_PLEASANTRIES = {
-    "thanks",
-    "thank you",
-    "thank you so much",
-    "thanks a lot",
-    "many thanks",
-    "thx",
-    "ty",
-    "tysm",
-    "ok",
-    "okay",
-    "k",
-    "kk",
-    "ok thanks",
-    "okay thanks",
-    "ok thank you",
-    "great",
-    "great thanks",
-    "perfect",
-    "perfect thanks",
-    "awesome",
-    "awesome thanks",
-    "cool",
-    "cool thanks",
-    "got it",
-    "got it thanks",
-    "sounds good",
-    "will do",
-    "cheers",
-    "nice",
-    "much appreciated",
-    "appreciated",
-    "thanks so much",
-    "noted",
-    "sure",
-    "yes thanks",
-    "all good",
-    "thanks team",
-    "thanks all",
-    "thank you all",
-    "thank you team",
-    "np",
-    "no problem",
-    "no worries",
-    "great thank you",
-    "brilliant",
-    "lovely",
-    "super",
-}
-
-# Slack shortcodes such as :+1: or :pray: and the mention markup carry no request.
-_MARKUP = re.compile(r":[a-z0-9_+\-']+:|<[@#!][^>]*>")
-
-
-def is_pleasantry(text: str) -> bool:
-    """True when `text` is only thanks, an acknowledgement and emoji, never a request."""
-    stripped = _MARKUP.sub(" ", text.casefold())
-    letters = "".join(
-        ch if (ch.isalnum() or ch.isspace() or ch == "'") else " "
-        for ch in stripped
-        if unicodedata.category(ch)[0] not in {"S"}  # drop emoji and symbols
-    )
-    phrase = " ".join(letters.replace("'", "").split())
-    if not phrase:
-        # Only emoji or punctuation: a reaction-like post, not a request.
-        return bool(text.strip())
-    phrase = re.sub(r"\b(so much|very much|again|guys|folks|everyone|!)\b", "", phrase)
-    phrase = " ".join(phrase.split())
-    return phrase in _PLEASANTRIES
-
-
-def is_request(text: str) -> bool:
-    """True when a customer's post asks for something: not empty, not only thanks or emoji."""
-    return bool(text.strip()) and not is_pleasantry(text)
 
 
 @dataclass(frozen=True)

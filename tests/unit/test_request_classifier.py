@@ -256,3 +256,37 @@ def test_the_labelled_set_is_big_varied_and_split():
     assert not {m.text for m in train} & {m.text for m in test}
     with pytest.raises(ValueError):
         builtin_examples("validation")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks!",
+        "Thank you so much!!",
+        "ok 👍",
+        "ok",
+        "👍",
+        "🙏🙏",
+        "cheers",
+        "Got it, thanks",
+        "thx :pray:",
+        "great, thank you",
+        "<@U0ALICE> thanks!",
+    ],
+)
+def test_pleasantries_are_chatter(classifier: RequestClassifier, text: str) -> None:
+    assert not classifier.decide(text).is_request
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks, but it is still broken",
+        "ok so how do I reset my password?",
+        "help",
+        "Our API is down",
+        "thanks for the fix; one more question about billing",
+    ],
+)
+def test_requests_after_thanks_are_requests(classifier: RequestClassifier, text: str) -> None:
+    assert classifier.decide(text).is_request

@@ -1,10 +1,10 @@
-"""Triage keywords and pleasantry detection."""
+"""Triage keywords."""
 
 import pytest
 
 from bot.domain.ladder import StepTime
 from bot.domain.tickets import Priority, parse_ticket_ref
-from bot.domain.triage import TriageRule, classify_priority, is_pleasantry
+from bot.domain.triage import TriageRule, classify_priority
 
 RULES = (
     TriageRule(Priority.P1, ("outage", "down", "not working")),
@@ -26,41 +26,6 @@ RULES = (
 )
 def test_classify(text: str, expected: Priority) -> None:
     assert classify_priority(text, RULES, Priority.P3) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "thanks!",
-        "Thank you so much!!",
-        "ok 👍",
-        "ok",
-        "👍",
-        "🙏🙏",
-        "cheers",
-        "Got it, thanks",
-        "thx :pray:",
-        "great, thank you",
-        "<@U0ALICE> thanks!",
-    ],
-)
-def test_pleasantries(text: str) -> None:
-    assert is_pleasantry(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "thanks, but it is still broken",
-        "ok so how do I reset my password?",
-        "help",
-        "Our API is down",
-        "thanks for the fix; one more question about billing",
-        "",
-    ],
-)
-def test_requests_are_not_pleasantries(text: str) -> None:
-    assert not is_pleasantry(text)
 
 
 @pytest.mark.parametrize(("text", "n"), [("42", 42), ("#42", 42), (" #7 ", 7)])
