@@ -24,7 +24,10 @@ from store.models import KbAnswer
 from tests.support import world as w
 from tests.support.actions import card_of, open_ticket, sweep
 from tests.support.sandboxes import checked_sandbox
+from tests.support.transports import BOTH_TRANSPORTS
 from tests.support.waits import desk_idle, eventually
+
+pytestmark = BOTH_TRANSPORTS
 
 ARTICLES = {
     "exports-failing": (
@@ -85,19 +88,22 @@ def kb_config(folder: Path, auto_answer: bool = False) -> DeskConfig:
 
 
 @pytest.fixture
-async def kb_box(tmp_path: Path, clock: ManualClock, database_url: str) -> AsyncIterator[Sandbox]:
+async def kb_box(
+    tmp_path: Path, clock: ManualClock, database_url: str, transport: str
+) -> AsyncIterator[Sandbox]:
     """The bot with a knowledge base; no bot answers."""
-    async with checked_sandbox(kb_config(write_kb(tmp_path / "kb")), clock, database_url) as box:
+    config = kb_config(write_kb(tmp_path / "kb"))
+    async with checked_sandbox(config, clock, database_url, transport=transport) as box:
         yield box
 
 
 @pytest.fixture
 async def answering(
-    tmp_path: Path, clock: ManualClock, database_url: str
+    tmp_path: Path, clock: ManualClock, database_url: str, transport: str
 ) -> AsyncIterator[Sandbox]:
     """The bot with a knowledge base, Globex's tier answering from it."""
     config = kb_config(write_kb(tmp_path / "kb"), auto_answer=True)
-    async with checked_sandbox(config, clock, database_url) as box:
+    async with checked_sandbox(config, clock, database_url, transport=transport) as box:
         yield box
 
 
@@ -391,7 +397,11 @@ async def run_cli(*argv: str) -> int:
 
 
 async def test_check_names_a_broken_article_and_the_rest_are_indexed_and_searched(
-    monkeypatch, tmp_path: Path, database_url: str, capsys
+    transport: str,  # the command line: the same over either transport
+    monkeypatch,
+    tmp_path: Path,
+    database_url: str,
+    capsys,
 ):
     config = tmp_path / "desk.yml"
     config.write_text(w.DESK_YML)  # no knowledge_base: the kb/ folder beside it is the default

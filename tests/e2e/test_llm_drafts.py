@@ -23,7 +23,10 @@ from tests.support import world as w
 from tests.support.actions import open_ticket
 from tests.support.fake_llm import FakeLlm
 from tests.support.sandboxes import checked_sandbox
+from tests.support.transports import BOTH_TRANSPORTS
 from tests.support.waits import desk_idle, eventually
+
+pytestmark = BOTH_TRANSPORTS
 
 QUESTION = "How do I rotate the API key for our staging workspace?"
 DRAFT = "Hi! You can rotate it under Settings > API keys: press Rotate, then update your apps."
@@ -88,9 +91,11 @@ async def edit_and_send(box: Sandbox, user: str, draft: SeenMessage, text: str |
 
 
 async def test_a_draft_shows_on_the_card_and_edit_and_send_answers_the_customer(
-    llm: FakeLlm, clock, database_url: str
+    llm: FakeLlm, clock, database_url: str, transport: str
 ):
-    async with checked_sandbox(w.desk_config(llm_yml(llm)), clock, database_url) as box:
+    async with checked_sandbox(
+        w.desk_config(llm_yml(llm)), clock, database_url, transport=transport
+    ) as box:
         root = await open_ticket(box, QUESTION)
         [draft] = await eventually(lambda: drafts_seen(box, w.ALICE), within=10)
         await desk_idle(box)
@@ -162,12 +167,17 @@ async def test_without_an_llm_section_nothing_is_sent_anywhere(llm: FakeLlm, san
 
 @pytest.mark.parametrize("mode", ["hang", "error"])
 async def test_an_endpoint_that_hangs_or_fails_means_no_draft_and_no_delay(
-    llm: FakeLlm, clock, database_url: str, mode: str, caplog: pytest.LogCaptureFixture
+    llm: FakeLlm,
+    clock,
+    database_url: str,
+    transport: str,
+    mode: str,
+    caplog: pytest.LogCaptureFixture,
 ):
     llm.mode = mode
     caplog.set_level(logging.WARNING, "connectdesk.llm")
     config = w.desk_config(llm_yml(llm, timeout=1.5))
-    async with checked_sandbox(config, clock, database_url) as box:
+    async with checked_sandbox(config, clock, database_url, transport=transport) as box:
         root = await open_ticket(box, QUESTION)
         # The receipt and the card are out while the model is still being asked (a hang).
         receipt = await eventually(
@@ -196,11 +206,13 @@ async def test_an_endpoint_that_hangs_or_fails_means_no_draft_and_no_delay(
 
 
 async def test_mentions_from_the_customer_or_the_model_ping_no_one(
-    llm: FakeLlm, clock, database_url: str
+    llm: FakeLlm, clock, database_url: str, transport: str
 ):
     llm.reply = "Hi <!channel>! Asking <@U0MIA> & the team: <https://evil.example|click here>."
     hostile = "<!channel> <@U0MIA> how do I rotate our API key?"
-    async with checked_sandbox(w.desk_config(llm_yml(llm)), clock, database_url) as box:
+    async with checked_sandbox(
+        w.desk_config(llm_yml(llm)), clock, database_url, transport=transport
+    ) as box:
         root = await open_ticket(box, hostile)
         [draft] = await eventually(lambda: drafts_seen(box, w.ALICE), within=10)
         await desk_idle(box)
@@ -226,9 +238,11 @@ async def test_mentions_from_the_customer_or_the_model_ping_no_one(
 
 
 async def test_only_the_team_can_send_a_draft_and_an_empty_reply_is_refused(
-    llm: FakeLlm, clock, database_url: str
+    llm: FakeLlm, clock, database_url: str, transport: str
 ):
-    async with checked_sandbox(w.desk_config(llm_yml(llm)), clock, database_url) as box:
+    async with checked_sandbox(
+        w.desk_config(llm_yml(llm)), clock, database_url, transport=transport
+    ) as box:
         root = await open_ticket(box, QUESTION)
         [draft] = await eventually(lambda: drafts_seen(box, w.ALICE), within=10)
         await desk_idle(box)

@@ -17,6 +17,9 @@ from store.models import Ticket, TicketMessage, TriageExample
 from tests.support import world as w
 from tests.support.actions import card_of, declare, desk, open_ticket
 from tests.support.sandboxes import checked_sandbox
+from tests.support.transports import BOTH_TRANSPORTS
+
+pytestmark = BOTH_TRANSPORTS
 
 CHATTER = (
     "Sure thing, will check tomorrow",
@@ -196,7 +199,7 @@ def classifier() -> RequestClassifier:
 
 
 async def test_the_app_loads_the_saved_examples_when_it_starts(
-    clock: ManualClock, database_url: str, classifier: RequestClassifier
+    clock: ManualClock, database_url: str, transport: str, classifier: RequestClassifier
 ):
     loaded: list[tuple[LabelledMessage, ...]] = []
 
@@ -204,7 +207,9 @@ async def test_the_app_loads_the_saved_examples_when_it_starts(
         loaded.append(tuple(extra))
         return classifier  # training with the extras is the unit tests' business
 
-    async with checked_sandbox(w.desk_config(), clock, database_url, classifiers=recording) as box:
+    async with checked_sandbox(
+        w.desk_config(), clock, database_url, classifiers=recording, transport=transport
+    ) as box:
         assert loaded == [()]
         await open_ticket(box, "The Q4 numbers are in the shared folder for anyone interested")
         await desk(box, w.ALICE, "noise 1")
@@ -220,9 +225,13 @@ async def test_the_app_loads_the_saved_examples_when_it_starts(
 
 
 @pytest.fixture
-async def frustration(clock: ManualClock, database_url: str) -> AsyncIterator[Sandbox]:
+async def frustration(
+    clock: ManualClock, database_url: str, transport: str
+) -> AsyncIterator[Sandbox]:
     """The test world with `triage.frustration` on for the strategic tier (Globex)."""
-    async with checked_sandbox(w.desk_config(FRUSTRATION_YML), clock, database_url) as box:
+    async with checked_sandbox(
+        w.desk_config(FRUSTRATION_YML), clock, database_url, transport=transport
+    ) as box:
         yield box
 
 
