@@ -15,7 +15,8 @@ from bot.emulator import Channel, Team, User
 from bot.emulator.workspace import Install
 from bot.installs.cipher import TokenCipher, TokenKeyError
 from bot.sandbox.sandbox import Sandbox
-from store.models import SlaClock, Ticket, slack_bots, slack_installations
+from bot.services.tickets import NOISE_SAVED
+from store.models import SlaClock, Ticket, TriageExample, slack_bots, slack_installations
 from tests.support import world as w
 from tests.support.sandboxes import checked_sandbox
 from tests.support.scrape import get_json, scrape
@@ -133,6 +134,26 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
     assert not refused
     # The first workspace's people still work as before.
     assert "owned by" in await desk(box, w.ALICE, w.GLOBEX_INTERNAL, "claim 1")
+
+
+@BOTH_TRANSPORTS
+async def test_each_workspace_keeps_chatter_out_and_its_noise_examples_to_itself(two: Sandbox):
+    box, emu = two, two.emu
+    # Chatter in the second workspace's shared channel opens nothing there either.
+    chat = await emu.post_message(w.HANK, w.HOOLI_SHARED, "Congratulations on the new office!")
+    hooli = await ask(box, w.HANK, w.HOOLI_SHARED, "The Q4 numbers are in the shared folder")
+    await box.settled()
+    assert not bot_replies(box, w.HOOLI_SHARED, chat.ts)
+    assert not emu.reactions(w.HOOLI_SHARED, chat.ts)
+    assert bot_replies(box, w.HOOLI_SHARED, hooli)  # unsure: a ticket (and `/desk noise`)
+    # Sam calls the false one noise: the example is his workspace's, not the first one's.
+    reply = await desk(box, w.SAM, w.HOOLI_INTERNAL, "noise 1")
+    assert "closed as noise" in reply and NOISE_SAVED in reply
+    async with box.desk.db.reading() as uow:
+        saved = (await uow.session.execute(select(TriageExample.team_id, TriageExample.text))).all()
+    assert saved == [(w.SECOND, "The Q4 numbers are in the shared folder")]
+    # The first workspace's ticket numbers and queue know nothing of it.
+    assert "Nothing open" in await desk(box, w.ALICE, w.GLOBEX_INTERNAL, "queue")
 
 
 async def test_tokens_are_encrypted_at_rest_and_a_key_rotation_keeps_them(clock, database_url: str):
