@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
 from bot.jobs.lanes import UNRANKED, Rank
 from bot.slack.calls import CallCounter, Count, method_of
+from bot.slack.lean_client import LeanWebClient
 from bot.slack.pacing import ChannelPacer, WindowBudget
 
 log = logging.getLogger("connectdesk.gateway")
@@ -161,7 +162,8 @@ def make_client(
     *,
     count_calls: Count | None = None,
 ) -> AsyncWebClient:
-    """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections.
+    """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections;
+    with a session set, its plain calls take a leaner path (bot/slack/lean_client.py).
 
     `count_calls(method, outcome)` hears of every request, retries included (bot/slack/calls).
     """
@@ -179,7 +181,7 @@ def make_client(
         kwargs["headers"] = {REPLICA_HEADER: replica}
     if base_url:
         kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-    return AsyncWebClient(**kwargs)
+    return LeanWebClient(**kwargs)
 
 
 async def check_token(token: str | None, base_url: str | None, *, within: float) -> None:
