@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SCANNED = ("bot", "handlers", "store", "schedules")
 ALLOWED = ("bot/slack/", "bot/outbox/", "bot/emulator/", "bot/sandbox/")
 # Making a client of one's own is the first step of calling Slack past the gateway.
-CLIENT_CLASSES = frozenset({"AsyncWebClient", "WebClient", "AsyncBaseClient", "BaseClient"})
+CLIENT_CLASSES = frozenset(
+    {"AsyncWebClient", "WebClient", "AsyncBaseClient", "BaseClient", "LeanWebClient"}
+)
 
 
 def web_api_methods() -> frozenset[str]:
@@ -93,6 +95,7 @@ def test_no_module_outside_the_transport_and_the_outbox_calls_the_web_api():
         "await client.api_call('chat.postMessage', json={'channel': 'C1'})",
         "client = AsyncWebClient(token='xoxb')",
         "client = slack_sdk.web.async_client.AsyncWebClient(token='xoxb')",
+        "client = LeanWebClient(token='xoxb')",
     ],
 )
 def test_the_check_finds_a_planted_web_api_call(planted: str):

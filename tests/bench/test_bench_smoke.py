@@ -6,7 +6,18 @@ import math
 
 import pytest
 
-from bench import broadcast, home, ingest, kb, reports, startup, storage, timers, triage
+from bench import (
+    broadcast,
+    home,
+    ingest,
+    kb,
+    reports,
+    startup,
+    storage,
+    timers,
+    triage,
+    web_client,
+)
 from tests.support.databases import HOW_TO_ENABLE, postgres_url
 
 
@@ -207,3 +218,17 @@ async def test_startup_smoke_checks_and_serves_each_desk_and_prints_the_extra_co
         assert 0 < row["check_s"] < 120 and 0 < row["serve_s"] < 120 and row["parse_s"] > 0
     text = startup.render(report)
     assert "40 accounts: check " in text and "over the example file" in text
+
+
+async def test_web_client_smoke_times_each_client_and_counts_every_call():
+    report = await web_client.run(calls=30, repeat=2, warmup=5)
+    figures = report["figures"]
+    assert set(figures) == set(web_client.CLIENTS)
+    for row in figures.values():
+        assert 0 < row["cpu_us"] < 1e6 and 0 < row["wall_us"] < 1e6
+    assert 0 < report["lean_to_sdk"] < 10
+    # Every call of both clients went through their retry handlers (the counter is one), and
+    # succeeded: 2 rounds of 5 + 30 each.
+    assert report["counted"] == {"chat.postMessage ok": 2 * 2 * (30 + 5)}
+    text = web_client.render(report)
+    assert "cores" in text and "lean / slack_sdk CPU per call:" in text
