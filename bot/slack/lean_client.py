@@ -7,6 +7,10 @@ those are done once per method, token and headers; what reaches the wire, the re
 the client's retry handlers, the answer and the errors stay exactly slack_sdk's (issue 21).
 Files, byte data, custom headers or auth, deprecated methods and a client without an open
 session take slack_sdk's own path.
+
+Two differences, both on purpose: `client.timeout` bounds each request (slack_sdk leaves a
+shared session's own timeout, 5 minutes for aiohttp's default, in force), and the debug lines
+are short and only written when someone listens.
 """
 
 from __future__ import annotations
@@ -117,7 +121,7 @@ class LeanWebClient(AsyncWebClient):
         return dict(built)  # a retry handler or a paging response may change its own copy
 
     def _timeout(self) -> aiohttp.ClientTimeout:
-        """The client's timeout for one request (slack_sdk leaves a session's own in force)."""
+        """The client's timeout for one request."""
         timeout = self._timeouts.get(self.timeout)
         if timeout is None:
             timeout = self._timeouts[self.timeout] = aiohttp.ClientTimeout(total=self.timeout)
@@ -171,6 +175,8 @@ class LeanWebClient(AsyncWebClient):
             try:
                 async with session.request(http_verb, api_url, timeout=timeout, **req_args) as res:
                     data, retry_response = await _read(res)
+                    if self._logger.isEnabledFor(logging.DEBUG):
+                        self._logger.debug("Received a response - status: %s", res.status)
                     await self._ask_handlers(state, retry_request, retry_response, None)
                     if not state.next_attempt_requested:
                         return {"data": data, "headers": res.headers, "status_code": res.status}
