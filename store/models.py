@@ -174,6 +174,13 @@ class Ticket(Base):
         """Where receipts, surveys and notes about the ticket are posted (a thread's ts)."""
         return self.thread_ts or self.root_ts
 
+    @property
+    def root_ref(self) -> list[str]:
+        """Where the customer's message is, for a link to it: channel, ts (and the thread's ts
+        when it is a reply in an incident notice's thread)."""
+        ref = [self.channel_id, self.root_ts]
+        return [*ref, self.thread_ts] if self.thread_ts else ref
+
 
 class TicketMessage(Base):
     """One message in a ticket's conversation: who said it (internal or not) and when."""

@@ -18,6 +18,11 @@ class Team:
     name: str
     enterprise_id: str | None = None
 
+    @property
+    def url(self) -> str:
+        """The workspace's address (auth.test's `url`; its messages' links start with it)."""
+        return f"https://{self.id.lower()}.slack.test/"
+
 
 @dataclass(frozen=True)
 class User:

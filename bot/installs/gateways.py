@@ -62,6 +62,7 @@ class Gateways:
                 bot_user_id=install.bot_user_id,
                 bot_id=install.bot_id,
                 enterprise_id=install.enterprise_id,
+                url=None if install.is_enterprise_install else install.url,
             ),
         )
         self._gateways[key] = (install, gateway)

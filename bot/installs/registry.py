@@ -48,6 +48,9 @@ class Install:
     bot_user_id: str
     bot_id: str | None = None
     expires_at: datetime | None = None
+    # The workspace's address (auth.test's `url`), for building links to its messages;
+    # None when not known yet (an OAuth install: its gateway asks auth.test once).
+    url: str | None = None
 
     @property
     def our_ids(self) -> frozenset[str]:
@@ -104,6 +107,7 @@ class TokenInstall:
                 bot_token=self.client.token or "",
                 bot_user_id=auth["user_id"],
                 bot_id=auth.get("bot_id"),
+                url=auth.get("url"),
             )
         return self._install
 

@@ -310,7 +310,7 @@ class CsatService:
             "owner": ticket.owner_user_id,
             "comment": answer.comment,
             "comment_only": comment_only,
-            "root": [ticket.channel_id, ticket.root_ts],
+            "root": ticket.root_ref,
         }
         rows = []
         for target in dict.fromkeys(targets):

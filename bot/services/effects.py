@@ -271,7 +271,7 @@ class DeskEffects:
             )
             self._asked_at[entry.id] = ticket.root_ts
         else:
-            permalink = await gateway.permalink(ticket.channel_id, ticket.root_ts)
+            permalink = await gateway.permalink(ticket.channel_id, ticket.root_ts, ticket.thread_ts)
             card = await self.presenter.card(ticket, permalink)
             result = await self._post_once(
                 gateway,
@@ -408,7 +408,7 @@ class DeskEffects:
         is_dm = is_user(target)
         opened, permalink = await asyncio.gather(
             gateway.open_dm(target) if is_dm else _none(),
-            gateway.permalink(*root) if len(root) == 2 else _none(),
+            gateway.permalink(*root) if len(root) >= 2 else _none(),
         )
         channel = target
         if is_dm:
@@ -416,7 +416,7 @@ class DeskEffects:
                 return Delivered(error="conversations.open failed")
             channel = opened
         context = context_from_json(p["context"])
-        if len(root) == 2:
+        if len(root) >= 2:
             context = replace(context, permalink=permalink)
         if p.get("style") == "manual":
             message = manual_escalation(context, p.get("actor") or "", p.get("reason") or "")
@@ -476,7 +476,7 @@ class DeskEffects:
         root = p.get("root") or []
         opened, permalink = await asyncio.gather(
             gateway.open_dm(target) if is_user(target) else _none(),
-            gateway.permalink(*root) if len(root) == 2 else _none(),
+            gateway.permalink(*root) if len(root) >= 2 else _none(),
         )
         channel = target
         if is_user(target):

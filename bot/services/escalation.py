@@ -45,7 +45,7 @@ class Alert:
     context: AlertContext
     notify: tuple[str, ...]
     internal_channel: str
-    root: tuple[str, str]  # channel, ts of the customer's message (for the permalink)
+    root: tuple[str, ...]  # where the customer's message is (Ticket.root_ref), for its link
 
 
 class EscalationService:
@@ -224,7 +224,7 @@ class EscalationService:
             context,
             tuple(notify),
             account.internal_channel_id,
-            (ticket.channel_id, ticket.root_ts),
+            tuple(ticket.root_ref),
         )
 
     def _rows(

@@ -219,7 +219,7 @@ class KbAnswers:
                 "account": ticket.account.name,
                 "people": people,
                 "title": answer.title,
-                "root": [ticket.channel_id, ticket.root_ts],
+                "root": ticket.root_ref,
             },
         )
         refresh = await record_refresh(self.outbox, uow, ticket, receipt=False)

@@ -130,7 +130,7 @@ class KbEffects:
     ) -> Delivered:
         p: dict[str, Any] = entry.payload
         root = p.get("root") or []
-        permalink = await gateway.permalink(*root) if len(root) == 2 else None
+        permalink = await gateway.permalink(*root) if len(root) >= 2 else None
         message = handoff_ping(
             int(p["number"]),
             str(p["account"]),

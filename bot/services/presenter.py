@@ -106,7 +106,7 @@ class TicketPresenter:
         ok = True
         gateway = await self.gateways.at(ticket.team_id)
         if ticket.card_ts and ticket.card_channel_id:
-            permalink = await gateway.permalink(ticket.channel_id, ticket.root_ts)
+            permalink = await gateway.permalink(ticket.channel_id, ticket.root_ts, ticket.thread_ts)
             try:
                 card = await self.card(ticket, permalink)
                 ok = (await gateway.update(ticket.card_channel_id, ticket.card_ts, card)).ok

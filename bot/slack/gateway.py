@@ -27,7 +27,8 @@ from bot.messages.base import (
     OutboundMessage,
 )
 from bot.slack.channels import is_direct_message, is_user
-from bot.slack.transport import Delivered, FileUpload, Transport, api_failure
+from bot.slack.links import message_link
+from bot.slack.transport import CALL_ERRORS, Delivered, FileUpload, Transport, api_failure
 
 log = logging.getLogger("connectdesk.gateway")
 
@@ -58,6 +59,9 @@ class Identity:
     bot_user_id: str
     bot_id: str | None
     enterprise_id: str | None = None
+    # The workspace's address (auth.test's `url`): links to its messages are built from it.
+    # None for an org-wide install (its messages live in many workspaces) or when not known.
+    url: str | None = None
 
 
 class SharedChannels:
@@ -122,6 +126,8 @@ class SlackGateway:
         self._users: dict[str, dict[str, Any] | None] = {}
         self._dms: dict[str, str] = {}
         self._permalinks: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._link_base: str | None = identity.url if identity is not None else None
+        self._link_base_asked = self._link_base is not None
 
     @property
     def client(self) -> AsyncWebClient:
@@ -139,8 +145,25 @@ class SlackGateway:
                 bot_user_id=auth["user_id"],
                 bot_id=auth.get("bot_id"),
                 enterprise_id=enterprise,
+                url=None if org_wide else auth.get("url"),
             )
+            if not self._link_base_asked:
+                self._link_base, self._link_base_asked = self._identity.url, True
         return self._identity
+
+    async def _workspace_url(self) -> str | None:
+        """The workspace's address for links (auth.test, asked once); None: ask Slack per link."""
+        if not self._link_base_asked:
+            try:
+                auth = await self.client.auth_test()
+            except CALL_ERRORS as exc:  # asked again for the next link
+                log.info("auth.test failed (%r): this message link is asked of Slack", exc)
+                return None
+            self._link_base_asked = True
+            url = auth.get("url")
+            if isinstance(url, str) and url and not auth.get("is_enterprise_install"):
+                self._link_base = url
+        return self._link_base
 
     async def _guard(self, channel: str, message: OutboundMessage) -> None:
         if isinstance(message, CustomerMessage):
@@ -338,8 +361,15 @@ class SlackGateway:
             log.info("conversations.info %s failed: %s", channel, api_failure(exc))
             return None
 
-    async def permalink(self, channel: str, ts: str) -> str | None:
-        """A link to a message, or None (remembered: a message's link never changes)."""
+    async def permalink(self, channel: str, ts: str, thread_ts: str | None = None) -> str | None:
+        """A link to a message (`thread_ts`: the thread it is a reply in), or None.
+
+        Built from the workspace's address like chat.getPermalink's answer, without a call;
+        asked of Slack (and remembered: a link never changes) where the address is not known.
+        """
+        base = await self._workspace_url()
+        if base is not None:
+            return message_link(base, channel, ts, thread_ts)
         key = (channel, ts)
         if (known := self._permalinks.get(key)) is not None:
             self._permalinks.move_to_end(key)

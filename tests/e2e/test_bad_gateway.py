@@ -57,10 +57,10 @@ async def test_html_502s_from_a_proxy_double_nothing_and_crash_nothing(clock, da
         )
         numbers = sorted(int(c.raw_text.split("#", 1)[1].split(" ", 1)[0]) for c in cards)
         assert numbers == sorted(t.number for t in tickets)
-    # The proxy answered posts and reads alike, before and after the work.
+    # The proxy answered posts, before and after the work (reads the desk makes rarely now
+    # that links are built: tests/emulator/test_faults.py gives them the proxy's page).
     hit = {c.method for c in box.emu.calls if c.status == 502}
-    reads = {"chat.getPermalink", "conversations.info", "conversations.history"}
-    assert "chat.postMessage" in hit and hit & reads, hit
+    assert "chat.postMessage" in hit, hit
     assert faults.counts[BAD_GATEWAY] >= 10
     # Said in a line each, with what the proxy sent; nothing logged as a crash.
     ours = [r for r in caplog.records if r.name.startswith("connectdesk")]

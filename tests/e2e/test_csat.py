@@ -115,7 +115,9 @@ async def test_a_low_rating_is_thanked_in_place_and_alerts_only_the_team(sandbox
     # Alice (the owner) by DM and in Globex's internal channel; Bob and Mia in the channel.
     alice = csat_alerts(box, w.ALICE)
     assert sorted(s.kind for s in alice) == ["dm", "message"]
-    link = f"https://slack.test/archives/{w.GLOBEX_SHARED}/p{survey.thread_ts.replace('.', '')}"
+    # The vendor's own workspace address, as chat.getPermalink would answer it.
+    ts = survey.thread_ts.replace(".", "")
+    link = f"https://t0vendor.slack.test/archives/{w.GLOBEX_SHARED}/p{ts}"
     for alert in alice:
         assert alert.text.startswith(":disappointed: *Low CSAT: 1/5*")
         assert "#1 · Globex" in alert.text and "Rated by @carol" in alert.text

@@ -128,6 +128,13 @@ async def test_a_request_under_an_incident_notice_opens_a_linked_ticket_in_its_t
     card = card_of(sandbox, 1)
     assert "Linked to incident #1 (sev2, investigating): Exports are delayed" in shown(card)
     assert "Outage · Frustrated" in shown(card)
+    # Its link opens Dave's reply in the notice's thread: the address chat.getPermalink gives.
+    expected = (
+        f"https://t0vendor.slack.test/archives/{w.GLOBEX_SHARED}/p{question.ts.replace('.', '')}"
+        f"?thread_ts={notice}&amp;cid={w.GLOBEX_SHARED}"  # mrkdwn's `&`, which Slack reads as &
+    )
+    assert f"<{expected}|open thread>" in str(card.blocks)
+    assert emu.calls_to("chat.getPermalink") == []  # built, not asked for each card
     status = await desk(sandbox, w.MIA, "incident status 1")
     assert "Linked tickets: #1" in status
     # Bob answers in the notice's thread: the first response of Dave's ticket.

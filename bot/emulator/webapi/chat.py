@@ -113,10 +113,11 @@ class Chat:
         """`chat.getPermalink`: a message's link."""
         channel = reachable(self.ws, need(params, "channel"), caller)
         ts = need(params, "message_ts")
-        if self.ws.find(channel.id, ts) is None:
+        message = self.ws.find(channel.id, ts)
+        if message is None:
             raise ApiError("message_not_found")
-        return {
-            "ok": True,
-            "channel": channel.id,
-            "permalink": f"https://slack.test/archives/{channel.id}/p{ts.replace('.', '')}",
-        }
+        # As Slack: the caller's workspace address; a reply names its thread and channel.
+        link = f"{caller.team.url}archives/{channel.id}/p{ts.replace('.', '')}"
+        if message.thread_ts and message.thread_ts != ts:
+            link += f"?thread_ts={message.thread_ts}&cid={channel.id}"
+        return {"ok": True, "channel": channel.id, "permalink": link}

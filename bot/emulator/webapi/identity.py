@@ -23,7 +23,7 @@ class Identity:
         team = caller.team
         answer = {
             "ok": True,
-            "url": f"https://{team.id.lower()}.slack.test/",
+            "url": team.url,
             "team": team.name,
             "user": self.ws.users[caller.bot_user_id].name,
             "team_id": team.id,
