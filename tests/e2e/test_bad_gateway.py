@@ -36,7 +36,7 @@ async def test_html_502s_from_a_proxy_double_nothing_and_crash_nothing(clock, da
     config = w.desk_config(w.DESK_YML + LIFTED)
     async with checked_sandbox(config, clock, database_url, **options) as box:
         roots = []
-        for round_ in range(3):
+        for round_ in range(5):
             for user, channel in REQUESTS:
                 delivery = await box.emu.post_message(user, channel, f"Export {round_} fails")
                 assert delivery.status == 200
@@ -61,7 +61,7 @@ async def test_html_502s_from_a_proxy_double_nothing_and_crash_nothing(clock, da
     # that links are built: tests/emulator/test_faults.py gives them the proxy's page).
     hit = {c.method for c in box.emu.calls if c.status == 502}
     assert "chat.postMessage" in hit, hit
-    assert faults.counts[BAD_GATEWAY] >= 10
+    assert faults.counts[BAD_GATEWAY] >= 8  # about 3 calls a ticket, a quarter answered 502
     # Said in a line each, with what the proxy sent; nothing logged as a crash.
     ours = [r for r in caplog.records if r.name.startswith("connectdesk")]
     crashes = [r for r in ours if r.exc_info or r.levelno >= logging.ERROR]
