@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from bot.broadcast.content import message_of, notice_of
@@ -27,7 +28,7 @@ from bot.jobs.batching import GroupWrite
 from bot.jobs.engine import Backoff
 from bot.slack.transport import Delivered
 from store.db import Database
-from store.models import IncidentDelivery
+from store.models import Incident, IncidentDelivery, IncidentPost
 
 log = logging.getLogger("connectdesk.broadcast")
 
@@ -191,16 +192,25 @@ class Broadcaster:
                     for d in await uow.incidents.deliveries(incident_id)
                     if d.state in (PostState.PENDING, PostState.SENDING)
                 ]
+                # Read once for the pass, not per channel: every row of it posts the same
+                # words; the version they show is recorded, and later edits catch up.
+                incident = await uow.incidents.by_id(incident_id)
+                posts = await uow.incidents.posts(incident_id)
             if not rows:
                 return
             seq = min(r.seq for r in rows)
             batch = [r for r in rows if r.seq == seq]
-            await _each([row.id for row in batch], self._deliver)
+            await _each(
+                [row.id for row in batch],
+                partial(self._deliver, incident=incident, posts=posts),
+            )
 
-    async def _deliver(self, delivery_id: int) -> None:
+    async def _deliver(
+        self, delivery_id: int, incident: Incident | None, posts: dict[int, IncidentPost]
+    ) -> None:
         async with self._slots:
             for attempt in range(1, BACKOFF.max_attempts + 1):
-                if await self._attempt(delivery_id):
+                if await self._attempt(delivery_id, incident, posts):
                     return
                 await asyncio.sleep(BACKOFF.delay(attempt))
             await self._fail(delivery_id, None)
@@ -213,16 +223,18 @@ class Broadcaster:
                 await uow.incidents.dead_letter(row.id, error or row.error or "gave up")
         self.progress.changed(row.incident_id if row else 0)
 
-    async def _attempt(self, delivery_id: int) -> bool:
-        """One try at one row; True when the row is settled (sent or failed for good)."""
+    async def _attempt(
+        self, delivery_id: int, incident: Incident | None, posts: dict[int, IncidentPost]
+    ) -> bool:
+        """One try at one row of `incident` (as read for this pass, with its `posts`); True
+        when the row is settled (sent or failed for good)."""
         # Reads only: on SQLite they need not queue for the write lock behind other rows'
         # settles (a wait that would hold this row's budget slot).
         async with self.db.reading() as uow:
             row = await uow.incidents.delivery(delivery_id)
             if row is None or row.state in (PostState.SENT, PostState.FAILED):
                 return True
-            incident = await uow.incidents.by_id(row.incident_id)
-            post = (await uow.incidents.posts(row.incident_id))[row.post_id]
+            post = posts.get(row.post_id)
             thread_ts = None
             if row.seq > 0:
                 notice = await uow.incidents.notice(row.incident_id, row.channel_id)
@@ -232,7 +244,7 @@ class Broadcaster:
             uncertain = row.state == PostState.SENDING
             claimed = row.claimed_at
             channel = row.channel_id
-        if incident is None:
+        if incident is None or post is None:
             return True
         if row.seq > 0 and not thread_ts:
             await self._fail(delivery_id, "the notice never reached this channel")
