@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.incidents import IncidentStatus, PostState
+from bot.domain.incidents import IncidentStatus, PostState, PostTally
 from store import jobs
 from store.jobs import JobTable
 from store.models import Incident, IncidentDelivery, IncidentPost, Ticket
@@ -99,6 +99,20 @@ class IncidentRepository:
             select(IncidentPost).where(IncidentPost.incident_id == incident_id)
         )
         return {p.id: p for p in result.scalars()}
+
+    async def delivery_counts(self, incident_id: int) -> list[PostTally]:
+        """How each post's deliveries stand (rows per state), counted by the database."""
+        d, p = IncidentDelivery, IncidentPost
+        result = await self.session.execute(
+            select(d.seq, p.kind, d.state, func.count())
+            .join(p, p.id == d.post_id)
+            .where(d.incident_id == incident_id)
+            .group_by(d.seq, p.kind, d.state)
+        )
+        found: dict[tuple[int, str], dict[str, int]] = {}
+        for seq, kind, state, count in result.all():
+            found.setdefault((seq, kind), {})[state] = count
+        return [PostTally(seq, kind, states) for (seq, kind), states in sorted(found.items())]
 
     async def deliveries(self, incident_id: int) -> Sequence[IncidentDelivery]:
         """Every delivery of an incident, in post order then channel."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -101,3 +102,12 @@ def parse_audience(text: str) -> Audience:
         else:
             names.append(part)
     return Audience(tiers=tuple(tiers), names=tuple(names))
+
+
+@dataclass(frozen=True)
+class PostTally:
+    """Where one post's deliveries stand: its place in the order, its kind, rows per state."""
+
+    seq: int
+    kind: str
+    states: Mapping[str, int]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.incidents import IncidentStatus, PostKind, PostState
+from bot.domain.incidents import IncidentStatus, PostKind, PostState, PostTally
 from bot.messages.base import MAX_TEXT, InternalMessage
 from bot.messages.internal import when
 from bot.messages.markup import Mrkdwn, channel, clip, md, mention
@@ -33,6 +33,15 @@ class DeliveryRow:
     error: str | None
 
 
+def tallies(rows: Sequence[DeliveryRow]) -> list[PostTally]:
+    """The rows counted per post, in post order."""
+    return [
+        PostTally(seq, of_post[0].kind, Counter(r.state for r in of_post))
+        for seq in sorted({r.seq for r in rows})
+        if (of_post := [r for r in rows if r.seq == seq])
+    ]
+
+
 @dataclass(frozen=True)
 class IncidentView:
     """An incident as staff see it."""
@@ -51,30 +60,29 @@ def _header(view: IncidentView) -> Mrkdwn:
     return md("Incident #{} · {} · {} · {}", view.number, view.severity, view.status, view.title)
 
 
-def _post_counts(rows: Sequence[DeliveryRow]) -> list[str]:
+def _post_counts(posts: Sequence[PostTally]) -> list[str]:
     lines = []
-    for seq in sorted({r.seq for r in rows}):
-        of_post = [r for r in rows if r.seq == seq]
-        states = Counter(r.state for r in of_post)
-        label = POST_LABELS.get(of_post[0].kind, of_post[0].kind)
-        if seq:
-            label = f"{label} {seq}" if of_post[0].kind == PostKind.UPDATE else label
-        waiting = states[PostState.PENDING] + states[PostState.SENDING]
+    for post in sorted(posts, key=lambda p: p.seq):
+        states = post.states
+        label = POST_LABELS.get(post.kind, post.kind)
+        if post.seq:
+            label = f"{label} {post.seq}" if post.kind == PostKind.UPDATE else label
+        waiting = states.get(PostState.PENDING, 0) + states.get(PostState.SENDING, 0)
         tail = f", {waiting} to go" if waiting else ""
         lines.append(
-            f"{label}: posted {states[PostState.SENT]}/{len(of_post)},"
-            f" {states[PostState.FAILED]} failed{tail}"
+            f"{label}: posted {states.get(PostState.SENT, 0)}/{sum(states.values())},"
+            f" {states.get(PostState.FAILED, 0)} failed{tail}"
         )
     return lines
 
 
-def progress(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage:
+def progress(view: IncidentView, posts: Sequence[PostTally]) -> InternalMessage:
     """The declarer's progress message, updated in place as the broadcast goes."""
     lines: list[str] = [
         md(":satellite_antenna: *{}*", _header(view)),
-        *(md("• {}", line) for line in _post_counts(rows)),
+        *(md("• {}", line) for line in _post_counts(posts)),
     ]
-    if not rows:
+    if not posts:
         lines.append("• no affected shared channels")
     return InternalMessage(text=clip(Mrkdwn("\n").join(lines), MAX_TEXT))
 
@@ -90,7 +98,7 @@ def status(view: IncidentView, rows: Sequence[DeliveryRow]) -> InternalMessage:
             mention(view.declared_by),
             due if view.status != IncidentStatus.RESOLVED else "",
         ),
-        *(md("• {}", line) for line in _post_counts(rows)),
+        *(md("• {}", line) for line in _post_counts(tallies(rows))),
     ]
     if view.linked_tickets:
         lines.append("Linked tickets: " + ", ".join(f"#{n}" for n in view.linked_tickets))
