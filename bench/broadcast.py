@@ -13,12 +13,13 @@ import argparse
 import asyncio
 import contextlib
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench import arguments, procs, world
-from bench.machine import describe
+from bench import arguments, procs, slow_cpu, world
+from bench.machine import cpu_seconds, describe
 from bench.stats import median, table
 from bot.emulator import Emulator
 from bot.sandbox.sandbox import BOT_TOKEN, SIGNING_SECRET
@@ -39,6 +40,8 @@ class Run:
     twice: int
     missing: int
     rejected: int
+    # The bot's CPU (user + system) from the declaration to the last notice, per post made.
+    cpu_ms_per_post: float = math.nan
 
 
 def bound(posts: int, per_window: int, window: float) -> float:
@@ -55,8 +58,9 @@ def _notices(emu: Emulator, channels: set[str]) -> dict[str, int]:
     return counts
 
 
-async def one_run(channels: int, per_second: int, within: float) -> Run:
-    """Declare an incident for every account and wait for its notices."""
+async def one_run(channels: int, per_second: int, within: float, slower: float = 1) -> Run:
+    """Declare an incident for every account and wait for its notices (`slower`: the bot
+    capped at 1/`slower` of a core, as this process is by `run`)."""
     sizes = world.Sizes(accounts=channels, posts_per_second=per_second, edits_per_second=1000)
     emu = Emulator(world.workspace(sizes), signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
     emu.limits.set(
@@ -72,6 +76,8 @@ async def one_run(channels: int, per_second: int, within: float) -> Run:
             url = f"sqlite+aiosqlite:///{tmp / 'desk.db'}"
             async with procs.connectdesk(world.desk_yaml(sizes), emu.api_url, url, tmp) as bot:
                 emu.app_url = bot.events_url
+                slow_cpu.slower(bot.pid, slower, "bot")
+                cpu_before = cpu_seconds(bot.pid)
                 started = time.time()
                 await emu.slash_command(
                     world.MANAGER,
@@ -82,6 +88,7 @@ async def one_run(channels: int, per_second: int, within: float) -> Run:
                     await emu.wait_for(
                         lambda: all(_notices(emu, shared).values()), within=within, interval=0.2
                     )
+                cpu_used = cpu_seconds(bot.pid) - cpu_before
                 await asyncio.sleep(1.0)  # a duplicate would show up by now
     finally:
         await emu.stop()
@@ -107,6 +114,7 @@ async def one_run(channels: int, per_second: int, within: float) -> Run:
         sum(1 for n in counts.values() if n > 1),
         sum(1 for n in counts.values() if n == 0),
         emu.rate_limited_calls("chat.postMessage"),
+        1000 * cpu_used / len(made) if made else math.nan,
     )
 
 
@@ -123,6 +131,7 @@ def summarise(runs: list[Run]) -> dict:
         "doubled": sum(r.twice for r in runs),
         "once": median([r.once for r in runs]),
         "rejected": median([r.rejected for r in runs]),
+        "cpu_ms_per_post": median([r.cpu_ms_per_post for r in runs]),
         "runs": len(runs),
     }
 
@@ -135,6 +144,15 @@ def render(report: dict) -> str:
     return "\n".join(
         [
             f"machine: {r['machine']}",
+            *(
+                [
+                    f"simulated slower machine: the bot and the emulator each capped at 1/"
+                    f"{r['slower']:g} of a core (cgroup CPU quota); a CPU-bound loop ran "
+                    f"{r['slowdown']:.2f}x slower"
+                ]
+                if r.get("slower", 1) > 1
+                else []
+            ),
             f"limits: chat.postMessage 1/s per channel, {r['per_second']}/s workspace-wide "
             f"(emulator and the bot's pacing budget); medians of {r['runs']} run(s)",
             table(
@@ -148,6 +166,7 @@ def render(report: dict) -> str:
                     "once",
                     "lost",
                     "doubled",
+                    "bot cpu ms/post",
                 ],
                 [
                     [
@@ -160,6 +179,7 @@ def render(report: dict) -> str:
                         r["once"],
                         r["missing"],
                         r["doubled"],
+                        r["cpu_ms_per_post"],
                     ]
                 ],
             ),
@@ -171,11 +191,23 @@ def render(report: dict) -> str:
     )
 
 
-async def run(channels: int, per_second: int, repeat: int, within: float) -> dict:
-    """Every run in turn; the summary."""
+async def run(
+    channels: int, per_second: int, repeat: int, within: float, slower: float = 1
+) -> dict:
+    """Every run in turn; the summary (`slower` > 1: on a simulated slower machine)."""
     machine = describe()
-    runs = [await one_run(channels, per_second, within) for _ in range(repeat)]
-    return {**summarise(runs), "machine": machine, "per_second": per_second}
+    slowdown = 1.0
+    if slower > 1:
+        slowdown = slow_cpu.measured_factor(slower)
+        slow_cpu.slower(os.getpid(), slower, "emulator")
+    runs = [await one_run(channels, per_second, within, slower) for _ in range(repeat)]
+    return {
+        **summarise(runs),
+        "machine": machine,
+        "per_second": per_second,
+        "slower": slower,
+        "slowdown": slowdown,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
@@ -189,8 +221,15 @@ def main(argv: Sequence[str] | None = None) -> dict:
     )
     parser.add_argument("--repeat", type=arguments.positive_int, default=3, help="runs (medians)")
     parser.add_argument("--within", type=arguments.seconds, default=300, help="give up after (s)")
+    parser.add_argument(
+        "--slower",
+        type=float,
+        default=1,
+        help="simulate cores N times slower: the bot and the emulator each capped at 1/N of a "
+        "core by a cgroup CPU quota (needs a writable /sys/fs/cgroup)",
+    )
     args = parser.parse_args(argv)
-    report = asyncio.run(run(args.channels, args.per_second, args.repeat, args.within))
+    report = asyncio.run(run(args.channels, args.per_second, args.repeat, args.within, args.slower))
     print(render(report))
     return report
 

@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -35,6 +36,8 @@ log = logging.getLogger("connectdesk.broadcast")
 LEASE = timedelta(seconds=30)  # default; CONNECTDESK_BROADCAST_LEASE sets it per deployment
 BACKOFF = Backoff(delays=(1.0, 2.0, 4.0, 8.0), max_attempts=5)
 CONCURRENCY = 64
+# Seconds a look or a settle waits for other rows' to share its read or write.
+LINGER = 0.05
 RESUME_EVERY_SECONDS = 10.0
 
 Item = TypeVar("Item")
@@ -64,8 +67,13 @@ class Broadcaster:
         self._drivers: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
         self._slots = asyncio.Semaphore(CONCURRENCY)
+        # Posts go out one by one at the budget's pace: a row's look before its post and its
+        # outcome after wait a moment for others, so a write or read serves several rows.
+        self._looks: GroupWrite[int, _Look | None] = GroupWrite(self._look_batch, LINGER)
         self._marks: GroupWrite[int, bool] = GroupWrite(self._mark_batch)
-        self._settles: GroupWrite[tuple[int, Delivered, int], bool] = GroupWrite(self._settle_batch)
+        self._settles: GroupWrite[tuple[int, Delivered, int], bool] = GroupWrite(
+            self._settle_batch, LINGER
+        )
         self._watch: asyncio.Task[None] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -228,22 +236,16 @@ class Broadcaster:
     ) -> bool:
         """One try at one row of `incident` (as read for this pass, with its `posts`); True
         when the row is settled (sent or failed for good)."""
-        # Reads only: on SQLite they need not queue for the write lock behind other rows'
-        # settles (a wait that would hold this row's budget slot).
-        async with self.db.reading() as uow:
-            row = await uow.incidents.delivery(delivery_id)
-            if row is None or row.state in (PostState.SENT, PostState.FAILED):
-                return True
-            post = posts.get(row.post_id)
-            thread_ts = None
-            if row.seq > 0:
-                notice = await uow.incidents.notice(row.incident_id, row.channel_id)
-                thread_ts = (
-                    notice.ts if notice is not None and notice.state != PostState.FAILED else None
-                )
-            uncertain = row.state == PostState.SENDING
-            claimed = row.claimed_at
-            channel = row.channel_id
+        row = await self._looks.submit(delivery_id)
+        if row is None:
+            return True
+        post = posts.get(row.post_id)
+        thread_ts, uncertain, claimed, channel = (
+            row.thread_ts,
+            row.state == PostState.SENDING,
+            row.claimed_at,
+            row.channel_id,
+        )
         if incident is None or post is None:
             return True
         if row.seq > 0 and not thread_ts:
@@ -291,6 +293,32 @@ class Broadcaster:
     async def _settle(self, delivery_id: int, result: Delivered, version: int) -> bool:
         """Record what a post did; True when the row is settled (written with others')."""
         return await self._settles.submit((delivery_id, result, version))
+
+    async def _look_batch(self, delivery_ids: list[int]) -> list[_Look | None]:
+        """Each row as it stands now (None: settled or gone), with its notice's thread."""
+        # Reads only: on SQLite they need not queue for the write lock behind other rows'
+        # settles (a wait that would hold these rows' budget slots).
+        async with self.db.reading() as uow:
+            rows = await uow.incidents.deliveries_by_id(delivery_ids)
+            notices: dict[int, dict[str, IncidentDelivery]] = {}
+            for row in rows.values():
+                if row.seq > 0 and row.incident_id not in notices:
+                    notices[row.incident_id] = await uow.incidents.notices(row.incident_id)
+        looks: list[_Look | None] = []
+        for delivery_id in delivery_ids:
+            found = rows.get(delivery_id)
+            if found is None or found.state in (PostState.SENT, PostState.FAILED):
+                looks.append(None)
+                continue
+            row = found
+            notice = notices.get(row.incident_id, {}).get(row.channel_id)
+            thread_ts = (
+                notice.ts if notice is not None and notice.state != PostState.FAILED else None
+            )
+            looks.append(
+                _Look(row.post_id, row.seq, row.channel_id, row.state, row.claimed_at, thread_ts)
+            )
+        return looks
 
     async def _mark_batch(self, delivery_ids: list[int]) -> list[bool]:
         # The job engine's claim: `sending`, one more attempt, a lease of the row's own.
@@ -355,6 +383,19 @@ class Broadcaster:
             len(stale),
             time.monotonic() - started,
         )
+
+
+@dataclass(frozen=True)
+class _Look:
+    """A delivery row as it stood just before its try: what the try needs of it."""
+
+    post_id: int
+    seq: int
+    channel_id: str
+    state: str
+    claimed_at: datetime | None
+    # The channel's notice's ts, for an update or closing reply (None: not posted there).
+    thread_ts: str | None
 
 
 async def _each(items: Sequence[Item], work: Callable[[Item], Awaitable[None]]) -> None:

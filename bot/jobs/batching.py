@@ -21,8 +21,13 @@ class GroupWrite(Generic[Item, Result]):
     gets the exception (nothing of it is taken as written).
     """
 
-    def __init__(self, write: Callable[[list[Item]], Awaitable[Sequence[Result]]]) -> None:
+    def __init__(
+        self, write: Callable[[list[Item]], Awaitable[Sequence[Result]]], linger: float = 0.0
+    ) -> None:
+        """`linger`: seconds a write waits after the first item, for others to join it (items
+        that come one at a time, paced, then share a write instead of one each)."""
         self._write = write
+        self._linger = linger
         self._queued: list[tuple[Item, asyncio.Future[Result]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -40,6 +45,8 @@ class GroupWrite(Generic[Item, Result]):
             await asyncio.gather(self._writer, return_exceptions=True)
 
     async def _drain(self) -> None:
+        if self._linger > 0:
+            await asyncio.sleep(self._linger)
         while self._queued:
             batch, self._queued = self._queued, []
             try:

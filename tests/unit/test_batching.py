@@ -47,3 +47,24 @@ async def test_a_write_returning_the_wrong_number_of_results_is_not_silently_mat
     group: GroupWrite[int, int] = GroupWrite(write)
     with pytest.raises(ValueError):
         await asyncio.gather(group.submit(1), group.submit(2))
+
+
+async def test_with_a_linger_callers_arriving_one_by_one_share_a_write():
+    writes: list[list[int]] = []
+
+    async def write(items: list[int]) -> list[int]:
+        writes.append(items)
+        return items
+
+    async def paced(group: GroupWrite[int, int]) -> list[int]:
+        async def one(i: int) -> int:
+            await asyncio.sleep(0.01 * i)  # one every 10 ms, as a paced broadcast posts
+            return await group.submit(i)
+
+        return await asyncio.gather(*(one(i) for i in range(4)))
+
+    assert await paced(GroupWrite(write)) == [0, 1, 2, 3]
+    assert len(writes) == 4  # without a linger, each its own write
+    writes.clear()
+    assert await paced(GroupWrite(write, linger=0.2)) == [0, 1, 2, 3]
+    assert writes == [[0, 1, 2, 3]]
