@@ -38,7 +38,6 @@ BACKOFF = Backoff(delays=(1.0, 2.0, 4.0, 8.0), max_attempts=5)
 CONCURRENCY = 64
 # Seconds a look or a settle waits for other rows' to share its read or write.
 LINGER = 0.05
-MARK_LINGER = 0.02
 RESUME_EVERY_SECONDS = 10.0
 
 Item = TypeVar("Item")
@@ -71,8 +70,9 @@ class Broadcaster:
         # Posts go out one by one at the budget's pace: a row's look before its post and its
         # outcome after wait a moment for others, so a write or read serves several rows.
         self._looks: GroupWrite[int, _Look | None] = GroupWrite(self._look_batch, LINGER)
-        # Marks hold up the post itself: they wait less.
-        self._marks: GroupWrite[int, bool] = GroupWrite(self._mark_batch, MARK_LINGER)
+        # No linger for marks: a mark holds up its post, and every window's posts would start
+        # that much later (the budget counts each post from its answer), window after window.
+        self._marks: GroupWrite[int, bool] = GroupWrite(self._mark_batch)
         self._settles: GroupWrite[tuple[int, Delivered, int], bool] = GroupWrite(
             self._settle_batch, LINGER
         )
