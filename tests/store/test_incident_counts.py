@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-
-import pytest
 
 from bot.broadcast.progress import delivery_rows
 from bot.domain.incidents import PostKind, PostState
 from bot.messages.incident_internal import tallies
-from store import migrate
 from store.db import Database
 from store.models import Incident, IncidentDelivery, IncidentPost
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    """A migrated database (SQLite file, or a PostgreSQL schema when configured)."""
-    await migrate.upgrade(database_url)
-    database = Database(database_url)
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def test_delivery_counts_agree_with_the_rows_in_every_state(db: Database):

@@ -4,7 +4,6 @@ dead letters with their reason, release, and retention in batches."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import func, insert, select
 from bot.domain.clock import ManualClock
 from bot.jobs.engine import Backoff
 from bot.jobs.retention import Retention
-from store import inbox_store, jobs, migrate
+from store import inbox_store, jobs
 from store.db import Database
 from store.inbox_store import JOBS as INBOX
 from store.models import UNCERTAIN_RESULT, InboxEvent, OutboxEntry, ProcessedEvent
@@ -21,17 +20,6 @@ from store.outbox_repository import JOBS as OUTBOX
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=10)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    """A migrated database (SQLite file, or a PostgreSQL schema when configured)."""
-    await migrate.upgrade(database_url)
-    database = Database(database_url)
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def _events(db: Database, *event_ids: str) -> None:
