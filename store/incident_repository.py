@@ -149,16 +149,6 @@ class IncidentRepository:
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return {d.id: d for d in (await self.session.scalars(stmt))}
 
-    async def notice(self, incident_id: int, channel_id: str) -> IncidentDelivery | None:
-        """One channel's notice delivery (its ts is the thread for the incident's updates)."""
-        return await self.session.scalar(
-            select(IncidentDelivery).where(
-                IncidentDelivery.incident_id == incident_id,
-                IncidentDelivery.seq == 0,
-                IncidentDelivery.channel_id == channel_id,
-            )
-        )
-
     async def notice_at(self, team_id: str, channel_id: str, ts: str) -> Incident | None:
         """The incident whose notice was posted at `ts` in a channel (a reply's thread), if any."""
         return await self.session.scalar(
