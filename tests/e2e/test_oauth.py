@@ -82,6 +82,16 @@ async def test_two_workspaces_stay_apart_and_an_uninstall_stops_only_its_own(two
         )
 
     await emu.wait_for(cards_seen)
+    # Each card links its customer's message at its own workspace's address (auth.test's url,
+    # asked once per install), as chat.getPermalink would answer it there.
+    for who, internal, shared, ts, team in (
+        (w.ALICE, w.GLOBEX_INTERNAL, w.GLOBEX_SHARED, globex, w.VENDOR),
+        (w.SAM, w.HOOLI_INTERNAL, w.HOOLI_SHARED, hooli, w.SECOND),
+    ):
+        [card] = [s for s in emu.seen_by(who, internal) if emu.ws.is_app_bot(s.author_id)]
+        address = f"https://{team.lower()}.slack.test/archives/{shared}/p{ts.replace('.', '')}"
+        assert f"<{address}|open thread>" in str(card.blocks)
+    assert emu.calls_to("chat.getPermalink") == []
     # Each team's queue shows its own tickets only.
     alice_queue = await desk(box, w.ALICE, w.GLOBEX_INTERNAL, "queue")
     sam_queue = await desk(box, w.SAM, w.HOOLI_INTERNAL, "queue")
