@@ -29,6 +29,14 @@ def rates(text: str) -> list[int]:
     return [positive_int(part.strip()) for part in text.split(",") if part.strip()]
 
 
+def fraction(text: str) -> float:
+    """A number from 0 to 1."""
+    value = _number(float, text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 1")
+    return value
+
+
 def _at_least(kind: type[int], text: str, low: int) -> int:
     value = _number(kind, text)
     if value < low:

@@ -1,7 +1,8 @@
 """Ingest benchmark: signed customer posts at fixed rates and flat out, ack latency and
-fully-processed tickets/s, beside a bare Bolt app served the same way.
+fully-processed tickets/s, beside a bare Bolt app served the same way; then the desk alone at a
+share of bare Bolt's flat-out rate (event -> done p99), and how busy the whole machine was.
 
-    uv run python -m bench.ingest [--seconds 5] [--rates 100,200,400] [--repeat 3]
+    uv run python -m bench.ingest [--seconds 5] [--rates 100,200,400] [--repeat 3] [--share 0.25]
 
 Process layout (see bench/README.md): this process runs the emulator; the load generator
 (bench/sender.py), connectdesk (`python -m bot serve`) and the bare Bolt app each run in their
@@ -17,6 +18,7 @@ import itertools
 import json
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench import arguments, databases, procs, sender, world
-from bench.machine import children, cpu_seconds, describe
+from bench.machine import busy_seconds, children, cores, cpu_seconds, describe
 from bench.stats import median, percentile, table
 from bench.tracking import Ticket, Tracker
 from bot.emulator import Delivery, Emulator
@@ -33,7 +35,10 @@ from store.db import Database
 from store.models import Ticket as StoredTicket
 
 MAX = 0  # a rate of 0 means "as fast as the server answers" with `concurrency` senders
+# The round at a share of bare Bolt's flat-out rate (measured in the same repeat) is keyed so.
+SHARE = -1
 TARGET_RATE, TARGET_RATIO, TARGET_P99_MS, TARGET_TPS = 200, 5.0, 25.0, 300.0
+TARGET_SHARE_DONE_P99_MS = 500.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ class Round:
     # CPU the bot spent per finished ticket (ms): its serving process, its event workers.
     edge_cpu_ms: float = float("nan")
     worker_cpu_ms: float = float("nan")
+    # The whole machine (every process: the desk, this emulator, the load generator, the
+    # database) while the round ran: CPU per finished ticket (ms) and cores kept busy.
+    machine_cpu_ms: float = float("nan")
+    machine_cores: float = float("nan")
 
 
 class Load:
@@ -116,11 +125,11 @@ class CpuMeter:
     def __init__(self, pids: Sequence[int]) -> None:
         self.pids = list(pids)
 
-    def read(self) -> tuple[float, float]:
-        """(serving processes, their children) CPU seconds so far."""
+    def read(self) -> tuple[float, float, float]:
+        """(serving processes, their children, the whole machine) CPU seconds so far."""
         edge = sum(cpu_seconds(pid) for pid in self.pids)
         workers = sum(cpu_seconds(child) for pid in self.pids for child in children(pid))
-        return edge, workers
+        return edge, workers, busy_seconds()
 
 
 async def _round(
@@ -134,19 +143,24 @@ async def _round(
     db: Database | None,
     settle: float,
     meter: CpuMeter | None = None,
+    key: int | None = None,
 ) -> Round:
+    """Send `count` posts at `rate` (MAX: flat out); the Round is filed under `key` (the rate)."""
     batch = load.posts(count)
     tickets = [t for _i, t, _d in batch]
     if tracker is not None:
         for i, ticket, _d in batch:
             tracker.expect(i, ticket)
-    cpu_before = meter.read() if meter else (0.0, 0.0)
+    key = rate if key is None else key
+    cpu_before = meter.read() if meter else (0.0, 0.0, 0.0)
+    started = time.monotonic()
     acks, lags, failed, seconds = await load.send(urls, batch, rate, concurrency)
     if tracker is None or db is None:
-        return Round(server, rate, count, seconds, acks, lags, failed)
+        return Round(server, key, count, seconds, acks, lags, failed)
     with contextlib.suppress(TimeoutError):  # what never finished is reported, not hidden
         await load.emu.wait_for(lambda: tracker.done(tickets), within=settle, interval=0.05)
-    cpu_after = meter.read() if meter else (float("nan"), float("nan"))
+    cpu_after = meter.read() if meter else (float("nan"),) * 3
+    elapsed = time.monotonic() - started
     finished = [t.done_at for t in tickets if t.done_at is not None]
     first = min(t.sent_at for t in tickets)
     tps = len(finished) / (max(finished) - first) if finished else 0.0
@@ -157,8 +171,20 @@ async def _round(
         (after - before) * 1000 / max(1, len(finished))
         for before, after in zip(cpu_before, cpu_after, strict=True)
     ]
+    machine_cores = (cpu_after[2] - cpu_before[2]) / elapsed
     return Round(
-        server, rate, count, seconds, acks, lags, failed, tps, e2e, int(stored or 0), *per_ticket
+        server,
+        key,
+        count,
+        seconds,
+        acks,
+        lags,
+        failed,
+        tps,
+        e2e,
+        int(stored or 0),
+        *per_ticket,
+        machine_cores,
     )
 
 
@@ -175,11 +201,14 @@ async def run(
     workers: int = 1,
     database_url: str | None = None,
     replicas: int = 1,
+    share: float = 0.25,
 ) -> dict:
     """Run every round `repeat` times; the rounds and the medians per (server, rate).
 
     `database_url`: a PostgreSQL server to run on (in a schema of its own, dropped after);
-    `replicas`: that many `connectdesk serve` processes on the one database, sent to in turn.
+    `replicas`: that many `connectdesk serve` processes on the one database, sent to in turn;
+    `share`: after each flat-out pair, ours alone at that share of bare Bolt's flat-out ack
+    rate for `seconds` (0: not run).
     """
     machine = describe()
     sizes = world.Sizes(accounts=accounts)
@@ -220,19 +249,18 @@ async def run(
                     for _ in range(repeat):
                         for rate in plan:
                             count = max_events if rate == MAX else max(1, int(rate * seconds))
-                            rounds.append(
-                                await _round(
-                                    load,
-                                    "bare",
-                                    bare_urls,
-                                    rate,
-                                    count,
-                                    concurrency,
-                                    None,
-                                    None,
-                                    0,
-                                )
+                            bare_round = await _round(
+                                load,
+                                "bare",
+                                bare_urls,
+                                rate,
+                                count,
+                                concurrency,
+                                None,
+                                None,
+                                0,
                             )
+                            rounds.append(bare_round)
                             rounds.append(
                                 await _round(
                                     load,
@@ -247,6 +275,23 @@ async def run(
                                     meter,
                                 )
                             )
+                        if share > 0:  # bare_round is this repeat's flat-out one
+                            paced = max(1, int(share * bare_round.sent / bare_round.seconds))
+                            rounds.append(
+                                await _round(
+                                    load,
+                                    "ours",
+                                    ours_urls,
+                                    paced,
+                                    max(1, int(paced * seconds)),
+                                    concurrency,
+                                    tracker,
+                                    db,
+                                    settle,
+                                    meter,
+                                    key=SHARE,
+                                )
+                            )
             finally:
                 await db.close()
     finally:
@@ -258,6 +303,8 @@ async def run(
         "workers": workers,
         "replicas": replicas,
         "database": backend,
+        "share": share,
+        "cores": cores(),
     }
 
 
@@ -282,12 +329,14 @@ def summarise(rounds: list[Round]) -> dict:
             "stored": max((r.stored or 0) for r in runs),
             "edge_cpu_ms": median([r.edge_cpu_ms for r in runs]),
             "worker_cpu_ms": median([r.worker_cpu_ms for r in runs]),
+            "machine_cpu_ms": median([r.machine_cpu_ms for r in runs]),
+            "machine_cores": median([r.machine_cores for r in runs]),
             "runs": len(runs),
         }
     for entry in figures.values():
         if "ours" in entry and "bare" in entry:
             entry["p99_ratio"] = entry["ours"]["ack_p99_ms"] / entry["bare"]["ack_p99_ms"]
-    for rate in sorted(figures, key=lambda r: (r == MAX, r)):
+    for rate in sorted(figures, key=lambda r: (r == SHARE, r == MAX, r)):
         entry = figures[rate]
         for server in ("bare", "ours"):
             if server not in entry:
@@ -295,7 +344,7 @@ def summarise(rounds: list[Round]) -> dict:
             f = entry[server]
             rows.append(
                 [
-                    "max" if rate == MAX else rate,
+                    {MAX: "max", SHARE: "share"}.get(rate, rate),
                     server,
                     f["sent_per_s"],
                     f["ack_p50_ms"],
@@ -357,10 +406,26 @@ def render(report: dict) -> str:
             f"{flat['worker_cpu_ms']:.2f} ms"
         )
     if flat:
-        tps = flat["tickets_per_s"]
+        tps, busy = flat["tickets_per_s"], flat["machine_cores"]
+        lines.append(
+            f"machine during flat out: {busy:.2f} of {report.get('cores', 0)} cores busy; CPU per"
+            f" ticket, every process: {flat['machine_cpu_ms']:.2f} ms (the desk's "
+            f"{flat['edge_cpu_ms'] + flat['worker_cpu_ms']:.2f} ms; the rest is the emulator, "
+            "the load generator and the database)"
+        )
         lines.append(
             f"target flat out: {tps:.0f} tickets/s processed (>= {TARGET_TPS:g}: "
             f"{'met' if tps >= TARGET_TPS else 'MISSED'})"
+        )
+    shared = report["figures"].get(SHARE, {}).get("ours")
+    if shared:
+        done = shared["e2e_p99_ms"]
+        lines.append(
+            f"at {report.get('share', 0):g}x bare Bolt's flat-out acks "
+            f"({shared['sent_per_s']:.0f} events/s sent): event -> done p99 {done:.0f} ms "
+            f"(<= {TARGET_SHARE_DONE_P99_MS:g}: "
+            f"{'met' if done <= TARGET_SHARE_DONE_P99_MS else 'MISSED'}), "
+            f"{shared['lost']} unfinished, {shared['tickets_per_s']:.0f} tickets/s"
         )
     return "\n".join(lines)
 
@@ -406,6 +471,12 @@ def main(argv: Sequence[str] | None = None) -> dict:
         default=1,
         help="`connectdesk serve` processes on the one database, sent to round-robin",
     )
+    parser.add_argument(
+        "--share",
+        type=arguments.fraction,
+        default=0.25,
+        help="also run ours at this share of bare Bolt's flat-out rate (0: not run)",
+    )
     args = parser.parse_args(argv)
     report = asyncio.run(
         run(
@@ -419,6 +490,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
             workers=args.workers,
             database_url=args.database_url,
             replicas=args.replicas,
+            share=args.share,
         )
     )
     print(render(report))

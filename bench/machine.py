@@ -21,13 +21,9 @@ def cpu_model() -> str:
 
 def describe() -> str:
     """One line naming the machine, for the head of every report."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 0
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
-        f"{cores} cores, {cpu_model()}, Python {platform.python_version()} "
+        f"{cores()} cores, {cpu_model()}, Python {platform.python_version()} "
         f"({sys.implementation.name}), {platform.system()} {platform.release()}; "
         f"load average at start {load}"
     )
@@ -46,6 +42,22 @@ def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used so far, in seconds, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy so far (every core, every process), from
+    /proc/stat: user, nice, system, irq and softirq; not idle, I/O wait or steal."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields)
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 0
 
 
 def children(pid: int) -> list[int]:

@@ -16,6 +16,8 @@ from bench import arguments, broadcast, ingest, timers
         (ingest.main, ["--seconds", "nan"], "argument --seconds: 'nan' is not a finite number"),
         (ingest.main, ["--max-events", "0"], "argument --max-events: '0' is below 1"),
         (ingest.main, ["--workers", "-1"], "argument --workers: '-1' is below 0"),
+        (ingest.main, ["--share", "1.5"], "argument --share: '1.5' is not between 0 and 1"),
+        (ingest.main, ["--share", "-0.1"], "argument --share: '-0.1' is not between 0 and 1"),
         (timers.main, ["--tickets", "-5"], "argument --tickets: '-5' is below 1"),
         (timers.main, ["--spread", "0"], "argument --spread: '0' is not above 0"),
         (timers.main, ["--owners", "1.5"], "argument --owners: '1.5' is not a number"),
@@ -36,3 +38,4 @@ def test_good_sizes_still_parse():
     assert arguments.rates("100, 200,") == [100, 200]
     assert arguments.count("0") == 0
     assert arguments.seconds("0.5") == 0.5
+    assert arguments.fraction("0") == 0 and arguments.fraction("0.25") == 0.25
