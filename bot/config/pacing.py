@@ -8,3 +8,7 @@ CHANNEL_INTERVAL = 1.0
 POSTS_BUDGET = (10, 6.0)
 # chat.update is Tier 3: about 50 a minute per workspace.
 EDITS_BUDGET = (50, 60.0)
+# A post with work to do right before it (a broadcast writes down that the post is being sent)
+# takes its place in the posts budget up to this long before the place frees, and does that work
+# meanwhile. At most the budget's places are taken at once, early or not.
+PREPARE_AHEAD = 0.25

@@ -199,7 +199,8 @@ class SlackGateway:
         `key` goes into the message's metadata. `landed_since` (epoch seconds): an earlier try
         may have landed since then, so the channel (or thread) is looked at once for a post
         carrying `key` before posting again. `rank` orders posts waiting for the workspace
-        budget; `just_before` runs once the call may go, right before it (False: withdraw).
+        budget; `just_before` runs once the budget holds the call's place, right before the call
+        (False: withdraw).
         """
         await self._guard(channel, message)
         if key is not None and landed_since is not None:

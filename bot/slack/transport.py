@@ -19,11 +19,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET
+from bot.config.pacing import EDITS_BUDGET, POSTS_BUDGET, PREPARE_AHEAD
 from bot.jobs.lanes import UNRANKED, Rank
 from bot.slack.calls import CallCounter, Count, method_of
 from bot.slack.lean_client import LeanWebClient
-from bot.slack.pacing import ChannelPacer, WindowBudget
+from bot.slack.pacing import ChannelPacer, WindowBudget, wait_until
 
 log = logging.getLogger("connectdesk.gateway")
 
@@ -251,9 +251,21 @@ class Transport:
         self.edits = edits or WindowBudget(*EDITS_BUDGET)
 
     @asynccontextmanager
-    async def _post_turn(self, channel: str, rank: Rank) -> AsyncIterator[None]:
-        async with self.pacer.turn(channel), self.posts.slot(rank):
-            yield
+    async def _post_turn(
+        self,
+        channel: str,
+        rank: Rank,
+        just_before: Callable[[], Awaitable[bool]] | None = None,
+    ) -> AsyncIterator[bool]:
+        """The channel's turn and a place in the posts budget; yields False when `just_before`
+        withdrew the post. `just_before` runs while the place frees, so its time is not lost
+        from the window."""
+        ahead = PREPARE_AHEAD if just_before is not None else 0.0
+        async with self.pacer.turn(channel), self.posts.slot(rank, ahead=ahead) as due:
+            go = just_before is None or await just_before()
+            if go:
+                await wait_until(due)
+            yield go
 
     async def post(
         self,
@@ -265,11 +277,12 @@ class Transport:
     ) -> Delivered:
         """chat.postMessage, in the channel's turn and within the budget.
 
-        `just_before` runs once the call may go, right before it (False: withdraw).
+        `just_before` runs once the budget holds a place for the call, at most PREPARE_AHEAD
+        before the place frees, and the call follows it (False: withdraw).
         """
         try:
-            async with self._post_turn(channel, rank):
-                if just_before is not None and not await just_before():
+            async with self._post_turn(channel, rank, just_before) as go:
+                if not go:
                     return Delivered(withdrawn=True)
                 response = await self.client.chat_postMessage(
                     channel=channel, unfurl_links=False, **fields

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bot.jobs.lanes import UNRANKED
-from bot.slack.pacing import ChannelPacer, WindowBudget
+from bot.slack.pacing import ChannelPacer, WindowBudget, wait_until
 
 
 async def test_no_window_holds_more_than_the_budget():
@@ -29,6 +29,54 @@ async def test_no_window_holds_more_than_the_budget():
     started.sort()
     for i in range(5, 17):
         assert started[i] >= answered[i - 5] + 0.2 - 1e-3
+
+
+async def test_slots_taken_ahead_keep_every_window_within_the_budget():
+    budget = WindowBudget(calls=5, window=0.2)
+    answered: list[float] = []
+    started: list[float] = []
+    lead: list[float] = []
+
+    async def call(ahead: float) -> None:
+        async with budget.slot(ahead=ahead) as due:
+            lead.append(due - time.monotonic())
+            await asyncio.sleep(0.02)  # the work done while the place frees
+            await wait_until(due)
+            started.append(time.monotonic())
+            await asyncio.sleep(0.01)
+        answered.append(time.monotonic())
+
+    # Callers taking slots ahead and callers taking them when free share the one window.
+    await asyncio.gather(*(call(0.1 if n % 2 else 0.0) for n in range(17)))
+    assert len(started) == 17
+    answered.sort()
+    started.sort()
+    for i in range(5, 17):
+        assert started[i] >= answered[i - 5] + 0.2 - 1e-3
+    # Some slots were held well before their place freed; none is told to wait past `ahead`.
+    assert max(lead) > 0.05 and max(lead) <= 0.1 + 1e-3
+
+
+async def test_a_place_freeing_for_a_slot_taken_ahead_is_not_given_out_early():
+    budget = WindowBudget(calls=2, window=0.1)
+    before = time.monotonic()
+    for _ in range(2):
+        async with budget.slot():
+            pass
+    # Both places free a window after those answers; the one taken ahead is told to wait...
+    async with budget.slot(ahead=0.08) as early:
+        assert early >= before + 0.1
+        assert early - time.monotonic() > 0.01
+
+        async def without_ahead() -> float:
+            async with budget.slot() as due:
+                return max(due, time.monotonic())
+
+        # ...and a caller without `ahead` meanwhile gets the other place only once it frees,
+        # not the moment the early slot counted both as freeing.
+        async with asyncio.timeout(1):
+            went = await without_ahead()
+    assert went >= before + 0.1 - 1e-3
 
 
 async def test_cancelled_waiters_leave_the_budget_usable():
