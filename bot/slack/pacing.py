@@ -19,9 +19,10 @@ from bot.jobs.lanes import UNRANKED, Rank
 
 
 async def wait_until(due: float) -> None:
-    """Sleep until the monotonic time `due` (at once if it has passed)."""
-    delay = due - time.monotonic()
-    if delay > 0:
+    """Sleep until the monotonic time `due` (at once if it has passed), never less."""
+    # uvloop's timers have millisecond resolution and may fire up to a millisecond early:
+    # a call let go that early lands inside the window it was waiting out (Slack: 429).
+    while (delay := due - time.monotonic()) > 0:
         await asyncio.sleep(delay)
 
 
@@ -157,9 +158,7 @@ class ChannelPacer:
         self._holders[channel] = self._holders.get(channel, 0) + 1
         try:
             async with lock:
-                delay = self._next.get(channel, 0.0) - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                await wait_until(self._next.get(channel, 0.0))
                 try:
                     yield
                 finally:
