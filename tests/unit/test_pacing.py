@@ -9,6 +9,7 @@ import pytest
 
 from bot.jobs.lanes import UNRANKED
 from bot.slack.pacing import ChannelPacer, WindowBudget, wait_until
+from bot.slack.transport import Transport
 
 
 async def test_no_window_holds_more_than_the_budget():
@@ -167,3 +168,32 @@ async def test_a_channel_takes_one_post_at_a_time_at_its_pace_even_after_a_wait(
     assert len(c1) == 4
     assert all(b[0] - a[1] >= 0.05 - 1e-3 for a, b in zip(c1, c1[1:], strict=False))
     assert pacer.waiting("C1") == 0
+
+
+async def test_a_broadcast_posts_mark_is_written_while_its_place_frees_not_after():
+    class Slack:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, float]] = []
+
+        async def chat_postMessage(self, channel: str, **_fields: object) -> dict[str, str]:  # noqa: N802
+            self.calls.append((channel, time.monotonic()))
+            return {"ts": f"{len(self.calls)}.000100", "channel": channel}
+
+    slack = Slack()
+    transport = Transport(slack, posts=WindowBudget(calls=1, window=0.2))  # type: ignore[arg-type]
+    assert (await transport.post("C1", {"text": "first"})).ts == "1.000100"
+    frees = time.monotonic() + 0.2  # no earlier than the first post's answer plus the window
+    marked: list[float] = []
+
+    async def mark() -> bool:
+        marked.append(time.monotonic())
+        await asyncio.sleep(0.05)  # a slow write
+        return True
+
+    sent = await transport.post("C2", {"text": "second"}, just_before=mark)
+    went = slack.calls[1][1]
+    assert sent.ts == "2.000100"
+    # The mark ran before the place freed, and the post went once it had: the mark's 50 ms
+    # were not added to the window.
+    assert marked[0] < frees - 0.1
+    assert slack.calls[0][1] + 0.2 <= went < frees + 0.04
