@@ -70,8 +70,9 @@ class Broadcaster:
         # Posts go out one by one at the budget's pace: a row's look before its post and its
         # outcome after wait a moment for others, so a write or read serves several rows.
         self._looks: GroupWrite[int, _Look | None] = GroupWrite(self._look_batch, LINGER)
-        # No linger for marks: a mark holds up its post, and every window's posts would start
-        # that much later (the budget counts each post from its answer), window after window.
+        # No linger for marks: a mark runs while its post's place in the budget frees (the
+        # transport's PREPARE_AHEAD), and one that outlasts that holds the post up; the budget
+        # counts each post from its answer, so such delays add up window after window.
         self._marks: GroupWrite[int, bool] = GroupWrite(self._mark_batch)
         self._settles: GroupWrite[tuple[int, Delivered, int], bool] = GroupWrite(
             self._settle_batch, LINGER
@@ -262,8 +263,9 @@ class Broadcaster:
         landed_since = claimed.timestamp() - 60 if uncertain and claimed is not None else None
 
         async def mark_sending() -> bool:
-            # Marked only once the budget lets the call go: after a crash, just the posts that
-            # were really in flight need a look in the channel (conversations.history is scarce).
+            # Marked only once the budget holds the call's place (at most a quarter second
+            # before it frees): after a crash, just the posts that were in flight or about to be
+            # need a look in the channel (conversations.history is scarce).
             # Rows let go together are marked in one write (their slots wait for it).
             return await self._marks.submit(delivery_id)
 

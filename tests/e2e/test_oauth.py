@@ -166,6 +166,45 @@ async def test_each_workspace_keeps_chatter_out_and_its_noise_examples_to_itself
     assert "Nothing open" in await desk(box, w.ALICE, w.GLOBEX_INTERNAL, "queue")
 
 
+@BOTH_TRANSPORTS
+async def test_incidents_declared_in_both_workspaces_at_once_reach_each_its_own_customers(
+    two: Sandbox,
+):
+    box, emu = two, two.emu
+    # Two broadcasts at the same moment, each paced by its own workspace's budget (each post
+    # taking its place early to write its mark): each customer sees their vendor's notice once.
+    replies = await asyncio.gather(
+        desk(
+            box,
+            w.ALICE,
+            w.GLOBEX_INTERNAL,
+            "incident declare sev2 Exports are delayed accounts: all",
+        ),
+        desk(box, w.SUE, w.HOOLI_INTERNAL, "incident declare sev2 Logins fail accounts: all"),
+    )
+    assert all("declared" in reply for reply in replies), replies
+    await box.desk.services.broadcaster.idle()
+
+    def notices(user: str, channel: str) -> list[str]:
+        return [
+            s.raw_text
+            for s in emu.seen_by(user, channel)
+            if emu.ws.is_app_bot(s.author_id) and "aware of an issue" in s.raw_text
+        ]
+
+    for user, channel, ours, theirs in (
+        (w.CAROL, w.GLOBEX_SHARED, "Exports are delayed", "Logins fail"),
+        (w.IVAN, w.INITECH_SHARED, "Exports are delayed", "Logins fail"),
+        (w.HANK, w.HOOLI_SHARED, "Logins fail", "Exports are delayed"),
+    ):
+        [seen] = notices(user, channel)
+        assert ours in seen and theirs not in seen and "sev2" not in seen
+    # Each was posted by its own workspace's bot.
+    for channel, bot in ((w.GLOBEX_SHARED, w.BOT), (w.HOOLI_SHARED, w.SECOND_BOT)):
+        posted = [m for m in emu.messages(channel) if "aware of an issue" in m.text]
+        assert [m.user for m in posted] == [bot]
+
+
 async def test_tokens_are_encrypted_at_rest_and_a_key_rotation_keeps_them(clock, database_url: str):
     world = w.add_second_workspace(w.workspace())
     async with checked_sandbox(
